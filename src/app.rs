@@ -1,0 +1,137 @@
+//! Application state and the actix `App`, shared by `newsdesk serve` and the tests.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
+use actix_web::{App, web};
+
+use crate::config::Config;
+use crate::db::{self, Database};
+use crate::error::ApiError;
+use crate::ops::metrics::Metrics;
+use crate::{http, openapi, ops};
+
+/// Secrets every process must agree on; generated once and kept in the database.
+pub struct Secrets {
+    pub jwt: String,
+}
+
+/// Everything a request handler may need. Cheap to clone: one copy per HTTP worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Database,
+    pub metrics: Metrics,
+    pub secrets: Arc<Secrets>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        url: String,
+        source: diesel::ConnectionError,
+    },
+    #[error("migrations failed: {0}")]
+    Migrate(Box<dyn std::error::Error + Send + Sync>),
+    #[error("reading settings failed: {0}")]
+    Settings(diesel::result::Error),
+    #[error("setting up metrics failed: {0}")]
+    Metrics(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppState {
+    /// Connects, applies pending migrations and loads the shared secrets. Blocking: call it
+    /// before the server starts or from a blocking thread.
+    pub fn prepare(config: Config) -> Result<Self, StartupError> {
+        // One explicit connection first, so an unreachable database stops the start with the
+        // driver's own message rather than a pool timeout.
+        let mut conn = config
+            .database
+            .connect()
+            .map_err(|source| StartupError::Connect {
+                url: config.database.to_string(),
+                source,
+            })?;
+        let applied = db::migrate::run_pending(&mut conn).map_err(StartupError::Migrate)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied database migrations");
+        }
+        let jwt = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => db::settings::secret(&mut conn, "jwt_secret").map_err(StartupError::Settings)?,
+        };
+        drop(conn);
+
+        let db = Database::new(&config.database, config.db_pool_size, config.db_timeout);
+        let metrics = Metrics::new(db.pool().clone()).map_err(StartupError::Metrics)?;
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            metrics,
+            secrets: Arc::new(Secrets { jwt }),
+        })
+    }
+}
+
+/// The whole HTTP application: routes, extractor limits and middleware.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors_enabled = !state.config.cors_origins.is_empty();
+    let cors = cors(&state.config.cors_origins);
+    let metrics = state.metrics.http.clone();
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(http::json_config())
+        .app_data(http::query_config())
+        .app_data(http::path_config())
+        .configure(ops::routes)
+        .route("/docs", web::get().to(openapi::docs_redirect))
+        .service(openapi::swagger_ui())
+        .default_service(web::to(no_route))
+        // Outermost last: the request id and log wrap everything, metrics see the final
+        // status, and error rewriting sees CORS refusals.
+        .wrap(Condition::new(cors_enabled, cors))
+        .wrap(ErrorHandlers::new().default_handler(http::problem_for_plain_errors))
+        .wrap(metrics)
+        .wrap(from_fn(http::request_context))
+}
+
+async fn no_route() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound("No route matches this path.".into()))
+}
+
+/// Browsers may call the API only from the configured origins; with none configured the
+/// middleware is not installed at all and browsers apply their same-origin rule.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_MATCH,
+            actix_web::http::header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::LOCATION,
+            http::X_REQUEST_ID.clone(),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

@@ -1,0 +1,329 @@
+//! Command line and settings.
+//!
+//! Every setting is a flag backed by an environment variable, so the same binary is
+//! configured the same way on a laptop, in a container and under a process manager:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `NEWSDESK_DATABASE_URL` | `sqlite://newsdesk.db` | SQLite file (embedded default) or `postgres://…` |
+//! | `NEWSDESK_BIND` | `127.0.0.1:8080` | listen address |
+//! | `NEWSDESK_JWT_SECRET` | generated once and kept in the database | signing key for access tokens |
+//! | `NEWSDESK_CAPTCHA` | `on` | `off` skips the captcha on public comments |
+//! | `NEWSDESK_ADMIN_EMAIL`, `NEWSDESK_ADMIN_PASSWORD` | none | first admin account |
+//! | `NEWSDESK_SCHEDULER_INTERVAL` | `10` | seconds between background worker runs |
+//! | `NEWSDESK_COMMENT_RATE_PER_MIN` | `5` | public comments per client per minute, `0` = no limit |
+//! | `NEWSDESK_WEBHOOK_ALLOW_PRIVATE` | `false` | allow webhook targets on private networks |
+//! | `NEWSDESK_PUBLIC_URL` | `http://localhost:3000` | the frontend's address, for feed links |
+//! | `NEWSDESK_CORS_ORIGINS` | none | comma-separated browser origins allowed to call the API |
+//! | `NEWSDESK_LOG` | `info` | log filter (`tracing` env-filter syntax) |
+//! | `NEWSDESK_LOG_FORMAT` | `text` | `json` for JSON lines |
+//! | `NEWSDESK_DB_POOL_SIZE` | `16` | database connections per process |
+//! | `NEWSDESK_DB_TIMEOUT` | `5` | seconds to wait for a database connection before answering 503 |
+//! | `NEWSDESK_WORKERS` | number of cores | HTTP worker threads |
+//!
+//! Values are checked once at start ([`Settings::validate`]) so a typo stops the process with a
+//! message naming the variable instead of surfacing later as a confusing runtime error.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::db::DbUrl;
+
+#[derive(Debug, Parser)]
+#[command(name = "newsdesk", version, about = "Headless CMS JSON API for news portals")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default when no subcommand is given).
+    Serve {
+        /// Load the sample Vietnamese article and its author when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document to standard output.
+    Openapi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// SQLite file (`sqlite://path`) or PostgreSQL URL (`postgres://…`).
+    #[arg(
+        long,
+        env = "NEWSDESK_DATABASE_URL",
+        default_value = "sqlite://newsdesk.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "NEWSDESK_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+
+    /// Signing key for access tokens; generated once and kept in the database when absent.
+    #[arg(long, env = "NEWSDESK_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// `off` skips the captcha on public comments.
+    #[arg(
+        long,
+        env = "NEWSDESK_CAPTCHA",
+        value_enum,
+        default_value = "on",
+        global = true
+    )]
+    pub captcha: Switch,
+
+    /// Email of the admin created at start when no account exists.
+    #[arg(long, env = "NEWSDESK_ADMIN_EMAIL", global = true)]
+    pub admin_email: Option<String>,
+
+    /// Password of the admin created at start when no account exists.
+    #[arg(long, env = "NEWSDESK_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    pub admin_password: Option<String>,
+
+    /// Seconds between runs of the scheduled-publishing and webhook workers.
+    #[arg(
+        long,
+        env = "NEWSDESK_SCHEDULER_INTERVAL",
+        default_value_t = 10,
+        global = true
+    )]
+    pub scheduler_interval: u64,
+
+    /// Public comments accepted per client per minute; 0 means no limit.
+    #[arg(
+        long,
+        env = "NEWSDESK_COMMENT_RATE_PER_MIN",
+        default_value_t = 5,
+        global = true
+    )]
+    pub comment_rate_per_min: u32,
+
+    /// Allow webhook targets on loopback and private networks.
+    #[arg(
+        long,
+        env = "NEWSDESK_WEBHOOK_ALLOW_PRIVATE",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub webhook_allow_private: bool,
+
+    /// The frontend's address, for links in feeds and the sitemap.
+    #[arg(
+        long,
+        env = "NEWSDESK_PUBLIC_URL",
+        default_value = "http://localhost:3000",
+        global = true
+    )]
+    pub public_url: String,
+
+    /// Comma-separated origins allowed to call the API from a browser.
+    #[arg(long, env = "NEWSDESK_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Log filter, e.g. `info` or `newsdesk=debug,actix_web=info`.
+    #[arg(long, env = "NEWSDESK_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log line format.
+    #[arg(
+        long,
+        env = "NEWSDESK_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Database connections per process.
+    #[arg(long, env = "NEWSDESK_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    pub db_pool_size: u32,
+
+    /// Seconds to wait for a database connection before answering 503.
+    #[arg(long, env = "NEWSDESK_DB_TIMEOUT", default_value_t = 5, global = true)]
+    pub db_timeout: u64,
+
+    /// HTTP worker threads; defaults to the number of cores.
+    #[arg(long, env = "NEWSDESK_WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+/// A setting that failed validation, named by its environment variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+/// Settings after validation, in the types the rest of the program uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DbUrl,
+    pub bind: SocketAddr,
+    pub jwt_secret: Option<String>,
+    pub captcha: bool,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    pub scheduler_interval: std::time::Duration,
+    pub comment_rate_per_min: u32,
+    pub webhook_allow_private: bool,
+    pub public_url: url::Url,
+    pub cors_origins: Vec<String>,
+    pub db_pool_size: u32,
+    pub db_timeout: std::time::Duration,
+    pub workers: usize,
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        let database =
+            DbUrl::parse(&self.database_url).map_err(|e| invalid("NEWSDESK_DATABASE_URL", e.to_string()))?;
+
+        let bind = self
+            .bind
+            .to_socket_addrs()
+            .map_err(|e| invalid("NEWSDESK_BIND", format!("`{}` is not an address: {e}", self.bind)))?
+            .next()
+            .ok_or_else(|| invalid("NEWSDESK_BIND", format!("`{}` resolves to no address", self.bind)))?;
+
+        if let Some(secret) = &self.jwt_secret
+            && secret.len() < 32
+        {
+            return Err(invalid(
+                "NEWSDESK_JWT_SECRET",
+                "must be at least 32 bytes (256 bits); leave it unset to have one generated",
+            ));
+        }
+
+        if self.admin_email.is_some() != self.admin_password.is_some() {
+            return Err(invalid(
+                "NEWSDESK_ADMIN_EMAIL",
+                "NEWSDESK_ADMIN_EMAIL and NEWSDESK_ADMIN_PASSWORD go together: set both or neither",
+            ));
+        }
+
+        if !(1..=86_400).contains(&self.scheduler_interval) {
+            return Err(invalid(
+                "NEWSDESK_SCHEDULER_INTERVAL",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
+
+        let public_url = url::Url::parse(&self.public_url).map_err(|e| {
+            invalid(
+                "NEWSDESK_PUBLIC_URL",
+                format!("`{}` is not a URL: {e}", self.public_url),
+            )
+        })?;
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
+            return Err(invalid(
+                "NEWSDESK_PUBLIC_URL",
+                "must be an http:// or https:// URL with a host",
+            ));
+        }
+
+        let mut cors_origins = Vec::new();
+        for origin in self
+            .cors_origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+        {
+            let parsed = url::Url::parse(origin).map_err(|e| {
+                invalid(
+                    "NEWSDESK_CORS_ORIGINS",
+                    format!("`{origin}` is not an origin: {e}"),
+                )
+            })?;
+            let normalised = parsed.origin().ascii_serialization();
+            if normalised == "null" || normalised != origin.trim_end_matches('/') {
+                return Err(invalid(
+                    "NEWSDESK_CORS_ORIGINS",
+                    format!("`{origin}` must be a bare origin such as https://news.example.vn"),
+                ));
+            }
+            cors_origins.push(normalised);
+        }
+
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return Err(invalid(
+                "NEWSDESK_LOG",
+                format!("`{}` is not a log filter", self.log),
+            ));
+        }
+
+        if !(1..=1000).contains(&self.db_pool_size) {
+            return Err(invalid("NEWSDESK_DB_POOL_SIZE", "must be between 1 and 1000"));
+        }
+        if !(1..=300).contains(&self.db_timeout) {
+            return Err(invalid(
+                "NEWSDESK_DB_TIMEOUT",
+                "must be between 1 and 300 seconds",
+            ));
+        }
+        let workers = match self.workers {
+            Some(0) => return Err(invalid("NEWSDESK_WORKERS", "must be at least 1")),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+
+        Ok(Config {
+            database,
+            bind,
+            jwt_secret: self.jwt_secret.clone(),
+            captcha: self.captcha == Switch::On,
+            admin_email: self.admin_email.clone(),
+            admin_password: self.admin_password.clone(),
+            scheduler_interval: std::time::Duration::from_secs(self.scheduler_interval),
+            comment_rate_per_min: self.comment_rate_per_min,
+            webhook_allow_private: self.webhook_allow_private,
+            public_url,
+            cors_origins,
+            db_pool_size: self.db_pool_size,
+            db_timeout: std::time::Duration::from_secs(self.db_timeout),
+            workers,
+        })
+    }
+}
+
+impl Config {
+    /// Defaults for a given database, as the server would run with no flags set.
+    pub fn for_database(database: DbUrl) -> Self {
+        let mut config = Cli::parse_from(["newsdesk"])
+            .settings
+            .validate()
+            .unwrap_or_else(|e| unreachable!("built-in defaults are valid: {e}"));
+        config.database = database;
+        config
+    }
+}

@@ -1,0 +1,238 @@
+//! The store: one connection type over both backends, a pool, and the helper that runs
+//! diesel work on the blocking thread pool so actix workers never wait on the database.
+
+pub mod migrate;
+pub mod schema;
+pub mod settings;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+use crate::error::ApiError;
+
+/// A connection to either backend. Queries written against `Db` compile once and run on both;
+/// where the SQL dialects differ, code matches on the variant in one place.
+#[derive(diesel::MultiConnection)]
+pub enum Db {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Pg(_) => Backend::Postgres,
+            Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// A database address whose scheme has been checked.
+///
+/// The scheme is parsed here rather than left to `Db::establish`, which tries each backend in
+/// turn: SQLite accepts almost any string as a file name, so a mistyped PostgreSQL URL would
+/// silently create a stray SQLite file instead of failing with the real connection error.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbUrlError {
+    #[error("expected sqlite://PATH or postgres://…, got `{0}`")]
+    UnknownScheme(String),
+    #[error("sqlite:// needs a file path, e.g. sqlite://newsdesk.db or sqlite:///var/lib/newsdesk.db")]
+    EmptySqlitePath,
+    #[error("invalid PostgreSQL URL: {0}")]
+    BadPostgres(String),
+}
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<Self, DbUrlError> {
+        let raw = raw.trim();
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() || path.contains('?') || path == ":memory:" {
+                // An in-memory database would be a different empty database per pooled
+                // connection, and query options are not interpreted: refuse both early.
+                return Err(DbUrlError::EmptySqlitePath);
+            }
+            return Ok(DbUrl::Sqlite(PathBuf::from(path)));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let parsed = url::Url::parse(raw).map_err(|e| DbUrlError::BadPostgres(e.to_string()))?;
+            if parsed.host_str().is_none_or(str::is_empty) && !raw.contains("host=") {
+                return Err(DbUrlError::BadPostgres("no host".into()));
+            }
+            return Ok(DbUrl::Postgres(raw.to_owned()));
+        }
+        let shown: String = raw.chars().take(40).collect();
+        Err(DbUrlError::UnknownScheme(shown))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbUrl::Postgres(_) => Backend::Postgres,
+            DbUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Opens one connection of the right backend, set up for serving.
+    pub fn connect(&self) -> Result<Db, ConnectionError> {
+        match self {
+            DbUrl::Postgres(url) => PgConnection::establish(url).map(Db::Pg),
+            DbUrl::Sqlite(path) => {
+                let path = path.to_str().ok_or_else(|| {
+                    ConnectionError::InvalidConnectionUrl("SQLite path is not UTF-8".into())
+                })?;
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(Db::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// SQLite tuned for a multi-threaded server.
+///
+/// - WAL lets readers proceed while one writer commits.
+/// - `synchronous=FULL` fsyncs the WAL at every commit. NORMAL would already keep a committed
+///   transaction across `kill -9` (the WAL write has reached the kernel), but could drop the
+///   last commits on power loss; an editor's acknowledged save must survive both, and the
+///   write rate of a CMS makes the extra fsync affordable.
+/// - `busy_timeout` makes a writer wait for the lock instead of failing at once.
+/// - Foreign keys are off by default in SQLite and must be enabled per connection.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA busy_timeout = 5000;
+PRAGMA foreign_keys = ON;";
+
+impl fmt::Debug for DbUrl {
+    /// Never prints a PostgreSQL password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DbUrl::Postgres(raw) => match url::Url::parse(raw) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    write!(f, "{url}")
+                }
+                Err(_) => f.write_str("postgres://(unparsable)"),
+            },
+        }
+    }
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// r2d2 manager that establishes the inner connection explicitly (see [`DbUrl`]).
+#[derive(Debug)]
+pub struct DbManager {
+    url: DbUrl,
+}
+
+impl r2d2::ManageConnection for DbManager {
+    type Connection = Db;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<Db, ConnectionError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut Db) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut Db) -> bool {
+        match conn {
+            Db::Pg(c) => c.is_broken(),
+            Db::Sqlite(c) => c.is_broken(),
+        }
+    }
+}
+
+pub type Pool = r2d2::Pool<DbManager>;
+pub type PooledDb = r2d2::PooledConnection<DbManager>;
+
+/// The shared handle to the database: cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .field("state", &self.pool.state())
+            .finish()
+    }
+}
+
+impl Database {
+    /// Builds the pool without waiting for connections: the caller has already proven the
+    /// database reachable (migrations ran), and a pool that must fill before returning would
+    /// turn a brief outage at start into a crash loop.
+    pub fn new(url: &DbUrl, max_size: u32, timeout: Duration) -> Self {
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(max_size.min(2)))
+            .connection_timeout(timeout)
+            // Checked out connections are probed with `SELECT 1`: after the database restarts,
+            // the dead ones are replaced instead of failing one request each.
+            .test_on_check_out(true)
+            .build_unchecked(DbManager { url: url.clone() });
+        Database {
+            pool,
+            backend: url.backend(),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(ApiError::from_pool)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+}

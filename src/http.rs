@@ -1,0 +1,192 @@
+//! HTTP plumbing shared by every route: request ids and request logs, extractor limits, and
+//! the conversion of actix's own error responses into problem+json.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use tracing::Instrument;
+
+use crate::error::{ApiError, PROBLEM_JSON};
+
+/// JSON bodies larger than this are refused with 413 before they are parsed.
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled, when called from inside one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Keeps a caller's id (a load balancer's, say) when it is short and plain; otherwise makes one.
+fn request_id(headers: &HeaderMap) -> String {
+    if let Some(given) = headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok())
+        && (1..=64).contains(&given.len())
+        && given
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return given.to_owned();
+    }
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // The OS generator failing is not a reason to refuse the request; a time-based id is
+        // still unique enough to find the request in the log.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    hex::encode(bytes)
+}
+
+/// Probes are polled constantly; logging them at `info` would drown the requests that matter.
+fn is_probe(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// Gives every request an id (returned as `X-Request-Id`, present on every log line of the
+/// request) and logs one line when it finishes.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = request_id(req.headers());
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+
+    let result = REQUEST_ID
+        .scope(id.clone(), next.call(req))
+        .instrument(span.clone())
+        .await;
+    // Inner layers turn failures into responses (handlers, CORS, error rewriting), so an
+    // `Err` here is unexpected; it still gets logged with its request id.
+    let mut res = match result {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(e) => {
+            span.in_scope(|| tracing::error!(error = %e, "request failed in middleware"));
+            return Err(e);
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), value);
+    }
+
+    let status = res.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let route = res.request().match_pattern().unwrap_or_default();
+    span.in_scope(|| {
+        if is_probe(&path) {
+            tracing::debug!(status, elapsed_ms, route, "request finished");
+        } else {
+            tracing::info!(status, elapsed_ms, route, "request finished");
+        }
+    });
+    Ok(res)
+}
+
+impl From<JsonPayloadError> for ApiError {
+    fn from(e: JsonPayloadError) -> Self {
+        match e {
+            JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+                ApiError::PayloadTooLarge(format!("JSON bodies are limited to {limit} bytes."))
+            }
+            JsonPayloadError::ContentType => {
+                ApiError::UnsupportedMediaType("Send the body as application/json.".into())
+            }
+            JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::validation("body", e.to_string()),
+            JsonPayloadError::Deserialize(e) => {
+                ApiError::BadRequest(format!("The body is not valid JSON: {e}"))
+            }
+            JsonPayloadError::Serialize(e) => ApiError::internal(e.to_string()),
+            other => ApiError::BadRequest(format!("The body could not be read: {other}")),
+        }
+    }
+}
+
+fn json_error(e: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::from(e).into()
+}
+
+fn query_error(e: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("Invalid query string: {e}")).into()
+}
+
+/// A path segment that does not parse (`/articles/abc` where an id is expected) names no
+/// resource, so it is a 404 rather than a 400.
+fn path_error(_e: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound("No such resource.".into()).into()
+}
+
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(JSON_LIMIT)
+        .error_handler(json_error)
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(query_error)
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(path_error)
+}
+
+/// Turns error responses that actix produced itself (unknown route, wrong method, …) into
+/// problem+json; responses that already are problems pass through untouched.
+pub fn problem_for_plain_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+
+    let status = res.status();
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound("No route matches this path.".into()),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge("The request body is too large.".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("Send the body as application/json.".into())
+        }
+        s if s.is_server_error() => ApiError::internal(format!("unhandled {s} response")),
+        s => ApiError::BadRequest(
+            s.canonical_reason()
+                .unwrap_or("The request could not be processed.")
+                .to_owned(),
+        ),
+    };
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let mut response = error.error_response();
+    if response.status() != status {
+        // A status without a variant of its own (408, 431, …): keep actix's status and say so.
+        let mut problem = error.problem();
+        problem.status = status.as_u16();
+        problem.title = status.canonical_reason().unwrap_or("Request failed").to_owned();
+        problem.detail = None;
+        response = HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .body(serde_json::to_vec(&problem).unwrap_or_default());
+    }
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,17 @@
+//! newsdesk: a headless CMS JSON API for news and public-information portals.
+//!
+//! The library holds everything; `main.rs` only parses the command line. Tests drive the
+//! same [`build_app`] the server runs.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod envelope;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod server;
+pub mod telemetry;
+
+pub use app::{AppState, build_app};

@@ -1,0 +1,69 @@
+//! The OpenAPI document, generated from the handlers' annotations. The same document is
+//! served at `/openapi.json`, printed by `newsdesk openapi`, and committed at
+//! `openapi/openapi.json`, where a test keeps the three identical.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{FieldError, Problem};
+use crate::ops;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "newsdesk",
+        description = "Headless CMS JSON API for news and public-information portals. \
+            Errors are RFC 7807 problem documents (`application/problem+json`).",
+        license(name = "MIT", identifier = "MIT")
+    ),
+    paths(ops::healthz, ops::readyz, ops::metrics::scrape),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags((name = "operations", description = "Health, readiness and metrics for operators."))
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` scheme that protected operations refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from `POST /api/v1/auth/login`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn spec() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document as committed: pretty-printed, ending in a newline.
+pub fn spec_json() -> String {
+    let mut text = spec()
+        .to_pretty_json()
+        .unwrap_or_else(|e| unreachable!("the OpenAPI document always serialises: {e}"));
+    text.push('\n');
+    text
+}
+
+/// `/docs` without the slash: send browsers to the UI, whose assets use relative paths.
+pub async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// Swagger UI at `/docs`, its assets compiled into the binary, reading `/openapi.json`.
+pub fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec())
+}

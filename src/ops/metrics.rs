@@ -1,0 +1,105 @@
+//! Prometheus metrics: request counts and latency histograms by route pattern, method and
+//! status (recorded by `actix-web-prom`), and the database pool's gauges, read at scrape time.
+
+use actix_web::{HttpResponse, web};
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{Encoder, IntGauge, Opts, Registry, TextEncoder};
+
+use crate::app::AppState;
+use crate::db::Pool;
+use crate::error::ApiError;
+
+/// One registry per process; cloning shares it.
+#[derive(Clone)]
+pub struct Metrics {
+    pub registry: Registry,
+    pub http: PrometheusMetrics,
+}
+
+impl Metrics {
+    pub fn new(pool: Pool) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let registry = Registry::new();
+        registry.register(Box::new(PoolCollector::new(pool)?))?;
+        let http = PrometheusMetricsBuilder::new("newsdesk")
+            .registry(registry.clone())
+            // Label by route pattern (`/api/v1/articles/{slug}`), never by raw path: one
+            // series per route, whatever URLs clients or scanners send.
+            .mask_unmatched_patterns("UNMATCHED")
+            .exclude("/metrics")
+            // Swagger UI's catch-all pattern cannot be labelled and would warn on every asset.
+            .exclude_regex("^/docs")
+            .build()?;
+        Ok(Metrics { registry, http })
+    }
+}
+
+/// Reads the pool's state when Prometheus scrapes, so the gauges are never stale.
+struct PoolCollector {
+    pool: Pool,
+    connections: IntGauge,
+    idle: IntGauge,
+    max: IntGauge,
+}
+
+impl PoolCollector {
+    fn new(pool: Pool) -> prometheus::Result<Self> {
+        Ok(PoolCollector {
+            connections: IntGauge::with_opts(Opts::new(
+                "newsdesk_db_pool_connections",
+                "Database connections currently open (idle and in use).",
+            ))?,
+            idle: IntGauge::with_opts(Opts::new(
+                "newsdesk_db_pool_idle_connections",
+                "Database connections open and idle.",
+            ))?,
+            max: IntGauge::with_opts(Opts::new(
+                "newsdesk_db_pool_max_connections",
+                "Configured size of the database pool.",
+            ))?,
+            pool,
+        })
+    }
+}
+
+impl Collector for PoolCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        [&self.connections, &self.idle, &self.max]
+            .into_iter()
+            .flat_map(|g| g.desc())
+            .collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let state = self.pool.state();
+        self.connections.set(i64::from(state.connections));
+        self.idle.set(i64::from(state.idle_connections));
+        self.max.set(i64::from(self.pool.max_size()));
+        [&self.connections, &self.idle, &self.max]
+            .into_iter()
+            .flat_map(|g| g.collect())
+            .collect()
+    }
+}
+
+/// Prometheus text exposition of every metric of this process.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "get_metrics",
+    responses((status = 200, description = "Prometheus text format 0.0.4.",
+        body = String, content_type = "text/plain"))
+)]
+pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let families = state.metrics.registry.gather();
+    let mut text = Vec::new();
+    TextEncoder::new()
+        .encode(&families, &mut text)
+        .map_err(|e| ApiError::internal(format!("encoding metrics: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/plain; version=0.0.4; charset=utf-8"))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(text))
+}

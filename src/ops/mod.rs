@@ -1,0 +1,84 @@
+//! Operations endpoints: liveness, readiness and Prometheus metrics.
+
+pub mod metrics;
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::envelope::Data;
+use crate::error::{ApiError, Problem};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` while the process serves requests.
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` when the database answered.
+    #[schema(example = "ready")]
+    pub status: String,
+    /// Which database this process uses: `sqlite` or `postgres`.
+    #[schema(example = "postgres")]
+    pub database: String,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").route(web::get().to(healthz)))
+        .service(web::resource("/readyz").route(web::get().to(readyz)))
+        .service(web::resource("/metrics").route(web::get().to(metrics::scrape)));
+}
+
+/// Liveness: the process is up and serving HTTP. Does not touch the database.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "get_health",
+    responses((status = 200, description = "The process is up.", body = Data<Health>))
+)]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Data::new(Health { status: "ok".into() }))
+}
+
+/// Readiness: the database answers a query. Load balancers route traffic by this.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "get_readiness",
+    responses(
+        (status = 200, description = "The database is reachable.", body = Data<Readiness>),
+        (status = 503, description = "The database is unreachable; see `Retry-After`.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")))
+    )
+)]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    use diesel::connection::SimpleConnection;
+    state
+        .db
+        .run(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::from))
+        .await
+        .map_err(|e| match e {
+            // Any failure to reach the database means "not ready", never "server bug".
+            ApiError::Internal(cause) => ApiError::Unavailable(cause),
+            other => other,
+        })?;
+    let database = match state.db.backend() {
+        crate::db::Backend::Postgres => "postgres",
+        crate::db::Backend::Sqlite => "sqlite",
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Data::new(Readiness {
+            status: "ready".into(),
+            database: database.into(),
+        })))
+}

@@ -1,0 +1,36 @@
+//! `newsdesk serve`: start-up, the HTTP server, and graceful shutdown.
+
+use std::time::Duration;
+
+use actix_web::HttpServer;
+
+use crate::app::{AppState, build_app};
+use crate::config::Config;
+
+/// In-flight requests get this long to finish after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let workers = config.workers;
+    let database = config.database.to_string();
+    let state = actix_web::web::block(move || AppState::prepare(config)).await??;
+    if demo {
+        tracing::info!("--demo: no demo content is defined yet; the database is left as it is");
+    }
+
+    let server = HttpServer::new({
+        let state = state.clone();
+        move || build_app(state.clone())
+    })
+    .workers(workers)
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+    .bind(bind)
+    .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+
+    tracing::info!(%bind, %database, workers, "newsdesk listening; API docs at http://{bind}/docs");
+    // actix stops accepting on SIGINT/SIGTERM and waits for in-flight requests to finish.
+    server.run().await?;
+    tracing::info!("newsdesk stopped");
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! HTTP-level tests of the whole application, each run on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+#[path = "api/cli.rs"]
+mod cli;
+#[path = "api/errors.rs"]
+mod errors;
+#[path = "api/migrations.rs"]
+mod migrations;
+#[path = "api/openapi.rs"]
+mod openapi;
+#[path = "api/operations.rs"]
+mod operations;
+#[path = "api/outage.rs"]
+mod outage;

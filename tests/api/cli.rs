@@ -1,0 +1,152 @@
+//! The `newsdesk` binary itself: subcommands, start-up checks and shutdown.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn newsdesk(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
+    cmd.current_dir(dir)
+        .env("NEWSDESK_LOG", "warn")
+        .env_remove("NEWSDESK_DATABASE_URL")
+        .env_remove("NEWSDESK_BIND")
+        .stdin(Stdio::null());
+    cmd
+}
+
+#[test]
+fn openapi_prints_the_committed_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = newsdesk(dir.path()).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        include_str!("../../openapi/openapi.json")
+    );
+}
+
+#[test]
+fn migrate_applies_once_then_reports_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = newsdesk(dir.path()).arg("migrate").output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied 20261127000001"));
+    assert!(
+        dir.path().join("newsdesk.db").is_file(),
+        "the default database is ./newsdesk.db"
+    );
+    let second = newsdesk(dir.path()).arg("migrate").output().unwrap();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
+}
+
+#[test]
+fn an_invalid_setting_stops_the_start_naming_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = newsdesk(dir.path())
+        .env("NEWSDESK_DATABASE_URL", "mysql://root@localhost/news")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NEWSDESK_DATABASE_URL"));
+
+    let out = newsdesk(dir.path())
+        .env("NEWSDESK_PUBLIC_URL", "not a url")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NEWSDESK_PUBLIC_URL"));
+}
+
+#[test]
+fn an_unreachable_postgres_url_fails_loudly_instead_of_opening_a_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = newsdesk(dir.path())
+        .env(
+            "NEWSDESK_DATABASE_URL",
+            "postgres://newsdesk:secretpw@127.0.0.1:1/newsdesk",
+        )
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot connect to postgres://"), "{stderr}");
+    assert!(
+        !stderr.contains("secretpw"),
+        "passwords never reach the log: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no stray SQLite file"
+    );
+}
+
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+#[test]
+fn serve_starts_on_the_embedded_database_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = newsdesk(dir.path())
+        .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (status, body) = loop {
+        if let Some(answer) = http_get(port, "/readyz") {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "server did not come up");
+        assert!(child.try_wait().unwrap().is_none(), "server exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("sqlite"));
+    assert!(dir.path().join("newsdesk.db").is_file());
+    assert_eq!(http_get(port, "/docs/").map(|(s, _)| s), Some(200));
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+}

@@ -1,0 +1,198 @@
+//! Every failure path answers problem+json. No production route takes a body yet, so these
+//! tests add probe routes to the real app: they exercise the app's own extractor settings,
+//! error conversion and middleware, which every later route shares.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use actix_web::{HttpResponse, web};
+use newsdesk::AppState;
+use newsdesk::error::ApiError;
+use serde::Deserialize;
+
+use crate::backend_test;
+use crate::common::{Backend, TestApp, TestAppBuilder};
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Probe {
+    title: String,
+    count: u32,
+}
+
+async fn echo(body: web::Json<Probe>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"title": body.title}))
+}
+
+async fn query(q: web::Query<Probe>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"count": q.count}))
+}
+
+async fn by_id(id: web::Path<i64>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"id": *id}))
+}
+
+async fn fail() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::internal("secret cause: password=hunter2"))
+}
+
+async fn bad_sql(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    use diesel::connection::SimpleConnection;
+    state
+        .db
+        .run(|conn| {
+            conn.batch_execute("SELECT * FROM no_such_table_xyz")
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+fn probes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/probe/echo", web::post().to(echo))
+        .route("/probe/query", web::get().to(query))
+        .route("/probe/items/{id}", web::get().to(by_id))
+        .route("/probe/fail", web::get().to(fail))
+        .route("/probe/sql", web::get().to(bad_sql));
+}
+
+async fn probe_app(backend: Backend) -> Option<TestApp> {
+    TestAppBuilder::new(backend).build_with(probes).await
+}
+
+/// Runs a probe test on both backends.
+macro_rules! probe_test {
+    (async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            use super::*;
+            async fn run($app: TestApp) $body
+            #[actix_web::test]
+            async fn sqlite() {
+                run(probe_app(Backend::Sqlite).await.unwrap()).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = probe_app(Backend::Postgres).await {
+                    run(app).await
+                }
+            }
+        }
+    };
+}
+
+fn post_json(path: &str, body: impl Into<Vec<u8>>) -> TestRequest {
+    TestRequest::post()
+        .uri(path)
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.into())
+}
+
+probe_test!(
+    async fn a_well_formed_body_reaches_the_handler(app) {
+        let res = app.call(post_json("/probe/echo", r#"{"title":"Tích cực","count":1}"#)).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["title"], "Tích cực");
+    }
+);
+
+probe_test!(
+    async fn malformed_json_is_a_400(app) {
+        let res = app.call(post_json("/probe/echo", r#"{"title": "x", "count": "#)).await;
+        let problem = res.problem(400);
+        assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"));
+    }
+);
+
+probe_test!(
+    async fn invalid_utf8_in_the_body_is_a_400(app) {
+        let res = app.call(post_json("/probe/echo", b"{\"title\":\"\xff\xfe\",\"count\":1}".to_vec())).await;
+        res.problem(400);
+    }
+);
+
+probe_test!(
+    async fn a_body_of_the_wrong_shape_is_a_422_naming_the_problem(app) {
+        let res = app.call(post_json("/probe/echo", r#"{"title":"x","count":"many"}"#)).await;
+        let problem = res.problem(422);
+        assert_eq!(problem["errors"][0]["field"], "body");
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("invalid type"));
+    }
+);
+
+probe_test!(
+    async fn a_body_that_is_not_json_is_a_415(app) {
+        let res = app
+            .call(
+                TestRequest::post()
+                    .uri("/probe/echo")
+                    .insert_header(("Content-Type", "text/plain"))
+                    .set_payload("title=x"),
+            )
+            .await;
+        res.problem(415);
+        let res = app.call(TestRequest::post().uri("/probe/echo").set_payload(r#"{"title":"x","count":1}"#)).await;
+        res.problem(415);
+    }
+);
+
+probe_test!(
+    async fn a_body_over_one_mebibyte_is_a_413(app) {
+        let title = "a".repeat(1024 * 1024);
+        let res = app.call(post_json("/probe/echo", format!(r#"{{"title":"{title}","count":1}}"#))).await;
+        res.problem(413);
+        // Just under the limit is accepted.
+        let title = "a".repeat(1024 * 1024 - 64);
+        let res = app.call(post_json("/probe/echo", format!(r#"{{"title":"{title}","count":1}}"#))).await;
+        assert_eq!(res.status, 200);
+    }
+);
+
+probe_test!(
+    async fn a_bad_query_string_is_a_400(app) {
+        app.get("/probe/query?title=x&count=abc").await.problem(400);
+        app.get("/probe/query?title=x&count=%FF").await.problem(400);
+        app.get("/probe/query?title=x").await.problem(400);
+        assert_eq!(app.get("/probe/query?title=x&count=3").await.json()["count"], 3);
+    }
+);
+
+probe_test!(
+    async fn a_path_parameter_that_cannot_name_a_resource_is_a_404(app) {
+        app.get("/probe/items/abc").await.problem(404);
+        app.get("/probe/items/99999999999999999999999").await.problem(404);
+        assert_eq!(app.get("/probe/items/7").await.json()["id"], 7);
+    }
+);
+
+probe_test!(
+    async fn an_internal_error_hides_its_cause_and_quotes_the_request_id(app) {
+        let res = app.get("/probe/fail").await;
+        let problem = res.problem(500);
+        assert!(!res.text().contains("hunter2"), "{}", res.text());
+        assert!(!res.text().contains("secret cause"));
+        assert_eq!(problem["request_id"].as_str(), res.header("x-request-id"));
+    }
+);
+
+probe_test!(
+    async fn a_database_error_is_a_generic_500(app) {
+        let res = app.get("/probe/sql").await;
+        res.problem(500);
+        assert!(!res.text().contains("no_such_table"), "{}", res.text());
+    }
+);
+
+backend_test!(
+    async fn an_unknown_route_is_a_404_problem(app: TestApp) {
+        let res = app.get("/api/v1/nothing-here").await;
+        let problem = res.problem(404);
+        assert_eq!(problem["type"], "urn:newsdesk:problem:not-found");
+    }
+);
+
+backend_test!(
+    async fn a_wrong_method_is_a_405_problem_with_allow(app: TestApp) {
+        let res = app.send(Method::DELETE, "/healthz").await;
+        res.problem(405);
+        assert_eq!(res.header("allow"), Some("GET"));
+    }
+);

@@ -1,0 +1,215 @@
+//! The test harness: a [`TestApp`] is the real application (`newsdesk::build_app`) on a fresh
+//! database of either backend, driven through HTTP requests in process.
+
+#![allow(dead_code)]
+
+pub mod pg;
+
+use actix_http::Request;
+use actix_service::ServiceExt;
+use actix_service::boxed::{self, BoxService};
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{test, web};
+use newsdesk::AppState;
+use newsdesk::config::Config;
+use newsdesk::db::DbUrl;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Keeps a test's database alive as long as the app that uses it.
+enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres(pg::TestPgDatabase),
+    /// A database the test manages itself.
+    Given,
+}
+
+type AppService = BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+pub struct TestApp {
+    service: AppService,
+    pub state: AppState,
+    pub backend: Backend,
+    // Dropped last: the service and state hold pool connections to it.
+    _database: TestDatabase,
+}
+
+/// How a test wants its app: extra routes for probing shared machinery, setting changes.
+pub struct TestAppBuilder {
+    backend: Backend,
+    database: Option<DbUrl>,
+    configure: Box<dyn FnOnce(&mut Config)>,
+}
+
+impl TestAppBuilder {
+    pub fn new(backend: Backend) -> Self {
+        TestAppBuilder {
+            backend,
+            database: None,
+            configure: Box::new(|_| {}),
+        }
+    }
+
+    /// Use this database instead of a fresh one.
+    pub fn database(mut self, url: DbUrl) -> Self {
+        self.backend = match url.backend() {
+            newsdesk::db::Backend::Postgres => Backend::Postgres,
+            newsdesk::db::Backend::Sqlite => Backend::Sqlite,
+        };
+        self.database = Some(url);
+        self
+    }
+
+    pub fn config(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.configure = Box::new(f);
+        self
+    }
+
+    /// `None` when the backend is PostgreSQL and none is available outside CI.
+    pub async fn build(self) -> Option<TestApp> {
+        self.build_with(|_| {}).await
+    }
+
+    /// Like [`build`](Self::build), letting the test add routes to the real app (to exercise
+    /// extractors and error handling that no production route reaches yet).
+    pub async fn build_with(self, routes: impl FnOnce(&mut web::ServiceConfig)) -> Option<TestApp> {
+        let (url, database) = match (self.database, self.backend) {
+            (Some(url), _) => (url, TestDatabase::Given),
+            (None, Backend::Sqlite) => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = DbUrl::Sqlite(dir.path().join("newsdesk.db"));
+                (url, TestDatabase::Sqlite(dir))
+            }
+            (None, Backend::Postgres) => {
+                let server = pg::server()?;
+                let db = server.create_database().expect("test database");
+                let url = DbUrl::parse(&db.url).expect("postgres url");
+                (url, TestDatabase::Postgres(db))
+            }
+        };
+        let mut config = Config::for_database(url);
+        config.db_pool_size = 4;
+        config.db_timeout = std::time::Duration::from_secs(2);
+        (self.configure)(&mut config);
+        let state = AppState::prepare(config).expect("app state");
+        let app = newsdesk::build_app(state.clone()).configure(routes);
+        let service = test::init_service(app).await;
+        let service = boxed::service(service.map(ServiceResponse::map_into_boxed_body));
+        Some(TestApp {
+            service,
+            state,
+            backend: self.backend,
+            _database: database,
+        })
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        TestAppBuilder::new(Backend::Sqlite)
+            .build()
+            .await
+            .expect("SQLite is always available")
+    }
+
+    pub async fn postgres() -> Option<TestApp> {
+        TestAppBuilder::new(Backend::Postgres).build().await
+    }
+
+    pub async fn call(&self, req: test::TestRequest) -> TestResponse {
+        let res = actix_service::Service::call(&self.service, req.to_request())
+            .await
+            .expect("the app turns every failure into a response");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = test::read_body(res).await;
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.call(test::TestRequest::get().uri(path)).await
+    }
+
+    pub async fn send(&self, method: Method, path: &str) -> TestResponse {
+        self.call(test::TestRequest::default().method(method).uri(path))
+            .await
+    }
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: actix_web::web::Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json answer with this status and returns the problem document.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "content type of a {status}"
+        );
+        let problem = self.json();
+        assert_eq!(problem["status"], status, "status field of {problem}");
+        assert!(
+            problem["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("urn:newsdesk:problem:"))
+        );
+        assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
+        problem
+    }
+}
+
+/// Declares one test that runs on both backends, as `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! backend_test {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$meta])*
+            async fn run($app: $crate::common::TestApp) $body
+
+            #[actix_web::test]
+            async fn sqlite() {
+                run($crate::common::TestApp::sqlite().await).await
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = $crate::common::TestApp::postgres().await {
+                    run(app).await
+                }
+            }
+        }
+    };
+}
