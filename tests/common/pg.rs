@@ -250,11 +250,16 @@ impl PgServer {
         };
         let template = format!("newsdesk_template_{}", std::process::id());
         let mut admin = PgConnection::establish(&admin_url).map_err(|e| format!("{admin_url}: {e}"))?;
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {template}; CREATE DATABASE {template}"
-            ))
-            .map_err(|e| format!("creating the template database: {e}"))?;
+        // Separate statements: PostgreSQL runs a multi-statement string in one transaction,
+        // where CREATE DATABASE is not allowed.
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {template}"),
+            format!("CREATE DATABASE {template}"),
+        ] {
+            admin
+                .batch_execute(&sql)
+                .map_err(|e| format!("creating the template database: {e}"))?;
+        }
         let template_url = with_database(&admin_url, &template)?;
         let mut conn = newsdesk::db::DbUrl::parse(&template_url)
             .map_err(|e| e.to_string())?
@@ -313,15 +318,21 @@ pub fn unavailable<T>(why: &str) -> Option<T> {
     if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
         panic!("CI=true requires the PostgreSQL pass, but PostgreSQL is unavailable: {why}")
     }
+    // Written to stderr directly: the test harness captures `eprintln!` of passing tests,
+    // and a skipped backend must never pass unnoticed.
+    use std::io::Write;
     static WARNED: OnceLock<()> = OnceLock::new();
+    let mut stderr = std::io::stderr();
     WARNED.get_or_init(|| {
-        eprintln!(
+        let _ = writeln!(
+            stderr,
             "\n!!! PostgreSQL pass SKIPPED: {why}\n!!! Set NEWSDESK_TEST_PG_URL or install \
              PostgreSQL to run it; CI=true makes this an error.\n"
-        )
+        );
     });
-    eprintln!(
-        "SKIPPED on PostgreSQL: {}",
+    let _ = writeln!(
+        stderr,
+        "!!! SKIPPED on PostgreSQL: {}",
         std::thread::current().name().unwrap_or("?")
     );
     None
