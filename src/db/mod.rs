@@ -236,3 +236,45 @@ impl Database {
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_a_file() {
+        assert_eq!(
+            DbUrl::parse("sqlite://newsdesk.db").ok(),
+            Some(DbUrl::Sqlite("newsdesk.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///var/lib/newsdesk/db.sqlite").ok(),
+            Some(DbUrl::Sqlite("/var/lib/newsdesk/db.sqlite".into()))
+        );
+        assert!(DbUrl::parse("sqlite://").is_err());
+        assert!(DbUrl::parse("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_are_kept_whole_and_typos_refused() {
+        let url = "postgres://u:p@db:5432/news?sslmode=require";
+        assert_eq!(DbUrl::parse(url).ok(), Some(DbUrl::Postgres(url.into())));
+        assert!(DbUrl::parse("postgresql://db/news").is_ok());
+        for typo in [
+            "postgress://db/news",
+            "postgres:/db",
+            "db.example/news",
+            "mysql://x/y",
+            "",
+        ] {
+            assert!(DbUrl::parse(typo).is_err(), "{typo} must be refused");
+        }
+    }
+
+    #[test]
+    fn shown_urls_hide_the_password() {
+        let url = DbUrl::parse("postgres://newsdesk:hunter2@db/news").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!url.to_string().contains("hunter2"));
+        assert!(url.to_string().contains("***"));
+    }
+}
