@@ -7,15 +7,18 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, web};
 
+use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::{self, Database};
 use crate::error::ApiError;
 use crate::ops::metrics::Metrics;
-use crate::{http, openapi, ops};
+use crate::{auth, authors, http, openapi, ops};
 
 /// Secrets every process must agree on; generated once and kept in the database.
 pub struct Secrets {
     pub jwt: String,
+    /// Key of the keyed hash that stands in for client addresses in the database.
+    pub client_key: String,
 }
 
 /// Everything a request handler may need. Cheap to clone: one copy per HTTP worker.
@@ -25,6 +28,7 @@ pub struct AppState {
     pub db: Database,
     pub metrics: Metrics,
     pub secrets: Arc<Secrets>,
+    pub jwt: Arc<JwtKeys>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,15 +67,18 @@ impl AppState {
             Some(secret) => secret.clone(),
             None => db::settings::secret(&mut conn, "jwt_secret").map_err(StartupError::Settings)?,
         };
+        let client_key = db::settings::secret(&mut conn, "client_key").map_err(StartupError::Settings)?;
         drop(conn);
 
         let db = Database::new(&config.database, config.db_pool_size, config.db_timeout);
         let metrics = Metrics::new(db.pool().clone()).map_err(StartupError::Metrics)?;
+        let jwt_keys = JwtKeys::new(&jwt, config.access_token_ttl);
         Ok(AppState {
             config: Arc::new(config),
             db,
             metrics,
-            secrets: Arc::new(Secrets { jwt }),
+            secrets: Arc::new(Secrets { jwt, client_key }),
+            jwt: Arc::new(jwt_keys),
         })
     }
 }
@@ -97,6 +104,12 @@ pub fn build_app(
         .app_data(http::query_config())
         .app_data(http::path_config())
         .configure(ops::routes)
+        .service(
+            web::scope("/api/v1")
+                .service(web::scope("/admin").configure(authors::routes::admin_routes))
+                .configure(auth::routes::routes)
+                .configure(authors::routes::public_routes),
+        )
         .route("/docs", web::get().to(openapi::docs_redirect))
         .service(openapi::swagger_ui())
         .default_service(web::to(no_route))

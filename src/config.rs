@@ -19,6 +19,8 @@
 //! | `NEWSDESK_LOG_FORMAT` | `text` | `json` for JSON lines |
 //! | `NEWSDESK_DB_POOL_SIZE` | `16` | database connections per process |
 //! | `NEWSDESK_DB_TIMEOUT` | `5` | seconds to wait for a database connection before answering 503 |
+//! | `NEWSDESK_ACCESS_TOKEN_TTL` | `900` | access token lifetime in seconds |
+//! | `NEWSDESK_REFRESH_TOKEN_DAYS` | `30` | refresh token lifetime in days |
 //! | `NEWSDESK_WORKERS` | number of cores | HTTP worker threads |
 //!
 //! Values are checked once at start ([`Settings::validate`]) so a typo stops the process with a
@@ -51,6 +53,30 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document to standard output.
     Openapi,
+    /// Manage accounts from the command line.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create an account that can sign in. The password is read from standard input (first
+    /// line) or asked for at a prompt; never from the command line, where other users of the
+    /// machine could read it.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role, default_value = "author")]
+        role: crate::auth::Role,
+    },
+}
+
+fn parse_role(s: &str) -> Result<crate::auth::Role, String> {
+    crate::auth::Role::parse(s).ok_or_else(|| "one of admin, editor, author, contributor, moderator".into())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,6 +191,19 @@ pub struct Settings {
     #[arg(long, env = "NEWSDESK_DB_TIMEOUT", default_value_t = 5, global = true)]
     pub db_timeout: u64,
 
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "NEWSDESK_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
+    pub access_token_ttl: u64,
+
+    /// Lifetime of refresh tokens (a signed-in session without activity), in days.
+    #[arg(
+        long,
+        env = "NEWSDESK_REFRESH_TOKEN_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub refresh_token_days: u64,
+
     /// HTTP worker threads; defaults to the number of cores.
     #[arg(long, env = "NEWSDESK_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -202,6 +241,8 @@ pub struct Config {
     pub db_pool_size: u32,
     pub db_timeout: std::time::Duration,
     pub workers: usize,
+    pub access_token_ttl: std::time::Duration,
+    pub refresh_token_ttl: std::time::Duration,
 }
 
 impl Settings {
@@ -291,6 +332,18 @@ impl Settings {
                 "must be between 1 and 300 seconds",
             ));
         }
+        if !(60..=86_400).contains(&self.access_token_ttl) {
+            return Err(invalid(
+                "NEWSDESK_ACCESS_TOKEN_TTL",
+                "must be between 60 and 86400 seconds",
+            ));
+        }
+        if !(1..=365).contains(&self.refresh_token_days) {
+            return Err(invalid(
+                "NEWSDESK_REFRESH_TOKEN_DAYS",
+                "must be between 1 and 365 days",
+            ));
+        }
         let workers = match self.workers {
             Some(0) => return Err(invalid("NEWSDESK_WORKERS", "must be at least 1")),
             Some(n) => n,
@@ -312,6 +365,8 @@ impl Settings {
             db_pool_size: self.db_pool_size,
             db_timeout: std::time::Duration::from_secs(self.db_timeout),
             workers,
+            access_token_ttl: std::time::Duration::from_secs(self.access_token_ttl),
+            refresh_token_ttl: std::time::Duration::from_secs(self.refresh_token_days * 86_400),
         })
     }
 }

@@ -14,3 +14,77 @@ impl<T> Data<T> {
         Data { data }
     }
 }
+
+/// Paging facts of a list: `{"page", "per_page", "total", "total_pages", "next_cursor"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListMeta {
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub total_pages: i64,
+    /// Opaque keyset cursor for the next page, where the list supports one.
+    pub next_cursor: Option<String>,
+}
+
+/// A list: `{"data": [...], "meta": {...}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub meta: ListMeta,
+}
+
+/// `page` and `per_page` from the query string.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
+    pub page: Option<i64>,
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub per_page: Option<i64>,
+}
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageQuery {
+    pub fn resolve(self) -> Result<Page, crate::error::ApiError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(20);
+        if !(1..=1_000_000).contains(&page) {
+            return Err(crate::error::ApiError::BadRequest(
+                "`page` must be between 1 and 1000000.".into(),
+            ));
+        }
+        if !(1..=100).contains(&per_page) {
+            return Err(crate::error::ApiError::BadRequest(
+                "`per_page` must be between 1 and 100.".into(),
+            ));
+        }
+        Ok(Page { page, per_page })
+    }
+}
+
+impl Page {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    pub fn list<T>(&self, data: Vec<T>, total: i64) -> List<T> {
+        List {
+            data,
+            meta: ListMeta {
+                page: self.page,
+                per_page: self.per_page,
+                total,
+                total_pages: (total + self.per_page - 1) / self.per_page,
+                next_cursor: None,
+            },
+        }
+    }
+}

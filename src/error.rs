@@ -246,3 +246,80 @@ fn is_unavailable_message(message: &str) -> bool {
     ];
     SIGNS.iter().any(|sign| message.contains(sign))
 }
+
+/// Reusable OpenAPI responses for the problems every operation may answer with.
+pub mod responses {
+    use utoipa::ToResponse;
+
+    use super::Problem;
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "Malformed body or query string.",
+        content_type = "application/problem+json"
+    )]
+    pub struct BadRequest(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "No, invalid or expired access token (`WWW-Authenticate: Bearer`).",
+        content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "Always `Bearer`."))
+    )]
+    pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "The caller's role may not do this.",
+        content_type = "application/problem+json"
+    )]
+    pub struct Forbidden(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(description = "No such resource.", content_type = "application/problem+json")]
+    pub struct NotFound(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "Conflict: a unique value is taken, the version is stale, or the state change is illegal.",
+        content_type = "application/problem+json"
+    )]
+    pub struct Conflict(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "The JSON body is over 1 MiB.",
+        content_type = "application/problem+json"
+    )]
+    pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "The body is not `application/json`.",
+        content_type = "application/problem+json"
+    )]
+    pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "Validation failed; `errors` names each invalid field.",
+        content_type = "application/problem+json"
+    )]
+    pub struct ValidationFailed(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "Rate limited; retry after `Retry-After` seconds.",
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait."))
+    )]
+    pub struct TooManyRequests(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "The database is unreachable; retry after `Retry-After` seconds.",
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait."))
+    )]
+    pub struct Unavailable(#[allow(dead_code)] Problem);
+}

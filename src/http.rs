@@ -190,3 +190,32 @@ pub fn problem_for_plain_errors<B>(res: ServiceResponse<B>) -> actix_web::Result
         ServiceResponse::new(req, response).map_into_right_body(),
     ))
 }
+
+/// How long browsers and shared caches may keep a public answer before revalidating.
+pub const PUBLIC_MAX_AGE: u32 = 30;
+
+/// A public JSON answer with an `ETag` (a hash of the body) and `Cache-Control`; a matching
+/// `If-None-Match` gets 304 without the body.
+pub fn cached_json(req: &HttpRequest, value: &impl serde::Serialize) -> Result<HttpResponse, ApiError> {
+    use sha2::Digest;
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
+    let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(&body)[..12]));
+    let cache_control = format!("public, max-age={PUBLIC_MAX_AGE}");
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag.as_str()))
+        .insert_header((header::CACHE_CONTROL, cache_control));
+    Ok(if matches {
+        res.finish()
+    } else {
+        res.content_type("application/json").body(body)
+    })
+}

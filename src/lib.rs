@@ -3,7 +3,10 @@
 //! The library holds everything; `main.rs` only parses the command line. Tests drive the
 //! same [`build_app`] the server runs.
 
+pub mod accounts_cli;
 pub mod app;
+pub mod auth;
+pub mod authors;
 pub mod config;
 pub mod db;
 pub mod envelope;
@@ -13,5 +16,6 @@ pub mod openapi;
 pub mod ops;
 pub mod server;
 pub mod telemetry;
+pub mod text;
 
 pub use app::{AppState, build_app};

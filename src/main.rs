@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use newsdesk::config::{Cli, Command};
+use newsdesk::config::{Cli, Command, UserCommand};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -25,6 +25,9 @@ async fn main() -> ExitCode {
     let result = match command {
         Command::Serve { demo } => newsdesk::server::serve(config, demo).await,
         Command::Migrate => migrate(&config),
+        Command::User {
+            action: UserCommand::Create { email, name, role },
+        } => create_user(config, &email, &name, role).await,
         Command::Openapi => Ok(()),
     };
     match result {
@@ -50,5 +53,20 @@ fn migrate(config: &newsdesk::config::Config) -> anyhow::Result<()> {
             println!("applied {version}");
         }
     }
+    Ok(())
+}
+
+async fn create_user(
+    config: newsdesk::config::Config,
+    email: &str,
+    name: &str,
+    role: newsdesk::auth::Role,
+) -> anyhow::Result<()> {
+    let password = newsdesk::accounts_cli::read_password()?;
+    let state = actix_web::web::block(move || newsdesk::AppState::prepare(config)).await??;
+    let row = newsdesk::accounts_cli::create(&state, email, name, role, password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", newsdesk::accounts_cli::describe(&e)))?;
+    println!("created {} account {} ({})", role, row.id, row.slug);
     Ok(())
 }

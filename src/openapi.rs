@@ -6,8 +6,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{FieldError, Problem};
-use crate::ops;
+use crate::error::{FieldError, Problem, responses};
+use crate::{auth, authors, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,10 +17,46 @@ use crate::ops;
             Errors are RFC 7807 problem documents (`application/problem+json`).",
         license(name = "MIT", identifier = "MIT")
     ),
-    paths(ops::healthz, ops::readyz, ops::metrics::scrape),
-    components(schemas(Problem, FieldError)),
+    paths(
+        ops::healthz,
+        ops::readyz,
+        ops::metrics::scrape,
+        auth::routes::login,
+        auth::routes::refresh,
+        auth::routes::logout,
+        auth::routes::me,
+        auth::routes::update_me,
+        auth::routes::change_password,
+        authors::routes::list_authors,
+        authors::routes::get_author,
+        authors::routes::list_accounts,
+        authors::routes::create_account,
+        authors::routes::get_account,
+        authors::routes::update_account,
+        authors::routes::deactivate_account,
+    ),
+    components(
+        schemas(Problem, FieldError),
+        responses(
+            responses::BadRequest,
+            responses::Unauthorized,
+            responses::Forbidden,
+            responses::NotFound,
+            responses::Conflict,
+            responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
+            responses::ValidationFailed,
+            responses::TooManyRequests,
+            responses::Unavailable,
+        )
+    ),
     modifiers(&BearerAuth),
-    tags((name = "operations", description = "Health, readiness and metrics for operators."))
+    tags(
+        (name = "auth", description = "Sign-in, sessions and one's own account."),
+        (name = "authors", description = "Public author profiles."),
+        (name = "accounts", description = "Account management (admin)."),
+        (name = "operations", description = "Health, readiness and metrics for operators."),
+    )
 )]
 pub struct ApiDoc;
 

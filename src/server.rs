@@ -15,6 +15,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let workers = config.workers;
     let database = config.database.to_string();
     let state = actix_web::web::block(move || AppState::prepare(config)).await??;
+    crate::accounts_cli::bootstrap_admin(&state).await?;
     if demo {
         tracing::info!("--demo: no demo content is defined yet; the database is left as it is");
     }

@@ -3,6 +3,10 @@
 
 mod common;
 
+#[path = "api/accounts.rs"]
+mod accounts;
+#[path = "api/auth.rs"]
+mod auth;
 #[path = "api/cli.rs"]
 mod cli;
 #[path = "api/errors.rs"]
@@ -15,3 +19,5 @@ mod openapi;
 mod operations;
 #[path = "api/outage.rs"]
 mod outage;
+#[path = "api/permissions.rs"]
+mod permissions;

@@ -17,6 +17,13 @@ use diesel::{Connection, ConnectionError};
 
 use crate::error::ApiError;
 
+/// The current time as stored: UTC, truncated to microseconds because PostgreSQL keeps no
+/// more, so a value read back compares equal on both backends.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
 /// A connection to either backend. Queries written against `Db` compile once and run on both;
 /// where the SQL dialects differ, code matches on the variant in one place.
 #[derive(diesel::MultiConnection)]

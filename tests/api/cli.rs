@@ -89,11 +89,18 @@ fn an_unreachable_postgres_url_fails_loudly_instead_of_opening_a_sqlite_file() {
 }
 
 fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    http(port, "GET", path, None)
+}
+
+fn http(port: u16, method: &str, path: &str, json: Option<&str>) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let body = json.unwrap_or("");
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .ok()?;
     let mut text = String::new();
@@ -114,10 +121,13 @@ fn serve_starts_on_the_embedded_database_and_stops_cleanly_on_sigterm() {
         .local_addr()
         .unwrap()
         .port();
+    let stdout = std::fs::File::create(dir.path().join("stdout")).unwrap();
     let mut child = newsdesk(dir.path())
         .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
+        .env_remove("NEWSDESK_ADMIN_EMAIL")
+        .env_remove("NEWSDESK_ADMIN_PASSWORD")
         .arg("serve")
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .spawn()
         .unwrap();
 
@@ -135,6 +145,19 @@ fn serve_starts_on_the_embedded_database_and_stops_cleanly_on_sigterm() {
     assert!(dir.path().join("newsdesk.db").is_file());
     assert_eq!(http_get(port, "/docs/").map(|(s, _)| s), Some(200));
 
+    // The first start printed how to sign in as admin, and that works.
+    let printed = std::fs::read_to_string(dir.path().join("stdout")).unwrap();
+    assert!(printed.contains("admin@localhost"), "{printed}");
+    let password = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no password in {printed}"));
+    let login = format!(r#"{{"email":"admin@localhost","password":"{password}"}}"#);
+    let (status, body) = http(port, "POST", "/api/v1/auth/login", Some(&login)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"role\":\"admin\""));
+
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -149,4 +172,97 @@ fn serve_starts_on_the_embedded_database_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+}
+
+#[test]
+fn the_first_admin_can_come_from_the_environment_and_is_created_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = newsdesk(dir.path())
+            .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
+            .env("NEWSDESK_ADMIN_EMAIL", "chief@example.vn")
+            .env("NEWSDESK_ADMIN_PASSWORD", "tổng biên tập 2026")
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http_get(port, "/readyz").is_none() {
+            assert!(Instant::now() < deadline, "server did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let login = r#"{"email":"CHIEF@example.vn","password":"tổng biên tập 2026"}"#;
+        let (status, body) = http(port, "POST", "/api/v1/auth/login", Some(login)).unwrap();
+        assert_eq!(status, 200, "{body}");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("tổng biên tập 2026"),
+            "the password is never printed"
+        );
+    }
+}
+
+#[test]
+fn user_create_reads_the_password_from_stdin_never_argv() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = newsdesk(dir.path())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "bt@example.vn",
+            "--name",
+            "Biên Tập",
+            "--role",
+            "editor",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("mật khẩu của biên tập\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created editor account"));
+
+    let mut weak = newsdesk(dir.path())
+        .args(["user", "create", "--email", "x@example.vn", "--name", "X"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    weak.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = weak.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+
+    let bad_role = newsdesk(dir.path())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "y@example.vn",
+            "--name",
+            "Y",
+            "--role",
+            "boss",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad_role.status.code(), Some(2));
 }

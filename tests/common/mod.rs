@@ -14,6 +14,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{test, web};
 use newsdesk::AppState;
+use newsdesk::auth::Role;
 use newsdesk::config::Config;
 use newsdesk::db::DbUrl;
 use serde_json::Value;
@@ -145,6 +146,78 @@ impl TestApp {
     pub async fn send(&self, method: Method, path: &str) -> TestResponse {
         self.call(test::TestRequest::default().method(method).uri(path))
             .await
+    }
+}
+
+static NEXT_USER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// An account made for a test, signed in over HTTP.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    /// Creates an account with this role and signs it in through `POST /auth/login`.
+    pub async fn user(&self, role: Role) -> TestUser {
+        let n = NEXT_USER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let email = format!("{}{n}@example.vn", role.as_str());
+        let password = format!("mật khẩu {n} đủ dài");
+        let row = newsdesk::accounts_cli::create(
+            &self.state,
+            &email,
+            &format!("Người dùng {n}"),
+            role,
+            password.clone(),
+        )
+        .await
+        .expect("create account");
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "login: {}", res.text());
+        let data = &res.json()["data"];
+        TestUser {
+            id: row.id,
+            email,
+            password,
+            access_token: data["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: data["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.call(test::TestRequest::post().uri(path).set_json(body))
+            .await
+    }
+
+    /// A request with a bearer token and an optional JSON body.
+    pub async fn as_user(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut req = test::TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {token}")));
+        if let Some(body) = body {
+            req = req.set_json(body);
+        }
+        self.call(req).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {
+        self.as_user(token, Method::GET, path, None).await
     }
 }
 

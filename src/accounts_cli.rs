@@ -1,0 +1,97 @@
+//! Account set-up outside HTTP: the first admin at start, and `newsdesk user create`.
+
+use std::io::{BufRead, IsTerminal};
+
+use crate::app::AppState;
+use crate::auth::{Role, password, sessions};
+use crate::authors::dto::CreateAuthor;
+use crate::authors::service;
+use crate::error::ApiError;
+
+/// When no account can sign in, creates the first admin: from `NEWSDESK_ADMIN_EMAIL` and
+/// `NEWSDESK_ADMIN_PASSWORD` when set, otherwise `admin@localhost` with a random password
+/// printed once. Several processes starting together create it once.
+pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+    if state.db.run(|conn| Ok(service::any_account(conn)?)).await? {
+        return Ok(());
+    }
+    let (email, given) = match (&state.config.admin_email, &state.config.admin_password) {
+        (Some(email), Some(password)) => (email.clone(), Some(password.clone())),
+        _ => ("admin@localhost".to_owned(), None),
+    };
+    let password = match &given {
+        Some(password) => password.clone(),
+        None => sessions::random_token(15)?,
+    };
+    match create(state, &email, "Administrator", Role::Admin, password.clone()).await {
+        Ok(_) => {}
+        // Another process won the race and created it.
+        Err(ApiError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(anyhow::anyhow!("creating the first admin: {}", describe(&e))),
+    }
+    if given.is_some() {
+        tracing::info!("created the first admin account from NEWSDESK_ADMIN_EMAIL");
+    } else {
+        // Printed, not logged: it must not end up in a log collector.
+        println!(
+            "\n  First start: created the admin account\n\n      email:    {email}\n      password: {password}\n\n  \
+             Sign in with POST /api/v1/auth/login and change the password \
+             (POST /api/v1/auth/me/password). It is not shown again.\n"
+        );
+    }
+    Ok(())
+}
+
+/// Creates an account that can sign in.
+pub async fn create(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    role: Role,
+    password: String,
+) -> Result<crate::authors::model::AuthorRow, ApiError> {
+    let input = service::validate_new(CreateAuthor {
+        name: name.to_owned(),
+        slug: None,
+        bio: None,
+        avatar_url: None,
+        email: Some(email.to_owned()),
+        password: Some(password),
+        role: Some(role),
+    })?;
+    let clear = input.password.clone().unwrap_or_default();
+    let hash = actix_web::web::block(move || password::hash(&clear))
+        .await
+        .map_err(crate::authors::routes::blocking)??;
+    state
+        .db
+        .run(move |conn| service::create(conn, input, Some(hash)))
+        .await
+}
+
+/// Reads the password for `user create`: a prompt without echo on a terminal, else the first
+/// line of standard input.
+pub fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat: ")?;
+        anyhow::ensure!(first == second, "the passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+/// A validation or conflict error as one line for the terminal.
+pub fn describe(e: &ApiError) -> String {
+    match e {
+        ApiError::Validation(errors) => errors
+            .iter()
+            .map(|f| format!("{} {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.problem().detail.unwrap_or_else(|| other.to_string()),
+    }
+}

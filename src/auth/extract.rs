@@ -1,0 +1,81 @@
+//! `AuthUser`: the signed-in account behind a request's bearer token.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use diesel::prelude::*;
+
+use super::Role;
+use crate::app::AppState;
+use crate::db::schema::authors;
+use crate::error::ApiError;
+
+/// A request made with a valid access token of an active account.
+///
+/// The token proves who is calling; the account's current role and `active` flag are read
+/// from the database on every request (one indexed lookup), so a deactivation or role change
+/// takes effect at once rather than when the token expires.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub role: Role,
+    /// The sign-in session (refresh-token family) of the token.
+    pub session: String,
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("Send an access token: `Authorization: Bearer <token>`.".into())
+    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("The Authorization header is not readable.".into()))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::Unauthorized("Use the Bearer scheme.".into()))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized("Use the Bearer scheme.".into()));
+    }
+    Ok(token.trim().to_owned())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let claims = state.jwt.verify(&token)?;
+            let id: i64 = claims
+                .sub
+                .parse()
+                .map_err(|_| ApiError::Unauthorized("The access token is invalid.".into()))?;
+            let account: Option<(String, bool)> = state
+                .db
+                .run(move |conn| {
+                    Ok(authors::table
+                        .find(id)
+                        .select((authors::role, authors::active))
+                        .first(conn)
+                        .optional()?)
+                })
+                .await?;
+            match account {
+                Some((role, true)) => Ok(AuthUser {
+                    id,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
+                    session: claims.sid,
+                }),
+                _ => Err(ApiError::Unauthorized("The account is not active.".into())),
+            }
+        })
+    }
+}

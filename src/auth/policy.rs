@@ -1,0 +1,196 @@
+//! Who may do what: the contract's permission matrix, in one place. Handlers ask
+//! [`require`] and never compare roles themselves.
+
+use super::{AuthUser, Role};
+use crate::error::ApiError;
+
+/// Workflow states of an article, as far as permissions care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleState {
+    Draft,
+    InReview,
+    Scheduled,
+    Published,
+    Archived,
+}
+
+/// What the policy needs to know about one article.
+#[derive(Debug, Clone, Copy)]
+pub struct ArticleFacts {
+    /// The caller is one of the article's authors.
+    pub own: bool,
+    pub state: ArticleState,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    CreateArticle,
+    EditArticle(ArticleFacts),
+    /// Publish, schedule or unpublish.
+    PublishArticle(ArticleFacts),
+    /// Delete, which archives.
+    DeleteArticle(ArticleFacts),
+    /// See drafts and revisions.
+    ViewArticle(ArticleFacts),
+    /// Moderate comments and see commenters' phone and email.
+    ModerateComments,
+    ManageTaxonomy,
+    ManageAccounts,
+    ManageWebhooks,
+    ViewAudit,
+}
+
+/// The matrix of API.md's "Roles" section.
+pub fn allows(role: Role, action: Action) -> bool {
+    use Role::*;
+    match action {
+        Action::CreateArticle => matches!(role, Admin | Editor | Author | Contributor),
+        Action::EditArticle(a) => match role {
+            Admin | Editor => true,
+            Author => a.own,
+            Contributor => a.own && matches!(a.state, ArticleState::Draft | ArticleState::InReview),
+            Moderator => false,
+        },
+        Action::PublishArticle(a) => match role {
+            Admin | Editor => true,
+            Author => a.own,
+            Contributor | Moderator => false,
+        },
+        Action::DeleteArticle(a) => match role {
+            Admin | Editor => true,
+            Author | Contributor => a.own && a.state == ArticleState::Draft,
+            Moderator => false,
+        },
+        Action::ViewArticle(a) => match role {
+            Admin | Editor => true,
+            Author | Contributor => a.own,
+            Moderator => false,
+        },
+        Action::ModerateComments => matches!(role, Admin | Editor | Moderator),
+        Action::ManageTaxonomy => matches!(role, Admin | Editor),
+        Action::ManageAccounts | Action::ManageWebhooks | Action::ViewAudit => role == Admin,
+    }
+}
+
+/// 403 unless the caller's role allows the action.
+pub fn require(user: &AuthUser, action: Action) -> Result<(), ApiError> {
+    if allows(user.role, action) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "The {} role may not do this.",
+            user.role.as_str()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ArticleState::*;
+    use Role::*;
+
+    fn facts(own: bool, state: ArticleState) -> ArticleFacts {
+        ArticleFacts { own, state }
+    }
+
+    /// Every cell of the matrix, row by row, in the order of the roles' columns:
+    /// admin, editor, author, contributor, moderator.
+    #[test]
+    fn the_matrix_matches_the_contract() {
+        let table: Vec<(&str, Action, [bool; 5])> = vec![
+            ("create", Action::CreateArticle, [true, true, true, true, false]),
+            (
+                "edit own draft",
+                Action::EditArticle(facts(true, Draft)),
+                [true, true, true, true, false],
+            ),
+            (
+                "edit own in review",
+                Action::EditArticle(facts(true, InReview)),
+                [true, true, true, true, false],
+            ),
+            (
+                "edit own published",
+                Action::EditArticle(facts(true, Published)),
+                [true, true, true, false, false],
+            ),
+            (
+                "edit own scheduled",
+                Action::EditArticle(facts(true, Scheduled)),
+                [true, true, true, false, false],
+            ),
+            (
+                "edit other's draft",
+                Action::EditArticle(facts(false, Draft)),
+                [true, true, false, false, false],
+            ),
+            (
+                "publish own",
+                Action::PublishArticle(facts(true, InReview)),
+                [true, true, true, false, false],
+            ),
+            (
+                "publish other's",
+                Action::PublishArticle(facts(false, InReview)),
+                [true, true, false, false, false],
+            ),
+            (
+                "delete own draft",
+                Action::DeleteArticle(facts(true, Draft)),
+                [true, true, true, true, false],
+            ),
+            (
+                "delete own published",
+                Action::DeleteArticle(facts(true, Published)),
+                [true, true, false, false, false],
+            ),
+            (
+                "delete other's draft",
+                Action::DeleteArticle(facts(false, Draft)),
+                [true, true, false, false, false],
+            ),
+            (
+                "view own draft",
+                Action::ViewArticle(facts(true, Draft)),
+                [true, true, true, true, false],
+            ),
+            (
+                "view other's draft",
+                Action::ViewArticle(facts(false, Draft)),
+                [true, true, false, false, false],
+            ),
+            (
+                "moderate comments",
+                Action::ModerateComments,
+                [true, true, false, false, true],
+            ),
+            (
+                "manage taxonomy",
+                Action::ManageTaxonomy,
+                [true, true, false, false, false],
+            ),
+            (
+                "manage accounts",
+                Action::ManageAccounts,
+                [true, false, false, false, false],
+            ),
+            (
+                "manage webhooks",
+                Action::ManageWebhooks,
+                [true, false, false, false, false],
+            ),
+            (
+                "view audit",
+                Action::ViewAudit,
+                [true, false, false, false, false],
+            ),
+        ];
+        for (name, action, expected) in table {
+            for (role, allowed) in Role::ALL.into_iter().zip(expected) {
+                assert_eq!(allows(role, action), allowed, "{role} / {name}");
+            }
+        }
+        assert_eq!(Role::ALL, [Admin, Editor, Author, Contributor, Moderator]);
+    }
+}

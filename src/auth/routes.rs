@@ -1,0 +1,321 @@
+//! `/api/v1/auth`: sign-in, token refresh, sign-out and one's own account.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{AuthUser, password, sessions};
+use crate::app::AppState;
+use crate::authors::dto::{Account, UpdateMe};
+use crate::authors::routes::blocking;
+use crate::authors::service;
+use crate::envelope::Data;
+use crate::error::responses::*;
+use crate::error::{ApiError, FieldError};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/auth/login").route(web::post().to(login)))
+        .service(web::resource("/auth/refresh").route(web::post().to(refresh)))
+        .service(web::resource("/auth/logout").route(web::post().to(logout)))
+        .service(
+            web::resource("/auth/me")
+                .route(web::get().to(me))
+                .route(web::patch().to(update_me)),
+        )
+        .service(web::resource("/auth/me/password").route(web::post().to(change_password)));
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "editor@example.vn")]
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// At least 10 characters, at most 1,024 bytes, not the email.
+    #[schema(min_length = 10, max_length = 1024)]
+    pub new_password: String,
+}
+
+/// An access token and the refresh token that renews it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// A JWT for `Authorization: Bearer …`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single use: `POST /auth/refresh` spends it and returns a new pair.
+    pub refresh_token: String,
+    pub author: Account,
+}
+
+fn client(req: &HttpRequest, state: &AppState) -> String {
+    sessions::client_fingerprint(&state.secrets.client_key, req.peer_addr().map(|a| a.ip()))
+}
+
+fn pair(state: &AppState, account: Account, issued: sessions::Issued) -> Result<TokenPair, ApiError> {
+    Ok(TokenPair {
+        access_token: state.jwt.issue(account.id, account.role, &issued.family)?,
+        token_type: "Bearer".into(),
+        expires_in: state.jwt.ttl().as_secs(),
+        refresh_token: issued.refresh_token,
+        author: account,
+    })
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized("The email or password is wrong.".into())
+}
+
+/// Signs in with email and password. Unknown emails and wrong passwords get the same answer
+/// in the same time; repeated failures per email (5) or per client (20) within 15 minutes
+/// are refused with 429.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth", operation_id = "login",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in.", body = Data<TokenPair>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 429, response = TooManyRequests),
+    )
+)]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest {
+        email,
+        password: given,
+    } = body.into_inner();
+    if given.len() > password::MAX_BYTES {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "password",
+            "is too long",
+        )]));
+    }
+    let key = service::email_key(&email);
+    let subjects = sessions::login_subjects(&key, &client(&req, &state));
+
+    let throttle = subjects.clone();
+    let account = state
+        .db
+        .run(move |conn| {
+            sessions::check_throttle(conn, &throttle)?;
+            Ok(service::find_by_email(conn, &key)?)
+        })
+        .await?;
+
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let matches = web::block(move || password::verify(&given, stored.as_deref()))
+        .await
+        .map_err(blocking)?;
+    let account = account.filter(|a| matches && a.active);
+
+    let ttl = state.config.refresh_token_ttl;
+    let Some(account) = account else {
+        state
+            .db
+            .run(move |conn| Ok(sessions::record_failure(conn, &subjects)?))
+            .await?;
+        tracing::info!("sign-in refused");
+        return Err(invalid_credentials());
+    };
+    let id = account.id;
+    let issued = state
+        .db
+        .run(move |conn| {
+            sessions::clear_failures(conn, &subjects[0].0)?;
+            sessions::start(conn, id, ttl)
+        })
+        .await?;
+    tracing::info!(author_id = id, "signed in");
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Data::new(pair(&state, Account::from(account), issued)?)))
+}
+
+/// Spends a refresh token for a new pair. A token presented a second time revokes its whole
+/// session: whoever holds the newer token must sign in again.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "auth", operation_id = "refresh_token",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair.", body = Data<TokenPair>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    let ttl = state.config.refresh_token_ttl;
+    let (rotation, account) = state
+        .db
+        .run(move |conn| {
+            let rotation = sessions::rotate(conn, &presented, ttl)?;
+            let account = match &rotation {
+                sessions::Rotation::Rotated { author_id, .. } => Some(service::find(conn, *author_id)?),
+                _ => None,
+            };
+            Ok((rotation, account))
+        })
+        .await?;
+    match (rotation, account) {
+        (sessions::Rotation::Rotated { issued, .. }, Some(account)) => Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(Data::new(pair(&state, Account::from(account), issued)?))),
+        (sessions::Rotation::Replayed, _) => {
+            tracing::warn!("a spent refresh token was presented again; its session is revoked");
+            Err(ApiError::Unauthorized(
+                "This refresh token was already used; sign in again.".into(),
+            ))
+        }
+        _ => Err(ApiError::Unauthorized(
+            "The refresh token is invalid or expired.".into(),
+        )),
+    }
+}
+
+/// Ends the session the refresh token belongs to. Idempotent.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Signed out."),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    state
+        .db
+        .run(move |conn| Ok(sessions::logout(conn, &presented)?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own account, role included.
+#[utoipa::path(
+    get, path = "/api/v1/auth/me", tag = "auth", operation_id = "get_me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account.", body = Data<Account>),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let row = state.db.run(move |conn| service::find(conn, user.id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Data::new(Account::from(row))))
+}
+
+/// Changes the caller's own public profile (name, slug, bio, avatar).
+#[utoipa::path(
+    patch, path = "/api/v1/auth/me", tag = "auth", operation_id = "update_me",
+    request_body = UpdateMe,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed account.", body = Data<Account>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn update_me(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<UpdateMe>,
+) -> Result<web::Json<Data<Account>>, ApiError> {
+    let (form, _) = service::validate_update(body.into_inner().into())?;
+    let row = state
+        .db
+        .run(move |conn| service::update(conn, user.id, form))
+        .await?;
+    Ok(web::Json(Data::new(Account::from(row))))
+}
+
+/// Changes the caller's password and ends their other sessions; this one stays signed in.
+#[utoipa::path(
+    post, path = "/api/v1/auth/me/password", tag = "auth", operation_id = "change_password",
+    request_body = ChangePassword,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed; other sessions are signed out."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn change_password(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let ChangePassword {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    let id = user.id;
+    let row = state.db.run(move |conn| service::find(conn, id)).await?;
+    if let Err(e) = password::check_new(&new_password, row.email.as_deref(), "new_password") {
+        return Err(ApiError::Validation(vec![e]));
+    }
+    let stored = row.password_hash.clone();
+    let new_hash = web::block(move || {
+        if password::verify(&current_password, stored.as_deref()) {
+            password::hash(&new_password).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(blocking)??;
+    let Some(new_hash) = new_hash else {
+        return Err(ApiError::validation("current_password", "is wrong"));
+    };
+    let keep = user.session.clone();
+    state
+        .db
+        .run(move |conn| {
+            service::set_password(conn, id, &new_hash)?;
+            sessions::revoke_all(conn, id, Some(&keep))?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,262 @@
+//! Sign-in sessions: refresh tokens (stored hashed, rotated on every use, whole family revoked
+//! when a spent one comes back) and throttling of failed sign-ins. Everything lives in the
+//! database so it holds across processes.
+
+use base64::Engine;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::{authors, login_failures, refresh_tokens};
+use crate::db::{Db, now};
+use crate::error::ApiError;
+
+/// Failed sign-ins are counted over this window.
+pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+/// Failures per email address within the window before sign-in is refused.
+pub const EMAIL_LIMIT: i64 = 5;
+/// Failures per client address within the window before sign-in is refused.
+pub const CLIENT_LIMIT: i64 = 20;
+
+/// `bytes` random bytes from the OS, base64url without padding.
+pub fn random_token(bytes: usize) -> Result<String, ApiError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("OS random generator: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// Refresh tokens are stored as SHA-256: a leaked table holds nothing that signs in. A fast
+/// hash is right here because the token itself has 256 bits of entropy.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A keyed hash of the client's address: stable enough to count per client, useless for
+/// recovering the address from the database.
+pub fn client_fingerprint(key: &str, address: Option<std::net::IpAddr>) -> String {
+    let Some(address) = address else {
+        return "unknown".into();
+    };
+    match Hmac::<Sha256>::new_from_slice(key.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(address.to_string().as_bytes());
+            hex::encode(&mac.finalize().into_bytes()[..16])
+        }
+        Err(_) => "unknown".into(),
+    }
+}
+
+/// The throttling subjects of one sign-in attempt, with their limits.
+pub fn login_subjects(email_key: &str, client: &str) -> [(String, i64); 2] {
+    [
+        (format!("email:{email_key}"), EMAIL_LIMIT),
+        (format!("client:{client}"), CLIENT_LIMIT),
+    ]
+}
+
+fn window_start() -> NaiveDateTime {
+    now() - chrono::Duration::seconds(THROTTLE_WINDOW_SECS)
+}
+
+/// Refuses with 429 while any subject has reached its limit; `Retry-After` is when the
+/// oldest failure in the window ages out.
+pub fn check_throttle(conn: &mut Db, subjects: &[(String, i64)]) -> Result<(), ApiError> {
+    let since = window_start();
+    for (subject, limit) in subjects {
+        let recent: Vec<NaiveDateTime> = login_failures::table
+            .filter(login_failures::subject.eq(subject))
+            .filter(login_failures::failed_at.gt(since))
+            .order(login_failures::failed_at.desc())
+            .limit(*limit)
+            .select(login_failures::failed_at)
+            .load(conn)?;
+        if recent.len() as i64 >= *limit {
+            let oldest = recent.last().copied().unwrap_or_else(now);
+            let free_at = oldest + chrono::Duration::seconds(THROTTLE_WINDOW_SECS);
+            let retry_after = (free_at - now()).num_seconds().max(1);
+            return Err(ApiError::TooManyRequests {
+                retry_after: retry_after.unsigned_abs(),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub fn record_failure(conn: &mut Db, subjects: &[(String, i64)]) -> QueryResult<()> {
+    let at = now();
+    for (subject, _) in subjects {
+        diesel::insert_into(login_failures::table)
+            .values((
+                login_failures::subject.eq(subject),
+                login_failures::failed_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    // Old rows only cost space; trim them as failures arrive.
+    diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(window_start())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn clear_failures(conn: &mut Db, subject: &str) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::subject.eq(subject))).execute(conn)
+}
+
+/// A freshly issued refresh token and the session (family) it starts or continues.
+pub struct Issued {
+    pub refresh_token: String,
+    pub family: String,
+}
+
+fn insert_token(
+    conn: &mut Db,
+    author_id: i64,
+    family: &str,
+    ttl: std::time::Duration,
+) -> Result<String, ApiError> {
+    let token = random_token(32)?;
+    let created = now();
+    let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(30));
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::author_id.eq(author_id),
+            refresh_tokens::family.eq(family),
+            refresh_tokens::token_hash.eq(token_hash(&token)),
+            refresh_tokens::created_at.eq(created),
+            refresh_tokens::expires_at.eq(created + ttl),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// Starts a new session for a signed-in account.
+pub fn start(conn: &mut Db, author_id: i64, ttl: std::time::Duration) -> Result<Issued, ApiError> {
+    let family = random_token(16)?;
+    let refresh_token = insert_token(conn, author_id, &family, ttl)?;
+    Ok(Issued {
+        refresh_token,
+        family,
+    })
+}
+
+/// What a presented refresh token turned out to be.
+pub enum Rotation {
+    /// Valid: spent now, and replaced by `issued`.
+    Rotated { author_id: i64, issued: Issued },
+    /// Unknown, expired, revoked, or its account can no longer sign in.
+    Refused,
+    /// Already spent: someone replayed it. The whole family has been revoked.
+    Replayed,
+}
+
+/// Spends a refresh token and issues its successor in the same family.
+///
+/// The spend is one conditional UPDATE, so of two concurrent uses of the same token exactly
+/// one wins; the other is treated as a replay. Writing first also keeps SQLite from having
+/// to upgrade a read lock inside the transaction.
+pub fn rotate(conn: &mut Db, presented: &str, ttl: std::time::Duration) -> Result<Rotation, ApiError> {
+    let hash = token_hash(presented);
+    let at = now();
+    let outcome = conn.transaction::<_, ApiError, _>(|conn| {
+        let spent = diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(&hash))
+                .filter(refresh_tokens::spent_at.is_null())
+                .filter(refresh_tokens::revoked_at.is_null())
+                .filter(refresh_tokens::expires_at.gt(at)),
+        )
+        .set(refresh_tokens::spent_at.eq(at))
+        .execute(conn)?;
+        let row: Option<(i64, String, Option<NaiveDateTime>, bool)> = refresh_tokens::table
+            .inner_join(authors::table)
+            .filter(refresh_tokens::token_hash.eq(&hash))
+            .select((
+                refresh_tokens::author_id,
+                refresh_tokens::family,
+                refresh_tokens::revoked_at,
+                authors::active,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((author_id, family, revoked_at, active)) = row else {
+            return Ok((Rotation::Refused, None));
+        };
+        if spent == 0 {
+            // Known but not spendable: spent before (a replay, unless the family was already
+            // revoked), or expired.
+            let replay = revoked_at.is_none()
+                && refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(&hash))
+                    .filter(refresh_tokens::spent_at.is_not_null())
+                    .count()
+                    .get_result::<i64>(conn)?
+                    > 0;
+            return Ok(if replay {
+                (Rotation::Replayed, Some(family))
+            } else {
+                (Rotation::Refused, None)
+            });
+        }
+        if !active {
+            return Ok((Rotation::Refused, Some(family)));
+        }
+        let refresh_token = insert_token(conn, author_id, &family, ttl)?;
+        Ok((
+            Rotation::Rotated {
+                author_id,
+                issued: Issued {
+                    refresh_token,
+                    family,
+                },
+            },
+            None,
+        ))
+    })?;
+    // Revocation is committed on its own: it must stick even though the caller gets a 401.
+    let (rotation, revoke) = outcome;
+    if let Some(family) = revoke {
+        revoke_family(conn, &family)?;
+    }
+    Ok(rotation)
+}
+
+pub fn revoke_family(conn: &mut Db, family: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now()))
+    .execute(conn)
+}
+
+/// Ends the session a refresh token belongs to. Unknown tokens are ignored: signing out is
+/// idempotent.
+pub fn logout(conn: &mut Db, presented: &str) -> QueryResult<()> {
+    let family: Option<String> = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash(presented)))
+        .select(refresh_tokens::family)
+        .first(conn)
+        .optional()?;
+    if let Some(family) = family {
+        revoke_family(conn, &family)?;
+    }
+    Ok(())
+}
+
+/// Revokes every session of an account, except `keep` (the caller's own, on a password
+/// change).
+pub fn revoke_all(conn: &mut Db, author_id: i64, keep: Option<&str>) -> QueryResult<usize> {
+    let base = refresh_tokens::table
+        .filter(refresh_tokens::author_id.eq(author_id))
+        .filter(refresh_tokens::revoked_at.is_null());
+    match keep {
+        Some(family) => diesel::update(base.filter(refresh_tokens::family.ne(family)))
+            .set(refresh_tokens::revoked_at.eq(now()))
+            .execute(conn),
+        None => diesel::update(base)
+            .set(refresh_tokens::revoked_at.eq(now()))
+            .execute(conn),
+    }
+}

@@ -1,0 +1,366 @@
+//! Rules for author profiles and accounts.
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::dto::{CreateAuthor, UpdateAuthor};
+use super::model::{AuthorInsertForm, AuthorRow, AuthorUpdateForm};
+use crate::auth::{Role, sessions};
+use crate::db::schema::authors;
+use crate::db::{Db, now};
+use crate::envelope::Page;
+use crate::error::{ApiError, FieldError};
+use crate::text;
+
+pub const NAME_MAX: usize = 100;
+pub const BIO_MAX: usize = 2000;
+pub const URL_MAX: usize = 2048;
+pub const EMAIL_MAX: usize = 254;
+
+/// Lower-cased, trimmed email: the key that makes addresses unique regardless of case.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn check_name(name: &str, errors: &mut Vec<FieldError>) -> String {
+    let name = text::clean(name);
+    if !(1..=NAME_MAX).contains(&text::char_len(&name)) {
+        errors.push(FieldError::new(
+            "name",
+            format!("must be 1 to {NAME_MAX} characters"),
+        ));
+    }
+    name
+}
+
+fn check_slug(slug: &str, errors: &mut Vec<FieldError>) {
+    if !text::is_valid_slug(slug) {
+        errors.push(FieldError::new(
+            "slug",
+            "must be lower-case letters a-z, digits and single inner hyphens, at most 100 characters",
+        ));
+    }
+}
+
+fn check_bio(bio: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let bio = bio.map(|b| text::clean(&b)).filter(|b| !b.is_empty());
+    if bio.as_deref().is_some_and(|b| text::char_len(b) > BIO_MAX) {
+        errors.push(FieldError::new(
+            "bio",
+            format!("must be at most {BIO_MAX} characters"),
+        ));
+    }
+    bio
+}
+
+fn check_avatar(url: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let url = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    if let Some(u) = &url {
+        let ok = u.len() <= URL_MAX
+            && url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+        if !ok {
+            errors.push(FieldError::new(
+                "avatar_url",
+                "must be an http(s) URL of at most 2048 characters",
+            ));
+        }
+    }
+    url
+}
+
+fn check_email(email: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let email = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    if let Some(e) = &email {
+        let ok = e.len() <= EMAIL_MAX
+            && email_address::EmailAddress::parse_with_options(e, Default::default()).is_ok();
+        if !ok {
+            errors.push(FieldError::new("email", "must be an email address"));
+        }
+    }
+    email
+}
+
+/// A `CreateAuthor` that passed validation; the password still in clear until hashed.
+pub struct ValidNewAuthor {
+    pub name: String,
+    pub slug: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub role: Role,
+}
+
+pub fn validate_new(input: CreateAuthor) -> Result<ValidNewAuthor, ApiError> {
+    let mut errors = Vec::new();
+    let name = check_name(&input.name, &mut errors);
+    if let Some(slug) = &input.slug {
+        check_slug(slug, &mut errors);
+    }
+    let bio = check_bio(input.bio, &mut errors);
+    let avatar_url = check_avatar(input.avatar_url, &mut errors);
+    let email = check_email(input.email, &mut errors);
+    if let Some(password) = &input.password {
+        if let Err(e) = crate::auth::password::check_new(password, email.as_deref(), "password") {
+            errors.push(e);
+        }
+        if email.is_none() {
+            errors.push(FieldError::new("email", "is required with a password"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok(ValidNewAuthor {
+        name,
+        slug: input.slug,
+        bio,
+        avatar_url,
+        email,
+        password: input.password,
+        role: input.role.unwrap_or(Role::Author),
+    })
+}
+
+/// Validates a PATCH into the columns it changes; `password_hash` is filled by the caller.
+pub fn validate_update(input: UpdateAuthor) -> Result<(AuthorUpdateForm, Option<String>), ApiError> {
+    let mut errors = Vec::new();
+    let mut form = AuthorUpdateForm::default();
+    if let Some(name) = &input.name {
+        form.name = Some(check_name(name, &mut errors));
+    }
+    if let Some(slug) = input.slug {
+        check_slug(&slug, &mut errors);
+        form.slug = Some(slug);
+    }
+    if let Some(bio) = input.bio {
+        form.bio = Some(check_bio(bio, &mut errors));
+    }
+    if let Some(url) = input.avatar_url {
+        form.avatar_url = Some(check_avatar(url, &mut errors));
+    }
+    if let Some(email) = input.email {
+        let email = check_email(email, &mut errors);
+        form.email_key = Some(email.as_deref().map(email_key));
+        form.email = Some(email);
+    }
+    if let Some(password) = &input.password
+        && let Err(e) =
+            crate::auth::password::check_new(password, form.email.clone().flatten().as_deref(), "password")
+    {
+        errors.push(e);
+    }
+    form.role = input.role.map(|r| r.as_str().to_owned());
+    form.active = input.active;
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok((form, input.password))
+}
+
+/// Maps a unique-constraint violation to 409 naming the field.
+fn conflict(e: DieselError) -> ApiError {
+    match &e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            let what = format!(
+                "{} {}",
+                info.message(),
+                info.constraint_name().unwrap_or_default()
+            );
+            if what.contains("email") {
+                ApiError::Conflict("An account with this email already exists.".into())
+            } else {
+                ApiError::Conflict("This slug is taken.".into())
+            }
+        }
+        _ => ApiError::from(e),
+    }
+}
+
+fn slug_taken(conn: &mut Db, slug: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut query = authors::table.filter(authors::slug.eq(slug)).into_boxed();
+    if let Some(id) = except {
+        query = query.filter(authors::id.ne(id));
+    }
+    query.count().get_result::<i64>(conn).map(|n| n > 0)
+}
+
+/// The name's slug, or the first of `slug-2`, `slug-3`, … that is free.
+fn unique_slug(conn: &mut Db, name: &str) -> Result<String, ApiError> {
+    let base = match text::slugify(name) {
+        s if s.is_empty() => "author".to_owned(),
+        s => s,
+    };
+    if !slug_taken(conn, &base, None)? {
+        return Ok(base);
+    }
+    for n in 2..1000 {
+        let candidate = format!(
+            "{}-{n}",
+            base.chars().take(text::SLUG_MAX - 5).collect::<String>()
+        );
+        if !slug_taken(conn, &candidate, None)? {
+            return Ok(candidate);
+        }
+    }
+    Err(ApiError::Conflict(
+        "No free slug could be derived from this name; send one.".into(),
+    ))
+}
+
+pub fn create(
+    conn: &mut Db,
+    input: ValidNewAuthor,
+    password_hash: Option<String>,
+) -> Result<AuthorRow, ApiError> {
+    let slug = match input.slug {
+        Some(slug) => {
+            if slug_taken(conn, &slug, None)? {
+                return Err(ApiError::Conflict("This slug is taken.".into()));
+            }
+            slug
+        }
+        None => unique_slug(conn, &input.name)?,
+    };
+    let at = now();
+    let form = AuthorInsertForm {
+        slug,
+        name: input.name,
+        bio: input.bio,
+        avatar_url: input.avatar_url,
+        email_key: input.email.as_deref().map(email_key),
+        email: input.email,
+        password_hash,
+        role: input.role.as_str().to_owned(),
+        active: true,
+        created_at: at,
+        updated_at: at,
+    };
+    let id: i64 = diesel::insert_into(authors::table)
+        .values(&form)
+        .returning(authors::id)
+        .get_result(conn)
+        .map_err(conflict)?;
+    find(conn, id)
+}
+
+pub fn find(conn: &mut Db, id: i64) -> Result<AuthorRow, ApiError> {
+    authors::table
+        .find(id)
+        .select(AuthorRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("No such author.".into()))
+}
+
+pub fn find_by_slug(conn: &mut Db, slug: &str) -> Result<AuthorRow, ApiError> {
+    authors::table
+        .filter(authors::slug.eq(slug))
+        .select(AuthorRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("No such author.".into()))
+}
+
+pub fn find_by_email(conn: &mut Db, email: &str) -> QueryResult<Option<AuthorRow>> {
+    authors::table
+        .filter(authors::email_key.eq(email_key(email)))
+        .select(AuthorRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Applies a validated change. Deactivation, a new password or a new role end the
+/// account's sessions (refresh tokens); access tokens stop working at once because every
+/// request re-reads the account.
+pub fn update(conn: &mut Db, id: i64, mut form: AuthorUpdateForm) -> Result<AuthorRow, ApiError> {
+    let current = find(conn, id)?;
+    if let Some(slug) = &form.slug
+        && slug != &current.slug
+        && slug_taken(conn, slug, Some(id))?
+    {
+        return Err(ApiError::Conflict("This slug is taken.".into()));
+    }
+    let email_after = form.email.clone().unwrap_or(current.email.clone());
+    let password_after = form
+        .password_hash
+        .clone()
+        .unwrap_or(current.password_hash.clone());
+    if password_after.is_some() && email_after.is_none() {
+        return Err(ApiError::validation(
+            "email",
+            "an account with a password needs an email",
+        ));
+    }
+    let ends_sessions = form.active == Some(false)
+        || form.password_hash.is_some()
+        || form.role.as_deref().is_some_and(|r| r != current.role)
+        || form.email.is_some();
+    form.updated_at = Some(now());
+    diesel::update(authors::table.find(id))
+        .set(&form)
+        .execute(conn)
+        .map_err(conflict)?;
+    if ends_sessions {
+        sessions::revoke_all(conn, id, None)?;
+    }
+    find(conn, id)
+}
+
+pub fn deactivate(conn: &mut Db, id: i64) -> Result<AuthorRow, ApiError> {
+    update(
+        conn,
+        id,
+        AuthorUpdateForm {
+            active: Some(false),
+            ..AuthorUpdateForm::default()
+        },
+    )
+}
+
+/// Filters of the administrators' list.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountFilter {
+    /// Only accounts with this role.
+    pub role: Option<Role>,
+    /// Only active (`true`) or deactivated (`false`) accounts.
+    pub active: Option<bool>,
+}
+
+pub fn list(conn: &mut Db, page: Page, filter: &AccountFilter) -> Result<(Vec<AuthorRow>, i64), ApiError> {
+    let build = || {
+        let mut q = authors::table.into_boxed();
+        if let Some(role) = filter.role {
+            q = q.filter(authors::role.eq(role.as_str()));
+        }
+        if let Some(active) = filter.active {
+            q = q.filter(authors::active.eq(active));
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .order((authors::name.asc(), authors::id.asc()))
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select(AuthorRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Any account that can sign in?
+pub fn any_account(conn: &mut Db) -> QueryResult<bool> {
+    authors::table
+        .filter(authors::password_hash.is_not_null())
+        .count()
+        .get_result::<i64>(conn)
+        .map(|n| n > 0)
+}
+
+/// Stores a new password hash without touching sessions (the caller decides which end).
+pub fn set_password(conn: &mut Db, id: i64, hash: &str) -> QueryResult<usize> {
+    diesel::update(authors::table.find(id))
+        .set((authors::password_hash.eq(hash), authors::updated_at.eq(now())))
+        .execute(conn)
+}

@@ -1,0 +1,85 @@
+//! Text rules shared by every resource: Vietnamese-aware slugs and input normalisation.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest slug we generate; cut at a word boundary below it.
+pub const SLUG_MAX: usize = 100;
+
+/// Trims and NFC-normalises user input, so the same visible text is stored the same way
+/// whether the client composed `ế` as one code point or as `e` + two combining marks.
+pub fn clean(input: &str) -> String {
+    input.trim().nfc().collect()
+}
+
+/// A URL slug from any title or name: `Tích cực cải cách hành chính` →
+/// `tich-cuc-cai-cach-hanh-chinh`, `Đống Đa` → `dong-da`. Empty when nothing transliterable.
+pub fn slugify(input: &str) -> String {
+    let full = slug::slugify(input);
+    if full.len() <= SLUG_MAX {
+        return full;
+    }
+    // Slugs are ASCII, so byte positions are character positions.
+    let cut = full[..=SLUG_MAX]
+        .rfind('-')
+        .filter(|&i| i > 0)
+        .unwrap_or(SLUG_MAX);
+    full[..cut].trim_end_matches('-').to_owned()
+}
+
+/// An explicit slug must already be in canonical form: lower-case ASCII letters, digits and
+/// single inner hyphens.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= SLUG_MAX
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+}
+
+/// Length in characters (what a reader counts), not bytes.
+pub fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_titles_become_ascii_slugs() {
+        assert_eq!(
+            slugify("Tích cực cải cách hành chính"),
+            "tich-cuc-cai-cach-hanh-chinh"
+        );
+        assert_eq!(slugify("Hoàng Anh"), "hoang-anh");
+        assert_eq!(slugify("Đống Đa, Sơn Tây..."), "dong-da-son-tay");
+        assert_eq!(slugify("  "), "");
+    }
+
+    #[test]
+    fn long_slugs_are_cut_at_a_word_boundary() {
+        let title = "Tích cực cải cách hành chính để nâng cao mức độ hài lòng của công dân \
+                     và tổ chức đối với sự phục vụ của các cơ quan hành chính nhà nước";
+        let slug = slugify(title);
+        assert!(slug.len() <= SLUG_MAX, "{slug}");
+        assert!(slugify(title).starts_with("tich-cuc-cai-cach-hanh-chinh-de-nang-cao"));
+        assert!(!slug.ends_with('-'));
+        assert!(slugify(&title.replace(' ', "")).len() <= SLUG_MAX);
+    }
+
+    #[test]
+    fn explicit_slugs_must_be_canonical() {
+        assert!(is_valid_slug("hoang-anh-2"));
+        for bad in ["", "Hoang", "hoàng", "a--b", "-a", "a-", "a b", "a_b"] {
+            assert!(!is_valid_slug(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn input_is_trimmed_and_composed() {
+        assert_eq!(clean("  Hoa\u{300}ng  "), "Hoàng");
+    }
+}

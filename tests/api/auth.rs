@@ -1,0 +1,607 @@
+use actix_web::http::Method;
+use newsdesk::auth::Role;
+use serde_json::{Value, json};
+
+use crate::backend_test;
+
+const ME: &str = "/api/v1/auth/me";
+
+fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Signs `claims` with `secret` the way an attacker who knew (or guessed) it would.
+fn forge(claims: &Value, secret: &str, alg: jsonwebtoken::Algorithm) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[track_caller]
+fn assert_unauthorized(res: &crate::common::TestResponse) {
+    res.problem(401);
+    assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+}
+
+backend_test!(
+    async fn login_returns_a_token_pair_and_the_account(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let res = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": editor.email, "password": editor.password}),
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header("cache-control"), Some("no-store"));
+        let data = &res.json()["data"];
+        assert_eq!(data["token_type"], "Bearer");
+        assert_eq!(data["expires_in"], 900);
+        assert_eq!(data["author"]["role"], "editor");
+        assert_eq!(data["author"]["email"], editor.email.as_str());
+        assert!(data["refresh_token"].as_str().unwrap().len() >= 43);
+
+        let claims = claims_of(data["access_token"].as_str().unwrap());
+        assert_eq!(claims["iss"], "newsdesk");
+        assert_eq!(claims["aud"], "newsdesk-api");
+        assert_eq!(claims["sub"], editor.id.to_string());
+        assert_eq!(claims["role"], "editor");
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            900
+        );
+        assert!(claims["jti"].is_string());
+
+        let me = app.get_as(data["access_token"].as_str().unwrap(), ME).await;
+        assert_eq!(me.status, 200);
+        assert_eq!(me.json()["data"]["id"], editor.id);
+    }
+);
+
+backend_test!(
+    async fn the_email_is_matched_regardless_of_case(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let res = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email.to_uppercase(), "password": user.password}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+);
+
+backend_test!(
+    async fn unknown_email_and_wrong_password_get_the_same_401(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let wrong = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": "wrong password!"}),
+            )
+            .await;
+        let unknown = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": "nobody@example.vn", "password": "wrong password!"}),
+            )
+            .await;
+        assert_unauthorized(&wrong);
+        assert_unauthorized(&unknown);
+        assert_eq!(wrong.body, unknown.body);
+        assert!(!wrong.text().contains(&user.email));
+    }
+);
+
+backend_test!(
+    async fn a_byline_without_credentials_cannot_sign_in(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let res = app
+            .as_user(
+                &admin.access_token,
+                Method::POST,
+                "/api/v1/admin/authors",
+                Some(&json!({"name": "Hoàng Anh", "email": "hoang.anh@example.vn"})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        assert_eq!(res.json()["data"]["can_sign_in"], false);
+        let login = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": "hoang.anh@example.vn", "password": ""}),
+            )
+            .await;
+        assert_unauthorized(&login);
+    }
+);
+
+backend_test!(
+    async fn protected_routes_refuse_missing_and_forged_tokens(app: TestApp) {
+        let user = app.user(Role::Editor).await;
+        let secret = app.state.secrets.jwt.clone();
+        let good = claims_of(&user.access_token);
+
+        assert_unauthorized(&app.get(ME).await);
+        assert_unauthorized(
+            &app.call(
+                actix_web::test::TestRequest::get()
+                    .uri(ME)
+                    .insert_header(("Authorization", "Basic YTpi")),
+            )
+            .await,
+        );
+        assert_unauthorized(&app.get_as("garbage", ME).await);
+        assert_unauthorized(&app.get_as("a.b.c", ME).await);
+
+        // Signed with another key.
+        assert_unauthorized(
+            &app.get_as(
+                &forge(
+                    &good,
+                    "another secret of at least thirty-two bytes",
+                    jsonwebtoken::Algorithm::HS256,
+                ),
+                ME,
+            )
+            .await,
+        );
+        // A right signature under another algorithm.
+        assert_unauthorized(
+            &app.get_as(&forge(&good, &secret, jsonwebtoken::Algorithm::HS512), ME)
+                .await,
+        );
+        // `alg: none`, unsigned.
+        {
+            use base64::Engine;
+            let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+            let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&good));
+            assert_unauthorized(&app.get_as(&none, ME).await);
+        }
+        // The role claim tampered with, signature kept.
+        {
+            let mut parts: Vec<String> = user.access_token.split('.').map(str::to_owned).collect();
+            let mut tampered = good.clone();
+            tampered["role"] = json!("admin");
+            use base64::Engine;
+            parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tampered.to_string());
+            assert_unauthorized(&app.get_as(&parts.join("."), "/api/v1/admin/authors").await);
+        }
+        let now = chrono::Utc::now().timestamp();
+        for (field, value) in [
+            ("exp", json!(now - 60)),
+            ("aud", json!("someone-else")),
+            ("iss", json!("not-newsdesk")),
+            ("sub", json!("999999")),
+            ("sub", json!("not a number")),
+        ] {
+            let mut claims = good.clone();
+            claims[field] = value;
+            let res = app
+                .get_as(&forge(&claims, &secret, jsonwebtoken::Algorithm::HS256), ME)
+                .await;
+            assert_unauthorized(&res);
+            if field == "exp" {
+                assert!(res.json()["detail"].as_str().unwrap().contains("expired"));
+            }
+        }
+        // The genuine token still works.
+        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn the_role_in_the_database_wins_over_the_role_in_the_token(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let other = app.user(Role::Admin).await;
+        assert_eq!(
+            app.get_as(&other.access_token, "/api/v1/admin/authors")
+                .await
+                .status,
+            200
+        );
+        let res = app
+            .as_user(
+                &admin.access_token,
+                Method::PATCH,
+                &format!("/api/v1/admin/authors/{}", other.id),
+                Some(&json!({"role": "author"})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        // Still a valid token claiming `admin`, but the account is an author now.
+        app.get_as(&other.access_token, "/api/v1/admin/authors")
+            .await
+            .problem(403);
+        // And its sessions ended: the refresh token is refused.
+        assert_unauthorized(
+            &app.post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": other.refresh_token}),
+            )
+            .await,
+        );
+    }
+);
+
+backend_test!(
+    async fn refresh_rotates_and_a_replayed_token_revokes_the_session(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let first = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_eq!(first.status, 200, "{}", first.text());
+        let pair = first.json()["data"].clone();
+        let newer = pair["refresh_token"].as_str().unwrap().to_owned();
+        assert_ne!(newer, user.refresh_token);
+        assert_eq!(
+            app.get_as(pair["access_token"].as_str().unwrap(), ME)
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            claims_of(pair["access_token"].as_str().unwrap())["sid"],
+            claims_of(&user.access_token)["sid"]
+        );
+
+        // The spent token again: refused, and the whole family with it.
+        let replay = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_unauthorized(&replay);
+        let after = app
+            .post_json("/api/v1/auth/refresh", &json!({"refresh_token": newer}))
+            .await;
+        assert_unauthorized(&after);
+
+        // Another session of the same account is untouched.
+        let other = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password}),
+            )
+            .await;
+        let other_refresh = other.json()["data"]["refresh_token"].as_str().unwrap().to_owned();
+        assert_eq!(
+            app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": other_refresh}))
+                .await
+                .status,
+            200
+        );
+
+        assert_unauthorized(
+            &app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": "made-up"}))
+                .await,
+        );
+    }
+);
+
+backend_test!(
+    async fn concurrent_refreshes_of_one_token_let_exactly_one_through(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let body = json!({"refresh_token": user.refresh_token});
+        let results =
+            futures_util::future::join_all((0..6).map(|_| app.post_json("/api/v1/auth/refresh", &body)))
+                .await;
+        let ok = results.iter().filter(|r| r.status == 200).count();
+        assert_eq!(
+            ok,
+            1,
+            "{:?}",
+            results.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
+        assert!(results.iter().all(|r| r.status == 200 || r.status == 401));
+    }
+);
+
+backend_test!(
+    async fn logout_ends_the_session_and_is_idempotent(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let body = json!({"refresh_token": user.refresh_token});
+        assert_eq!(app.post_json("/api/v1/auth/logout", &body).await.status, 204);
+        assert_eq!(app.post_json("/api/v1/auth/logout", &body).await.status, 204);
+        assert_unauthorized(&app.post_json("/api/v1/auth/refresh", &body).await);
+        assert_eq!(
+            app.post_json("/api/v1/auth/logout", &json!({"refresh_token": "unknown"}))
+                .await
+                .status,
+            204
+        );
+    }
+);
+
+backend_test!(
+    async fn a_password_change_keeps_this_session_and_ends_the_others(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let second = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password}),
+            )
+            .await
+            .json()["data"]["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let wrong = app
+            .as_user(
+                &user.access_token,
+                Method::POST,
+                "/api/v1/auth/me/password",
+                Some(&json!({"current_password": "not it at all", "new_password": "a brand new secret"})),
+            )
+            .await;
+        assert_eq!(wrong.problem(422)["errors"][0]["field"], "current_password");
+        let weak = app
+            .as_user(
+                &user.access_token,
+                Method::POST,
+                "/api/v1/auth/me/password",
+                Some(&json!({"current_password": user.password, "new_password": "short"})),
+            )
+            .await;
+        assert_eq!(weak.problem(422)["errors"][0]["field"], "new_password");
+
+        let res = app
+            .as_user(
+                &user.access_token,
+                Method::POST,
+                "/api/v1/auth/me/password",
+                Some(&json!({"current_password": user.password, "new_password": "a brand new secret"})),
+            )
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+
+        assert_unauthorized(
+            &app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": second}))
+                .await,
+        );
+        assert_eq!(
+            app.post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": user.refresh_token})
+            )
+            .await
+            .status,
+            200
+        );
+        assert_unauthorized(
+            &app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password}),
+            )
+            .await,
+        );
+        assert_eq!(
+            app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": "a brand new secret"})
+            )
+            .await
+            .status,
+            200
+        );
+    }
+);
+
+backend_test!(
+    async fn deactivation_blocks_the_token_refresh_and_sign_in_at_once(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let user = app.user(Role::Editor).await;
+        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        let res = app
+            .as_user(
+                &admin.access_token,
+                Method::DELETE,
+                &format!("/api/v1/admin/authors/{}", user.id),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+
+        assert_unauthorized(&app.get_as(&user.access_token, ME).await);
+        assert_unauthorized(
+            &app.post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await,
+        );
+        assert_unauthorized(
+            &app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password}),
+            )
+            .await,
+        );
+
+        // The profile stays (bylines keep pointing at it), marked inactive.
+        let account = app
+            .get_as(&admin.access_token, &format!("/api/v1/admin/authors/{}", user.id))
+            .await;
+        assert_eq!(account.json()["data"]["active"], false);
+
+        let again = app
+            .as_user(
+                &admin.access_token,
+                Method::PATCH,
+                &format!("/api/v1/admin/authors/{}", user.id),
+                Some(&json!({"active": true})),
+            )
+            .await;
+        assert_eq!(again.status, 200);
+        assert_eq!(
+            app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password})
+            )
+            .await
+            .status,
+            200
+        );
+    }
+);
+
+backend_test!(
+    async fn repeated_failures_for_one_email_are_throttled_with_retry_after(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        for _ in 0..5 {
+            let res = app
+                .post_json(
+                    "/api/v1/auth/login",
+                    &json!({"email": user.email, "password": "guess guess guess"}),
+                )
+                .await;
+            assert_eq!(res.status, 401);
+        }
+        // Even the right password is refused while throttled.
+        let res = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password}),
+            )
+            .await;
+        res.problem(429);
+        let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=900).contains(&retry), "{retry}");
+        // Another account from the same client is not affected yet.
+        let other = app.user(Role::Author).await;
+        assert_eq!(
+            app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": other.email, "password": other.password})
+            )
+            .await
+            .status,
+            200
+        );
+    }
+);
+
+backend_test!(
+    async fn one_client_guessing_many_emails_is_throttled(app: TestApp) {
+        for n in 0..20 {
+            let res = app
+                .post_json(
+                    "/api/v1/auth/login",
+                    &json!({"email": format!("guess{n}@example.vn"), "password": "guess guess guess"}),
+                )
+                .await;
+            assert_eq!(res.status, 401);
+        }
+        let res = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": "guess99@example.vn", "password": "guess guess guess"}),
+            )
+            .await;
+        res.problem(429);
+        assert!(res.header("retry-after").is_some());
+    }
+);
+
+backend_test!(
+    async fn a_successful_sign_in_clears_the_failures_of_its_email(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        for _ in 0..4 {
+            app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": "nope nope nope"}),
+            )
+            .await;
+        }
+        let ok = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password}),
+            )
+            .await;
+        assert_eq!(ok.status, 200);
+        for _ in 0..4 {
+            app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": "nope nope nope"}),
+            )
+            .await;
+        }
+        let ok = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password}),
+            )
+            .await;
+        assert_eq!(ok.status, 200, "{}", ok.text());
+    }
+);
+
+backend_test!(
+    async fn login_bodies_are_validated(app: TestApp) {
+        app.post_json("/api/v1/auth/login", &json!({"email": "a@b.vn"}))
+            .await
+            .problem(422);
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "a@b.vn", "password": "x", "role": "admin"}),
+        )
+        .await
+        .problem(422);
+        let huge = "x".repeat(2000);
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "a@b.vn", "password": huge}),
+        )
+        .await
+        .problem(422);
+    }
+);
+
+backend_test!(
+    async fn patch_me_changes_the_own_profile_only(app: TestApp) {
+        let user = app.user(Role::Contributor).await;
+        let res = app
+            .as_user(
+                &user.access_token,
+                Method::PATCH,
+                ME,
+                Some(&json!({"name": "  Nguyễn Văn A  ", "bio": "Cộng tác viên"})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let data = &res.json()["data"];
+        assert_eq!(data["name"], "Nguyễn Văn A");
+        assert_eq!(data["bio"], "Cộng tác viên");
+        assert_eq!(data["role"], "contributor");
+        // Role and email are not one's own to change.
+        app.as_user(
+            &user.access_token,
+            Method::PATCH,
+            ME,
+            Some(&json!({"role": "admin"})),
+        )
+        .await
+        .problem(422);
+        let cleared = app
+            .as_user(&user.access_token, Method::PATCH, ME, Some(&json!({"bio": null})))
+            .await;
+        assert_eq!(cleared.json()["data"]["bio"], Value::Null);
+        assert_eq!(cleared.json()["data"]["name"], "Nguyễn Văn A");
+    }
+);
