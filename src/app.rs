@@ -7,12 +7,13 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, web};
 
+use crate::articles::views::ViewCounter;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::{self, Database};
 use crate::error::ApiError;
 use crate::ops::metrics::Metrics;
-use crate::{auth, authors, http, openapi, ops};
+use crate::{articles, auth, authors, http, openapi, ops, taxonomy};
 
 /// Secrets every process must agree on; generated once and kept in the database.
 pub struct Secrets {
@@ -29,6 +30,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub secrets: Arc<Secrets>,
     pub jwt: Arc<JwtKeys>,
+    /// Views counted by this process and not yet written.
+    pub views: Arc<ViewCounter>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +82,7 @@ impl AppState {
             metrics,
             secrets: Arc::new(Secrets { jwt, client_key }),
             jwt: Arc::new(jwt_keys),
+            views: Arc::new(ViewCounter::default()),
         })
     }
 }
@@ -106,9 +110,16 @@ pub fn build_app(
         .configure(ops::routes)
         .service(
             web::scope("/api/v1")
-                .service(web::scope("/admin").configure(authors::routes::admin_routes))
+                .service(
+                    web::scope("/admin")
+                        .configure(authors::routes::admin_routes)
+                        .configure(articles::routes::admin_routes)
+                        .configure(taxonomy::routes::admin_routes),
+                )
                 .configure(auth::routes::routes)
-                .configure(authors::routes::public_routes),
+                .configure(authors::routes::public_routes)
+                .configure(articles::routes::public_routes)
+                .configure(taxonomy::routes::public_routes),
         )
         .route("/docs", web::get().to(openapi::docs_redirect))
         .service(openapi::swagger_ui())

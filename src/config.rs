@@ -53,6 +53,11 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document to standard output.
     Openapi,
+    /// Import articles from JSON-lines files (format in README); idempotent by slug.
+    Import {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Manage accounts from the command line.
     User {
         #[command(subcommand)]

@@ -5,6 +5,7 @@
 
 pub mod accounts_cli;
 pub mod app;
+pub mod articles;
 pub mod auth;
 pub mod authors;
 pub mod config;
@@ -15,7 +16,9 @@ pub mod http;
 pub mod openapi;
 pub mod ops;
 pub mod server;
+pub mod taxonomy;
 pub mod telemetry;
 pub mod text;
+pub mod workers;
 
 pub use app::{AppState, build_app};

@@ -28,6 +28,7 @@ async fn main() -> ExitCode {
         Command::User {
             action: UserCommand::Create { email, name, role },
         } => create_user(config, &email, &name, role).await,
+        Command::Import { files } => import(config, files).await,
         Command::Openapi => Ok(()),
     };
     match result {
@@ -68,5 +69,34 @@ async fn create_user(
         .await
         .map_err(|e| anyhow::anyhow!("{}", newsdesk::accounts_cli::describe(&e)))?;
     println!("created {} account {} ({})", role, row.id, row.slug);
+    Ok(())
+}
+
+async fn import(config: newsdesk::config::Config, files: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+    let state = actix_web::web::block(move || newsdesk::AppState::prepare(config)).await??;
+    let mut failures = 0;
+    for file in files {
+        let name = file.display().to_string();
+        let reader =
+            std::io::BufReader::new(std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
+        let started = std::time::Instant::now();
+        let report = state
+            .db
+            .run(move |conn| newsdesk::articles::import::import(conn, reader))
+            .await
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        for (line, message) in &report.failed {
+            eprintln!("{name}:{line}: {message}");
+        }
+        println!(
+            "{name}: {} imported, {} skipped (slug exists), {} failed, in {:.1} s",
+            report.imported,
+            report.skipped,
+            report.failed.len(),
+            started.elapsed().as_secs_f64()
+        );
+        failures += report.failed.len();
+    }
+    anyhow::ensure!(failures == 0, "{failures} line(s) failed");
     Ok(())
 }

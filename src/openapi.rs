@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem, responses};
-use crate::{auth, authors, ops};
+use crate::{articles, auth, authors, ops, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,29 @@ use crate::{auth, authors, ops};
         authors::routes::get_account,
         authors::routes::update_account,
         authors::routes::deactivate_account,
+        articles::routes::list_articles,
+        articles::routes::get_article,
+        articles::routes::count_view,
+        articles::routes::list_editorial,
+        articles::routes::create_article,
+        articles::routes::get_editorial,
+        articles::routes::update_article,
+        articles::routes::archive_article,
+        articles::routes::submit_article,
+        articles::routes::publish_article,
+        articles::routes::unpublish_article,
+        articles::routes::list_revisions,
+        articles::routes::get_revision,
+        articles::routes::restore_revision,
+        taxonomy::routes::list_categories,
+        taxonomy::routes::get_category,
+        taxonomy::routes::list_tags,
+        taxonomy::routes::create_category,
+        taxonomy::routes::update_category,
+        taxonomy::routes::delete_category,
+        taxonomy::routes::create_tag,
+        taxonomy::routes::update_tag,
+        taxonomy::routes::delete_tag,
     ),
     components(
         schemas(Problem, FieldError),
@@ -55,6 +78,9 @@ use crate::{auth, authors, ops};
         (name = "auth", description = "Sign-in, sessions and one's own account."),
         (name = "authors", description = "Public author profiles."),
         (name = "accounts", description = "Account management (admin)."),
+        (name = "articles", description = "Published articles for readers."),
+        (name = "editorial", description = "Writing, reviewing and publishing articles."),
+        (name = "taxonomy", description = "Categories and tags."),
         (name = "operations", description = "Health, readiness and metrics for operators."),
     )
 )]

@@ -17,8 +17,14 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let state = actix_web::web::block(move || AppState::prepare(config)).await??;
     crate::accounts_cli::bootstrap_admin(&state).await?;
     if demo {
-        tracing::info!("--demo: no demo content is defined yet; the database is left as it is");
+        let loaded = state.db.run(crate::articles::demo::load).await?;
+        if loaded {
+            tracing::info!("--demo: loaded the sample article and its neighbours");
+        } else {
+            tracing::info!("--demo: the database already has articles; nothing loaded");
+        }
     }
+    let background = crate::workers::Workers::start(&state);
 
     let server = HttpServer::new({
         let state = state.clone();
@@ -31,7 +37,10 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
 
     tracing::info!(%bind, %database, workers, "newsdesk listening; API docs at http://{bind}/docs");
     // actix stops accepting on SIGINT/SIGTERM and waits for in-flight requests to finish.
-    server.run().await?;
+    let served = server.run().await;
+    // The server has drained; now the workers stop and write what they hold.
+    background.stop().await;
+    served?;
     tracing::info!("newsdesk stopped");
     Ok(())
 }

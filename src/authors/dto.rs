@@ -95,7 +95,7 @@ pub struct CreateAuthor {
 }
 
 /// Distinguishes a field sent as `null` (clear it) from a field left out (keep it).
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

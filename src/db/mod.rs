@@ -24,6 +24,12 @@ pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// A time as stored: truncated to microseconds (see [`now`]).
+pub fn truncate(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
 /// A connection to either backend. Queries written against `Db` compile once and run on both;
 /// where the SQL dialects differ, code matches on the variant in one place.
 #[derive(diesel::MultiConnection)]

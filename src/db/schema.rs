@@ -49,3 +49,94 @@ diesel::table! {
 
 diesel::joinable!(refresh_tokens -> authors (author_id));
 diesel::allow_tables_to_appear_in_same_query!(authors, refresh_tokens, login_failures, settings);
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        parent_id -> Nullable<BigInt>,
+        position -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        source -> Nullable<Text>,
+        body -> Text,
+        body_format -> Text,
+        body_html -> Text,
+        cover_image_url -> Nullable<Text>,
+        category_id -> Nullable<BigInt>,
+        meta_title -> Nullable<Text>,
+        meta_description -> Nullable<Text>,
+        comments_enabled -> Bool,
+        status -> Text,
+        version -> BigInt,
+        publish_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        view_count -> BigInt,
+        comment_count -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_authors (article_id, author_id) {
+        article_id -> BigInt,
+        author_id -> BigInt,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, tag_id) {
+        article_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    article_revisions (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        version -> BigInt,
+        content -> Text,
+        edited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(articles -> categories (category_id));
+diesel::joinable!(article_authors -> articles (article_id));
+diesel::joinable!(article_authors -> authors (author_id));
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_tags -> tags (tag_id));
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    articles,
+    article_authors,
+    article_tags,
+    article_revisions,
+    authors,
+    categories,
+    tags,
+);

@@ -1,0 +1,202 @@
+//! Request and response bodies for articles.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::Content;
+use super::render::BodyFormat;
+use crate::auth::policy::ArticleState;
+use crate::authors::dto::double_option;
+use crate::taxonomy::service::{CategoryRef, Tag};
+
+/// An author as shown in a byline: the public profile.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::db::schema::authors)]
+pub struct Byline {
+    pub id: i64,
+    #[schema(example = "hoang-anh")]
+    pub slug: String,
+    #[schema(example = "Hoàng Anh")]
+    pub name: String,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+/// `POST /admin/articles`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleInput {
+    #[schema(
+        example = "Tích cực cải cách hành chính để nâng cao mức độ hài lòng của công dân",
+        min_length = 1,
+        max_length = 300
+    )]
+    pub title: String,
+    /// Generated from the title when absent; a taken slug is a 409.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
+    pub slug: Option<String>,
+    /// The lead paragraph.
+    #[schema(max_length = 2000)]
+    pub summary: Option<String>,
+    /// Markdown or HTML, per `body_format`.
+    #[serde(default)]
+    pub body: String,
+    /// Default `markdown`.
+    pub body_format: Option<BodyFormat>,
+    /// Where the news comes from, shown before the lead (`HNP`).
+    #[schema(example = "HNP", max_length = 100)]
+    pub source: Option<String>,
+    #[schema(max_length = 2048)]
+    pub cover_image_url: Option<String>,
+    pub category_id: Option<i64>,
+    /// Existing tags by id.
+    pub tag_ids: Option<Vec<i64>>,
+    /// Tags by name, created when new.
+    pub tags: Option<Vec<String>>,
+    /// The byline in order; default the caller.
+    pub author_ids: Option<Vec<i64>>,
+    #[schema(max_length = 300)]
+    pub meta_title: Option<String>,
+    #[schema(max_length = 500)]
+    pub meta_description: Option<String>,
+    /// Default `true`.
+    pub comments_enabled: Option<bool>,
+}
+
+/// `PATCH /admin/articles/{id}`: the fields sent change; `null` clears an optional one. The
+/// `version` read before editing is required here or as `If-Match: "<version>"`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticlePatch {
+    /// The version this edit is based on.
+    pub version: Option<i64>,
+    #[schema(min_length = 1, max_length = 300)]
+    pub title: Option<String>,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub summary: Option<Option<String>>,
+    pub body: Option<String>,
+    pub body_format: Option<BodyFormat>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub cover_image_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub category_id: Option<Option<i64>>,
+    pub tag_ids: Option<Vec<i64>>,
+    pub tags: Option<Vec<String>>,
+    pub author_ids: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub meta_title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub meta_description: Option<Option<String>>,
+    pub comments_enabled: Option<bool>,
+}
+
+/// `POST /admin/articles/{id}/publish`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishInput {
+    /// Absent or past: publish now. Future: schedule.
+    pub publish_at: Option<DateTime<Utc>>,
+}
+
+/// An article as editors see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditorialArticle {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub source: Option<String>,
+    pub body: String,
+    pub body_format: BodyFormat,
+    /// The sanitised HTML readers get.
+    pub body_html: String,
+    pub cover_image_url: Option<String>,
+    pub category: Option<CategoryRef>,
+    pub tags: Vec<Tag>,
+    pub authors: Vec<Byline>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub comments_enabled: bool,
+    pub status: ArticleState,
+    /// Send it back with an edit; it changes with every saved edit.
+    pub version: i64,
+    /// When a scheduled article goes out.
+    pub publish_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub view_count: i64,
+    pub comment_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An article in a public list: everything but the body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ArticleSummary {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub source: Option<String>,
+    pub cover_image_url: Option<String>,
+    pub category: Option<CategoryRef>,
+    pub tags: Vec<Tag>,
+    pub authors: Vec<Byline>,
+    pub published_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub view_count: i64,
+    pub comment_count: i64,
+}
+
+/// A neighbouring article, for "newer" and "older" lists.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Neighbour {
+    pub slug: String,
+    pub title: String,
+    pub published_at: DateTime<Utc>,
+}
+
+/// One published article, as a reader's page needs it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleDetail {
+    #[serde(flatten)]
+    pub summary: ArticleSummary,
+    pub body_html: String,
+    pub body_format: BodyFormat,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub comments_enabled: bool,
+    /// Up to 5 newer published articles (same category when it has one), nearest first.
+    pub newer: Vec<Neighbour>,
+    /// Up to 5 older published articles (same category when it has one), nearest first.
+    pub older: Vec<Neighbour>,
+}
+
+/// One saved version in an article's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionSummary {
+    pub version: i64,
+    pub title: String,
+    /// Who saved it.
+    pub edited_by: Option<Byline>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One saved version with its whole content.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revision {
+    pub version: i64,
+    pub edited_by: Option<Byline>,
+    pub created_at: DateTime<Utc>,
+    pub content: Content,
+}

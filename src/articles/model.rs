@@ -1,0 +1,78 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::render::BodyFormat;
+use crate::auth::policy::ArticleState;
+use crate::db::schema::articles;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub source: Option<String>,
+    pub body: String,
+    pub body_format: String,
+    pub body_html: String,
+    pub cover_image_url: Option<String>,
+    pub category_id: Option<i64>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub comments_enabled: bool,
+    pub status: String,
+    pub version: i64,
+    pub publish_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub view_count: i64,
+    pub comment_count: i64,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ArticleRow {
+    pub fn state(&self) -> ArticleState {
+        ArticleState::parse(&self.status).unwrap_or(ArticleState::Draft)
+    }
+
+    pub fn content(&self, tag_ids: Vec<i64>, author_ids: Vec<i64>) -> Content {
+        Content {
+            title: self.title.clone(),
+            slug: self.slug.clone(),
+            summary: self.summary.clone(),
+            source: self.source.clone(),
+            body: self.body.clone(),
+            body_format: BodyFormat::parse(&self.body_format),
+            cover_image_url: self.cover_image_url.clone(),
+            category_id: self.category_id,
+            meta_title: self.meta_title.clone(),
+            meta_description: self.meta_description.clone(),
+            comments_enabled: self.comments_enabled,
+            tag_ids,
+            author_ids,
+        }
+    }
+}
+
+/// Everything an editor writes: what a revision keeps and a restore brings back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Content {
+    pub title: String,
+    pub slug: String,
+    pub summary: Option<String>,
+    pub source: Option<String>,
+    pub body: String,
+    pub body_format: BodyFormat,
+    pub cover_image_url: Option<String>,
+    pub category_id: Option<i64>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub comments_enabled: bool,
+    pub tag_ids: Vec<i64>,
+    /// The byline, in order.
+    pub author_ids: Vec<i64>,
+}

@@ -1,0 +1,358 @@
+//! The public reading side: published articles only, summaries in lists, one article with
+//! its neighbours.
+
+use base64::Engine;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::dto::{ArticleDetail, ArticleSummary, Neighbour};
+use super::model::ArticleRow;
+use super::render::BodyFormat;
+use super::service::bylines;
+use crate::auth::policy::ArticleState;
+use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
+use crate::db::{Db, now};
+use crate::envelope::{List, ListMeta};
+use crate::error::ApiError;
+use crate::taxonomy::service as taxonomy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum Sort {
+    #[serde(rename = "-published_at")]
+    NewestFirst,
+    #[serde(rename = "published_at")]
+    OldestFirst,
+    #[serde(rename = "-views")]
+    MostViewed,
+}
+
+/// Query of `GET /api/v1/articles`.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleQuery {
+    /// 1-based page number (ignored when `cursor` is given).
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+    /// Opaque keyset cursor from `meta.next_cursor`, for deep scrolling.
+    pub cursor: Option<String>,
+    /// Category slug; includes its sub-categories.
+    pub category: Option<String>,
+    /// Tag slug.
+    pub tag: Option<String>,
+    /// Author slug.
+    pub author: Option<String>,
+    /// Published on or after this date (`2020-01-14`) or instant (RFC 3339).
+    pub from: Option<String>,
+    /// Published on or before this date, or before this instant.
+    pub to: Option<String>,
+    /// `-published_at` (default), `published_at` or `-views`.
+    #[param(value_type = Option<Sort>)]
+    pub sort: Option<Sort>,
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(msg.into())
+}
+
+/// `2020-01-14` or an RFC 3339 instant. A bare date as `to` means the end of that day.
+fn parse_bound(raw: &str, name: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
+    if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        let day = if end_of_day {
+            date.succ_opt().unwrap_or(date)
+        } else {
+            date
+        };
+        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default());
+    }
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.naive_utc())
+        .map_err(|_| {
+            bad(format!(
+                "`{name}` must be a date (2020-01-14) or an RFC 3339 time."
+            ))
+        })
+}
+
+/// A keyset position: the sort value and id of the last item of a page.
+fn encode_cursor(key: i64, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{key}:{id}"))
+}
+
+fn decode_cursor(raw: &str) -> Result<(i64, i64), ApiError> {
+    let invalid = || bad("`cursor` is not a cursor this API issued.");
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| invalid())?;
+    let text = String::from_utf8(text).map_err(|_| invalid())?;
+    let (key, id) = text.split_once(':').ok_or_else(invalid)?;
+    Ok((
+        key.parse().map_err(|_| invalid())?,
+        id.parse().map_err(|_| invalid())?,
+    ))
+}
+
+fn micros(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+fn from_micros(m: i64) -> Result<NaiveDateTime, ApiError> {
+    chrono::DateTime::from_timestamp_micros(m)
+        .map(|t| t.naive_utc())
+        .ok_or_else(|| bad("`cursor` is not a cursor this API issued."))
+}
+
+/// Summaries of rows, with bylines, tags and categories fetched in three batch queries.
+pub fn summaries(conn: &mut Db, rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut authors = bylines(conn, &ids)?;
+    let mut tags = taxonomy::tags_of(conn, &ids)?;
+    let category_ids: Vec<i64> = rows.iter().filter_map(|r| r.category_id).collect();
+    let categories = taxonomy::category_refs(conn, &category_ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ArticleSummary {
+            category: r.category_id.and_then(|c| categories.get(&c).cloned()),
+            tags: tags.remove(&r.id).unwrap_or_default(),
+            authors: authors.remove(&r.id).unwrap_or_default(),
+            published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
+            updated_at: r.updated_at.and_utc(),
+            id: r.id,
+            slug: r.slug,
+            title: r.title,
+            summary: r.summary,
+            source: r.source,
+            cover_image_url: r.cover_image_url,
+            view_count: r.view_count,
+            comment_count: r.comment_count,
+        })
+        .collect())
+}
+
+pub fn list(conn: &mut Db, query: ArticleQuery) -> Result<List<ArticleSummary>, ApiError> {
+    let page = crate::envelope::PageQuery {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let sort = query.sort.unwrap_or(Sort::NewestFirst);
+    let from = query
+        .from
+        .as_deref()
+        .map(|f| parse_bound(f, "from", false))
+        .transpose()?;
+    let to = query
+        .to
+        .as_deref()
+        .map(|t| parse_bound(t, "to", true))
+        .transpose()?;
+    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+
+    let empty = || page.list(Vec::new(), 0);
+    let category_ids = match &query.category {
+        Some(slug) => match taxonomy::category_and_descendants(conn, slug)? {
+            Some(ids) => Some(ids),
+            None => return Ok(empty()),
+        },
+        None => None,
+    };
+    let tag_id: Option<i64> = match &query.tag {
+        Some(slug) => match tags::table
+            .filter(tags::slug.eq(slug))
+            .select(tags::id)
+            .first(conn)
+            .optional()?
+        {
+            Some(id) => Some(id),
+            None => return Ok(empty()),
+        },
+        None => None,
+    };
+    let author_id: Option<i64> = match &query.author {
+        Some(slug) => match authors::table
+            .filter(authors::slug.eq(slug))
+            .select(authors::id)
+            .first(conn)
+            .optional()?
+        {
+            Some(id) => Some(id),
+            None => return Ok(empty()),
+        },
+        None => None,
+    };
+
+    let at = now();
+    let filtered = || {
+        let mut q = articles::table
+            .filter(articles::status.eq(ArticleState::Published.as_str()))
+            .filter(articles::published_at.le(at))
+            .into_boxed();
+        if let Some(ids) = &category_ids {
+            q = q.filter(articles::category_id.eq_any(ids.clone()));
+        }
+        if let Some(tag) = tag_id {
+            q = q.filter(
+                articles::id.eq_any(
+                    article_tags::table
+                        .filter(article_tags::tag_id.eq(tag))
+                        .select(article_tags::article_id),
+                ),
+            );
+        }
+        if let Some(author) = author_id {
+            q = q.filter(
+                articles::id.eq_any(
+                    article_authors::table
+                        .filter(article_authors::author_id.eq(author))
+                        .select(article_authors::article_id),
+                ),
+            );
+        }
+        if let Some(from) = from {
+            q = q.filter(articles::published_at.ge(from));
+        }
+        if let Some(to) = to {
+            q = q.filter(articles::published_at.lt(to));
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let mut q = filtered();
+    match (sort, cursor) {
+        (Sort::NewestFirst, Some((key, id))) => {
+            let t = from_micros(key)?;
+            q = q.filter(
+                articles::published_at
+                    .lt(t)
+                    .or(articles::published_at.eq(t).and(articles::id.lt(id))),
+            );
+        }
+        (Sort::OldestFirst, Some((key, id))) => {
+            let t = from_micros(key)?;
+            q = q.filter(
+                articles::published_at
+                    .gt(t)
+                    .or(articles::published_at.eq(t).and(articles::id.gt(id))),
+            );
+        }
+        (Sort::MostViewed, Some((key, id))) => {
+            q = q.filter(
+                articles::view_count
+                    .lt(key)
+                    .or(articles::view_count.eq(key).and(articles::id.lt(id))),
+            );
+        }
+        (_, None) => q = q.offset(page.offset()),
+    }
+    q = match sort {
+        Sort::NewestFirst => q.order((articles::published_at.desc(), articles::id.desc())),
+        Sort::OldestFirst => q.order((articles::published_at.asc(), articles::id.asc())),
+        Sort::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
+    };
+    let rows: Vec<ArticleRow> = q
+        .limit(page.per_page)
+        .select(ArticleRow::as_select())
+        .load(conn)?;
+    let next_cursor = match (sort, rows.len() as i64 == page.per_page, rows.last()) {
+        (Sort::NewestFirst | Sort::OldestFirst, true, Some(last)) => Some(encode_cursor(
+            micros(last.published_at.unwrap_or(last.updated_at)),
+            last.id,
+        )),
+        (Sort::MostViewed, true, Some(last)) => Some(encode_cursor(last.view_count, last.id)),
+        _ => None,
+    };
+    let items = summaries(conn, rows)?;
+    let mut list = page.list(items, total);
+    list.meta = ListMeta {
+        next_cursor,
+        ..list.meta
+    };
+    Ok(list)
+}
+
+pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
+    let at = now();
+    let row: ArticleRow = articles::table
+        .filter(articles::slug.eq(slug))
+        .filter(articles::status.eq(ArticleState::Published.as_str()))
+        .filter(articles::published_at.le(at))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("No such article.".into()))?;
+    let published = row.published_at.unwrap_or(row.updated_at);
+    let neighbours = |conn: &mut Db, newer: bool| -> QueryResult<Vec<Neighbour>> {
+        let mut q = articles::table
+            .filter(articles::status.eq(ArticleState::Published.as_str()))
+            .filter(articles::published_at.le(at))
+            .filter(articles::id.ne(row.id))
+            .into_boxed();
+        if let Some(category) = row.category_id {
+            q = q.filter(articles::category_id.eq(category));
+        }
+        q = if newer {
+            q.filter(
+                articles::published_at
+                    .gt(published)
+                    .or(articles::published_at.eq(published).and(articles::id.gt(row.id))),
+            )
+            .order((articles::published_at.asc(), articles::id.asc()))
+        } else {
+            q.filter(
+                articles::published_at
+                    .lt(published)
+                    .or(articles::published_at.eq(published).and(articles::id.lt(row.id))),
+            )
+            .order((articles::published_at.desc(), articles::id.desc()))
+        };
+        let rows: Vec<(String, String, Option<NaiveDateTime>)> = q
+            .limit(5)
+            .select((articles::slug, articles::title, articles::published_at))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(slug, title, published_at)| Neighbour {
+                slug,
+                title,
+                published_at: published_at.unwrap_or_default().and_utc(),
+            })
+            .collect())
+    };
+    let newer = neighbours(conn, true)?;
+    let older = neighbours(conn, false)?;
+    let (body_html, body_format, meta_title, meta_description, comments_enabled) = (
+        row.body_html.clone(),
+        BodyFormat::parse(&row.body_format),
+        row.meta_title.clone(),
+        row.meta_description.clone(),
+        row.comments_enabled,
+    );
+    let summary = summaries(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("summary of a loaded row missing"))?;
+    Ok(ArticleDetail {
+        summary,
+        body_html,
+        body_format,
+        meta_title,
+        meta_description,
+        comments_enabled,
+        newer,
+        older,
+    })
+}
+
+/// The id of a published article, for counting a view.
+pub fn published_id(conn: &mut Db, slug: &str) -> Result<i64, ApiError> {
+    articles::table
+        .filter(articles::slug.eq(slug))
+        .filter(articles::status.eq(ArticleState::Published.as_str()))
+        .filter(articles::published_at.le(now()))
+        .select(articles::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("No such article.".into()))
+}

@@ -1,0 +1,413 @@
+//! Public `/api/v1/articles` and editorial `/api/v1/admin/articles`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::dto::{
+    ArticleDetail, ArticleInput, ArticlePatch, ArticleSummary, EditorialArticle, PublishInput, Revision,
+    RevisionSummary,
+};
+use super::public::{self, ArticleQuery};
+use super::service::{self, EditorialFilter};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::envelope::{Data, List, PageQuery};
+use crate::error::ApiError;
+use crate::error::responses::*;
+use crate::http::cached_json;
+
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/articles").route(web::get().to(list_articles)))
+        .service(web::resource("/articles/{slug}").route(web::get().to(get_article)))
+        .service(web::resource("/articles/{slug}/views").route(web::post().to(count_view)));
+}
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/articles")
+            .route(web::get().to(list_editorial))
+            .route(web::post().to(create_article)),
+    )
+    .service(
+        web::resource("/articles/{id}")
+            .route(web::get().to(get_editorial))
+            .route(web::patch().to(update_article))
+            .route(web::delete().to(archive_article)),
+    )
+    .service(web::resource("/articles/{id}/submit").route(web::post().to(submit_article)))
+    .service(web::resource("/articles/{id}/publish").route(web::post().to(publish_article)))
+    .service(web::resource("/articles/{id}/unpublish").route(web::post().to(unpublish_article)))
+    .service(web::resource("/articles/{id}/revisions").route(web::get().to(list_revisions)))
+    .service(web::resource("/articles/{id}/revisions/{version}").route(web::get().to(get_revision)))
+    .service(
+        web::resource("/articles/{id}/revisions/{version}/restore").route(web::post().to(restore_revision)),
+    );
+}
+
+/// Published articles, newest first, as summaries (no body).
+#[utoipa::path(
+    get, path = "/api/v1/articles", tag = "articles", operation_id = "list_articles",
+    params(ArticleQuery),
+    responses(
+        (status = 200, description = "A page of summaries.", body = List<ArticleSummary>,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = BadRequest),
+    )
+)]
+pub async fn list_articles(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ArticleQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let list = state.db.run(move |conn| public::list(conn, query)).await?;
+    cached_json(&req, &list)
+}
+
+/// One published article with its body and its newer and older neighbours.
+#[utoipa::path(
+    get, path = "/api/v1/articles/{slug}", tag = "articles", operation_id = "get_article",
+    params(("slug" = String, Path, description = "Article slug.")),
+    responses(
+        (status = 200, description = "The article.", body = Data<ArticleDetail>,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn get_article(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let article = state.db.run(move |conn| public::detail(conn, &slug)).await?;
+    cached_json(&req, &Data::new(article))
+}
+
+/// Counts one view of a published article. Counts are written in batches every few seconds.
+#[utoipa::path(
+    post, path = "/api/v1/articles/{slug}/views", tag = "articles", operation_id = "count_view",
+    params(("slug" = String, Path, description = "Article slug.")),
+    responses(
+        (status = 204, description = "Counted."),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn count_view(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let id = state
+        .db
+        .run(move |conn| public::published_id(conn, &slug))
+        .await?;
+    state.views.add(id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Articles in every state that the caller may see: all for editors and admins, their own for
+/// authors and contributors.
+#[utoipa::path(
+    get, path = "/api/v1/admin/articles", tag = "editorial", operation_id = "list_editorial_articles",
+    params(PageQuery, EditorialFilter), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Articles, most recently changed first.", body = List<EditorialArticle>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
+pub async fn list_editorial(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    filter: web::Query<EditorialFilter>,
+) -> Result<web::Json<List<EditorialArticle>>, ApiError> {
+    let page = page.into_inner().resolve()?;
+    let filter = filter.into_inner();
+    let (items, total) = state
+        .db
+        .run(move |conn| service::list(conn, &user, page, &filter))
+        .await?;
+    Ok(web::Json(page.list(items, total)))
+}
+
+/// Creates a draft. The slug comes from the title unless given; the byline defaults to the
+/// caller.
+#[utoipa::path(
+    post, path = "/api/v1/admin/articles", tag = "editorial", operation_id = "create_article",
+    request_body = ArticleInput, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created as a draft.", body = Data<EditorialArticle>,
+            headers(("Location" = String), ("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn create_article(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<ArticleInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let article = state
+        .db
+        .run(move |conn| service::create(conn, &user, input))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/admin/articles/{}", article.id)))
+        .insert_header((header::ETAG, format!("\"{}\"", article.version)))
+        .json(Data::new(article)))
+}
+
+fn editorial_response(article: EditorialArticle) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", article.version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Data::new(article))
+}
+
+/// One article in any state, with its body source and version.
+#[utoipa::path(
+    get, path = "/api/v1/admin/articles/{id}", tag = "editorial", operation_id = "get_editorial_article",
+    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The article; `ETag` is its version.", body = Data<EditorialArticle>,
+            headers(("ETag" = String))),
+        (status = 401, response = Unauthorized), (status = 404, response = NotFound),
+    )
+)]
+pub async fn get_editorial(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let article = state.db.run(move |conn| service::get(conn, &user, id)).await?;
+    Ok(editorial_response(article))
+}
+
+/// The version an edit is based on: `If-Match: "<version>"` or the body's `version`.
+fn expected_version(req: &HttpRequest, body: &ArticlePatch) -> Result<i64, ApiError> {
+    let header = match req.headers().get(header::IF_MATCH) {
+        Some(value) => {
+            let raw = value.to_str().unwrap_or_default().trim();
+            let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+            Some(
+                raw.parse::<i64>()
+                    .map_err(|_| ApiError::BadRequest("`If-Match` must be \"<version>\".".into()))?,
+            )
+        }
+        None => None,
+    };
+    match (header, body.version) {
+        (Some(h), Some(b)) if h != b => {
+            Err(ApiError::BadRequest("`If-Match` and `version` disagree.".into()))
+        }
+        (Some(v), _) | (None, Some(v)) => Ok(v),
+        (None, None) => Err(ApiError::validation(
+            "version",
+            "send the version you read, as `version` or `If-Match`, so no one's edit is overwritten",
+        )),
+    }
+}
+
+/// Saves an edit. A stale `version` is a 409 and nothing is overwritten.
+#[utoipa::path(
+    patch, path = "/api/v1/admin/articles/{id}", tag = "editorial", operation_id = "update_article",
+    params(("id" = i64, Path, description = "Article id."),
+        ("If-Match" = Option<String>, Header, description = "The version read, as `\"<version>\"`; or send `version` in the body.")),
+    request_body = ArticlePatch, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Saved as a new version.", body = Data<EditorialArticle>, headers(("ETag" = String))),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn update_article(
+    req: HttpRequest,
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ArticlePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let patch = body.into_inner();
+    let expected = expected_version(&req, &patch)?;
+    let article = state
+        .db
+        .run(move |conn| service::update(conn, &user, id, expected, patch))
+        .await?;
+    Ok(editorial_response(article))
+}
+
+/// Archives the article (the contract's delete): it leaves every public list.
+#[utoipa::path(
+    delete, path = "/api/v1/admin/articles/{id}", tag = "editorial", operation_id = "archive_article",
+    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Archived."), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
+pub async fn archive_article(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    state
+        .db
+        .run(move |conn| service::archive(conn, &user, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Submits a draft for review.
+#[utoipa::path(
+    post, path = "/api/v1/admin/articles/{id}/submit", tag = "editorial", operation_id = "submit_article",
+    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "In review.", body = Data<EditorialArticle>),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+    )
+)]
+pub async fn submit_article(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let article = state.db.run(move |conn| service::submit(conn, &user, id)).await?;
+    Ok(editorial_response(article))
+}
+
+/// Publishes now, or schedules for a future `publish_at`.
+#[utoipa::path(
+    post, path = "/api/v1/admin/articles/{id}/publish", tag = "editorial", operation_id = "publish_article",
+    params(("id" = i64, Path, description = "Article id.")),
+    request_body(content = Option<PublishInput>, description = "Optional; no body publishes now."),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Published or scheduled.", body = Data<EditorialArticle>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn publish_article(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Option<web::Json<PublishInput>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let publish_at = body.and_then(|b| b.into_inner().publish_at);
+    let article = state
+        .db
+        .run(move |conn| service::publish(conn, &user, id, publish_at))
+        .await?;
+    Ok(editorial_response(article))
+}
+
+/// Takes a published or scheduled article back to draft.
+#[utoipa::path(
+    post, path = "/api/v1/admin/articles/{id}/unpublish", tag = "editorial", operation_id = "unpublish_article",
+    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A draft again.", body = Data<EditorialArticle>),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+    )
+)]
+pub async fn unpublish_article(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let article = state
+        .db
+        .run(move |conn| service::unpublish(conn, &user, id))
+        .await?;
+    Ok(editorial_response(article))
+}
+
+/// Every saved version, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/admin/articles/{id}/revisions", tag = "editorial", operation_id = "list_revisions",
+    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Versions.", body = Data<Vec<RevisionSummary>>),
+        (status = 401, response = Unauthorized), (status = 404, response = NotFound),
+    )
+)]
+pub async fn list_revisions(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<web::Json<Data<Vec<RevisionSummary>>>, ApiError> {
+    let id = id.into_inner();
+    let list = state
+        .db
+        .run(move |conn| service::revisions(conn, &user, id))
+        .await?;
+    Ok(web::Json(Data::new(list)))
+}
+
+/// One saved version with its content.
+#[utoipa::path(
+    get, path = "/api/v1/admin/articles/{id}/revisions/{version}", tag = "editorial", operation_id = "get_revision",
+    params(("id" = i64, Path, description = "Article id."), ("version" = i64, Path, description = "Version.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The version.", body = Data<Revision>),
+        (status = 401, response = Unauthorized), (status = 404, response = NotFound),
+    )
+)]
+pub async fn get_revision(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<web::Json<Data<Revision>>, ApiError> {
+    let (id, version) = path.into_inner();
+    let revision = state
+        .db
+        .run(move |conn| service::revision(conn, &user, id, version))
+        .await?;
+    Ok(web::Json(Data::new(revision)))
+}
+
+/// Saves an earlier version's content as the newest version.
+#[utoipa::path(
+    post, path = "/api/v1/admin/articles/{id}/revisions/{version}/restore", tag = "editorial", operation_id = "restore_revision",
+    params(("id" = i64, Path, description = "Article id."), ("version" = i64, Path, description = "Version to bring back.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Restored as a new version.", body = Data<EditorialArticle>),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn restore_revision(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, version) = path.into_inner();
+    let article = state
+        .db
+        .run(move |conn| service::restore(conn, &user, id, version))
+        .await?;
+    Ok(editorial_response(article))
+}

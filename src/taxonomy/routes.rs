@@ -1,0 +1,246 @@
+//! `/api/v1/categories`, `/api/v1/tags`, and their management under `/api/v1/admin`
+//! (editors and admins).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::service::{self, Category, CategoryInput, CategoryPatch, Tag, TagInput};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::auth::policy::{self, Action};
+use crate::envelope::Data;
+use crate::error::ApiError;
+use crate::error::responses::*;
+use crate::http::cached_json;
+
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/categories").route(web::get().to(list_categories)))
+        .service(web::resource("/categories/{slug}").route(web::get().to(get_category)))
+        .service(web::resource("/tags").route(web::get().to(list_tags)));
+}
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/categories").route(web::post().to(create_category)))
+        .service(
+            web::resource("/categories/{id}")
+                .route(web::patch().to(update_category))
+                .route(web::delete().to(delete_category)),
+        )
+        .service(web::resource("/tags").route(web::post().to(create_tag)))
+        .service(
+            web::resource("/tags/{id}")
+                .route(web::patch().to(update_tag))
+                .route(web::delete().to(delete_tag)),
+        );
+}
+
+/// The category tree: root categories with nested `children`.
+#[utoipa::path(
+    get, path = "/api/v1/categories", tag = "taxonomy", operation_id = "list_categories",
+    responses(
+        (status = 200, description = "The tree.", body = Data<Vec<Category>>,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+    )
+)]
+pub async fn list_categories(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let tree = state.db.run(|conn| Ok(service::tree(conn)?)).await?;
+    cached_json(&req, &Data::new(tree))
+}
+
+/// One category with its parent and sub-tree.
+#[utoipa::path(
+    get, path = "/api/v1/categories/{slug}", tag = "taxonomy", operation_id = "get_category",
+    params(("slug" = String, Path, description = "Category slug.")),
+    responses(
+        (status = 200, description = "The category.", body = Data<Category>,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn get_category(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let category = state
+        .db
+        .run(move |conn| service::category_by_slug(conn, &slug))
+        .await?;
+    cached_json(&req, &Data::new(category))
+}
+
+/// Every tag, by name.
+#[utoipa::path(
+    get, path = "/api/v1/tags", tag = "taxonomy", operation_id = "list_tags",
+    responses(
+        (status = 200, description = "Tags.", body = Data<Vec<Tag>>,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+    )
+)]
+pub async fn list_tags(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let tags = state.db.run(|conn| Ok(service::all_tags(conn)?)).await?;
+    cached_json(&req, &Data::new(tags))
+}
+
+async fn category_response(state: &AppState, id: i64) -> Result<Category, ApiError> {
+    let slug = state
+        .db
+        .run(move |conn| Ok(service::find_category(conn, id)?.slug))
+        .await?;
+    state
+        .db
+        .run(move |conn| service::category_by_slug(conn, &slug))
+        .await
+}
+
+/// Creates a category (editor, admin).
+#[utoipa::path(
+    post, path = "/api/v1/admin/categories", tag = "taxonomy", operation_id = "create_category",
+    request_body = CategoryInput, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = Data<Category>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn create_category(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<CategoryInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ManageTaxonomy)?;
+    let input = body.into_inner();
+    let row = state
+        .db
+        .run(move |conn| service::create_category(conn, input))
+        .await?;
+    Ok(HttpResponse::Created().json(Data::new(category_response(&state, row.id).await?)))
+}
+
+/// Renames, moves or reorders a category (editor, admin).
+#[utoipa::path(
+    patch, path = "/api/v1/admin/categories/{id}", tag = "taxonomy", operation_id = "update_category",
+    params(("id" = i64, Path, description = "Category id.")),
+    request_body = CategoryPatch, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed.", body = Data<Category>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn update_category(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<CategoryPatch>,
+) -> Result<web::Json<Data<Category>>, ApiError> {
+    policy::require(&user, Action::ManageTaxonomy)?;
+    let (id, patch) = (id.into_inner(), body.into_inner());
+    state
+        .db
+        .run(move |conn| service::update_category(conn, id, patch))
+        .await?;
+    Ok(web::Json(Data::new(category_response(&state, id).await?)))
+}
+
+/// Deletes a category without sub-categories; its articles lose their category (editor, admin).
+#[utoipa::path(
+    delete, path = "/api/v1/admin/categories/{id}", tag = "taxonomy", operation_id = "delete_category",
+    params(("id" = i64, Path, description = "Category id.")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
+pub async fn delete_category(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ManageTaxonomy)?;
+    let id = id.into_inner();
+    state
+        .db
+        .run(move |conn| service::delete_category(conn, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Creates a tag (editor, admin).
+#[utoipa::path(
+    post, path = "/api/v1/admin/tags", tag = "taxonomy", operation_id = "create_tag",
+    request_body = TagInput, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = Data<Tag>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn create_tag(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<TagInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ManageTaxonomy)?;
+    let input = body.into_inner();
+    let row = state.db.run(move |conn| service::create_tag(conn, input)).await?;
+    Ok(HttpResponse::Created().json(Data::new(Tag::from(row))))
+}
+
+/// Renames a tag (editor, admin).
+#[utoipa::path(
+    patch, path = "/api/v1/admin/tags/{id}", tag = "taxonomy", operation_id = "update_tag",
+    params(("id" = i64, Path, description = "Tag id.")),
+    request_body = TagInput, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed.", body = Data<Tag>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn update_tag(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<TagInput>,
+) -> Result<web::Json<Data<Tag>>, ApiError> {
+    policy::require(&user, Action::ManageTaxonomy)?;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let row = state
+        .db
+        .run(move |conn| service::update_tag(conn, id, input))
+        .await?;
+    Ok(web::Json(Data::new(Tag::from(row))))
+}
+
+/// Deletes a tag and removes it from its articles (editor, admin).
+#[utoipa::path(
+    delete, path = "/api/v1/admin/tags/{id}", tag = "taxonomy", operation_id = "delete_tag",
+    params(("id" = i64, Path, description = "Tag id.")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    )
+)]
+pub async fn delete_tag(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ManageTaxonomy)?;
+    let id = id.into_inner();
+    state.db.run(move |conn| service::delete_tag(conn, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,494 @@
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::{article_tags, articles, categories, tags};
+use crate::db::{Db, now};
+use crate::error::{ApiError, FieldError};
+use crate::text;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = categories)]
+pub struct CategoryRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub parent_id: Option<i64>,
+    pub position: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tags)]
+pub struct TagRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A category as embedded in other resources.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct CategoryRef {
+    pub id: i64,
+    #[schema(example = "cai-cach-hanh-chinh")]
+    pub slug: String,
+    #[schema(example = "Cải cách hành chính")]
+    pub name: String,
+}
+
+impl From<&CategoryRow> for CategoryRef {
+    fn from(row: &CategoryRow) -> Self {
+        CategoryRef {
+            id: row.id,
+            slug: row.slug.clone(),
+            name: row.name.clone(),
+        }
+    }
+}
+
+/// A category with its place in the tree.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Category {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Order among siblings, ascending.
+    pub position: i64,
+    pub parent: Option<CategoryRef>,
+    /// Sub-categories, in order, each with its own children.
+    #[schema(no_recursion)]
+    pub children: Vec<Category>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Tag {
+    pub id: i64,
+    #[schema(example = "cai-cach-hanh-chinh")]
+    pub slug: String,
+    #[schema(example = "cải cách hành chính")]
+    pub name: String,
+}
+
+impl From<TagRow> for Tag {
+    fn from(row: TagRow) -> Self {
+        Tag {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+        }
+    }
+}
+
+/// The whole tree, roots first, siblings by position then name.
+pub fn tree(conn: &mut Db) -> QueryResult<Vec<Category>> {
+    let rows: Vec<CategoryRow> = categories::table
+        .order((
+            categories::position.asc(),
+            categories::name.asc(),
+            categories::id.asc(),
+        ))
+        .select(CategoryRow::as_select())
+        .load(conn)?;
+    Ok(build_tree(&rows, None, &rows))
+}
+
+fn build_tree(rows: &[CategoryRow], parent: Option<i64>, all: &[CategoryRow]) -> Vec<Category> {
+    rows.iter()
+        .filter(|r| r.parent_id == parent)
+        .map(|r| Category {
+            id: r.id,
+            slug: r.slug.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            position: r.position,
+            parent: r
+                .parent_id
+                .and_then(|p| all.iter().find(|c| c.id == p))
+                .map(CategoryRef::from),
+            children: build_tree(rows, Some(r.id), all),
+        })
+        .collect()
+}
+
+/// One category with its sub-tree.
+pub fn category_by_slug(conn: &mut Db, slug: &str) -> Result<Category, ApiError> {
+    let all: Vec<CategoryRow> = categories::table
+        .order((
+            categories::position.asc(),
+            categories::name.asc(),
+            categories::id.asc(),
+        ))
+        .select(CategoryRow::as_select())
+        .load(conn)?;
+    let row = all
+        .iter()
+        .find(|c| c.slug == slug)
+        .ok_or_else(|| ApiError::NotFound("No such category.".into()))?;
+    Ok(Category {
+        id: row.id,
+        slug: row.slug.clone(),
+        name: row.name.clone(),
+        description: row.description.clone(),
+        position: row.position,
+        parent: row
+            .parent_id
+            .and_then(|p| all.iter().find(|c| c.id == p))
+            .map(CategoryRef::from),
+        children: build_tree(&all, Some(row.id), &all),
+    })
+}
+
+/// Ids of a category and all its descendants, so filtering by a section includes its
+/// sub-sections.
+pub fn category_and_descendants(conn: &mut Db, slug: &str) -> QueryResult<Option<Vec<i64>>> {
+    let all: Vec<(i64, String, Option<i64>)> = categories::table
+        .select((categories::id, categories::slug, categories::parent_id))
+        .load(conn)?;
+    let Some(root) = all.iter().find(|(_, s, _)| s == slug).map(|(id, _, _)| *id) else {
+        return Ok(None);
+    };
+    let mut ids = vec![root];
+    let mut i = 0;
+    while i < ids.len() {
+        let parent = ids[i];
+        ids.extend(
+            all.iter()
+                .filter(|(_, _, p)| *p == Some(parent))
+                .map(|(id, _, _)| *id),
+        );
+        i += 1;
+    }
+    Ok(Some(ids))
+}
+
+pub fn category_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<HashMap<i64, CategoryRef>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<CategoryRow> = categories::table
+        .filter(categories::id.eq_any(ids))
+        .select(CategoryRow::as_select())
+        .load(conn)?;
+    Ok(rows.iter().map(|r| (r.id, CategoryRef::from(r))).collect())
+}
+
+/// Tags with at least one article, by name.
+pub fn all_tags(conn: &mut Db) -> QueryResult<Vec<Tag>> {
+    let rows: Vec<TagRow> = tags::table
+        .order((tags::name.asc(), tags::id.asc()))
+        .select(TagRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Tag::from).collect())
+}
+
+/// Tags of many articles at once, in name order.
+pub fn tags_of(conn: &mut Db, article_ids: &[i64]) -> QueryResult<HashMap<i64, Vec<Tag>>> {
+    let mut map: HashMap<i64, Vec<Tag>> = HashMap::new();
+    if article_ids.is_empty() {
+        return Ok(map);
+    }
+    let rows: Vec<(i64, TagRow)> = article_tags::table
+        .inner_join(tags::table)
+        .filter(article_tags::article_id.eq_any(article_ids))
+        .order(tags::name.asc())
+        .select((article_tags::article_id, TagRow::as_select()))
+        .load(conn)?;
+    for (article, tag) in rows {
+        map.entry(article).or_default().push(Tag::from(tag));
+    }
+    Ok(map)
+}
+
+/// The tag ids for names, creating the missing ones (a name's slug identifies the tag, so
+/// `Cải cách` and `cai cach` are one tag).
+pub fn tag_ids_for_names(conn: &mut Db, names: &[String]) -> Result<Vec<i64>, ApiError> {
+    let mut ids = Vec::new();
+    for (i, raw) in names.iter().enumerate() {
+        let name = text::clean(raw);
+        let slug = text::slugify(&name);
+        if slug.is_empty() || text::char_len(&name) > 100 {
+            return Err(ApiError::validation(
+                format!("tags[{i}]"),
+                "must be 1 to 100 characters with a letter or digit",
+            ));
+        }
+        let existing: Option<i64> = tags::table
+            .filter(tags::slug.eq(&slug))
+            .select(tags::id)
+            .first(conn)
+            .optional()?;
+        let id = match existing {
+            Some(id) => id,
+            None => diesel::insert_into(tags::table)
+                .values((
+                    tags::slug.eq(&slug),
+                    tags::name.eq(&name),
+                    tags::created_at.eq(now()),
+                ))
+                .returning(tags::id)
+                .get_result(conn)?,
+        };
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+pub fn existing_tag_ids(conn: &mut Db, ids: &[i64]) -> Result<(), ApiError> {
+    let found: i64 = tags::table
+        .filter(tags::id.eq_any(ids))
+        .count()
+        .get_result(conn)?;
+    let mut unique = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if found != unique.len() as i64 {
+        return Err(ApiError::validation("tag_ids", "names a tag that does not exist"));
+    }
+    Ok(())
+}
+
+pub fn category_exists(conn: &mut Db, id: i64) -> QueryResult<bool> {
+    categories::table
+        .find(id)
+        .count()
+        .get_result::<i64>(conn)
+        .map(|n| n > 0)
+}
+
+/// `POST /admin/categories`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    #[schema(example = "Cải cách hành chính", min_length = 1, max_length = 100)]
+    pub name: String,
+    /// Generated from the name when absent.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub parent_id: Option<i64>,
+    pub position: Option<i64>,
+}
+
+/// `PATCH /admin/categories/{id}`; `parent_id: null` makes it a root.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryPatch {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "crate::authors::dto::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::authors::dto::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub parent_id: Option<Option<i64>>,
+    pub position: Option<i64>,
+}
+
+/// `POST /admin/tags` and `PATCH /admin/tags/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagInput {
+    #[schema(example = "cải cách hành chính", min_length = 1, max_length = 100)]
+    pub name: String,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
+    pub slug: Option<String>,
+}
+
+fn conflict(e: DieselError) -> ApiError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            ApiError::Conflict("This slug is taken.".into())
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            ApiError::Conflict("The category has sub-categories; move or delete them first.".into())
+        }
+        other => ApiError::from(other),
+    }
+}
+
+fn check_name_slug(name: &str, slug: Option<&str>) -> Result<(String, String), ApiError> {
+    let name = text::clean(name);
+    let mut errors = Vec::new();
+    if !(1..=100).contains(&text::char_len(&name)) {
+        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+    }
+    let slug = match slug {
+        Some(s) if text::is_valid_slug(s) => s.to_owned(),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "slug",
+                "must be lower-case letters a-z, digits and single inner hyphens",
+            ));
+            String::new()
+        }
+        None => text::slugify(&name),
+    };
+    if slug.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new(
+            "name",
+            "needs a letter or digit to make a slug from",
+        ));
+    }
+    if errors.is_empty() {
+        Ok((name, slug))
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn check_parent(conn: &mut Db, id: Option<i64>, parent: Option<i64>) -> Result<(), ApiError> {
+    let Some(mut cursor) = parent else { return Ok(()) };
+    // Walk up from the new parent: reaching the category itself would make a cycle.
+    for _ in 0..1000 {
+        if Some(cursor) == id {
+            return Err(ApiError::validation(
+                "parent_id",
+                "would put the category inside itself",
+            ));
+        }
+        let up: Option<Option<i64>> = categories::table
+            .find(cursor)
+            .select(categories::parent_id)
+            .first(conn)
+            .optional()?;
+        match up {
+            None => {
+                return Err(ApiError::validation(
+                    "parent_id",
+                    "names a category that does not exist",
+                ));
+            }
+            Some(None) => return Ok(()),
+            Some(Some(next)) => cursor = next,
+        }
+    }
+    Err(ApiError::validation("parent_id", "the tree is too deep"))
+}
+
+pub fn create_category(conn: &mut Db, input: CategoryInput) -> Result<CategoryRow, ApiError> {
+    let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
+    check_parent(conn, None, input.parent_id)?;
+    let at = now();
+    let id: i64 = diesel::insert_into(categories::table)
+        .values((
+            categories::slug.eq(slug),
+            categories::name.eq(name),
+            categories::description.eq(input
+                .description
+                .map(|d| text::clean(&d))
+                .filter(|d| !d.is_empty())),
+            categories::parent_id.eq(input.parent_id),
+            categories::position.eq(input.position.unwrap_or(0)),
+            categories::created_at.eq(at),
+            categories::updated_at.eq(at),
+        ))
+        .returning(categories::id)
+        .get_result(conn)
+        .map_err(conflict)?;
+    find_category(conn, id)
+}
+
+pub fn find_category(conn: &mut Db, id: i64) -> Result<CategoryRow, ApiError> {
+    categories::table
+        .find(id)
+        .select(CategoryRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("No such category.".into()))
+}
+
+pub fn update_category(conn: &mut Db, id: i64, patch: CategoryPatch) -> Result<CategoryRow, ApiError> {
+    let current = find_category(conn, id)?;
+    let (name, slug) = check_name_slug(
+        patch.name.as_deref().unwrap_or(&current.name),
+        Some(patch.slug.as_deref().unwrap_or(&current.slug)),
+    )?;
+    let parent = patch.parent_id.unwrap_or(current.parent_id);
+    check_parent(conn, Some(id), parent)?;
+    let description = match patch.description {
+        Some(d) => d.map(|d| text::clean(&d)).filter(|d| !d.is_empty()),
+        None => current.description,
+    };
+    diesel::update(categories::table.find(id))
+        .set((
+            categories::name.eq(name),
+            categories::slug.eq(slug),
+            categories::description.eq(description),
+            categories::parent_id.eq(parent),
+            categories::position.eq(patch.position.unwrap_or(current.position)),
+            categories::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map_err(conflict)?;
+    find_category(conn, id)
+}
+
+pub fn delete_category(conn: &mut Db, id: i64) -> Result<(), ApiError> {
+    find_category(conn, id)?;
+    let children: i64 = categories::table
+        .filter(categories::parent_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if children > 0 {
+        return Err(ApiError::Conflict(
+            "The category has sub-categories; move or delete them first.".into(),
+        ));
+    }
+    diesel::update(articles::table.filter(articles::category_id.eq(id)))
+        .set(articles::category_id.eq(None::<i64>))
+        .execute(conn)?;
+    diesel::delete(categories::table.find(id))
+        .execute(conn)
+        .map_err(conflict)?;
+    Ok(())
+}
+
+pub fn create_tag(conn: &mut Db, input: TagInput) -> Result<TagRow, ApiError> {
+    let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
+    let id: i64 = diesel::insert_into(tags::table)
+        .values((
+            tags::slug.eq(slug),
+            tags::name.eq(name),
+            tags::created_at.eq(now()),
+        ))
+        .returning(tags::id)
+        .get_result(conn)
+        .map_err(conflict)?;
+    find_tag(conn, id)
+}
+
+pub fn find_tag(conn: &mut Db, id: i64) -> Result<TagRow, ApiError> {
+    tags::table
+        .find(id)
+        .select(TagRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("No such tag.".into()))
+}
+
+pub fn update_tag(conn: &mut Db, id: i64, input: TagInput) -> Result<TagRow, ApiError> {
+    find_tag(conn, id)?;
+    let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
+    diesel::update(tags::table.find(id))
+        .set((tags::name.eq(name), tags::slug.eq(slug)))
+        .execute(conn)
+        .map_err(conflict)?;
+    find_tag(conn, id)
+}
+
+pub fn delete_tag(conn: &mut Db, id: i64) -> Result<(), ApiError> {
+    find_tag(conn, id)?;
+    diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
+    diesel::delete(tags::table.find(id)).execute(conn)?;
+    Ok(())
+}
