@@ -89,7 +89,7 @@ pub fn describe(e: &ApiError) -> String {
     match e {
         ApiError::Validation(errors) => errors
             .iter()
-            .map(|f| format!("{} {}", f.field, f.message))
+            .map(|f| format!("{}: {}", f.field, f.message))
             .collect::<Vec<_>>()
             .join("; "),
         other => other.problem().detail.unwrap_or_else(|| other.to_string()),

@@ -5,6 +5,8 @@ mod common;
 
 #[path = "api/accounts.rs"]
 mod accounts;
+#[path = "api/articles.rs"]
+mod articles;
 #[path = "api/auth.rs"]
 mod auth;
 #[path = "api/cli.rs"]
@@ -21,3 +23,7 @@ mod operations;
 mod outage;
 #[path = "api/permissions.rs"]
 mod permissions;
+#[path = "api/processes.rs"]
+mod processes;
+#[path = "api/taxonomy.rs"]
+mod taxonomy;

@@ -60,17 +60,6 @@ pub struct Report {
 /// Lines per transaction: one commit (and fsync) per batch instead of per article.
 const BATCH: usize = 500;
 
-fn describe(e: &ApiError) -> String {
-    match e {
-        ApiError::Validation(errors) => errors
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.problem().detail.unwrap_or_else(|| other.to_string()),
-    }
-}
-
 /// The importer writes as an administrator would: every check of the editorial API applies.
 fn importer() -> AuthUser {
     AuthUser {
@@ -193,7 +182,7 @@ pub fn import(conn: &mut Db, input: impl BufRead) -> Result<Report, ApiError> {
                 match conn.transaction::<_, ApiError, _>(|conn| import_one(conn, record)) {
                     Ok(true) => report.imported += 1,
                     Ok(false) => report.skipped += 1,
-                    Err(e) => report.failed.push((number, describe(&e))),
+                    Err(e) => report.failed.push((number, crate::accounts_cli::describe(&e))),
                 }
             }
             Ok(())

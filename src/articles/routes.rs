@@ -290,6 +290,26 @@ pub async fn submit_article(
     Ok(editorial_response(article))
 }
 
+/// The optional body of `publish`: an empty body (or JSON `null`) means "now", anything else
+/// must be a valid `PublishInput`. (`Option<web::Json<_>>` would read a malformed body as no
+/// body, and publish at once what the caller meant to schedule.)
+fn publish_input(req: &HttpRequest, body: &web::Bytes) -> Result<PublishInput, ApiError> {
+    use actix_web::HttpMessage;
+    use actix_web::error::JsonPayloadError;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(PublishInput::default());
+    }
+    let is_json = req.mime_type().ok().flatten().is_some_and(|ct| {
+        ct.subtype() == actix_web::mime::JSON || ct.suffix() == Some(actix_web::mime::JSON)
+    });
+    if !is_json {
+        return Err(JsonPayloadError::ContentType.into());
+    }
+    serde_json::from_slice::<Option<PublishInput>>(body)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| JsonPayloadError::Deserialize(e).into())
+}
+
 /// Publishes now, or schedules for a future `publish_at`.
 #[utoipa::path(
     post, path = "/api/v1/admin/articles/{id}/publish", tag = "editorial", operation_id = "publish_article",
@@ -305,13 +325,14 @@ pub async fn submit_article(
     )
 )]
 pub async fn publish_article(
+    req: HttpRequest,
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: Option<web::Json<PublishInput>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let publish_at = body.and_then(|b| b.into_inner().publish_at);
+    let publish_at = publish_input(&req, &body)?.publish_at;
     let article = state
         .db
         .run(move |conn| service::publish(conn, &user, id, publish_at))

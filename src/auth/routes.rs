@@ -115,11 +115,11 @@ pub async fn login(
     let subjects = sessions::login_subjects(&key, &client(&req, &state));
 
     let throttle = subjects.clone();
-    let account = state
+    let (attempt, account) = state
         .db
         .run(move |conn| {
-            sessions::check_throttle(conn, &throttle)?;
-            Ok(service::find_by_email(conn, &key)?)
+            let attempt = sessions::begin_attempt(conn, &throttle)?;
+            Ok((attempt, service::find_by_email(conn, &key)?))
         })
         .await?;
 
@@ -131,10 +131,7 @@ pub async fn login(
 
     let ttl = state.config.refresh_token_ttl;
     let Some(account) = account else {
-        state
-            .db
-            .run(move |conn| Ok(sessions::record_failure(conn, &subjects)?))
-            .await?;
+        // The attempt stays recorded: it was a failure.
         tracing::info!("sign-in refused");
         return Err(invalid_credentials());
     };
@@ -142,7 +139,7 @@ pub async fn login(
     let issued = state
         .db
         .run(move |conn| {
-            sessions::clear_failures(conn, &subjects[0].0)?;
+            sessions::attempt_succeeded(conn, &attempt, &subjects[0].0)?;
             sessions::start(conn, id, ttl)
         })
         .await?;
@@ -268,6 +265,7 @@ pub async fn update_me(
 }
 
 /// Changes the caller's password and ends their other sessions; this one stays signed in.
+/// Wrong current passwords count as failed sign-ins and are throttled the same way.
 #[utoipa::path(
     post, path = "/api/v1/auth/me/password", tag = "auth", operation_id = "change_password",
     request_body = ChangePassword,
@@ -279,9 +277,11 @@ pub async fn update_me(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = ValidationFailed),
+        (status = 429, response = TooManyRequests),
     )
 )]
 pub async fn change_password(
+    req: HttpRequest,
     user: AuthUser,
     state: web::Data<AppState>,
     body: web::Json<ChangePassword>,
@@ -291,10 +291,21 @@ pub async fn change_password(
         new_password,
     } = body.into_inner();
     let id = user.id;
+    // Guessing the current password with a stolen access token is throttled like sign-in.
+    let client = client(&req, &state);
     let row = state.db.run(move |conn| service::find(conn, id)).await?;
+    let subjects = sessions::login_subjects(
+        &row.email.as_deref().map(service::email_key).unwrap_or_default(),
+        &client,
+    );
     if let Err(e) = password::check_new(&new_password, row.email.as_deref(), "new_password") {
         return Err(ApiError::Validation(vec![e]));
     }
+    let throttle = subjects.clone();
+    let attempt = state
+        .db
+        .run(move |conn| sessions::begin_attempt(conn, &throttle))
+        .await?;
     let stored = row.password_hash.clone();
     let new_hash = web::block(move || {
         if password::verify(&current_password, stored.as_deref()) {
@@ -308,6 +319,11 @@ pub async fn change_password(
     let Some(new_hash) = new_hash else {
         return Err(ApiError::validation("current_password", "is wrong"));
     };
+    let email_subject = subjects[0].0.clone();
+    state
+        .db
+        .run(move |conn| Ok(sessions::attempt_succeeded(conn, &attempt, &email_subject)?))
+        .await?;
     let keep = user.session.clone();
     state
         .db

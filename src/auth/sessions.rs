@@ -59,48 +59,67 @@ fn window_start() -> NaiveDateTime {
     now() - chrono::Duration::seconds(THROTTLE_WINDOW_SECS)
 }
 
-/// Refuses with 429 while any subject has reached its limit; `Retry-After` is when the
-/// oldest failure in the window ages out.
-pub fn check_throttle(conn: &mut Db, subjects: &[(String, i64)]) -> Result<(), ApiError> {
+/// Registers a sign-in attempt before the password is checked, or refuses it with 429 when a
+/// subject has used up its attempts; `Retry-After` is when the oldest attempt in the window
+/// ages out. Returns the ids of the rows recorded, for [`attempt_succeeded`].
+///
+/// Recording first and counting after, in one transaction, is what makes a burst of parallel
+/// guesses count: checking first would let every request of the burst through the check
+/// before any of them had failed. On PostgreSQL an advisory lock per subject serialises the
+/// attempts of one subject; on SQLite the insert takes the write lock.
+pub fn begin_attempt(conn: &mut Db, subjects: &[(String, i64)]) -> Result<Vec<i64>, ApiError> {
+    let at = now();
     let since = window_start();
-    for (subject, limit) in subjects {
-        let recent: Vec<NaiveDateTime> = login_failures::table
-            .filter(login_failures::subject.eq(subject))
-            .filter(login_failures::failed_at.gt(since))
-            .order(login_failures::failed_at.desc())
-            .limit(*limit)
-            .select(login_failures::failed_at)
-            .load(conn)?;
-        if recent.len() as i64 >= *limit {
-            let oldest = recent.last().copied().unwrap_or_else(now);
-            let free_at = oldest + chrono::Duration::seconds(THROTTLE_WINDOW_SECS);
-            let retry_after = (free_at - now()).num_seconds().max(1);
-            return Err(ApiError::TooManyRequests {
-                retry_after: retry_after.unsigned_abs(),
-            });
+    conn.transaction::<_, ApiError, _>(|conn| {
+        if let Db::Pg(pg) = conn {
+            for (subject, _) in subjects {
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                    .bind::<diesel::sql_types::Text, _>(subject)
+                    .execute(pg)?;
+            }
         }
-    }
-    Ok(())
+        let mut ids = Vec::with_capacity(subjects.len());
+        for (subject, _) in subjects {
+            ids.push(
+                diesel::insert_into(login_failures::table)
+                    .values((
+                        login_failures::subject.eq(subject),
+                        login_failures::failed_at.eq(at),
+                    ))
+                    .returning(login_failures::id)
+                    .get_result::<i64>(conn)?,
+            );
+        }
+        for (subject, limit) in subjects {
+            let recent: Vec<NaiveDateTime> = login_failures::table
+                .filter(login_failures::subject.eq(subject))
+                .filter(login_failures::failed_at.gt(since))
+                .order(login_failures::failed_at.asc())
+                .select(login_failures::failed_at)
+                .load(conn)?;
+            if recent.len() as i64 > *limit {
+                let oldest = recent.first().copied().unwrap_or(at);
+                let free_at = oldest + chrono::Duration::seconds(THROTTLE_WINDOW_SECS);
+                let retry_after = (free_at - at).num_seconds().max(1);
+                // Returning an error rolls the attempt back: refused attempts do not extend
+                // the wait.
+                return Err(ApiError::TooManyRequests {
+                    retry_after: retry_after.unsigned_abs(),
+                });
+            }
+        }
+        Ok(ids)
+    })
 }
 
-pub fn record_failure(conn: &mut Db, subjects: &[(String, i64)]) -> QueryResult<()> {
-    let at = now();
-    for (subject, _) in subjects {
-        diesel::insert_into(login_failures::table)
-            .values((
-                login_failures::subject.eq(subject),
-                login_failures::failed_at.eq(at),
-            ))
-            .execute(conn)?;
-    }
-    // Old rows only cost space; trim them as failures arrive.
+/// A successful attempt is not a failure: removes its rows and the failures of its email.
+pub fn attempt_succeeded(conn: &mut Db, ids: &[i64], email_subject: &str) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids))).execute(conn)?;
+    diesel::delete(login_failures::table.filter(login_failures::subject.eq(email_subject))).execute(conn)?;
+    // Old rows only cost space; trim them now and then.
     diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(window_start())))
         .execute(conn)?;
     Ok(())
-}
-
-pub fn clear_failures(conn: &mut Db, subject: &str) -> QueryResult<usize> {
-    diesel::delete(login_failures::table.filter(login_failures::subject.eq(subject))).execute(conn)
 }
 
 /// A freshly issued refresh token and the session (family) it starts or continues.

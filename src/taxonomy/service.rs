@@ -210,16 +210,25 @@ pub fn tags_of(conn: &mut Db, article_ids: &[i64]) -> QueryResult<HashMap<i64, V
 /// The tag ids for names, creating the missing ones (a name's slug identifies the tag, so
 /// `Cải cách` and `cai cach` are one tag).
 pub fn tag_ids_for_names(conn: &mut Db, names: &[String]) -> Result<Vec<i64>, ApiError> {
-    let mut ids = Vec::new();
+    // Every name is checked before any tag is created, so a refused request creates none.
+    let mut checked = Vec::with_capacity(names.len());
+    let mut errors = Vec::new();
     for (i, raw) in names.iter().enumerate() {
         let name = text::clean(raw);
         let slug = text::slugify(&name);
         if slug.is_empty() || text::char_len(&name) > 100 {
-            return Err(ApiError::validation(
+            errors.push(FieldError::new(
                 format!("tags[{i}]"),
                 "must be 1 to 100 characters with a letter or digit",
             ));
         }
+        checked.push((name, slug));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut ids = Vec::new();
+    for (name, slug) in checked {
         let existing: Option<i64> = tags::table
             .filter(tags::slug.eq(&slug))
             .select(tags::id)
@@ -227,20 +236,37 @@ pub fn tag_ids_for_names(conn: &mut Db, names: &[String]) -> Result<Vec<i64>, Ap
             .optional()?;
         let id = match existing {
             Some(id) => id,
-            None => diesel::insert_into(tags::table)
-                .values((
-                    tags::slug.eq(&slug),
-                    tags::name.eq(&name),
-                    tags::created_at.eq(now()),
-                ))
-                .returning(tags::id)
-                .get_result(conn)?,
+            None => insert_or_find_tag(conn, &name, &slug)?,
         };
         if !ids.contains(&id) {
             ids.push(id);
         }
     }
     Ok(ids)
+}
+
+/// Creates a tag, or finds the one a concurrent request created first under the same slug.
+fn insert_or_find_tag(conn: &mut Db, name: &str, slug: &str) -> Result<i64, ApiError> {
+    // In a savepoint of its own, so that the unique violation of a lost race does not abort a
+    // surrounding PostgreSQL transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(tags::table)
+            .values((
+                tags::slug.eq(slug),
+                tags::name.eq(name),
+                tags::created_at.eq(now()),
+            ))
+            .returning(tags::id)
+            .get_result::<i64>(conn)
+    });
+    match inserted {
+        Ok(id) => Ok(id),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(tags::table
+            .filter(tags::slug.eq(slug))
+            .select(tags::id)
+            .first(conn)?),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub fn existing_tag_ids(conn: &mut Db, ids: &[i64]) -> Result<(), ApiError> {

@@ -605,3 +605,50 @@ backend_test!(
         assert_eq!(cleared.json()["data"]["name"], "Nguyễn Văn A");
     }
 );
+
+backend_test!(
+    async fn guessing_the_current_password_is_throttled_like_sign_in(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let guess = json!({"current_password": "not my password", "new_password": "a brand new secret"});
+        for _ in 0..5 {
+            let res = app
+                .as_user(
+                    &user.access_token,
+                    Method::POST,
+                    "/api/v1/auth/me/password",
+                    Some(&guess),
+                )
+                .await;
+            res.problem(422);
+        }
+        let right = json!({"current_password": user.password, "new_password": "a brand new secret"});
+        let res = app
+            .as_user(
+                &user.access_token,
+                Method::POST,
+                "/api/v1/auth/me/password",
+                Some(&right),
+            )
+            .await;
+        res.problem(429);
+        assert!(res.header("retry-after").is_some());
+    }
+);
+
+backend_test!(
+    async fn a_burst_of_parallel_guesses_gets_no_more_tries_than_the_limit(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let body = json!({"email": user.email, "password": "parallel guess!"});
+        let results =
+            futures_util::future::join_all((0..30).map(|_| app.post_json("/api/v1/auth/login", &body))).await;
+        let tried = results.iter().filter(|r| r.status == 401).count();
+        let refused = results.iter().filter(|r| r.status == 429).count();
+        assert_eq!(
+            tried + refused,
+            30,
+            "{:?}",
+            results.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
+        assert_eq!(tried, 5, "exactly the limit reaches the password check");
+    }
+);
