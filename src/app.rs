@@ -7,6 +7,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, web};
 
+use crate::articles::public::ListTotals;
 use crate::articles::views::ViewCounter;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Views counted by this process and not yet written.
     pub views: Arc<ViewCounter>,
+    /// Short-lived totals of public article lists.
+    pub list_totals: Arc<ListTotals>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +86,7 @@ impl AppState {
             secrets: Arc::new(Secrets { jwt, client_key }),
             jwt: Arc::new(jwt_keys),
             views: Arc::new(ViewCounter::default()),
+            list_totals: Arc::new(ListTotals::default()),
         })
     }
 }

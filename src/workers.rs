@@ -22,6 +22,7 @@ pub struct Workers {
 pub async fn run_scheduler(state: &AppState) -> Result<Vec<i64>, crate::error::ApiError> {
     let published = state.db.run(|conn| Ok(publish_due(conn)?)).await?;
     if !published.is_empty() {
+        state.list_totals.clear();
         tracing::info!(?published, "published scheduled articles");
     }
     Ok(published)

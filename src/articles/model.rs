@@ -58,6 +58,41 @@ impl ArticleRow {
     }
 }
 
+/// The columns a public list shows: no bodies, which are most of a row's bytes.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct SummaryRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub source: Option<String>,
+    pub cover_image_url: Option<String>,
+    pub category_id: Option<i64>,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+    pub view_count: i64,
+    pub comment_count: i64,
+}
+
+impl From<&ArticleRow> for SummaryRow {
+    fn from(r: &ArticleRow) -> Self {
+        SummaryRow {
+            id: r.id,
+            slug: r.slug.clone(),
+            title: r.title.clone(),
+            summary: r.summary.clone(),
+            source: r.source.clone(),
+            cover_image_url: r.cover_image_url.clone(),
+            category_id: r.category_id,
+            published_at: r.published_at,
+            updated_at: r.updated_at,
+            view_count: r.view_count,
+            comment_count: r.comment_count,
+        }
+    }
+}
+
 /// Everything an editor writes: what a revision keeps and a restore brings back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Content {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::{ArticleDetail, ArticleSummary, Neighbour};
-use super::model::ArticleRow;
+use super::model::{ArticleRow, SummaryRow};
 use super::render::BodyFormat;
 use super::service::bylines;
 use crate::auth::policy::ArticleState;
@@ -105,8 +105,63 @@ fn from_micros(m: i64) -> Result<NaiveDateTime, ApiError> {
         .ok_or_else(|| bad("`cursor` is not a cursor this API issued."))
 }
 
+type Query = articles::BoxedQuery<'static, crate::db::MultiBackend>;
+
+/// Which way a keyset walk over `(published_at, id)` goes.
+#[derive(Debug, Clone, Copy)]
+enum Toward {
+    Older,
+    Newer,
+}
+
+/// Up to `limit` rows of `base` strictly beyond the position `(at, id)`, nearest first.
+///
+/// Two range queries, ties on `at` first and then the rows strictly beyond it, instead of
+/// one `published_at < at OR (published_at = at AND id < id)`: with the OR, both SQLite and
+/// PostgreSQL bound the index scan on one side only and walk every row from the newest
+/// down to the position, which makes deep pages cost as much as their depth.
+fn beyond(
+    conn: &mut Db,
+    base: &dyn Fn() -> Query,
+    toward: Toward,
+    at: NaiveDateTime,
+    id: i64,
+    limit: i64,
+) -> QueryResult<Vec<SummaryRow>> {
+    let (ties, rest) = match toward {
+        Toward::Older => (
+            base()
+                .filter(articles::published_at.eq(at))
+                .filter(articles::id.lt(id))
+                .order(articles::id.desc()),
+            base()
+                .filter(articles::published_at.lt(at))
+                .order((articles::published_at.desc(), articles::id.desc())),
+        ),
+        Toward::Newer => (
+            base()
+                .filter(articles::published_at.eq(at))
+                .filter(articles::id.gt(id))
+                .order(articles::id.asc()),
+            base()
+                .filter(articles::published_at.gt(at))
+                .order((articles::published_at.asc(), articles::id.asc())),
+        ),
+    };
+    let mut rows: Vec<SummaryRow> = ties.limit(limit).select(SummaryRow::as_select()).load(conn)?;
+    let missing = limit - rows.len() as i64;
+    if missing > 0 {
+        rows.extend(
+            rest.limit(missing)
+                .select(SummaryRow::as_select())
+                .load::<SummaryRow>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
 /// Summaries of rows, with bylines, tags and categories fetched in three batch queries.
-pub fn summaries(conn: &mut Db, rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, ApiError> {
+pub fn summaries(conn: &mut Db, rows: Vec<SummaryRow>) -> Result<Vec<ArticleSummary>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut authors = bylines(conn, &ids)?;
     let mut tags = taxonomy::tags_of(conn, &ids)?;
@@ -132,7 +187,35 @@ pub fn summaries(conn: &mut Db, rows: Vec<ArticleRow>) -> Result<Vec<ArticleSumm
         .collect())
 }
 
-pub fn list(conn: &mut Db, query: ArticleQuery) -> Result<List<ArticleSummary>, ApiError> {
+/// Totals of public lists by filter. Counting 100,000 index entries costs more than the rest
+/// of a list request together, and totals change only when articles are published or leave.
+/// Entries live 10 seconds; this process clears them whenever it changes articles, and
+/// changes made by other processes show within those 10 seconds, which a total shown beside
+/// a page of results can afford.
+pub struct ListTotals(moka::sync::Cache<String, i64>);
+
+impl Default for ListTotals {
+    fn default() -> Self {
+        ListTotals(
+            moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(10))
+                .build(),
+        )
+    }
+}
+
+impl ListTotals {
+    pub fn clear(&self) {
+        self.0.invalidate_all();
+    }
+}
+
+pub fn list(
+    conn: &mut Db,
+    totals: &ListTotals,
+    query: ArticleQuery,
+) -> Result<List<ArticleSummary>, ApiError> {
     let page = crate::envelope::PageQuery {
         page: query.page,
         per_page: query.per_page,
@@ -219,43 +302,52 @@ pub fn list(conn: &mut Db, query: ArticleQuery) -> Result<List<ArticleSummary>, 
         }
         q
     };
-    let total: i64 = filtered().count().get_result(conn)?;
-    let mut q = filtered();
-    match (sort, cursor) {
-        (Sort::NewestFirst, Some((key, id))) => {
-            let t = from_micros(key)?;
-            q = q.filter(
-                articles::published_at
-                    .lt(t)
-                    .or(articles::published_at.eq(t).and(articles::id.lt(id))),
-            );
+    let key = format!("{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}");
+    let total: i64 = match totals.0.get(&key) {
+        Some(total) => total,
+        None => {
+            let total = filtered().count().get_result(conn)?;
+            totals.0.insert(key, total);
+            total
         }
-        (Sort::OldestFirst, Some((key, id))) => {
-            let t = from_micros(key)?;
-            q = q.filter(
-                articles::published_at
-                    .gt(t)
-                    .or(articles::published_at.eq(t).and(articles::id.gt(id))),
-            );
-        }
-        (Sort::MostViewed, Some((key, id))) => {
-            q = q.filter(
+    };
+    let rows: Vec<SummaryRow> = match (sort, cursor) {
+        (Sort::NewestFirst, Some((key, id))) => beyond(
+            conn,
+            &filtered,
+            Toward::Older,
+            from_micros(key)?,
+            id,
+            page.per_page,
+        )?,
+        (Sort::OldestFirst, Some((key, id))) => beyond(
+            conn,
+            &filtered,
+            Toward::Newer,
+            from_micros(key)?,
+            id,
+            page.per_page,
+        )?,
+        (Sort::MostViewed, Some((key, id))) => filtered()
+            .filter(
                 articles::view_count
                     .lt(key)
                     .or(articles::view_count.eq(key).and(articles::id.lt(id))),
-            );
+            )
+            .order((articles::view_count.desc(), articles::id.desc()))
+            .limit(page.per_page)
+            .select(SummaryRow::as_select())
+            .load(conn)?,
+        (_, None) => {
+            let q = filtered().offset(page.offset()).limit(page.per_page);
+            let q = match sort {
+                Sort::NewestFirst => q.order((articles::published_at.desc(), articles::id.desc())),
+                Sort::OldestFirst => q.order((articles::published_at.asc(), articles::id.asc())),
+                Sort::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
+            };
+            q.select(SummaryRow::as_select()).load(conn)?
         }
-        (_, None) => q = q.offset(page.offset()),
-    }
-    q = match sort {
-        Sort::NewestFirst => q.order((articles::published_at.desc(), articles::id.desc())),
-        Sort::OldestFirst => q.order((articles::published_at.asc(), articles::id.asc())),
-        Sort::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
     };
-    let rows: Vec<ArticleRow> = q
-        .limit(page.per_page)
-        .select(ArticleRow::as_select())
-        .load(conn)?;
     let next_cursor = match (sort, rows.len() as i64 == page.per_page, rows.last()) {
         (Sort::NewestFirst | Sort::OldestFirst, true, Some(last)) => Some(encode_cursor(
             micros(last.published_at.unwrap_or(last.updated_at)),
@@ -284,45 +376,29 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
         .optional()?
         .ok_or_else(|| ApiError::NotFound("No such article.".into()))?;
     let published = row.published_at.unwrap_or(row.updated_at);
-    let neighbours = |conn: &mut Db, newer: bool| -> QueryResult<Vec<Neighbour>> {
-        let mut q = articles::table
+    let category = row.category_id;
+    let same_section = move || {
+        let q = articles::table
             .filter(articles::status.eq(ArticleState::Published.as_str()))
             .filter(articles::published_at.le(at))
-            .filter(articles::id.ne(row.id))
             .into_boxed();
-        if let Some(category) = row.category_id {
-            q = q.filter(articles::category_id.eq(category));
+        match category {
+            Some(category) => q.filter(articles::category_id.eq(category)),
+            None => q,
         }
-        q = if newer {
-            q.filter(
-                articles::published_at
-                    .gt(published)
-                    .or(articles::published_at.eq(published).and(articles::id.gt(row.id))),
-            )
-            .order((articles::published_at.asc(), articles::id.asc()))
-        } else {
-            q.filter(
-                articles::published_at
-                    .lt(published)
-                    .or(articles::published_at.eq(published).and(articles::id.lt(row.id))),
-            )
-            .order((articles::published_at.desc(), articles::id.desc()))
-        };
-        let rows: Vec<(String, String, Option<NaiveDateTime>)> = q
-            .limit(5)
-            .select((articles::slug, articles::title, articles::published_at))
-            .load(conn)?;
-        Ok(rows
+    };
+    let neighbours = |conn: &mut Db, toward: Toward| -> QueryResult<Vec<Neighbour>> {
+        Ok(beyond(conn, &same_section, toward, published, row.id, 5)?
             .into_iter()
-            .map(|(slug, title, published_at)| Neighbour {
-                slug,
-                title,
-                published_at: published_at.unwrap_or_default().and_utc(),
+            .map(|r| Neighbour {
+                published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
+                slug: r.slug,
+                title: r.title,
             })
             .collect())
     };
-    let newer = neighbours(conn, true)?;
-    let older = neighbours(conn, false)?;
+    let newer = neighbours(conn, Toward::Newer)?;
+    let older = neighbours(conn, Toward::Older)?;
     let (body_html, body_format, meta_title, meta_description, comments_enabled) = (
         row.body_html.clone(),
         BodyFormat::parse(&row.body_format),
@@ -330,7 +406,7 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
         row.meta_description.clone(),
         row.comments_enabled,
     );
-    let summary = summaries(conn, vec![row])?
+    let summary = summaries(conn, vec![SummaryRow::from(&row)])?
         .pop()
         .ok_or_else(|| ApiError::internal("summary of a loaded row missing"))?;
     Ok(ArticleDetail {

@@ -61,7 +61,11 @@ pub async fn list_articles(
     query: web::Query<ArticleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let list = state.db.run(move |conn| public::list(conn, query)).await?;
+    let totals = state.list_totals.clone();
+    let list = state
+        .db
+        .run(move |conn| public::list(conn, &totals, query))
+        .await?;
     cached_json(&req, &list)
 }
 
@@ -244,6 +248,8 @@ pub async fn update_article(
         .db
         .run(move |conn| service::update(conn, &user, id, expected, patch))
         .await?;
+    // What the public lists count has changed.
+    state.list_totals.clear();
     Ok(editorial_response(article))
 }
 
@@ -267,6 +273,8 @@ pub async fn archive_article(
         .db
         .run(move |conn| service::archive(conn, &user, id))
         .await?;
+    // What the public lists count has changed.
+    state.list_totals.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -337,6 +345,8 @@ pub async fn publish_article(
         .db
         .run(move |conn| service::publish(conn, &user, id, publish_at))
         .await?;
+    // What the public lists count has changed.
+    state.list_totals.clear();
     Ok(editorial_response(article))
 }
 
@@ -360,6 +370,8 @@ pub async fn unpublish_article(
         .db
         .run(move |conn| service::unpublish(conn, &user, id))
         .await?;
+    // What the public lists count has changed.
+    state.list_totals.clear();
     Ok(editorial_response(article))
 }
 
@@ -430,5 +442,7 @@ pub async fn restore_revision(
         .db
         .run(move |conn| service::restore(conn, &user, id, version))
         .await?;
+    // What the public lists count has changed.
+    state.list_totals.clear();
     Ok(editorial_response(article))
 }

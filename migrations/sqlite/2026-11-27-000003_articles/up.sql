@@ -23,10 +23,6 @@ CREATE TABLE articles (
     title TEXT NOT NULL,
     summary TEXT,
     source TEXT,
-    body TEXT NOT NULL,
-    body_format TEXT NOT NULL CHECK (body_format IN ('markdown', 'html')),
-    -- Sanitised HTML rendered when the body is saved, never per request.
-    body_html TEXT NOT NULL,
     cover_image_url TEXT,
     category_id BIGINT REFERENCES categories (id) ON DELETE SET NULL,
     meta_title TEXT,
@@ -41,7 +37,13 @@ CREATE TABLE articles (
     comment_count BIGINT NOT NULL DEFAULT 0,
     created_by BIGINT REFERENCES authors (id) ON DELETE SET NULL,
     created_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL
+    updated_at TIMESTAMP NOT NULL,
+    -- The bodies come last: SQLite stores a row's columns in order and spills long values to
+    -- overflow pages, so every column after a 10 KB body would cost reading through it.
+    body_format TEXT NOT NULL CHECK (body_format IN ('markdown', 'html')),
+    body TEXT NOT NULL,
+    -- Sanitised HTML rendered when the body is saved, never per request.
+    body_html TEXT NOT NULL
 );
 -- The public list: published, newest first, keyset on (published_at, id).
 CREATE INDEX articles_public ON articles (status, published_at DESC, id DESC);
