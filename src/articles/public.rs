@@ -122,28 +122,31 @@ enum Toward {
 /// down to the position, which makes deep pages cost as much as their depth.
 fn beyond(
     conn: &mut Db,
-    base: &dyn Fn() -> Query,
+    base: &dyn Fn(NaiveDateTime) -> Query,
     toward: Toward,
+    now: NaiveDateTime,
     at: NaiveDateTime,
     id: i64,
     limit: i64,
 ) -> QueryResult<Vec<SummaryRow>> {
+    // `base(upper)` bounds `published_at` from above itself: a second upper bound on the same
+    // column would leave the planner to guess which is tighter, and it guesses wrong. Stored
+    // times are whole microseconds, so "before `at`" is "at most `at` - 1 µs".
     let (ties, rest) = match toward {
         Toward::Older => (
-            base()
+            base(at)
                 .filter(articles::published_at.eq(at))
                 .filter(articles::id.lt(id))
                 .order(articles::id.desc()),
-            base()
-                .filter(articles::published_at.lt(at))
+            base(at - chrono::Duration::microseconds(1))
                 .order((articles::published_at.desc(), articles::id.desc())),
         ),
         Toward::Newer => (
-            base()
+            base(now)
                 .filter(articles::published_at.eq(at))
                 .filter(articles::id.gt(id))
                 .order(articles::id.asc()),
-            base()
+            base(now)
                 .filter(articles::published_at.gt(at))
                 .order((articles::published_at.asc(), articles::id.asc())),
         ),
@@ -268,10 +271,10 @@ pub fn list(
     };
 
     let at = now();
-    let filtered = || {
+    let filtered = |upper: NaiveDateTime| {
         let mut q = articles::table
             .filter(articles::status.eq(ArticleState::Published.as_str()))
-            .filter(articles::published_at.le(at))
+            .filter(articles::published_at.le(upper))
             .into_boxed();
         if let Some(ids) = &category_ids {
             q = q.filter(articles::category_id.eq_any(ids.clone()));
@@ -306,7 +309,7 @@ pub fn list(
     let total: i64 = match totals.0.get(&key) {
         Some(total) => total,
         None => {
-            let total = filtered().count().get_result(conn)?;
+            let total = filtered(at).count().get_result(conn)?;
             totals.0.insert(key, total);
             total
         }
@@ -316,6 +319,7 @@ pub fn list(
             conn,
             &filtered,
             Toward::Older,
+            at,
             from_micros(key)?,
             id,
             page.per_page,
@@ -324,11 +328,12 @@ pub fn list(
             conn,
             &filtered,
             Toward::Newer,
+            at,
             from_micros(key)?,
             id,
             page.per_page,
         )?,
-        (Sort::MostViewed, Some((key, id))) => filtered()
+        (Sort::MostViewed, Some((key, id))) => filtered(at)
             .filter(
                 articles::view_count
                     .lt(key)
@@ -339,7 +344,7 @@ pub fn list(
             .select(SummaryRow::as_select())
             .load(conn)?,
         (_, None) => {
-            let q = filtered().offset(page.offset()).limit(page.per_page);
+            let q = filtered(at).offset(page.offset()).limit(page.per_page);
             let q = match sort {
                 Sort::NewestFirst => q.order((articles::published_at.desc(), articles::id.desc())),
                 Sort::OldestFirst => q.order((articles::published_at.asc(), articles::id.asc())),
@@ -377,10 +382,10 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
         .ok_or_else(|| ApiError::NotFound("No such article.".into()))?;
     let published = row.published_at.unwrap_or(row.updated_at);
     let category = row.category_id;
-    let same_section = move || {
+    let same_section = move |upper: NaiveDateTime| {
         let q = articles::table
             .filter(articles::status.eq(ArticleState::Published.as_str()))
-            .filter(articles::published_at.le(at))
+            .filter(articles::published_at.le(upper))
             .into_boxed();
         match category {
             Some(category) => q.filter(articles::category_id.eq(category)),
@@ -388,7 +393,7 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
         }
     };
     let neighbours = |conn: &mut Db, toward: Toward| -> QueryResult<Vec<Neighbour>> {
-        Ok(beyond(conn, &same_section, toward, published, row.id, 5)?
+        Ok(beyond(conn, &same_section, toward, at, published, row.id, 5)?
             .into_iter()
             .map(|r| Neighbour {
                 published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
