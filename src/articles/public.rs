@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 use super::dto::{ArticleDetail, ArticleSummary, Neighbour};
 use super::model::{ArticleRow, SummaryRow};
 use super::render::BodyFormat;
-use super::service::bylines;
+use super::service::Relations;
 use crate::auth::policy::ArticleState;
 use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::db::{Db, now};
@@ -165,27 +165,27 @@ fn beyond(
 
 /// Summaries of rows, with bylines, tags and categories fetched in three batch queries.
 pub fn summaries(conn: &mut Db, rows: Vec<SummaryRow>) -> Result<Vec<ArticleSummary>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut authors = bylines(conn, &ids)?;
-    let mut tags = taxonomy::tags_of(conn, &ids)?;
-    let category_ids: Vec<i64> = rows.iter().filter_map(|r| r.category_id).collect();
-    let categories = taxonomy::category_refs(conn, &category_ids)?;
+    let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
+    let mut relations = Relations::load(conn, &keys)?;
     Ok(rows
         .into_iter()
-        .map(|r| ArticleSummary {
-            category: r.category_id.and_then(|c| categories.get(&c).cloned()),
-            tags: tags.remove(&r.id).unwrap_or_default(),
-            authors: authors.remove(&r.id).unwrap_or_default(),
-            published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
-            updated_at: r.updated_at.and_utc(),
-            id: r.id,
-            slug: r.slug,
-            title: r.title,
-            summary: r.summary,
-            source: r.source,
-            cover_image_url: r.cover_image_url,
-            view_count: r.view_count,
-            comment_count: r.comment_count,
+        .map(|r| {
+            let (category, tags, authors) = relations.take(r.id, r.category_id);
+            ArticleSummary {
+                category,
+                tags,
+                authors,
+                published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
+                updated_at: r.updated_at.and_utc(),
+                id: r.id,
+                slug: r.slug,
+                title: r.title,
+                summary: r.summary,
+                source: r.source,
+                cover_image_url: r.cover_image_url,
+                view_count: r.view_count,
+                comment_count: r.comment_count,
+            }
         })
         .collect())
 }

@@ -89,15 +89,71 @@ fn load_for(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(ArticleRow, Arti
 }
 
 /// The article as editors see it.
+/// What list items show besides their own row: bylines, tags and categories, read in three
+/// batch queries whatever the number of articles.
+pub struct Relations {
+    authors: HashMap<i64, Vec<Byline>>,
+    tags: HashMap<i64, Vec<crate::taxonomy::service::Tag>>,
+    categories: HashMap<i64, crate::taxonomy::service::CategoryRef>,
+}
+
+impl Relations {
+    /// For articles given as `(id, category_id)`.
+    pub fn load(conn: &mut Db, articles: &[(i64, Option<i64>)]) -> QueryResult<Self> {
+        let ids: Vec<i64> = articles.iter().map(|(id, _)| *id).collect();
+        let category_ids: Vec<i64> = articles.iter().filter_map(|(_, c)| *c).collect();
+        Ok(Relations {
+            authors: bylines(conn, &ids)?,
+            tags: taxonomy::tags_of(conn, &ids)?,
+            categories: taxonomy::category_refs(conn, &category_ids)?,
+        })
+    }
+
+    /// The category, tags and byline of one article, taken out of the batch.
+    pub fn take(
+        &mut self,
+        id: i64,
+        category: Option<i64>,
+    ) -> (
+        Option<crate::taxonomy::service::CategoryRef>,
+        Vec<crate::taxonomy::service::Tag>,
+        Vec<Byline>,
+    ) {
+        (
+            category.and_then(|c| self.categories.get(&c).cloned()),
+            self.tags.remove(&id).unwrap_or_default(),
+            self.authors.remove(&id).unwrap_or_default(),
+        )
+    }
+}
+
+/// Articles as editors see them.
+pub fn editorial_many(conn: &mut Db, rows: Vec<ArticleRow>) -> Result<Vec<EditorialArticle>, ApiError> {
+    let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
+    let mut relations = Relations::load(conn, &keys)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (category, tags, authors) = relations.take(row.id, row.category_id);
+            editorial_from(row, category, tags, authors)
+        })
+        .collect())
+}
+
+/// One article as editors see it.
 pub fn editorial(conn: &mut Db, row: ArticleRow) -> Result<EditorialArticle, ApiError> {
-    let ids = [row.id];
-    let authors = bylines(conn, &ids)?.remove(&row.id).unwrap_or_default();
-    let tags = taxonomy::tags_of(conn, &ids)?.remove(&row.id).unwrap_or_default();
-    let category = match row.category_id {
-        Some(c) => taxonomy::category_refs(conn, &[c])?.remove(&c),
-        None => None,
-    };
-    Ok(EditorialArticle {
+    editorial_many(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("an editorial view of a loaded row is missing"))
+}
+
+fn editorial_from(
+    row: ArticleRow,
+    category: Option<crate::taxonomy::service::CategoryRef>,
+    tags: Vec<crate::taxonomy::service::Tag>,
+    authors: Vec<Byline>,
+) -> EditorialArticle {
+    EditorialArticle {
         status: row.state(),
         body_format: BodyFormat::parse(&row.body_format),
         id: row.id,
@@ -121,7 +177,7 @@ pub fn editorial(conn: &mut Db, row: ArticleRow) -> Result<EditorialArticle, Api
         comment_count: row.comment_count,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
-    })
+    }
 }
 
 fn reload(conn: &mut Db, id: i64) -> Result<EditorialArticle, ApiError> {
@@ -751,11 +807,7 @@ pub fn list(
         .offset(page.offset())
         .select(ArticleRow::as_select())
         .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|r| editorial(conn, r))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((items, total))
+    Ok((editorial_many(conn, rows)?, total))
 }
 
 #[derive(Queryable)]
