@@ -266,3 +266,59 @@ fn user_create_reads_the_password_from_stdin_never_argv() {
         .unwrap();
     assert_eq!(bad_role.status.code(), Some(2));
 }
+
+fn start(dir: &std::path::Path, demo: bool) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = newsdesk(dir);
+    cmd.env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null());
+    if demo {
+        cmd.arg("--demo");
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, "/readyz").is_none() {
+        assert!(Instant::now() < deadline, "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, port)
+}
+
+fn stop(child: std::process::Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "graceful shutdown exits 0, got {}",
+        out.status
+    );
+}
+
+#[test]
+fn views_counted_just_before_a_clean_shutdown_are_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = start(dir.path(), true);
+    let (_, list) = http_get(port, "/api/v1/articles?per_page=1").unwrap();
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let slug = list["data"][0]["slug"].as_str().unwrap().to_owned();
+    for _ in 0..25 {
+        let (status, _) = http(port, "POST", &format!("/api/v1/articles/{slug}/views"), None).unwrap();
+        assert_eq!(status, 204);
+    }
+    // Stopped at once: most or all of these are still in memory, written only on the way out.
+    stop(server);
+
+    let (server, port) = start(dir.path(), false);
+    let (_, body) = http_get(port, &format!("/api/v1/articles/{slug}")).unwrap();
+    let article: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(article["data"]["view_count"], 25);
+    stop(server);
+}
