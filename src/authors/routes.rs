@@ -32,11 +32,6 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Published-article counts arrive with articles; until then every profile counts zero.
-fn article_count(_author_id: i64) -> i64 {
-    0
-}
-
 /// Public author profiles, by name.
 #[utoipa::path(
     get, path = "/api/v1/authors", tag = "authors", operation_id = "list_authors",
@@ -54,14 +49,19 @@ pub async fn list_authors(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.into_inner().resolve()?;
-    let (rows, total) = state
+    let (rows, total, counts) = state
         .db
-        .run(move |conn| service::list(conn, page, &AccountFilter::default()))
+        .run(move |conn| {
+            let (rows, total) = service::list(conn, page, &AccountFilter::default())?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let counts = service::published_counts(conn, &ids)?;
+            Ok((rows, total, counts))
+        })
         .await?;
     let items = rows
         .into_iter()
         .map(|row| {
-            let count = article_count(row.id);
+            let count = counts.get(&row.id).copied().unwrap_or(0);
             PublicAuthor::from_row(row, count)
         })
         .collect();
@@ -85,11 +85,15 @@ pub async fn get_author(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let row = state
+    let (row, counts) = state
         .db
-        .run(move |conn| service::find_by_slug(conn, &slug))
+        .run(move |conn| {
+            let row = service::find_by_slug(conn, &slug)?;
+            let counts = service::published_counts(conn, &[row.id])?;
+            Ok((row, counts))
+        })
         .await?;
-    let count = article_count(row.id);
+    let count = counts.get(&row.id).copied().unwrap_or(0);
     cached_json(&req, &Data::new(PublicAuthor::from_row(row, count)))
 }
 

@@ -364,3 +364,21 @@ pub fn set_password(conn: &mut Db, id: i64, hash: &str) -> QueryResult<usize> {
         .set((authors::password_hash.eq(hash), authors::updated_at.eq(now())))
         .execute(conn)
 }
+
+/// Published articles with each of these authors in the byline.
+pub fn published_counts(conn: &mut Db, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    use crate::auth::policy::ArticleState;
+    use crate::db::schema::{article_authors, articles};
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, i64)> = article_authors::table
+        .inner_join(articles::table)
+        .filter(article_authors::author_id.eq_any(ids))
+        .filter(articles::status.eq(ArticleState::Published.as_str()))
+        .filter(articles::published_at.le(now()))
+        .group_by(article_authors::author_id)
+        .select((article_authors::author_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}

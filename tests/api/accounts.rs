@@ -261,3 +261,48 @@ backend_test!(
         .problem(404);
     }
 );
+
+backend_test!(
+    async fn an_author_profile_counts_only_published_articles(app: TestApp) {
+        assert!(app.state.db.run(newsdesk::articles::demo::load).await.unwrap());
+        let profile = app.get("/api/v1/authors/hoang-anh").await;
+        assert_eq!(
+            profile.json()["data"]["article_count"],
+            5,
+            "the sample article and four companions"
+        );
+
+        let editor = app.user(Role::Editor).await;
+        let author_id = profile.json()["data"]["id"].as_i64().unwrap();
+        let draft = app
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                "/api/v1/admin/articles",
+                Some(&json!({"title": "Bản nháp", "author_ids": [author_id]})),
+            )
+            .await;
+        assert_eq!(draft.status, 201);
+        assert_eq!(
+            app.get("/api/v1/authors/hoang-anh").await.json()["data"]["article_count"],
+            5
+        );
+        let list = app.get("/api/v1/authors").await.json();
+        let listed = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["slug"] == "hoang-anh")
+            .cloned()
+            .unwrap();
+        assert_eq!(listed["article_count"], 5);
+        let editor_profile = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == editor.id)
+            .cloned()
+            .unwrap();
+        assert_eq!(editor_profile["article_count"], 0);
+    }
+);
