@@ -228,9 +228,40 @@ impl From<DieselError> for ApiError {
             {
                 ApiError::Unavailable(info.message().to_owned())
             }
+            // A NUL character that slipped past validation: PostgreSQL refuses it in text.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().contains("invalid byte sequence") =>
+            {
+                ApiError::validation("body", crate::text::NUL_MESSAGE)
+            }
+            // Services turn the violations they expect into messages naming the field (see
+            // `unique_conflict`); one they did not expect is still a conflict, not a bug.
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::Conflict("A resource with this value already exists.".into())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                ApiError::Conflict("Other resources still refer to this one.".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
+}
+
+/// A unique-constraint violation as a 409 with the message of the first `(column, message)`
+/// whose column the database names in its error (PostgreSQL names the constraint, SQLite
+/// the `table.column`); any other error converts as usual.
+pub fn unique_conflict(e: DieselError, by_column: &[(&str, &str)]) -> ApiError {
+    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &e {
+        let named = format!(
+            "{} {}",
+            info.message(),
+            info.constraint_name().unwrap_or_default()
+        );
+        if let Some((_, message)) = by_column.iter().find(|(column, _)| named.contains(column)) {
+            return ApiError::Conflict((*message).to_owned());
+        }
+    }
+    ApiError::from(e)
 }
 
 /// PostgreSQL reports a server shutting down, and SQLite a locked or unopenable file, through

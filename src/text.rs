@@ -39,6 +39,14 @@ pub fn is_valid_slug(slug: &str) -> bool {
         && !slug.contains("--")
 }
 
+/// Text that a database can store as given: PostgreSQL refuses U+0000 in text, so both
+/// backends refuse it at validation.
+pub fn storable(s: &str) -> bool {
+    !s.contains('\0')
+}
+
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
 /// Length in characters (what a reader counts), not bytes.
 pub fn char_len(s: &str) -> usize {
     s.chars().count()

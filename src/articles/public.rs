@@ -245,6 +245,11 @@ pub fn list(
         },
         None => None,
     };
+    // Slugs are `[a-z0-9-]`: anything else names nothing, and is not sent to the database.
+    let unknown = |slug: &Option<String>| slug.as_deref().is_some_and(|s| !crate::text::is_valid_slug(s));
+    if unknown(&query.tag) || unknown(&query.author) || unknown(&query.category) {
+        return Ok(empty());
+    }
     let tag_id: Option<i64> = match &query.tag {
         Some(slug) => match tags::table
             .filter(tags::slug.eq(slug))
@@ -371,6 +376,9 @@ pub fn list(
 }
 
 pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
+    if !crate::text::is_valid_slug(slug) {
+        return Err(ApiError::NotFound("No such article.".into()));
+    }
     let at = now();
     let row: ArticleRow = articles::table
         .filter(articles::slug.eq(slug))
@@ -428,6 +436,9 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
 
 /// The id of a published article, for counting a view.
 pub fn published_id(conn: &mut Db, slug: &str) -> Result<i64, ApiError> {
+    if !crate::text::is_valid_slug(slug) {
+        return Err(ApiError::NotFound("No such article.".into()));
+    }
     articles::table
         .filter(articles::slug.eq(slug))
         .filter(articles::status.eq(ArticleState::Published.as_str()))

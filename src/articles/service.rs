@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 use super::dto::{ArticleInput, ArticlePatch, Byline, EditorialArticle};
 use super::model::{ArticleRow, Content};
@@ -197,6 +197,9 @@ fn optional_text(
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
     let value = value.map(|v| text::clean(&v)).filter(|v| !v.is_empty());
+    if value.as_deref().is_some_and(|v| !text::storable(v)) {
+        errors.push(FieldError::new(field, text::NUL_MESSAGE));
+    }
     if value.as_deref().is_some_and(|v| text::char_len(v) > max) {
         errors.push(FieldError::new(
             field,
@@ -230,6 +233,11 @@ pub(crate) fn check_content(
 ) -> Result<Content, ApiError> {
     let mut errors = Vec::new();
     c.title = text::clean(&c.title);
+    for (field, value) in [("title", &c.title), ("body", &c.body)] {
+        if !text::storable(value) {
+            errors.push(FieldError::new(field, text::NUL_MESSAGE));
+        }
+    }
     if !(1..=TITLE_MAX).contains(&text::char_len(&c.title)) {
         errors.push(FieldError::new(
             "title",
@@ -341,12 +349,7 @@ pub fn unique_slug(conn: &mut Db, title: &str) -> Result<String, ApiError> {
 }
 
 fn slug_conflict(e: DieselError) -> ApiError {
-    match e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            ApiError::Conflict("An article with this slug already exists.".into())
-        }
-        other => ApiError::from(other),
-    }
+    crate::error::unique_conflict(e, &[("slug", "An article with this slug already exists.")])
 }
 
 fn write_relations(conn: &mut Db, id: i64, c: &Content) -> QueryResult<()> {
@@ -750,6 +753,10 @@ pub fn list(
             "The {} role has no articles to see.",
             user.role
         )));
+    }
+    let unknown = |slug: &Option<String>| slug.as_deref().is_some_and(|s| !text::is_valid_slug(s));
+    if unknown(&filter.author) || unknown(&filter.category) {
+        return Ok((Vec::new(), 0));
     }
     let author_id: Option<i64> = match &filter.author {
         Some(slug) => match authors::table

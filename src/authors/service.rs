@@ -1,7 +1,7 @@
 //! Rules for author profiles and accounts.
 
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 use super::dto::{CreateAuthor, UpdateAuthor};
 use super::model::{AuthorInsertForm, AuthorRow, AuthorUpdateForm};
@@ -24,6 +24,9 @@ pub fn email_key(email: &str) -> String {
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) -> String {
     let name = text::clean(name);
+    if !text::storable(&name) {
+        errors.push(FieldError::new("name", text::NUL_MESSAGE));
+    }
     if !(1..=NAME_MAX).contains(&text::char_len(&name)) {
         errors.push(FieldError::new(
             "name",
@@ -44,6 +47,9 @@ fn check_slug(slug: &str, errors: &mut Vec<FieldError>) {
 
 fn check_bio(bio: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
     let bio = bio.map(|b| text::clean(&b)).filter(|b| !b.is_empty());
+    if bio.as_deref().is_some_and(|b| !text::storable(b)) {
+        errors.push(FieldError::new("bio", text::NUL_MESSAGE));
+    }
     if bio.as_deref().is_some_and(|b| text::char_len(b) > BIO_MAX) {
         errors.push(FieldError::new(
             "bio",
@@ -158,23 +164,14 @@ pub fn validate_update(input: UpdateAuthor) -> Result<(AuthorUpdateForm, Option<
     Ok((form, input.password))
 }
 
-/// Maps a unique-constraint violation to 409 naming the field.
 fn conflict(e: DieselError) -> ApiError {
-    match &e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            let what = format!(
-                "{} {}",
-                info.message(),
-                info.constraint_name().unwrap_or_default()
-            );
-            if what.contains("email") {
-                ApiError::Conflict("An account with this email already exists.".into())
-            } else {
-                ApiError::Conflict("This slug is taken.".into())
-            }
-        }
-        _ => ApiError::from(e),
-    }
+    crate::error::unique_conflict(
+        e,
+        &[
+            ("email", "An account with this email already exists."),
+            ("slug", "This slug is taken."),
+        ],
+    )
 }
 
 fn slug_taken(conn: &mut Db, slug: &str, except: Option<i64>) -> QueryResult<bool> {
@@ -254,6 +251,9 @@ pub fn find(conn: &mut Db, id: i64) -> Result<AuthorRow, ApiError> {
 }
 
 pub fn find_by_slug(conn: &mut Db, slug: &str) -> Result<AuthorRow, ApiError> {
+    if !text::is_valid_slug(slug) {
+        return Err(ApiError::NotFound("No such author.".into()));
+    }
     authors::table
         .filter(authors::slug.eq(slug))
         .select(AuthorRow::as_select())

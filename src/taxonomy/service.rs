@@ -216,7 +216,7 @@ pub fn tag_ids_for_names(conn: &mut Db, names: &[String]) -> Result<Vec<i64>, Ap
     for (i, raw) in names.iter().enumerate() {
         let name = text::clean(raw);
         let slug = text::slugify(&name);
-        if slug.is_empty() || text::char_len(&name) > 100 {
+        if slug.is_empty() || text::char_len(&name) > 100 || !text::storable(&name) {
             errors.push(FieldError::new(
                 format!("tags[{i}]"),
                 "must be 1 to 100 characters with a letter or digit",
@@ -331,15 +331,7 @@ pub struct TagInput {
 }
 
 fn conflict(e: DieselError) -> ApiError {
-    match e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            ApiError::Conflict("This slug is taken.".into())
-        }
-        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-            ApiError::Conflict("The category has sub-categories; move or delete them first.".into())
-        }
-        other => ApiError::from(other),
-    }
+    crate::error::unique_conflict(e, &[("slug", "This slug is taken.")])
 }
 
 fn check_name_slug(name: &str, slug: Option<&str>) -> Result<(String, String), ApiError> {
@@ -347,6 +339,9 @@ fn check_name_slug(name: &str, slug: Option<&str>) -> Result<(String, String), A
     let mut errors = Vec::new();
     if !(1..=100).contains(&text::char_len(&name)) {
         errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+    }
+    if !text::storable(&name) {
+        errors.push(FieldError::new("name", text::NUL_MESSAGE));
     }
     let slug = match slug {
         Some(s) if text::is_valid_slug(s) => s.to_owned(),
@@ -369,6 +364,18 @@ fn check_name_slug(name: &str, slug: Option<&str>) -> Result<(String, String), A
         Ok((name, slug))
     } else {
         Err(ApiError::Validation(errors))
+    }
+}
+
+fn check_description(description: Option<String>) -> Result<Option<String>, ApiError> {
+    let description = description.map(|d| text::clean(&d)).filter(|d| !d.is_empty());
+    match &description {
+        Some(d) if !text::storable(d) => Err(ApiError::validation("description", text::NUL_MESSAGE)),
+        Some(d) if text::char_len(d) > 2000 => Err(ApiError::validation(
+            "description",
+            "must be at most 2000 characters",
+        )),
+        _ => Ok(description),
     }
 }
 
@@ -404,15 +411,13 @@ fn check_parent(conn: &mut Db, id: Option<i64>, parent: Option<i64>) -> Result<(
 pub fn create_category(conn: &mut Db, input: CategoryInput) -> Result<CategoryRow, ApiError> {
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
     check_parent(conn, None, input.parent_id)?;
+    let description = check_description(input.description)?;
     let at = now();
     let id: i64 = diesel::insert_into(categories::table)
         .values((
             categories::slug.eq(slug),
             categories::name.eq(name),
-            categories::description.eq(input
-                .description
-                .map(|d| text::clean(&d))
-                .filter(|d| !d.is_empty())),
+            categories::description.eq(description),
             categories::parent_id.eq(input.parent_id),
             categories::position.eq(input.position.unwrap_or(0)),
             categories::created_at.eq(at),
@@ -442,7 +447,7 @@ pub fn update_category(conn: &mut Db, id: i64, patch: CategoryPatch) -> Result<C
     let parent = patch.parent_id.unwrap_or(current.parent_id);
     check_parent(conn, Some(id), parent)?;
     let description = match patch.description {
-        Some(d) => d.map(|d| text::clean(&d)).filter(|d| !d.is_empty()),
+        Some(d) => check_description(d)?,
         None => current.description,
     };
     diesel::update(categories::table.find(id))

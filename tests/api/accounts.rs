@@ -306,3 +306,63 @@ backend_test!(
         assert_eq!(editor_profile["article_count"], 0);
     }
 );
+
+backend_test!(
+    async fn text_with_a_nul_character_is_refused_on_both_backends_never_a_500(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let nul = "Tin\u{0}tức";
+        for (path, body, field) in [
+            ("/api/v1/admin/categories", json!({"name": nul}), "name"),
+            (
+                "/api/v1/admin/categories",
+                json!({"name": "Mục", "description": nul}),
+                "description",
+            ),
+            ("/api/v1/admin/tags", json!({"name": nul}), "name"),
+            ("/api/v1/admin/authors", json!({"name": nul}), "name"),
+            ("/api/v1/admin/authors", json!({"name": "A", "bio": nul}), "bio"),
+            ("/api/v1/admin/articles", json!({"title": nul}), "title"),
+            (
+                "/api/v1/admin/articles",
+                json!({"title": "Bài", "body": nul}),
+                "body",
+            ),
+            (
+                "/api/v1/admin/articles",
+                json!({"title": "Bài", "summary": nul}),
+                "summary",
+            ),
+            (
+                "/api/v1/admin/articles",
+                json!({"title": "Bài", "tags": [nul]}),
+                "tags[0]",
+            ),
+        ] {
+            let res = app
+                .as_user(&admin.access_token, Method::POST, path, Some(&body))
+                .await;
+            let problem = res.problem(422);
+            assert!(
+                problem["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["field"] == field),
+                "{path} {body}: {problem}"
+            );
+        }
+        let login = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": "a\u{0}@example.vn", "password": "whatever password"}),
+            )
+            .await;
+        assert!(
+            login.status.is_client_error(),
+            "{} {}",
+            login.status,
+            login.text()
+        );
+        assert_eq!(login.header("content-type"), Some("application/problem+json"));
+    }
+);
