@@ -26,6 +26,20 @@ pub fn slugify(input: &str) -> String {
     full[..cut].trim_end_matches('-').to_owned()
 }
 
+/// The slugs to try, in order, for something titled `title`: its own slug (or `fallback` when
+/// the title has nothing to transliterate), then `slug-2`, `slug-3`, … up to `slug-{last}`,
+/// shortened so that every candidate stays within [`SLUG_MAX`] and canonical.
+pub fn slug_candidates(title: &str, fallback: &str, last: u32) -> impl Iterator<Item = String> {
+    let base = match slugify(title) {
+        s if s.is_empty() => fallback.to_owned(),
+        s => s,
+    };
+    let suffix_room = format!("-{last}").len();
+    let stem: String = base.chars().take(SLUG_MAX - suffix_room).collect();
+    let stem = stem.trim_end_matches('-').to_owned();
+    std::iter::once(base).chain((2..=last).map(move |n| format!("{stem}-{n}")))
+}
+
 /// An explicit slug must already be in canonical form: lower-case ASCII letters, digits and
 /// single inner hyphens.
 pub fn is_valid_slug(slug: &str) -> bool {
@@ -76,6 +90,21 @@ mod tests {
         assert!(slugify(title).starts_with("tich-cuc-cai-cach-hanh-chinh-de-nang-cao"));
         assert!(!slug.ends_with('-'));
         assert!(slugify(&title.replace(' ', "")).len() <= SLUG_MAX);
+    }
+
+    #[test]
+    fn numbered_slugs_stay_canonical_and_short() {
+        let first: Vec<String> = slug_candidates("Hoàng Anh", "author", 999).take(3).collect();
+        assert_eq!(first, ["hoang-anh", "hoang-anh-2", "hoang-anh-3"]);
+        assert_eq!(
+            slug_candidates("!!!", "author", 9).next().as_deref(),
+            Some("author")
+        );
+        let long = "Tích cực cải cách hành chính để nâng cao mức độ hài lòng của công dân và tổ chức đối với cơ quan";
+        for candidate in slug_candidates(long, "x", 9999).take(50) {
+            assert!(is_valid_slug(&candidate), "{candidate}");
+        }
+        assert_eq!(slug_candidates("a", "x", 4).count(), 4);
     }
 
     #[test]

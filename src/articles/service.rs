@@ -328,17 +328,7 @@ fn slug_taken(conn: &mut Db, slug: &str, except: Option<i64>) -> QueryResult<boo
 
 /// The title's slug, or the first free `slug-2`, `slug-3`, …
 pub fn unique_slug(conn: &mut Db, title: &str) -> Result<String, ApiError> {
-    let base = match text::slugify(title) {
-        s if s.is_empty() => "bai-viet".to_owned(),
-        s => s,
-    };
-    if !slug_taken(conn, &base, None)? {
-        return Ok(base);
-    }
-    let stem: String = base.chars().take(text::SLUG_MAX - 6).collect();
-    let stem = stem.trim_end_matches('-');
-    for n in 2..10_000 {
-        let candidate = format!("{stem}-{n}");
+    for candidate in text::slug_candidates(title, "bai-viet", 9_999) {
         if !slug_taken(conn, &candidate, None)? {
             return Ok(candidate);
         }

@@ -184,18 +184,7 @@ fn slug_taken(conn: &mut Db, slug: &str, except: Option<i64>) -> QueryResult<boo
 
 /// The name's slug, or the first of `slug-2`, `slug-3`, … that is free.
 fn unique_slug(conn: &mut Db, name: &str) -> Result<String, ApiError> {
-    let base = match text::slugify(name) {
-        s if s.is_empty() => "author".to_owned(),
-        s => s,
-    };
-    if !slug_taken(conn, &base, None)? {
-        return Ok(base);
-    }
-    for n in 2..1000 {
-        let candidate = format!(
-            "{}-{n}",
-            base.chars().take(text::SLUG_MAX - 5).collect::<String>()
-        );
+    for candidate in text::slug_candidates(name, "author", 999) {
         if !slug_taken(conn, &candidate, None)? {
             return Ok(candidate);
         }
