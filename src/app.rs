@@ -14,13 +14,15 @@ use crate::config::Config;
 use crate::db::{self, Database};
 use crate::error::ApiError;
 use crate::ops::metrics::Metrics;
-use crate::{articles, auth, authors, http, openapi, ops, taxonomy};
+use crate::{articles, auth, authors, comments, http, openapi, ops, taxonomy};
 
 /// Secrets every process must agree on; generated once and kept in the database.
 pub struct Secrets {
     pub jwt: String,
     /// Key of the keyed hash that stands in for client addresses in the database.
     pub client_key: String,
+    /// Key that signs captcha tokens.
+    pub captcha_key: String,
 }
 
 /// Everything a request handler may need. Cheap to clone: one copy per HTTP worker.
@@ -53,6 +55,15 @@ pub enum StartupError {
 }
 
 impl AppState {
+    /// The keyed hash that stands for the request's client in the database (see
+    /// [`http::client_ip`] for which address that is).
+    pub fn client_hash(&self, req: &actix_web::HttpRequest) -> String {
+        auth::sessions::client_fingerprint(
+            &self.secrets.client_key,
+            http::client_ip(req, &self.config.trusted_proxies),
+        )
+    }
+
     /// Connects, applies pending migrations and loads the shared secrets. Blocking: call it
     /// before the server starts or from a blocking thread.
     pub fn prepare(config: Config) -> Result<Self, StartupError> {
@@ -74,6 +85,7 @@ impl AppState {
             None => db::settings::secret(&mut conn, "jwt_secret").map_err(StartupError::Settings)?,
         };
         let client_key = db::settings::secret(&mut conn, "client_key").map_err(StartupError::Settings)?;
+        let captcha_key = db::settings::secret(&mut conn, "captcha_key").map_err(StartupError::Settings)?;
         drop(conn);
 
         let db = Database::new(&config.database, config.db_pool_size, config.db_timeout);
@@ -83,7 +95,11 @@ impl AppState {
             config: Arc::new(config),
             db,
             metrics,
-            secrets: Arc::new(Secrets { jwt, client_key }),
+            secrets: Arc::new(Secrets {
+                jwt,
+                client_key,
+                captcha_key,
+            }),
             jwt: Arc::new(jwt_keys),
             views: Arc::new(ViewCounter::default()),
             list_totals: Arc::new(ListTotals::default()),
@@ -118,11 +134,13 @@ pub fn build_app(
                     web::scope("/admin")
                         .configure(authors::routes::admin_routes)
                         .configure(articles::routes::admin_routes)
+                        .configure(comments::routes::admin_routes)
                         .configure(taxonomy::routes::admin_routes),
                 )
                 .configure(auth::routes::routes)
                 .configure(authors::routes::public_routes)
                 .configure(articles::routes::public_routes)
+                .configure(comments::routes::public_routes)
                 .configure(taxonomy::routes::public_routes),
         )
         .route("/docs", web::get().to(openapi::docs_redirect))

@@ -12,6 +12,9 @@
 //! | `NEWSDESK_ADMIN_EMAIL`, `NEWSDESK_ADMIN_PASSWORD` | none | first admin account |
 //! | `NEWSDESK_SCHEDULER_INTERVAL` | `10` | seconds between background worker runs |
 //! | `NEWSDESK_COMMENT_RATE_PER_MIN` | `5` | public comments per client per minute, `0` = no limit |
+//! | `NEWSDESK_COMMENT_SPAM_WORDS` | a short list (see README) | comma-separated words and phrases that mark a comment as spam, matched without case or diacritics |
+//! | `NEWSDESK_COMMENT_MAX_LINKS` | `2` | a comment with more links than this is spam; one with fewer but some is flagged |
+//! | `NEWSDESK_TRUSTED_PROXIES` | none | comma-separated proxy addresses or networks whose `X-Forwarded-For` is believed |
 //! | `NEWSDESK_WEBHOOK_ALLOW_PRIVATE` | `false` | allow webhook targets on private networks |
 //! | `NEWSDESK_PUBLIC_URL` | `http://localhost:3000` | the frontend's address, for feed links |
 //! | `NEWSDESK_CORS_ORIGINS` | none | comma-separated browser origins allowed to call the API |
@@ -84,6 +87,11 @@ fn parse_role(s: &str) -> Result<crate::auth::Role, String> {
     crate::auth::Role::parse(s).ok_or_else(|| "one of admin, editor, author, contributor, moderator".into())
 }
 
+/// Gambling, lottery and quick-loan advertising: what comment spam on Vietnamese news sites is
+/// mostly made of.
+pub const DEFAULT_SPAM_WORDS: &str =
+    "casino,ca cuoc,ca do,nha cai,lo de,soi cau,xo so online,vay tien nhanh,viagra,porn";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
     On,
@@ -150,6 +158,27 @@ pub struct Settings {
         global = true
     )]
     pub comment_rate_per_min: u32,
+
+    /// Comma-separated words and phrases that mark a public comment as spam; matched as whole
+    /// words, ignoring case and diacritics (`ca do` matches `cá độ`). Empty disables the list.
+    #[arg(
+        long,
+        env = "NEWSDESK_COMMENT_SPAM_WORDS",
+        default_value = DEFAULT_SPAM_WORDS,
+        global = true
+    )]
+    pub comment_spam_words: String,
+
+    /// A public comment with more links than this is stored as spam; one with at least one
+    /// link and no more than this is flagged for the moderator.
+    #[arg(long, env = "NEWSDESK_COMMENT_MAX_LINKS", default_value_t = 2, global = true)]
+    pub comment_max_links: u32,
+
+    /// Comma-separated addresses or networks (`10.0.0.0/8`) of reverse proxies. When a request
+    /// comes from one of them, the client is the right-most untrusted `X-Forwarded-For` entry;
+    /// otherwise the header is ignored, so clients cannot choose their own address.
+    #[arg(long, env = "NEWSDESK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
 
     /// Allow webhook targets on loopback and private networks.
     #[arg(
@@ -240,6 +269,10 @@ pub struct Config {
     pub admin_password: Option<String>,
     pub scheduler_interval: std::time::Duration,
     pub comment_rate_per_min: u32,
+    /// Folded spam words and phrases (see [`crate::text::fold`]).
+    pub comment_spam_words: Vec<String>,
+    pub comment_max_links: u32,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub webhook_allow_private: bool,
     pub public_url: url::Url,
     pub cors_origins: Vec<String>,
@@ -349,6 +382,33 @@ impl Settings {
                 "must be between 1 and 365 days",
             ));
         }
+        let comment_spam_words: Vec<String> = self
+            .comment_spam_words
+            .split(',')
+            .map(crate::text::fold)
+            .filter(|w| !w.is_empty())
+            .collect();
+        if self.comment_max_links > 1000 {
+            return Err(invalid("NEWSDESK_COMMENT_MAX_LINKS", "must be at most 1000"));
+        }
+        let mut trusted_proxies = Vec::new();
+        for entry in self
+            .trusted_proxies
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+        {
+            let net = entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "NEWSDESK_TRUSTED_PROXIES",
+                        format!("`{entry}` is neither an address nor a network such as 10.0.0.0/8"),
+                    )
+                })?;
+            trusted_proxies.push(net);
+        }
         let workers = match self.workers {
             Some(0) => return Err(invalid("NEWSDESK_WORKERS", "must be at least 1")),
             Some(n) => n,
@@ -364,6 +424,9 @@ impl Settings {
             admin_password: self.admin_password.clone(),
             scheduler_interval: std::time::Duration::from_secs(self.scheduler_interval),
             comment_rate_per_min: self.comment_rate_per_min,
+            comment_spam_words,
+            comment_max_links: self.comment_max_links,
+            trusted_proxies,
             webhook_allow_private: self.webhook_allow_private,
             public_url,
             cors_origins,

@@ -219,3 +219,35 @@ pub fn cached_json(req: &HttpRequest, value: &impl serde::Serialize) -> Result<H
         res.content_type("application/json").body(body)
     })
 }
+
+/// The address of the client that sent the request.
+///
+/// Without trusted proxies this is the TCP peer. When the peer is a trusted proxy, the
+/// `X-Forwarded-For` entries are read from the right (each proxy appends the address it saw)
+/// and the first one that is not itself a trusted proxy is the client. Entries left of it
+/// were written by the client and prove nothing, so they are never used.
+pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip())?;
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    // Multiple headers are one list, in order (RFC 9110 §5.3).
+    let entries: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        let Ok(ip) = entry.trim().parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    Some(client)
+}

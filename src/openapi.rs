@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem, responses};
-use crate::{articles, auth, authors, ops, taxonomy};
+use crate::{articles, auth, authors, comments, ops, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +48,15 @@ use crate::{articles, auth, authors, ops, taxonomy};
         articles::routes::list_revisions,
         articles::routes::get_revision,
         articles::routes::restore_revision,
+        comments::routes::get_captcha,
+        comments::routes::list_comments,
+        comments::routes::submit_comment,
+        comments::routes::list_desk,
+        comments::routes::get_comment,
+        comments::routes::moderate_comment,
+        comments::routes::moderate_many,
+        comments::routes::delete_comment,
+        comments::routes::staff_reply,
         taxonomy::routes::list_categories,
         taxonomy::routes::get_category,
         taxonomy::routes::list_tags,
@@ -80,6 +89,8 @@ use crate::{articles, auth, authors, ops, taxonomy};
         (name = "accounts", description = "Account management (admin)."),
         (name = "articles", description = "Published articles for readers."),
         (name = "editorial", description = "Writing, reviewing and publishing articles."),
+        (name = "comments", description = "Reader comments and the captcha of the comment form."),
+        (name = "moderation", description = "The moderation desk: approving, rejecting and answering comments."),
         (name = "taxonomy", description = "Categories and tags."),
         (name = "operations", description = "Health, readiness and metrics for operators."),
     )

@@ -66,9 +66,45 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Text for matching, not for showing: lower case, Vietnamese diacritics removed (NFD, combining
+/// marks dropped, `đ` → `d`), every run of characters other than letters and digits turned into
+/// one space. `Cải cách  HÀNH-chính` → `cai cach hanh chinh`.
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    for c in input.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        let c = match c {
+            'đ' | 'Đ' => 'd',
+            c => c,
+        };
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folding_ignores_case_diacritics_and_punctuation() {
+        assert_eq!(fold("Cải cách  HÀNH-chính"), "cai cach hanh chinh");
+        assert_eq!(fold("Đống Đa"), "dong da");
+        assert_eq!(fold("  ...cá độ!! "), "ca do");
+        // Decomposed input folds like composed input.
+        assert_eq!(fold("Ti\u{301}ch cu\u{323}c"), "tich cuc");
+    }
 
     #[test]
     fn vietnamese_titles_become_ascii_slugs() {

@@ -1,6 +1,6 @@
-//! Background work inside the server process: publishing scheduled articles and writing view
-//! counts. Stopped after the HTTP server has drained, with a last flush so no counted view is
-//! lost on a clean shutdown.
+//! Background work inside the server process: publishing scheduled articles, writing view
+//! counts and purging spent captcha nonces. Stopped after the HTTP server has drained, with a
+//! last flush so no counted view is lost on a clean shutdown.
 
 use std::time::Duration;
 
@@ -18,9 +18,14 @@ pub struct Workers {
     state: AppState,
 }
 
-/// One run of the scheduler: publishes what is due. Returns the ids published.
+/// One run of the scheduler: publishes what is due and forgets spent captcha nonces whose
+/// tokens have expired. Returns the ids published.
 pub async fn run_scheduler(state: &AppState) -> Result<Vec<i64>, crate::error::ApiError> {
     let published = state.db.run(|conn| Ok(publish_due(conn)?)).await?;
+    state
+        .db
+        .run(|conn| Ok(crate::comments::captcha::purge_expired(conn, chrono::Utc::now())?))
+        .await?;
     if !published.is_empty() {
         state.list_totals.clear();
         tracing::info!(?published, "published scheduled articles");

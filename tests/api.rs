@@ -11,6 +11,8 @@ mod articles;
 mod auth;
 #[path = "api/cli.rs"]
 mod cli;
+#[path = "api/comments.rs"]
+mod comments;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/migrations.rs"]

@@ -63,7 +63,7 @@ pub struct TokenPair {
 }
 
 fn client(req: &HttpRequest, state: &AppState) -> String {
-    sessions::client_fingerprint(&state.secrets.client_key, req.peer_addr().map(|a| a.ip()))
+    state.client_hash(req)
 }
 
 fn pair(state: &AppState, account: Account, issued: sessions::Issued) -> Result<TokenPair, ApiError> {

@@ -125,12 +125,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        root_id -> Nullable<BigInt>,
+        name -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        title -> Text,
+        content -> Text,
+        status -> Text,
+        is_staff -> Bool,
+        author_id -> Nullable<BigInt>,
+        client_hash -> Text,
+        user_agent -> Nullable<Text>,
+        content_hash -> Text,
+        flags -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_moderations (id) {
+        id -> BigInt,
+        comment_id -> BigInt,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        moderator_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    captcha_spent (nonce) {
+        nonce -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(articles -> categories (category_id));
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
 diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(comments -> articles (article_id));
+diesel::joinable!(comment_moderations -> comments (comment_id));
+diesel::joinable!(comment_moderations -> authors (moderator_id));
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
     article_authors,
@@ -139,4 +185,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     authors,
     categories,
     tags,
+    comments,
+    comment_moderations,
 );

@@ -61,6 +61,15 @@ fn an_invalid_setting_stops_the_start_naming_its_variable() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("NEWSDESK_PUBLIC_URL"));
+
+    let out = newsdesk(dir.path())
+        .env("NEWSDESK_TRUSTED_PROXIES", "10.0.0.0/8,nginx")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("NEWSDESK_TRUSTED_PROXIES") && stderr.contains("nginx"), "{stderr}");
 }
 
 #[test]

@@ -44,6 +44,8 @@ struct Fixture {
     other_draft: i64,
     category: i64,
     tag: i64,
+    /// A pending reader comment on `own_published`.
+    comment: i64,
 }
 
 fn article(id: i64) -> String {
@@ -273,8 +275,52 @@ fn rows() -> Vec<Row> {
             body: |_| None,
             allowed: [Y, Y, N, N, N],
         },
+        Row {
+            name: "open the moderation desk",
+            method: Method::GET,
+            path: |_| "/api/v1/admin/comments".into(),
+            body: |_| None,
+            allowed: [Y, Y, N, N, Y],
+        },
+        Row {
+            name: "see a comment with phone and email",
+            method: Method::GET,
+            path: |f| format!("/api/v1/admin/comments/{}", f.comment),
+            body: |_| None,
+            allowed: [Y, Y, N, N, Y],
+        },
+        Row {
+            name: "approve a comment",
+            method: Method::PATCH,
+            path: |f| format!("/api/v1/admin/comments/{}", f.comment),
+            body: |_| Some(json!({"status": "approved"})),
+            allowed: [Y, Y, N, N, Y],
+        },
+        Row {
+            name: "moderate comments in bulk",
+            method: Method::POST,
+            path: |_| "/api/v1/admin/comments/moderate".into(),
+            body: |f| Some(json!({"ids": [f.comment], "status": "spam"})),
+            allowed: [Y, Y, N, N, Y],
+        },
+        Row {
+            name: "delete a comment",
+            method: Method::DELETE,
+            path: |f| format!("/api/v1/admin/comments/{}", f.comment),
+            body: |_| None,
+            allowed: [Y, Y, N, N, Y],
+        },
+        Row {
+            name: "reply as staff",
+            method: Method::POST,
+            path: |f| format!("{}/comments", article(f.own_published)),
+            body: |_| Some(json!({"title": "Ban biên tập trả lời", "content": "Cảm ơn bạn đọc."})),
+            allowed: [Y, Y, N, N, Y],
+        },
     ]
 }
+
+static COMMENTERS: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
 
 /// Made by `setup`, an admin, over HTTP.
 async fn fixture(app: &TestApp, setup: &TestUser, caller: &TestUser) -> Fixture {
@@ -322,6 +368,36 @@ async fn fixture(app: &TestApp, setup: &TestUser, caller: &TestUser) -> Fixture 
     )
     .await;
     let tag = post("/api/v1/admin/tags", json!({"name": format!("Thẻ {suffix}")})).await;
+    let slug = app
+        .get_as(&setup.access_token, &article(own_published))
+        .await
+        .json()["data"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = newsdesk::comments::captcha::mint(
+        app.state.secrets.captcha_key.as_bytes(),
+        "K7M2P",
+        chrono::Utc::now() + chrono::Duration::minutes(5),
+    )
+    .unwrap();
+    let res = app
+        .call(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/articles/{slug}/comments"))
+                // A reader of their own each time, clear of the per-client rate limit.
+                .peer_addr({
+                    let n = COMMENTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    std::net::SocketAddr::from(([10, 99, (n >> 8) as u8, n as u8], 4000))
+                })
+                .set_json(json!({
+                    "name": "Bạn đọc", "title": "Hỏi", "content": format!("Câu hỏi {suffix}"),
+                    "captcha_token": token, "captcha_answer": "k7m2p",
+                })),
+        )
+        .await;
+    assert_eq!(res.status, 202, "fixture comment: {}", res.text());
+    let comment = res.json()["data"]["id"].as_i64().unwrap();
     Fixture {
         target,
         suffix,
@@ -330,6 +406,7 @@ async fn fixture(app: &TestApp, setup: &TestUser, caller: &TestUser) -> Fixture 
         other_draft,
         category,
         tag,
+        comment,
     }
 }
 

@@ -263,8 +263,38 @@ impl TestResponse {
 }
 
 /// Declares one test that runs on both backends, as `name::sqlite` and `name::postgres`.
+/// `config = |c| …;` first changes the app's settings.
 #[macro_export]
 macro_rules! backend_test {
+    (config = $config:expr; $(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$meta])*
+            async fn run($app: $crate::common::TestApp) $body
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = $crate::common::TestAppBuilder::new($crate::common::Backend::Sqlite)
+                    .config($config)
+                    .build()
+                    .await
+                    .expect("SQLite is always available");
+                run(app).await
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = $crate::common::TestAppBuilder::new($crate::common::Backend::Postgres)
+                    .config($config)
+                    .build()
+                    .await
+                {
+                    run(app).await
+                }
+            }
+        }
+    };
     ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
         mod $name {
             #[allow(unused_imports)]

@@ -1,0 +1,3 @@
+DROP TABLE captcha_spent;
+DROP TABLE comment_moderations;
+DROP TABLE comments;

@@ -1,0 +1,361 @@
+//! Public `/api/v1/captcha` and `/api/v1/articles/{slug}/comments`, and the moderation desk
+//! under `/api/v1/admin`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+
+use super::captcha::{self, Refusal};
+use super::dto::*;
+use super::service::{self, DeskFilter, Submission};
+use super::spam;
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::auth::policy::{self, Action};
+use crate::envelope::{Data, List, PageQuery};
+use crate::error::responses::*;
+use crate::error::{ApiError, FieldError};
+use crate::http::cached_json;
+
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/captcha").route(web::get().to(get_captcha)))
+        .service(
+            web::resource("/articles/{slug}/comments")
+                .route(web::get().to(list_comments))
+                .route(web::post().to(submit_comment)),
+        );
+}
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/comments").route(web::get().to(list_desk)))
+        // Before `/comments/{id}`, which would otherwise take `moderate` for an id.
+        .service(web::resource("/comments/moderate").route(web::post().to(moderate_many)))
+        .service(
+            web::resource("/comments/{id}")
+                .route(web::get().to(get_comment))
+                .route(web::patch().to(moderate_comment))
+                .route(web::delete().to(delete_comment)),
+        )
+        .service(web::resource("/articles/{id}/comments").route(web::post().to(staff_reply)));
+}
+
+fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// A fresh captcha code for the comment form; every call draws a new one ("get a new code").
+/// The code is 5 characters without look-alikes, checked without case, valid 10 minutes, and
+/// a token verifies once.
+#[utoipa::path(
+    get, path = "/api/v1/captcha", tag = "comments", operation_id = "get_captcha",
+    responses(
+        (status = 200, description = "A new code.", body = Data<CaptchaChallenge>,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+    )
+)]
+pub async fn get_captcha(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    use base64::Engine;
+    let key = state.secrets.captcha_key.clone();
+    let challenge = web::block(move || captcha::generate(key.as_bytes(), Utc::now()))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    let body = CaptchaChallenge {
+        captcha_token: challenge.token,
+        image: format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&challenge.png)
+        ),
+        expires_in: captcha::TTL_SECS,
+    };
+    Ok(no_store(HttpResponse::Ok().json(Data::new(body))))
+}
+
+/// Approved comments of a published article, oldest first and threaded; a page holds
+/// `per_page` top-level comments with all their replies. Never phone, email or address.
+#[utoipa::path(
+    get, path = "/api/v1/articles/{slug}/comments", tag = "comments", operation_id = "list_comments",
+    params(("slug" = String, Path, description = "Article slug."), PageQuery),
+    responses(
+        (status = 200, description = "A page of threads.", body = List<PublicComment>,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
+    )
+)]
+pub async fn list_comments(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner().resolve()?;
+    let slug = slug.into_inner();
+    let list = state
+        .db
+        .run(move |conn| service::threads(conn, &slug, page))
+        .await?;
+    cached_json(&req, &list)
+}
+
+/// The public comment form. Every accepted comment waits for a moderator, so the answer is
+/// always `pending`. A wrong answer spends the captcha: show a new code.
+///
+/// Errors: 404 when no published article has this slug; 409 when its comments are closed or
+/// the same text came from this client in the last 10 minutes; 422 for invalid fields, where a
+/// wrong, expired or reused captcha names `captcha_answer`; 429 beyond
+/// `NEWSDESK_COMMENT_RATE_PER_MIN` comments per client per minute.
+#[utoipa::path(
+    post, path = "/api/v1/articles/{slug}/comments", tag = "comments", operation_id = "submit_comment",
+    params(("slug" = String, Path, description = "Article slug.")),
+    request_body = CommentInput,
+    responses(
+        (status = 202, description = "Received; shown once a moderator approves it.", body = Data<Accepted>),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 429, response = TooManyRequests),
+    )
+)]
+pub async fn submit_comment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    body: web::Json<CommentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let (form, mut errors) = service::validate_form(&input);
+
+    let mut admitted = None;
+    if state.config.captcha {
+        let key = state.secrets.captcha_key.as_bytes();
+        let token = input.captcha_token.as_deref().filter(|t| !t.is_empty());
+        let answer = input.captcha_answer.as_deref().filter(|a| !a.trim().is_empty());
+        match (token, answer) {
+            (Some(token), Some(answer)) => match captcha::authenticate(key, token, Utc::now()) {
+                Err(refusal) => errors.push(FieldError::new("captcha_answer", refusal.message())),
+                Ok(authentic) if authentic.answered_by(key, answer) => admitted = Some(authentic),
+                Ok(authentic) => {
+                    errors.push(FieldError::new("captcha_answer", Refusal::Wrong.message()));
+                    state.db.run(move |conn| captcha::burn(conn, &authentic)).await?;
+                }
+            },
+            _ => errors.push(FieldError::new("captcha_answer", Refusal::Missing.message())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+
+    let honeypot = input.website.as_deref().is_some_and(|w| !w.trim().is_empty());
+    let verdict = spam::judge(
+        honeypot,
+        &[&form.name, &form.title, &form.content],
+        &state.config.comment_spam_words,
+        state.config.comment_max_links,
+    );
+    let submission = Submission {
+        form,
+        verdict,
+        client_hash: state.client_hash(&req),
+        // Browsers send ASCII, but nothing stops a client from sending other bytes.
+        user_agent: service::clean_user_agent(
+            req.headers()
+                .get(header::USER_AGENT)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()))
+                .as_deref(),
+        ),
+        captcha: admitted,
+        rate_per_min: state.config.comment_rate_per_min,
+    };
+    let slug = slug.into_inner();
+    let id = state
+        .db
+        .run(move |conn| service::submit(conn, &slug, submission))
+        .await?;
+    Ok(no_store(HttpResponse::Accepted().json(Data::new(Accepted {
+        id,
+        status: CommentStatus::Pending,
+    }))))
+}
+
+/// Comments for moderation, newest first, with phone, email, client hash and history.
+#[utoipa::path(
+    get, path = "/api/v1/admin/comments", tag = "moderation", operation_id = "list_moderation_comments",
+    params(PageQuery, DeskFilter), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Comments, newest first.", body = List<CommentDetail>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
+pub async fn list_desk(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    filter: web::Query<DeskFilter>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ModerateComments)?;
+    let page = page.into_inner().resolve()?;
+    let filter = filter.into_inner();
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && from > to
+    {
+        return Err(ApiError::BadRequest("`from` must not be after `to`.".into()));
+    }
+    let (items, total) = state
+        .db
+        .run(move |conn| service::desk(conn, &filter, page))
+        .await?;
+    Ok(no_store(HttpResponse::Ok().json(page.list(items, total))))
+}
+
+/// One comment with everything moderators may see.
+#[utoipa::path(
+    get, path = "/api/v1/admin/comments/{id}", tag = "moderation", operation_id = "get_moderation_comment",
+    params(("id" = i64, Path, description = "Comment id.")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The comment.", body = Data<CommentDetail>),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn get_comment(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ModerateComments)?;
+    let id = id.into_inner();
+    let comment = state.db.run(move |conn| service::detail(conn, id)).await?;
+    Ok(no_store(HttpResponse::Ok().json(Data::new(comment))))
+}
+
+/// Changes a comment's status: pending → approved, rejected or spam; approved → rejected or
+/// spam; spam → pending. Any other move is a 409 naming the current status. The change and
+/// its note go into the comment's history.
+#[utoipa::path(
+    patch, path = "/api/v1/admin/comments/{id}", tag = "moderation", operation_id = "moderate_comment",
+    params(("id" = i64, Path, description = "Comment id.")), security(("bearer" = [])),
+    request_body = ModerationInput,
+    responses(
+        (status = 200, description = "The comment after the change.", body = Data<CommentDetail>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn moderate_comment(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ModerationInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ModerateComments)?;
+    let input = body.into_inner();
+    let note = service::validate_note(input.note.as_deref())?;
+    let id = id.into_inner();
+    let comment = state
+        .db
+        .run(move |conn| service::moderate(conn, user.id, id, input.status, note))
+        .await?;
+    Ok(no_store(HttpResponse::Ok().json(Data::new(comment))))
+}
+
+/// Moves up to 100 comments to one status in one transaction; each comment that cannot make
+/// the move is reported (`conflict`, `not_found`) and left as it is.
+#[utoipa::path(
+    post, path = "/api/v1/admin/comments/moderate", tag = "moderation", operation_id = "moderate_comments",
+    security(("bearer" = [])), request_body = BulkModerationInput,
+    responses(
+        (status = 200, description = "One outcome per distinct id, in ascending id order.",
+            body = Data<Vec<BulkOutcome>>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn moderate_many(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<BulkModerationInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ModerateComments)?;
+    let input = body.into_inner();
+    if input.ids.is_empty() || input.ids.len() > service::BULK_MAX {
+        return Err(ApiError::validation(
+            "ids",
+            format!("must hold 1 to {} comment ids", service::BULK_MAX),
+        ));
+    }
+    let note = service::validate_note(input.note.as_deref())?;
+    let outcomes = state
+        .db
+        .run(move |conn| service::moderate_many(conn, user.id, &input.ids, input.status, note))
+        .await?;
+    Ok(no_store(HttpResponse::Ok().json(Data::new(outcomes))))
+}
+
+/// Deletes a comment for good, with every reply below it and their history. To take a
+/// comment down but keep it, reject it instead.
+#[utoipa::path(
+    delete, path = "/api/v1/admin/comments/{id}", tag = "moderation", operation_id = "delete_comment",
+    params(("id" = i64, Path, description = "Comment id.")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn delete_comment(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ModerateComments)?;
+    let id = id.into_inner();
+    state.db.run(move |conn| service::delete(conn, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A reply from the newsroom: approved at once, `is_staff: true`, signed with the caller's
+/// name. Allowed on articles whose comments are closed.
+#[utoipa::path(
+    post, path = "/api/v1/admin/articles/{id}/comments", tag = "moderation", operation_id = "create_staff_reply",
+    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    request_body = StaffReplyInput,
+    responses(
+        (status = 201, description = "Published.", body = Data<CommentDetail>,
+            headers(("Location" = String))),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn staff_reply(
+    req: HttpRequest,
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<StaffReplyInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ModerateComments)?;
+    let article_id = id.into_inner();
+    let input = body.into_inner();
+    let client = state.client_hash(&req);
+    let comment = state
+        .db
+        .run(move |conn| service::staff_reply(conn, user.id, article_id, input, client))
+        .await?;
+    Ok(no_store(
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/admin/comments/{}", comment.id)))
+            .json(Data::new(comment)),
+    ))
+}
