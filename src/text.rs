@@ -8,7 +8,12 @@ pub const SLUG_MAX: usize = 100;
 /// Trims and NFC-normalises user input, so the same visible text is stored the same way
 /// whether the client composed `ế` as one code point or as `e` + two combining marks.
 pub fn clean(input: &str) -> String {
-    input.trim().nfc().collect()
+    let trimmed = input.trim();
+    // Almost all input arrives composed already; the quick check spares the recomposition.
+    if unicode_normalization::is_nfc_quick(trimmed.chars()) == unicode_normalization::IsNormalized::Yes {
+        return trimmed.to_owned();
+    }
+    trimmed.nfc().collect()
 }
 
 /// A URL slug from any title or name: `Tích cực cải cách hành chính` →

@@ -71,12 +71,8 @@ pub fn begin_attempt(conn: &mut Db, subjects: &[(String, i64)]) -> Result<Vec<i6
     let at = now();
     let since = window_start();
     conn.transaction::<_, ApiError, _>(|conn| {
-        if let Db::Pg(pg) = conn {
-            for (subject, _) in subjects {
-                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                    .bind::<diesel::sql_types::Text, _>(subject)
-                    .execute(pg)?;
-            }
+        for (subject, _) in subjects {
+            crate::db::lock_subject(conn, subject)?;
         }
         let mut ids = Vec::with_capacity(subjects.len());
         for (subject, _) in subjects {

@@ -154,6 +154,7 @@ pub async fn submit_comment(
     let honeypot = input.website.as_deref().is_some_and(|w| !w.trim().is_empty());
     let verdict = spam::judge(
         honeypot,
+        &form.folded,
         &[&form.name, &form.title, &form.content],
         &state.config.comment_spam_words,
         state.config.comment_max_links,
@@ -175,7 +176,7 @@ pub async fn submit_comment(
     let slug = slug.into_inner();
     let id = state
         .db
-        .run(move |conn| service::submit(conn, &slug, submission))
+        .write(move |conn| service::submit(conn, &slug, submission))
         .await?;
     Ok(no_store(HttpResponse::Accepted().json(Data::new(Accepted {
         id,

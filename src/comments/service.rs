@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
@@ -34,6 +35,8 @@ const USER_AGENT_MAX: usize = 512;
 pub const DUPLICATE_WINDOW_SECS: i64 = 600;
 /// `NEWSDESK_COMMENT_RATE_PER_MIN` counts over this window.
 pub const RATE_WINDOW_SECS: i64 = 60;
+/// Recent comments of one client read at submission, at least.
+const RECENT_MAX: i64 = 1000;
 /// Comments per bulk moderation.
 pub const BULK_MAX: usize = 100;
 
@@ -75,6 +78,43 @@ pub struct CleanForm {
     pub title: String,
     pub content: String,
     pub parent_id: Option<i64>,
+    /// Name, title and content folded (see [`fold`]), for spam words and search.
+    pub folded: String,
+    /// Identifies the content for the duplicate check, whatever its case, diacritics or
+    /// punctuation.
+    pub content_hash: String,
+}
+
+impl CleanForm {
+    fn new(name: String, title: String, content: String, parent_id: Option<i64>) -> Self {
+        let folded_content = fold(&content);
+        let content_hash = hex::encode(Sha256::digest(folded_content.as_bytes()));
+        let folded = [fold(&name), fold(&title), folded_content]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        CleanForm {
+            name,
+            phone: None,
+            email: None,
+            title,
+            content,
+            parent_id,
+            folded,
+            content_hash,
+        }
+    }
+
+    /// What the desk's text search looks in.
+    fn search_text(&self) -> String {
+        let mut text = self.folded.clone();
+        for extra in [&self.phone, &self.email].into_iter().flatten() {
+            text.push(' ');
+            text.push_str(&fold(extra));
+        }
+        text
+    }
 }
 
 /// Trimmed, NFC, with Windows line ends made plain; checked for length in characters.
@@ -156,17 +196,10 @@ pub fn validate_form(input: &CommentInput) -> (CleanForm, Vec<FieldError>) {
     if input.parent_id.is_some_and(|id| id <= 0) {
         errors.push(FieldError::new("parent_id", "must be a comment id"));
     }
-    (
-        CleanForm {
-            name,
-            phone,
-            email,
-            title,
-            content,
-            parent_id: input.parent_id,
-        },
-        errors,
-    )
+    let mut form = CleanForm::new(name, title, content, input.parent_id);
+    form.phone = phone;
+    form.email = email;
+    (form, errors)
 }
 
 pub fn validate_note(note: Option<&str>) -> Result<Option<String>, ApiError> {
@@ -193,21 +226,6 @@ pub fn clean_user_agent(raw: Option<&str>) -> Option<String> {
         .take(USER_AGENT_MAX)
         .collect();
     Some(ua.trim().to_owned()).filter(|u| !u.is_empty())
-}
-
-fn content_hash(content: &str) -> String {
-    hex::encode(Sha256::digest(fold(content).as_bytes()))
-}
-
-fn search_text(form: &CleanForm) -> String {
-    let parts = [
-        Some(form.name.as_str()),
-        Some(form.title.as_str()),
-        Some(form.content.as_str()),
-        form.phone.as_deref(),
-        form.email.as_deref(),
-    ];
-    fold(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,6 +259,10 @@ fn published_article(conn: &mut Db, slug: &str) -> Result<(i64, bool), ApiError>
         .ok_or_else(missing)
 }
 
+fn closed() -> ApiError {
+    ApiError::Conflict("Comments are closed on this article.".into())
+}
+
 /// The root of the thread a reply joins; the parent must be an approved comment of the
 /// same article.
 fn thread_root(conn: &mut Db, article_id: i64, parent_id: i64) -> Result<i64, ApiError> {
@@ -264,12 +286,19 @@ fn thread_root(conn: &mut Db, article_id: i64, parent_id: i64) -> Result<i64, Ap
 /// and duplicate checks (which count the new row, so concurrent submissions of one client
 /// cannot all slip under the limit), and spending the captcha. Any refusal rolls it all back.
 pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiError> {
-    let (article_id, open) = published_article(conn, slug)?;
-    if !open {
-        return Err(ApiError::Conflict("Comments are closed on this article.".into()));
+    if !text::is_valid_slug(slug) {
+        return Err(ApiError::NotFound("No such article.".into()));
     }
+    // A reply needs its article first, to check the parent; a top-level comment finds its
+    // article inside the insert, which spares a round trip on the busiest path.
     let root_id = match sub.form.parent_id {
-        Some(parent) => Some(thread_root(conn, article_id, parent)?),
+        Some(parent) => {
+            let (article_id, open) = published_article(conn, slug)?;
+            if !open {
+                return Err(closed());
+            }
+            Some(thread_root(conn, article_id, parent)?)
+        }
         None => None,
     };
     let status = if sub.verdict.spam {
@@ -278,50 +307,91 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
         CommentStatus::Pending
     };
     let at = now();
-    let hash = content_hash(&sub.form.content);
-    let search = search_text(&sub.form);
+    let hash = &sub.form.content_hash;
+    let search = sub.form.search_text();
     let flags = (!sub.verdict.flags.is_empty()).then(|| sub.verdict.flags.join(","));
     conn.transaction::<_, ApiError, _>(|conn| {
         // One client's submissions take turns on PostgreSQL; on SQLite the insert below
         // takes the database's write lock, which does the same for everyone.
-        if let Db::Pg(pg) = conn {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind::<diesel::sql_types::Text, _>(format!("comment:{}", sub.client_hash))
-                .execute(pg)?;
-        }
-        let id: i64 = diesel::insert_into(comments::table)
-            .values((
-                comments::article_id.eq(article_id),
-                comments::parent_id.eq(sub.form.parent_id),
-                comments::root_id.eq(root_id),
-                comments::name.eq(&sub.form.name),
-                comments::phone.eq(&sub.form.phone),
-                comments::email.eq(&sub.form.email),
-                comments::title.eq(&sub.form.title),
-                comments::content.eq(&sub.form.content),
-                comments::status.eq(status.as_str()),
-                comments::is_staff.eq(false),
-                comments::client_hash.eq(&sub.client_hash),
-                comments::user_agent.eq(&sub.user_agent),
-                comments::content_hash.eq(&hash),
-                comments::flags.eq(&flags),
-                comments::search_text.eq(&search),
-                comments::created_at.eq(at),
-                comments::updated_at.eq(at),
+        crate::db::lock_subject(conn, &format!("comment:{}", sub.client_hash))?;
+        // Not boxed: a fixed statement is prepared once per connection.
+        let source = articles::table
+            .filter(articles::slug.eq(slug))
+            .filter(articles::status.eq(ArticleState::Published.as_str()))
+            .filter(articles::published_at.le(at))
+            .filter(articles::comments_enabled.eq(true))
+            .select((
+                articles::id,
+                sub.form.parent_id.into_sql::<Nullable<BigInt>>(),
+                root_id.into_sql::<Nullable<BigInt>>(),
+                sub.form.name.as_str().into_sql::<Text>(),
+                sub.form.phone.as_deref().into_sql::<Nullable<Text>>(),
+                sub.form.email.as_deref().into_sql::<Nullable<Text>>(),
+                sub.form.title.as_str().into_sql::<Text>(),
+                sub.form.content.as_str().into_sql::<Text>(),
+                status.as_str().into_sql::<Text>(),
+                false.into_sql::<Bool>(),
+                sub.client_hash.as_str().into_sql::<Text>(),
+                sub.user_agent.as_deref().into_sql::<Nullable<Text>>(),
+                hash.as_str().into_sql::<Text>(),
+                flags.as_deref().into_sql::<Nullable<Text>>(),
+                search.as_str().into_sql::<Text>(),
+                at.into_sql::<Timestamp>(),
+                at.into_sql::<Timestamp>(),
+            ));
+        let inserted: Option<i64> = diesel::insert_into(comments::table)
+            .values(source)
+            .into_columns((
+                comments::article_id,
+                comments::parent_id,
+                comments::root_id,
+                comments::name,
+                comments::phone,
+                comments::email,
+                comments::title,
+                comments::content,
+                comments::status,
+                comments::is_staff,
+                comments::client_hash,
+                comments::user_agent,
+                comments::content_hash,
+                comments::flags,
+                comments::search_text,
+                comments::created_at,
+                comments::updated_at,
             ))
             .returning(comments::id)
-            .get_result(conn)?;
+            .get_result(conn)
+            .optional()?;
+        let Some(id) = inserted else {
+            // Nothing inserted: say why, 404 or 409.
+            return Err(match published_article(conn, slug) {
+                Ok((_, false)) => closed(),
+                Ok(_) => ApiError::Conflict(
+                    "The article changed while the comment was sent; send it again.".into(),
+                ),
+                Err(e) => e,
+            });
+        };
+
+        // This client's recent comments, newest first, the new one included: one query for
+        // both the rate limit and the duplicate check. A client that sent more than this
+        // within the duplicate window is far past any rate limit already.
+        let window = i64::from(sub.rate_per_min).max(RECENT_MAX) + 1;
+        let recent: Vec<(i64, chrono::NaiveDateTime, String)> = comments::table
+            .filter(comments::client_hash.eq(&sub.client_hash))
+            .filter(comments::created_at.gt(at - chrono::Duration::seconds(DUPLICATE_WINDOW_SECS)))
+            .order(comments::created_at.desc())
+            .select((comments::id, comments::created_at, comments::content_hash))
+            .limit(window)
+            .load(conn)?;
 
         if sub.rate_per_min > 0 {
-            let recent: Vec<chrono::NaiveDateTime> = comments::table
-                .filter(comments::client_hash.eq(&sub.client_hash))
-                .filter(comments::created_at.gt(at - chrono::Duration::seconds(RATE_WINDOW_SECS)))
-                .order(comments::created_at.asc())
-                .select(comments::created_at)
-                .limit(i64::from(sub.rate_per_min) + 1)
-                .load(conn)?;
-            if recent.len() > sub.rate_per_min as usize {
-                let oldest = recent.first().copied().unwrap_or(at);
+            let since = at - chrono::Duration::seconds(RATE_WINDOW_SECS);
+            let in_window: Vec<chrono::NaiveDateTime> =
+                recent.iter().map(|r| r.1).filter(|t| *t > since).collect();
+            if in_window.len() > sub.rate_per_min as usize {
+                let oldest = in_window.iter().min().copied().unwrap_or(at);
                 let free_at = oldest + chrono::Duration::seconds(RATE_WINDOW_SECS);
                 return Err(ApiError::TooManyRequests {
                     retry_after: (free_at - at).num_seconds().max(1).unsigned_abs(),
@@ -329,15 +399,7 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
             }
         }
 
-        let duplicate = comments::table
-            .filter(comments::client_hash.eq(&sub.client_hash))
-            .filter(comments::content_hash.eq(&hash))
-            .filter(comments::created_at.gt(at - chrono::Duration::seconds(DUPLICATE_WINDOW_SECS)))
-            .filter(comments::id.ne(id))
-            .select(comments::id)
-            .first::<i64>(conn)
-            .optional()?;
-        if duplicate.is_some() {
+        if recent.iter().any(|(other, _, h)| *other != id && h == hash) {
             return Err(ApiError::Conflict(
                 "The same comment was already sent a moment ago; it is waiting for moderation.".into(),
             ));
@@ -808,14 +870,7 @@ pub fn staff_reply(
         return Err(ApiError::Validation(errors));
     }
     let name: String = authors::table.find(staff).select(authors::name).first(conn)?;
-    let form = CleanForm {
-        name,
-        phone: None,
-        email: None,
-        title,
-        content,
-        parent_id: input.parent_id,
-    };
+    let form = CleanForm::new(name, title, content, input.parent_id);
     let at = now();
     let id = conn.transaction::<_, ApiError, _>(|conn| {
         if !lock_article(conn, article_id)? {
@@ -837,8 +892,8 @@ pub fn staff_reply(
                 comments::is_staff.eq(true),
                 comments::author_id.eq(staff),
                 comments::client_hash.eq(&client_hash),
-                comments::content_hash.eq(content_hash(&form.content)),
-                comments::search_text.eq(search_text(&form)),
+                comments::content_hash.eq(&form.content_hash),
+                comments::search_text.eq(form.search_text()),
                 comments::created_at.eq(at),
                 comments::updated_at.eq(at),
             ))

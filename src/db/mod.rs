@@ -30,6 +30,33 @@ pub fn truncate(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
     t.trunc_subsecs(6)
 }
 
+mod pg_functions {
+    diesel::define_sql_function! {
+        /// PostgreSQL's hash of a text, the key of an advisory lock.
+        fn hashtext(key: diesel::sql_types::Text) -> diesel::sql_types::Integer;
+    }
+    diesel::define_sql_function! {
+        /// Waits for a lock on `key` held until the transaction ends. Returns `void`, which
+        /// is never read: the call is executed, not loaded.
+        fn pg_advisory_xact_lock(key: diesel::sql_types::Integer) -> diesel::sql_types::Bool;
+    }
+}
+
+/// On PostgreSQL, makes transactions that name the same `subject` take turns until the end of
+/// the current transaction; SQLite needs nothing, since its writers always take turns.
+/// Written with diesel's query builder rather than raw SQL so the statement is prepared once
+/// per connection, not on every call.
+pub fn lock_subject(conn: &mut Db, subject: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    if let Db::Pg(pg) = conn {
+        diesel::select(pg_functions::pg_advisory_xact_lock(pg_functions::hashtext(
+            subject,
+        )))
+        .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// A connection to either backend. Queries written against `Db` compile once and run on both;
 /// where the SQL dialects differ, code matches on the variant in one place.
 #[derive(diesel::MultiConnection)]
@@ -161,6 +188,15 @@ impl fmt::Display for DbUrl {
     }
 }
 
+/// A connection that answered a query this recently is taken to be alive without a probe.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// A pooled connection and when it last worked.
+pub struct TrackedDb {
+    conn: Db,
+    last_ok: std::time::Instant,
+}
+
 /// r2d2 manager that establishes the inner connection explicitly (see [`DbUrl`]).
 #[derive(Debug)]
 pub struct DbManager {
@@ -168,20 +204,34 @@ pub struct DbManager {
 }
 
 impl r2d2::ManageConnection for DbManager {
-    type Connection = Db;
+    type Connection = TrackedDb;
     type Error = ConnectionError;
 
-    fn connect(&self) -> Result<Db, ConnectionError> {
-        self.url.connect()
+    fn connect(&self) -> Result<TrackedDb, ConnectionError> {
+        Ok(TrackedDb {
+            conn: self.url.connect()?,
+            last_ok: std::time::Instant::now(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut Db) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
-            .map_err(ConnectionError::CouldntSetupConfiguration)
+    /// Probes with `SELECT 1` unless the connection worked within [`TRUSTED_FOR`]: after the
+    /// database restarts, dead connections are found and replaced within that time, and a
+    /// busy server does not pay a round trip per request for it. Diesel's own `is_broken`
+    /// only sees failed transactions, not a closed socket.
+    fn is_valid(&self, tracked: &mut TrackedDb) -> Result<(), ConnectionError> {
+        if tracked.last_ok.elapsed() < TRUSTED_FOR {
+            return Ok(());
+        }
+        tracked
+            .conn
+            .batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        tracked.last_ok = std::time::Instant::now();
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut Db) -> bool {
-        match conn {
+    fn has_broken(&self, tracked: &mut TrackedDb) -> bool {
+        match &mut tracked.conn {
             Db::Pg(c) => c.is_broken(),
             Db::Sqlite(c) => c.is_broken(),
         }
@@ -196,6 +246,8 @@ pub type PooledDb = r2d2::PooledConnection<DbManager>;
 pub struct Database {
     pool: Pool,
     backend: Backend,
+    /// Writers of this process queue here on SQLite (see [`Database::write`]).
+    sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for Database {
@@ -216,13 +268,14 @@ impl Database {
             .max_size(max_size)
             .min_idle(Some(max_size.min(2)))
             .connection_timeout(timeout)
-            // Checked out connections are probed with `SELECT 1`: after the database restarts,
-            // the dead ones are replaced instead of failing one request each.
+            // Checked out connections are probed (see `DbManager::is_valid`): after the
+            // database restarts, the dead ones are replaced.
             .test_on_check_out(true)
             .build_unchecked(DbManager { url: url.clone() });
         Database {
             pool,
             backend: url.backend(),
+            sqlite_writer: Default::default(),
         }
     }
 
@@ -240,10 +293,47 @@ impl Database {
         F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_with(None, f).await
+    }
+
+    /// Like [`run`](Self::run), for a transaction that writes and is run often under
+    /// concurrency. SQLite admits one writer at a time and lets the others retry on a
+    /// sleeping back-off, which under a burst leaves some writers waiting a second or more
+    /// while others get through; queueing this process's writers on a mutex first hands the
+    /// write lock over as soon as it is free. PostgreSQL writers run in parallel.
+    pub async fn write<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let queue = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
+        self.run_with(queue, f).await
+    }
+
+    async fn run_with<F, T>(
+        &self,
+        queue: Option<std::sync::Arc<std::sync::Mutex<()>>>,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(ApiError::from_pool)?;
-            f(&mut conn)
+            // A writer that panicked while queued poisons nothing that needs guarding: the
+            // mutex protects no data, only the order of writers.
+            let _turn = queue
+                .as_ref()
+                .map(|q| q.lock().unwrap_or_else(|p| p.into_inner()));
+            let mut tracked = pool.get().map_err(ApiError::from_pool)?;
+            let result = f(&mut tracked.conn);
+            // Answers the database gave prove the connection alive; a lost connection or an
+            // unexpected failure leaves it to be probed on its next checkout.
+            if !matches!(result, Err(ApiError::Unavailable(_) | ApiError::Internal(_))) {
+                tracked.last_ok = std::time::Instant::now();
+            }
+            result
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
