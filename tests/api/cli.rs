@@ -69,7 +69,10 @@ fn an_invalid_setting_stops_the_start_naming_its_variable() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("NEWSDESK_TRUSTED_PROXIES") && stderr.contains("nginx"), "{stderr}");
+    assert!(
+        stderr.contains("NEWSDESK_TRUSTED_PROXIES") && stderr.contains("nginx"),
+        "{stderr}"
+    );
 }
 
 #[test]
