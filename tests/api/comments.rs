@@ -76,29 +76,10 @@ async fn submit(app: &TestApp, slug: &str, body: &Value) -> i64 {
     res.json()["data"]["id"].as_i64().unwrap()
 }
 
-/// A published article (comments open unless said otherwise); returns `(id, slug)`.
+/// A published article, its comments open or closed; returns `(id, slug)`.
 async fn article(app: &TestApp, editor: &TestUser, title: &str, comments_enabled: bool) -> (i64, String) {
-    let res = app
-        .as_user(
-            &editor.access_token,
-            Method::POST,
-            "/api/v1/admin/articles",
-            Some(&json!({"title": title, "body": "Nội dung.", "comments_enabled": comments_enabled})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let id = res.json()["data"]["id"].as_i64().unwrap();
-    let slug = res.json()["data"]["slug"].as_str().unwrap().to_owned();
-    let res = app
-        .as_user(
-            &editor.access_token,
-            Method::POST,
-            &format!("/api/v1/admin/articles/{id}/publish"),
-            None,
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    (id, slug)
+    let fields = json!({"title": title, "body": "Nội dung.", "comments_enabled": comments_enabled});
+    app.published_article(editor, fields).await
 }
 
 async fn moderate(

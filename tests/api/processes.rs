@@ -18,27 +18,8 @@ async fn second_process(app: &TestApp) -> TestApp {
 
 async fn published_article(app: &TestApp, title: &str) -> (i64, String) {
     let editor = app.user(Role::Editor).await;
-    let res = app
-        .as_user(
-            &editor.access_token,
-            Method::POST,
-            "/api/v1/admin/articles",
-            Some(&json!({"title": title, "body": "Nội dung."})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let id = res.json()["data"]["id"].as_i64().unwrap();
-    let slug = res.json()["data"]["slug"].as_str().unwrap().to_owned();
-    let res = app
-        .as_user(
-            &editor.access_token,
-            Method::POST,
-            &format!("/api/v1/admin/articles/{id}/publish"),
-            None,
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    (id, slug)
+    app.published_article(&editor, json!({"title": title, "body": "Nội dung."}))
+        .await
 }
 
 backend_test!(

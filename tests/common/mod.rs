@@ -219,6 +219,28 @@ impl TestApp {
     pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {
         self.as_user(token, Method::GET, path, None).await
     }
+
+    /// Creates an article as `editor` from these fields (a `title` at least) and publishes it
+    /// now; returns its id and slug.
+    pub async fn published_article(&self, editor: &TestUser, fields: Value) -> (i64, String) {
+        let res = self
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                "/api/v1/admin/articles",
+                Some(&fields),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let id = res.json()["data"]["id"].as_i64().unwrap();
+        let slug = res.json()["data"]["slug"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/admin/articles/{id}/publish");
+        let res = self
+            .as_user(&editor.access_token, Method::POST, &path, None)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        (id, slug)
+    }
 }
 
 pub struct TestResponse {
@@ -296,23 +318,6 @@ macro_rules! backend_test {
         }
     };
     ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            $(#[$meta])*
-            async fn run($app: $crate::common::TestApp) $body
-
-            #[actix_web::test]
-            async fn sqlite() {
-                run($crate::common::TestApp::sqlite().await).await
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                if let Some(app) = $crate::common::TestApp::postgres().await {
-                    run(app).await
-                }
-            }
-        }
+        $crate::backend_test! { config = |_| {}; $(#[$meta])* async fn $name($app: TestApp) $body }
     };
 }
