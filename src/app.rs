@@ -37,6 +37,8 @@ pub struct AppState {
     pub views: Arc<ViewCounter>,
     /// Short-lived totals of public article lists.
     pub list_totals: Arc<ListTotals>,
+    /// Writes public comments in batches on PostgreSQL (see [`comments::batch`]).
+    pub comment_writer: Option<Arc<comments::batch::BatchWriter>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,8 @@ pub enum StartupError {
     Settings(diesel::result::Error),
     #[error("setting up metrics failed: {0}")]
     Metrics(Box<dyn std::error::Error + Send + Sync>),
+    #[error("starting the comment writer failed: {0}")]
+    Thread(std::io::Error),
 }
 
 impl AppState {
@@ -91,6 +95,12 @@ impl AppState {
         let db = Database::new(&config.database, config.db_pool_size, config.db_timeout);
         let metrics = Metrics::new(db.pool().clone()).map_err(StartupError::Metrics)?;
         let jwt_keys = JwtKeys::new(&jwt, config.access_token_ttl);
+        let comment_writer = match db.backend() {
+            db::Backend::Postgres => Some(Arc::new(
+                comments::batch::BatchWriter::start(db.clone()).map_err(StartupError::Thread)?,
+            )),
+            db::Backend::Sqlite => None,
+        };
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -103,6 +113,7 @@ impl AppState {
             jwt: Arc::new(jwt_keys),
             views: Arc::new(ViewCounter::default()),
             list_totals: Arc::new(ListTotals::default()),
+            comment_writer,
         })
     }
 }

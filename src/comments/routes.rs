@@ -174,10 +174,15 @@ pub async fn submit_comment(
         rate_per_min: state.config.comment_rate_per_min,
     };
     let slug = slug.into_inner();
-    let id = state
-        .db
-        .write(move |conn| service::submit(conn, &slug, submission))
-        .await?;
+    let id = match &state.comment_writer {
+        Some(writer) => writer.submit(slug, submission).await?,
+        None => {
+            state
+                .db
+                .write(move |conn| service::submit(conn, &slug, submission))
+                .await?
+        }
+    };
     Ok(no_store(HttpResponse::Accepted().json(Data::new(Accepted {
         id,
         status: CommentStatus::Pending,

@@ -35,8 +35,6 @@ const USER_AGENT_MAX: usize = 512;
 pub const DUPLICATE_WINDOW_SECS: i64 = 600;
 /// `NEWSDESK_COMMENT_RATE_PER_MIN` counts over this window.
 pub const RATE_WINDOW_SECS: i64 = 60;
-/// Recent comments of one client read at submission, at least.
-const RECENT_MAX: i64 = 1000;
 /// Comments per bulk moderation.
 pub const BULK_MAX: usize = 100;
 
@@ -107,7 +105,7 @@ impl CleanForm {
     }
 
     /// What the desk's text search looks in.
-    fn search_text(&self) -> String {
+    pub fn search_text(&self) -> String {
         let mut text = self.folded.clone();
         for extra in [&self.phone, &self.email].into_iter().flatten() {
             text.push(' ');
@@ -259,6 +257,10 @@ fn published_article(conn: &mut Db, slug: &str) -> Result<(i64, bool), ApiError>
         .ok_or_else(missing)
 }
 
+pub fn duplicate_comment() -> ApiError {
+    ApiError::Conflict("The same comment was already sent a moment ago; it is waiting for moderation.".into())
+}
+
 fn closed() -> ApiError {
     ApiError::Conflict("Comments are closed on this article.".into())
 }
@@ -374,24 +376,17 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
             });
         };
 
-        // This client's recent comments, newest first, the new one included: one query for
-        // both the rate limit and the duplicate check. A client that sent more than this
-        // within the duplicate window is far past any rate limit already.
-        let window = i64::from(sub.rate_per_min).max(RECENT_MAX) + 1;
-        let recent: Vec<(i64, chrono::NaiveDateTime, String)> = comments::table
-            .filter(comments::client_hash.eq(&sub.client_hash))
-            .filter(comments::created_at.gt(at - chrono::Duration::seconds(DUPLICATE_WINDOW_SECS)))
-            .order(comments::created_at.desc())
-            .select((comments::id, comments::created_at, comments::content_hash))
-            .limit(window)
-            .load(conn)?;
-
         if sub.rate_per_min > 0 {
-            let since = at - chrono::Duration::seconds(RATE_WINDOW_SECS);
-            let in_window: Vec<chrono::NaiveDateTime> =
-                recent.iter().map(|r| r.1).filter(|t| *t > since).collect();
-            if in_window.len() > sub.rate_per_min as usize {
-                let oldest = in_window.iter().min().copied().unwrap_or(at);
+            // The new comment is among them, so more than the limit means refused.
+            let recent: Vec<chrono::NaiveDateTime> = comments::table
+                .filter(comments::client_hash.eq(&sub.client_hash))
+                .filter(comments::created_at.gt(at - chrono::Duration::seconds(RATE_WINDOW_SECS)))
+                .order(comments::created_at.asc())
+                .select(comments::created_at)
+                .limit(i64::from(sub.rate_per_min) + 1)
+                .load(conn)?;
+            if recent.len() > sub.rate_per_min as usize {
+                let oldest = recent.first().copied().unwrap_or(at);
                 let free_at = oldest + chrono::Duration::seconds(RATE_WINDOW_SECS);
                 return Err(ApiError::TooManyRequests {
                     retry_after: (free_at - at).num_seconds().max(1).unsigned_abs(),
@@ -399,10 +394,16 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
             }
         }
 
-        if recent.iter().any(|(other, _, h)| *other != id && h == hash) {
-            return Err(ApiError::Conflict(
-                "The same comment was already sent a moment ago; it is waiting for moderation.".into(),
-            ));
+        let duplicate = comments::table
+            .filter(comments::content_hash.eq(hash))
+            .filter(comments::client_hash.eq(&sub.client_hash))
+            .filter(comments::created_at.gt(at - chrono::Duration::seconds(DUPLICATE_WINDOW_SECS)))
+            .filter(comments::id.ne(id))
+            .select(comments::id)
+            .first::<i64>(conn)
+            .optional()?;
+        if duplicate.is_some() {
+            return Err(duplicate_comment());
         }
 
         if let Some(token) = &sub.captcha

@@ -310,6 +310,22 @@ impl Database {
         self.run_with(queue, f).await
     }
 
+    /// Runs `f` with a pooled connection on the calling thread, which must be one that may
+    /// block (a worker thread of our own, or inside `web::block`).
+    pub fn run_here<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError>,
+    {
+        let mut tracked = self.pool.get().map_err(ApiError::from_pool)?;
+        let result = f(&mut tracked.conn);
+        // Answers the database gave prove the connection alive; a lost connection or an
+        // unexpected failure leaves it to be probed on its next checkout.
+        if !matches!(result, Err(ApiError::Unavailable(_) | ApiError::Internal(_))) {
+            tracked.last_ok = std::time::Instant::now();
+        }
+        result
+    }
+
     async fn run_with<F, T>(
         &self,
         queue: Option<std::sync::Arc<std::sync::Mutex<()>>>,
@@ -319,21 +335,14 @@ impl Database {
         F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let db = self.clone();
         actix_web::web::block(move || {
             // A writer that panicked while queued poisons nothing that needs guarding: the
             // mutex protects no data, only the order of writers.
             let _turn = queue
                 .as_ref()
                 .map(|q| q.lock().unwrap_or_else(|p| p.into_inner()));
-            let mut tracked = pool.get().map_err(ApiError::from_pool)?;
-            let result = f(&mut tracked.conn);
-            // Answers the database gave prove the connection alive; a lost connection or an
-            // unexpected failure leaves it to be probed on its next checkout.
-            if !matches!(result, Err(ApiError::Unavailable(_) | ApiError::Internal(_))) {
-                tracked.last_ok = std::time::Instant::now();
-            }
-            result
+            db.run_here(f)
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?

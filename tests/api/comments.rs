@@ -411,6 +411,15 @@ backend_test! {
         let problem = res.problem(409);
         assert!(problem["detail"].as_str().unwrap().contains("already"));
         assert_eq!(post(&app, &slug, &form(&app, "Đề nghị công khai tiến độ.")).await.status, 202);
+
+        // Sent many times at once (one batch on PostgreSQL), it is still stored once.
+        let client = fresh_client();
+        let bodies: Vec<Value> = (0..6).map(|_| form(&app, "Gửi sáu lần cùng lúc")).collect();
+        let answers = join_all(bodies.iter().map(|b| post_from(&app, client, &slug, b))).await;
+        assert_eq!(answers.iter().filter(|r| r.status == 202).count(), 1);
+        for res in answers.iter().filter(|r| r.status != 202) {
+            res.problem(409);
+        }
     }
 }
 

@@ -32,6 +32,8 @@ CREATE INDEX comments_thread ON comments (root_id, status, created_at, id);
 CREATE INDEX comments_parent ON comments (parent_id);
 CREATE INDEX comments_desk ON comments (status, created_at DESC, id DESC);
 CREATE INDEX comments_client ON comments (client_hash, created_at);
+-- The duplicate check looks a text up by its hash, however many comments its client sent.
+CREATE INDEX comments_content ON comments (content_hash);
 
 -- Every status change, by whom and why; the automatic ones have no moderator.
 CREATE TABLE comment_moderations (
