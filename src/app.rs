@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::db::{self, Database};
 use crate::error::ApiError;
 use crate::ops::metrics::Metrics;
-use crate::{articles, auth, authors, comments, http, openapi, ops, taxonomy};
+use crate::{articles, auth, authors, comments, feeds, http, openapi, ops, taxonomy};
 
 /// Secrets every process must agree on; generated once and kept in the database.
 pub struct Secrets {
@@ -139,6 +139,7 @@ pub fn build_app(
         .app_data(http::query_config())
         .app_data(http::path_config())
         .configure(ops::routes)
+        .configure(feeds::routes::routes)
         .service(
             web::scope("/api/v1")
                 .service(

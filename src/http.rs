@@ -197,8 +197,13 @@ pub const PUBLIC_MAX_AGE: u32 = 30;
 /// A public JSON answer with an `ETag` (a hash of the body) and `Cache-Control`; a matching
 /// `If-None-Match` gets 304 without the body.
 pub fn cached_json(req: &HttpRequest, value: &impl serde::Serialize) -> Result<HttpResponse, ApiError> {
-    use sha2::Digest;
     let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(cached_body(req, "application/json", body))
+}
+
+/// Like [`cached_json`], for a body already rendered (feeds, sitemaps).
+pub fn cached_body(req: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
+    use sha2::Digest;
     let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(&body)[..12]));
     let cache_control = format!("public, max-age={PUBLIC_MAX_AGE}");
     let matches = req
@@ -213,11 +218,11 @@ pub fn cached_json(req: &HttpRequest, value: &impl serde::Serialize) -> Result<H
     };
     res.insert_header((header::ETAG, etag.as_str()))
         .insert_header((header::CACHE_CONTROL, cache_control));
-    Ok(if matches {
+    if matches {
         res.finish()
     } else {
-        res.content_type("application/json").body(body)
-    })
+        res.content_type(content_type).body(body)
+    }
 }
 
 /// The address of the client that sent the request.

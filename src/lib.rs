@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod envelope;
 pub mod error;
+pub mod feeds;
 pub mod http;
 pub mod openapi;
 pub mod ops;

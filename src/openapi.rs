@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem, responses};
-use crate::{articles, auth, authors, comments, ops, taxonomy};
+use crate::{articles, auth, authors, comments, feeds, ops, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,6 +57,9 @@ use crate::{articles, auth, authors, comments, ops, taxonomy};
         comments::routes::moderate_many,
         comments::routes::delete_comment,
         comments::routes::staff_reply,
+        feeds::routes::feed,
+        feeds::routes::sitemap,
+        feeds::routes::sitemap_page,
         taxonomy::routes::list_categories,
         taxonomy::routes::get_category,
         taxonomy::routes::list_tags,
@@ -92,6 +95,7 @@ use crate::{articles, auth, authors, comments, ops, taxonomy};
         (name = "comments", description = "Reader comments and the captcha of the comment form."),
         (name = "moderation", description = "The moderation desk: approving, rejecting and answering comments."),
         (name = "taxonomy", description = "Categories and tags."),
+        (name = "feeds", description = "RSS and sitemaps for feed readers and crawlers."),
         (name = "operations", description = "Health, readiness and metrics for operators."),
     )
 )]

@@ -15,6 +15,8 @@ mod cli;
 mod comments;
 #[path = "api/errors.rs"]
 mod errors;
+#[path = "api/feeds.rs"]
+mod feeds;
 #[path = "api/migrations.rs"]
 mod migrations;
 #[path = "api/openapi.rs"]

@@ -1,0 +1,173 @@
+//! Feeds for readers and crawlers, outside `/api`: `/feed.xml` (RSS 2.0) and `/sitemap.xml`.
+//!
+//! Links point at the frontend, not at this API: `{NEWSDESK_PUBLIC_URL}/articles/{slug}`.
+
+pub mod routes;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::auth::policy::ArticleState;
+use crate::db::schema::{articles, categories};
+use crate::db::{Db, now};
+use crate::error::ApiError;
+
+/// Articles in the RSS feed.
+pub const FEED_SIZE: i64 = 50;
+/// URLs per sitemap file, the protocol's limit; past it `/sitemap.xml` becomes an index.
+pub const SITEMAP_PAGE: i64 = 50_000;
+
+/// Where readers find an article on the frontend.
+pub fn article_url(public_url: &url::Url, slug: &str) -> String {
+    format!("{}/articles/{slug}", public_url.as_str().trim_end_matches('/'))
+}
+
+fn xml_escape(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+/// The RSS 2.0 document of the newest published articles, of one category (and its
+/// sub-categories) when `category` is given.
+pub fn rss(conn: &mut Db, public_url: &url::Url, category: Option<&str>) -> Result<String, ApiError> {
+    let mut title = public_url.host_str().unwrap_or("newsdesk").to_owned();
+    let mut query = articles::table
+        .left_join(categories::table)
+        .filter(articles::status.eq(ArticleState::Published.as_str()))
+        .filter(articles::published_at.le(now()))
+        .into_boxed();
+    if let Some(slug) = category {
+        let ids = if crate::text::is_valid_slug(slug) {
+            crate::taxonomy::service::category_and_descendants(conn, slug)?
+        } else {
+            None
+        }
+        .ok_or_else(|| ApiError::NotFound("No such category.".into()))?;
+        let name: String = categories::table
+            .filter(categories::slug.eq(slug))
+            .select(categories::name)
+            .first(conn)?;
+        title = format!("{name} · {title}");
+        query = query.filter(articles::category_id.eq_any(ids));
+    }
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<chrono::NaiveDateTime>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = query
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(FEED_SIZE)
+        .select((
+            articles::slug,
+            articles::title,
+            articles::summary,
+            articles::published_at,
+            categories::name.nullable(),
+        ))
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|(slug, title, summary, published_at, category)| {
+            let link = article_url(public_url, &slug);
+            rss::Item {
+                title: Some(title),
+                link: Some(link.clone()),
+                description: summary,
+                guid: Some(rss::Guid {
+                    value: link,
+                    permalink: true,
+                }),
+                pub_date: published_at.map(|t| t.and_utc().to_rfc2822()),
+                categories: category
+                    .map(|name| rss::Category { name, domain: None })
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let channel = rss::Channel {
+        title,
+        link: public_url.as_str().trim_end_matches('/').to_owned(),
+        description: "Newest published articles".into(),
+        language: Some("vi".into()),
+        items,
+        ..Default::default()
+    };
+    Ok(channel.to_string())
+}
+
+/// What `/sitemap.xml` is: every published article, or, past [`SITEMAP_PAGE`] of them, an
+/// index of numbered pages (`/sitemap-1.xml`, …) built with `page_url`.
+pub fn sitemap(
+    conn: &mut Db,
+    public_url: &url::Url,
+    page_size: i64,
+    page_url: impl Fn(i64) -> String,
+) -> Result<String, ApiError> {
+    let total: i64 = published().count().get_result(conn)?;
+    if total <= page_size {
+        return sitemap_page(conn, public_url, page_size, 1);
+    }
+    let pages = (total + page_size - 1) / page_size;
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for page in 1..=pages {
+        xml.push_str(&format!(
+            "<sitemap><loc>{}</loc></sitemap>\n",
+            xml_escape(&page_url(page))
+        ));
+    }
+    xml.push_str("</sitemapindex>\n");
+    Ok(xml)
+}
+
+type Published = diesel::dsl::Filter<
+    diesel::dsl::Filter<articles::table, diesel::dsl::Eq<articles::status, &'static str>>,
+    diesel::dsl::LtEq<articles::published_at, chrono::NaiveDateTime>,
+>;
+
+fn published() -> Published {
+    articles::table
+        .filter(articles::status.eq(ArticleState::Published.as_str()))
+        .filter(articles::published_at.le(now()))
+}
+
+/// One page of the sitemap, oldest articles first so pages stay stable as articles are added;
+/// 404 past the last page.
+pub fn sitemap_page(
+    conn: &mut Db,
+    public_url: &url::Url,
+    page_size: i64,
+    page: i64,
+) -> Result<String, ApiError> {
+    if !(1..=1_000_000).contains(&page) {
+        return Err(ApiError::NotFound("No such sitemap page.".into()));
+    }
+    let rows: Vec<(String, chrono::NaiveDateTime)> = published()
+        .order(articles::id.asc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+        .select((articles::slug, articles::updated_at))
+        .load(conn)?;
+    if rows.is_empty() && page > 1 {
+        return Err(ApiError::NotFound("No such sitemap page.".into()));
+    }
+    let mut xml = String::with_capacity(64 + rows.len() * 120);
+    xml.push_str(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for (slug, updated_at) in rows {
+        let lastmod: DateTime<Utc> = updated_at.and_utc();
+        xml.push_str(&format!(
+            "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
+            xml_escape(&article_url(public_url, &slug)),
+            lastmod.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    Ok(xml)
+}

@@ -1,0 +1,111 @@
+//! `/feed.xml`, `/sitemap.xml` and `/sitemap-{n}.xml`, at the root.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::error::responses::*;
+use crate::http::cached_body;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/feed.xml").route(web::get().to(feed)))
+        .service(web::resource("/sitemap.xml").route(web::get().to(sitemap)))
+        .service(web::resource("/sitemap-{page:[0-9]{1,7}}.xml").route(web::get().to(sitemap_page)));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// Only this category (slug) and its sub-categories.
+    pub category: Option<String>,
+}
+
+/// RSS 2.0: the 50 newest published articles, links to `{NEWSDESK_PUBLIC_URL}/articles/{slug}`.
+#[utoipa::path(
+    get, path = "/feed.xml", tag = "feeds", operation_id = "get_feed",
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "The feed.", content_type = "application/rss+xml", body = String,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
+    )
+)]
+pub async fn feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let public_url = state.config.public_url.clone();
+    let category = query.into_inner().category;
+    let xml = state
+        .db
+        .run(move |conn| super::rss(conn, &public_url, category.as_deref()))
+        .await?;
+    Ok(cached_body(
+        &req,
+        "application/rss+xml; charset=utf-8",
+        xml.into_bytes(),
+    ))
+}
+
+/// Every published article with its last change, for crawlers. Past 50,000 articles this is
+/// a sitemap index of `{NEWSDESK_PUBLIC_URL}/sitemap-{n}.xml`: the frontend's host serves the
+/// sitemaps (the protocol wants them on the host of the URLs they list) by passing these paths
+/// through to this server.
+#[utoipa::path(
+    get, path = "/sitemap.xml", tag = "feeds", operation_id = "get_sitemap",
+    responses(
+        (status = 200, description = "A sitemap or a sitemap index.", content_type = "application/xml", body = String,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+    )
+)]
+pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let public_url = state.config.public_url.clone();
+    let xml = state
+        .db
+        .run(move |conn| {
+            let base = public_url.as_str().trim_end_matches('/').to_owned();
+            super::sitemap(conn, &public_url, super::SITEMAP_PAGE, |n| {
+                format!("{base}/sitemap-{n}.xml")
+            })
+        })
+        .await?;
+    Ok(cached_body(
+        &req,
+        "application/xml; charset=utf-8",
+        xml.into_bytes(),
+    ))
+}
+
+/// One page of a sitemap index: up to 50,000 published articles, oldest first.
+#[utoipa::path(
+    get, path = "/sitemap-{page}.xml", tag = "feeds", operation_id = "get_sitemap_page",
+    params(("page" = i64, Path, description = "Page number, from 1.")),
+    responses(
+        (status = 200, description = "One sitemap.", content_type = "application/xml", body = String,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn sitemap_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let public_url = state.config.public_url.clone();
+    let page = page.into_inner();
+    let xml = state
+        .db
+        .run(move |conn| super::sitemap_page(conn, &public_url, super::SITEMAP_PAGE, page))
+        .await?;
+    Ok(cached_body(
+        &req,
+        "application/xml; charset=utf-8",
+        xml.into_bytes(),
+    ))
+}
