@@ -102,6 +102,13 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// 429 with `Retry-After` until `free_at` (at least a second).
+    pub fn too_many_until(free_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> Self {
+        ApiError::TooManyRequests {
+            retry_after: (free_at - now).num_seconds().max(1).unsigned_abs(),
+        }
+    }
+
     /// A pool that cannot hand out a connection means the database is unreachable.
     pub fn from_pool(e: diesel::r2d2::PoolError) -> Self {
         ApiError::Unavailable(e.to_string())

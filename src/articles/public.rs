@@ -277,10 +277,7 @@ pub fn list(
 
     let at = now();
     let filtered = |upper: NaiveDateTime| {
-        let mut q = articles::table
-            .filter(articles::status.eq(ArticleState::Published.as_str()))
-            .filter(articles::published_at.le(upper))
-            .into_boxed();
+        let mut q = articles::table.filter(live_at(upper)).into_boxed();
         if let Some(ids) = &category_ids {
             q = q.filter(articles::category_id.eq_any(ids.clone()));
         }
@@ -382,8 +379,7 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
     let at = now();
     let row: ArticleRow = articles::table
         .filter(articles::slug.eq(slug))
-        .filter(articles::status.eq(ArticleState::Published.as_str()))
-        .filter(articles::published_at.le(at))
+        .filter(live_at(at))
         .select(ArticleRow::as_select())
         .first(conn)
         .optional()?
@@ -391,10 +387,7 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
     let published = row.published_at.unwrap_or(row.updated_at);
     let category = row.category_id;
     let same_section = move |upper: NaiveDateTime| {
-        let q = articles::table
-            .filter(articles::status.eq(ArticleState::Published.as_str()))
-            .filter(articles::published_at.le(upper))
-            .into_boxed();
+        let q = articles::table.filter(live_at(upper)).into_boxed();
         match category {
             Some(category) => q.filter(articles::category_id.eq(category)),
             None => q,
@@ -434,16 +427,27 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
     })
 }
 
-/// The id of a published article, for counting a view.
-pub fn published_id(conn: &mut Db, slug: &str) -> Result<i64, ApiError> {
+/// What readers may see at `at`: published, and not dated after `at`.
+pub type Live = diesel::dsl::And<
+    diesel::dsl::Eq<articles::status, &'static str>,
+    diesel::dsl::LtEq<articles::published_at, NaiveDateTime>,
+>;
+
+pub fn live_at(at: NaiveDateTime) -> Live {
+    articles::status
+        .eq(ArticleState::Published.as_str())
+        .and(articles::published_at.le(at))
+}
+
+/// The id of an article readers may see, and whether it takes comments; 404 otherwise.
+pub fn published_article(conn: &mut Db, slug: &str) -> Result<(i64, bool), ApiError> {
     if !crate::text::is_valid_slug(slug) {
         return Err(ApiError::NotFound("No such article.".into()));
     }
     articles::table
         .filter(articles::slug.eq(slug))
-        .filter(articles::status.eq(ArticleState::Published.as_str()))
-        .filter(articles::published_at.le(now()))
-        .select(articles::id)
+        .filter(live_at(now()))
+        .select((articles::id, articles::comments_enabled))
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("No such article.".into()))

@@ -104,9 +104,9 @@ pub async fn count_view(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let id = state
+    let (id, _) = state
         .db
-        .run(move |conn| public::published_id(conn, &slug))
+        .run(move |conn| public::published_article(conn, &slug))
         .await?;
     state.views.add(id);
     Ok(HttpResponse::NoContent().finish())

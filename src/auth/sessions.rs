@@ -95,13 +95,12 @@ pub fn begin_attempt(conn: &mut Db, subjects: &[(String, i64)]) -> Result<Vec<i6
                 .load(conn)?;
             if recent.len() as i64 > *limit {
                 let oldest = recent.first().copied().unwrap_or(at);
-                let free_at = oldest + chrono::Duration::seconds(THROTTLE_WINDOW_SECS);
-                let retry_after = (free_at - at).num_seconds().max(1);
                 // Returning an error rolls the attempt back: refused attempts do not extend
                 // the wait.
-                return Err(ApiError::TooManyRequests {
-                    retry_after: retry_after.unsigned_abs(),
-                });
+                return Err(ApiError::too_many_until(
+                    oldest + chrono::Duration::seconds(THROTTLE_WINDOW_SECS),
+                    at,
+                ));
             }
         }
         Ok(ids)

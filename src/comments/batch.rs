@@ -26,9 +26,10 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use tokio::sync::oneshot;
 
+use super::captcha::Refusal;
 use super::dto::CommentStatus;
 use super::service::{self, DUPLICATE_WINDOW_SECS, RATE_WINDOW_SECS, Submission};
-use crate::auth::policy::ArticleState;
+use crate::articles::public::live_at;
 use crate::db::schema::{articles, captcha_spent, comment_moderations, comments};
 use crate::db::{Database, Db, now};
 use crate::error::ApiError;
@@ -170,15 +171,14 @@ fn write_batch(
         .collect();
     let open: HashMap<String, (i64, bool)> = articles::table
         .filter(articles::slug.eq_any(&slugs))
-        .filter(articles::status.eq(ArticleState::Published.as_str()))
-        .filter(articles::published_at.le(at))
+        .filter(live_at(at))
         .select((articles::slug, articles::id, articles::comments_enabled))
         .load::<(String, i64, bool)>(pg)?
         .into_iter()
         .map(|(slug, id, enabled)| (slug, (id, enabled)))
         .collect();
     let parent_ids: Vec<i64> = work.iter().filter_map(|(_, s)| s.form.parent_id).collect();
-    let parents: HashMap<i64, (i64, String, Option<i64>)> = if parent_ids.is_empty() {
+    let parents: HashMap<i64, service::ParentFacts> = if parent_ids.is_empty() {
         HashMap::new()
     } else {
         comments::table
@@ -229,32 +229,21 @@ fn write_batch(
                 .get(slug.as_str())
                 .ok_or_else(|| ApiError::NotFound("No such article.".into()))?;
             if !enabled {
-                return Err(ApiError::Conflict("Comments are closed on this article.".into()));
+                return Err(service::closed());
             }
             let root = match sub.form.parent_id {
                 None => None,
-                Some(parent) => match parents.get(&parent) {
-                    Some((article, status, root)) if *article == article_id && status == "approved" => {
-                        Some(root.unwrap_or(parent))
-                    }
-                    _ => {
-                        return Err(ApiError::validation(
-                            "parent_id",
-                            "must be an approved comment of this article",
-                        ));
-                    }
-                },
+                Some(parent) => Some(service::root_of_reply(article_id, parent, parents.get(&parent))?),
             };
             let mine = recent.entry(sub.client_hash.clone()).or_default();
             if sub.rate_per_min > 0 {
                 let in_window: Vec<chrono::NaiveDateTime> =
                     mine.iter().copied().filter(|t| *t > rate_since).collect();
                 if in_window.len() >= sub.rate_per_min as usize {
-                    let oldest = in_window.iter().min().copied().unwrap_or(at);
-                    let free_at = oldest + chrono::Duration::seconds(RATE_WINDOW_SECS);
-                    return Err(ApiError::TooManyRequests {
-                        retry_after: (free_at - at).num_seconds().max(1).unsigned_abs(),
-                    });
+                    return Err(service::rate_limited(
+                        in_window.iter().min().copied().unwrap_or(at),
+                        at,
+                    ));
                 }
             }
             let text = (sub.client_hash.clone(), sub.form.content_hash.clone());
@@ -264,10 +253,7 @@ fn write_batch(
             if let Some(token) = &sub.captcha
                 && !nonces_seen.insert(token.nonce.as_str())
             {
-                return Err(ApiError::validation(
-                    "captcha_answer",
-                    super::captcha::Refusal::Used.message(),
-                ));
+                return Err(Refusal::Used.error());
             }
             mine.push(at);
             sent.insert(text);
@@ -312,10 +298,7 @@ fn write_batch(
             if let Some(token) = &sub.captcha
                 && !spent_now.contains(&token.nonce)
             {
-                return Err(ApiError::validation(
-                    "captcha_answer",
-                    super::captcha::Refusal::Used.message(),
-                ));
+                return Err(Refusal::Used.error());
             }
             rows.push(NewComment {
                 article_id,
@@ -326,16 +309,12 @@ fn write_batch(
                 email: sub.form.email.as_deref(),
                 title: &sub.form.title,
                 content: &sub.form.content,
-                status: if sub.verdict.spam {
-                    CommentStatus::Spam.as_str()
-                } else {
-                    CommentStatus::Pending.as_str()
-                },
+                status: sub.status().as_str(),
                 is_staff: false,
                 client_hash: &sub.client_hash,
                 user_agent: sub.user_agent.as_deref(),
                 content_hash: &sub.form.content_hash,
-                flags: (!sub.verdict.flags.is_empty()).then(|| sub.verdict.flags.join(",")),
+                flags: sub.flags(),
                 search_text: sub.form.search_text(),
                 created_at: at,
                 updated_at: at,

@@ -57,6 +57,11 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The 422 that names the form's `captcha_answer`.
+    pub fn error(self) -> ApiError {
+        ApiError::validation("captcha_answer", self.message())
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             Refusal::Missing => "send `captcha_token` and `captcha_answer` from GET /api/v1/captcha",

@@ -18,7 +18,7 @@ use utoipa::IntoParams;
 use super::captcha::{self, Authentic};
 use super::dto::*;
 use super::spam::Verdict;
-use crate::auth::policy::ArticleState;
+use crate::articles::public::{live_at, published_article};
 use crate::db::schema::{articles, authors, comment_moderations, comments};
 use crate::db::{Db, now};
 use crate::envelope::{List, Page};
@@ -241,40 +241,49 @@ pub struct Submission {
     pub rate_per_min: u32,
 }
 
-/// The published article a reader comments on: `(id, comments_enabled)`.
-fn published_article(conn: &mut Db, slug: &str) -> Result<(i64, bool), ApiError> {
-    let missing = || ApiError::NotFound("No such article.".into());
-    if !text::is_valid_slug(slug) {
-        return Err(missing());
+impl Submission {
+    /// What it is stored as: never approved; spam when a signal said so.
+    pub fn status(&self) -> CommentStatus {
+        if self.verdict.spam {
+            CommentStatus::Spam
+        } else {
+            CommentStatus::Pending
+        }
     }
-    articles::table
-        .filter(articles::slug.eq(slug))
-        .filter(articles::status.eq(ArticleState::Published.as_str()))
-        .filter(articles::published_at.le(now()))
-        .select((articles::id, articles::comments_enabled))
-        .first(conn)
-        .optional()?
-        .ok_or_else(missing)
+
+    /// The spam signals seen, as stored.
+    pub fn flags(&self) -> Option<String> {
+        (!self.verdict.flags.is_empty()).then(|| self.verdict.flags.join(","))
+    }
 }
 
 pub fn duplicate_comment() -> ApiError {
     ApiError::Conflict("The same comment was already sent a moment ago; it is waiting for moderation.".into())
 }
 
-fn closed() -> ApiError {
+pub fn closed() -> ApiError {
     ApiError::Conflict("Comments are closed on this article.".into())
 }
 
 /// The root of the thread a reply joins; the parent must be an approved comment of the
 /// same article.
 fn thread_root(conn: &mut Db, article_id: i64, parent_id: i64) -> Result<i64, ApiError> {
-    let parent: Option<(i64, String, Option<i64>)> = comments::table
+    let parent: Option<ParentFacts> = comments::table
         .find(parent_id)
         .select((comments::article_id, comments::status, comments::root_id))
         .first(conn)
         .optional()?;
+    root_of_reply(article_id, parent_id, parent.as_ref())
+}
+
+/// A parent comment as the reply rule needs it: `(article_id, status, root_id)`.
+pub type ParentFacts = (i64, String, Option<i64>);
+
+/// The thread a reply to `parent_id` joins, or 422 unless the parent is an approved comment
+/// of the same article.
+pub fn root_of_reply(article_id: i64, parent_id: i64, parent: Option<&ParentFacts>) -> Result<i64, ApiError> {
     match parent {
-        Some((article, status, root)) if article == article_id && status == "approved" => {
+        Some((article, status, root)) if *article == article_id && status == "approved" => {
             Ok(root.unwrap_or(parent_id))
         }
         _ => Err(ApiError::validation(
@@ -282,6 +291,11 @@ fn thread_root(conn: &mut Db, article_id: i64, parent_id: i64) -> Result<i64, Ap
             "must be an approved comment of this article",
         )),
     }
+}
+
+/// 429 until the oldest of a client's comments in the rate window ages out of it.
+pub fn rate_limited(oldest: chrono::NaiveDateTime, at: chrono::NaiveDateTime) -> ApiError {
+    ApiError::too_many_until(oldest + chrono::Duration::seconds(RATE_WINDOW_SECS), at)
 }
 
 /// Stores a public comment, pending or spam. In one transaction: the insert, the rate limit
@@ -303,15 +317,11 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
         }
         None => None,
     };
-    let status = if sub.verdict.spam {
-        CommentStatus::Spam
-    } else {
-        CommentStatus::Pending
-    };
+    let status = sub.status();
     let at = now();
     let hash = &sub.form.content_hash;
     let search = sub.form.search_text();
-    let flags = (!sub.verdict.flags.is_empty()).then(|| sub.verdict.flags.join(","));
+    let flags = sub.flags();
     conn.transaction::<_, ApiError, _>(|conn| {
         // One client's submissions take turns on PostgreSQL; on SQLite the insert below
         // takes the database's write lock, which does the same for everyone.
@@ -319,8 +329,7 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
         // Not boxed: a fixed statement is prepared once per connection.
         let source = articles::table
             .filter(articles::slug.eq(slug))
-            .filter(articles::status.eq(ArticleState::Published.as_str()))
-            .filter(articles::published_at.le(at))
+            .filter(live_at(at))
             .filter(articles::comments_enabled.eq(true))
             .select((
                 articles::id,
@@ -386,11 +395,7 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
                 .limit(i64::from(sub.rate_per_min) + 1)
                 .load(conn)?;
             if recent.len() > sub.rate_per_min as usize {
-                let oldest = recent.first().copied().unwrap_or(at);
-                let free_at = oldest + chrono::Duration::seconds(RATE_WINDOW_SECS);
-                return Err(ApiError::TooManyRequests {
-                    retry_after: (free_at - at).num_seconds().max(1).unsigned_abs(),
-                });
+                return Err(rate_limited(recent.first().copied().unwrap_or(at), at));
             }
         }
 
@@ -409,7 +414,7 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
         if let Some(token) = &sub.captcha
             && let Err(refusal) = captcha::spend(conn, token)?
         {
-            return Err(ApiError::validation("captcha_answer", refusal.message()));
+            return Err(refusal.error());
         }
 
         if status == CommentStatus::Spam {

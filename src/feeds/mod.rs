@@ -7,7 +7,7 @@ pub mod routes;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::auth::policy::ArticleState;
+use crate::articles::public::{Live, live_at};
 use crate::db::schema::{articles, categories};
 use crate::db::{Db, now};
 use crate::error::ApiError;
@@ -32,8 +32,7 @@ pub fn rss(conn: &mut Db, public_url: &url::Url, category: Option<&str>) -> Resu
     let mut title = public_url.host_str().unwrap_or("newsdesk").to_owned();
     let mut query = articles::table
         .left_join(categories::table)
-        .filter(articles::status.eq(ArticleState::Published.as_str()))
-        .filter(articles::published_at.le(now()))
+        .filter(live_at(now()))
         .into_boxed();
     if let Some(slug) = category {
         let ids = if crate::text::is_valid_slug(slug) {
@@ -125,15 +124,8 @@ pub fn sitemap(
     Ok(xml)
 }
 
-type Published = diesel::dsl::Filter<
-    diesel::dsl::Filter<articles::table, diesel::dsl::Eq<articles::status, &'static str>>,
-    diesel::dsl::LtEq<articles::published_at, chrono::NaiveDateTime>,
->;
-
-fn published() -> Published {
-    articles::table
-        .filter(articles::status.eq(ArticleState::Published.as_str()))
-        .filter(articles::published_at.le(now()))
+fn published() -> diesel::dsl::Filter<articles::table, Live> {
+    articles::table.filter(live_at(now()))
 }
 
 /// One page of the sitemap, oldest articles first so pages stay stable as articles are added;
