@@ -52,6 +52,8 @@ pub enum StartupError {
     Migrate(Box<dyn std::error::Error + Send + Sync>),
     #[error("reading settings failed: {0}")]
     Settings(diesel::result::Error),
+    #[error("indexing articles for search failed: {0}")]
+    Index(diesel::result::Error),
     #[error("setting up metrics failed: {0}")]
     Metrics(Box<dyn std::error::Error + Send + Sync>),
     #[error("starting the comment writer failed: {0}")]
@@ -83,6 +85,10 @@ impl AppState {
         let applied = db::migrate::run_pending(&mut conn).map_err(StartupError::Migrate)?;
         if !applied.is_empty() {
             tracing::info!(?applied, "applied database migrations");
+        }
+        let indexed = crate::search::index_missing(&mut conn).map_err(StartupError::Index)?;
+        if indexed > 0 {
+            tracing::info!(indexed, "indexed articles for search");
         }
         let jwt = match &config.jwt_secret {
             Some(secret) => secret.clone(),

@@ -17,6 +17,7 @@ pub mod feeds;
 pub mod http;
 pub mod openapi;
 pub mod ops;
+pub mod search;
 pub mod server;
 pub mod taxonomy;
 pub mod telemetry;

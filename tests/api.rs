@@ -29,5 +29,7 @@ mod outage;
 mod permissions;
 #[path = "api/processes.rs"]
 mod processes;
+#[path = "api/search.rs"]
+mod search;
 #[path = "api/taxonomy.rs"]
 mod taxonomy;

@@ -16,6 +16,7 @@ use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
+use crate::search::{Field, Search};
 use crate::taxonomy::service as taxonomy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -26,6 +27,10 @@ pub enum Sort {
     OldestFirst,
     #[serde(rename = "-views")]
     MostViewed,
+    /// With `q`: title matches first, then summary matches, then the rest; newest first
+    /// within each.
+    #[serde(rename = "relevance")]
+    Relevance,
 }
 
 /// Query of `GET /api/v1/articles`.
@@ -49,7 +54,12 @@ pub struct ArticleQuery {
     pub from: Option<String>,
     /// Published on or before this date, or before this instant.
     pub to: Option<String>,
-    /// `-published_at` (default), `published_at` or `-views`.
+    /// Search: every word must appear in the title, summary or body, the last one as a
+    /// prefix; `"quoted words"` must appear as a phrase. Case and Vietnamese diacritics are
+    /// ignored (`cai cach` finds `Cải cách`).
+    #[param(max_length = 200, example = "cải cách hành chính")]
+    pub q: Option<String>,
+    /// `-published_at` (default), `published_at`, `-views`, or `relevance` (with `q`).
     #[param(value_type = Option<Sort>)]
     pub sort: Option<Sort>,
 }
@@ -236,8 +246,23 @@ pub fn list(
         .map(|t| parse_bound(t, "to", true))
         .transpose()?;
     let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let search = query.q.as_deref().map(Search::parse).transpose()?.flatten();
+    if sort == Sort::Relevance {
+        if search.is_none() {
+            return Err(bad("`sort=relevance` needs a search (`q`)."));
+        }
+        if cursor.is_some() {
+            return Err(bad(
+                "Results sorted by relevance are paged with `page`, not `cursor`.",
+            ));
+        }
+    }
 
     let empty = || page.list(Vec::new(), 0);
+    if search.as_ref().is_some_and(Search::is_empty) {
+        return Ok(empty());
+    }
+    let backend = conn.backend();
     let category_ids = match &query.category {
         Some(slug) => match taxonomy::category_and_descendants(conn, slug)? {
             Some(ids) => Some(ids),
@@ -305,9 +330,12 @@ pub fn list(
         if let Some(to) = to {
             q = q.filter(articles::published_at.lt(to));
         }
+        if let Some(search) = &search {
+            q = q.filter(search.matches(backend, Field::Anywhere));
+        }
         q
     };
-    let key = format!("{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}");
+    let key = format!("{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}/{search:?}");
     let total: i64 = match totals.0.get(&key) {
         Some(total) => total,
         None => {
@@ -345,12 +373,20 @@ pub fn list(
             .limit(page.per_page)
             .select(SummaryRow::as_select())
             .load(conn)?,
+        (Sort::Relevance, Some(_)) => Vec::new(),
         (_, None) => {
             let q = filtered(at).offset(page.offset()).limit(page.per_page);
-            let q = match sort {
-                Sort::NewestFirst => q.order((articles::published_at.desc(), articles::id.desc())),
-                Sort::OldestFirst => q.order((articles::published_at.asc(), articles::id.asc())),
-                Sort::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
+            let q = match (sort, &search) {
+                (Sort::Relevance, Some(search)) => q.order((
+                    search.tier(backend).desc(),
+                    articles::published_at.desc(),
+                    articles::id.desc(),
+                )),
+                (Sort::OldestFirst, _) => q.order((articles::published_at.asc(), articles::id.asc())),
+                (Sort::MostViewed, _) => q.order((articles::view_count.desc(), articles::id.desc())),
+                (Sort::NewestFirst | Sort::Relevance, _) => {
+                    q.order((articles::published_at.desc(), articles::id.desc()))
+                }
             };
             q.select(SummaryRow::as_select()).load(conn)?
         }

@@ -424,6 +424,7 @@ pub fn insert(
             .map_err(slug_conflict)?;
         write_relations(conn, id, c)?;
         write_revision(conn, id, 1, c, created_by)?;
+        crate::search::index(conn, id, &c.title, c.summary.as_deref(), &body_html)?;
         Ok(id)
     })
 }
@@ -507,6 +508,7 @@ fn save(conn: &mut Db, id: i64, expected: i64, c: &Content, editor: i64) -> Resu
         }
         write_relations(conn, id, c)?;
         write_revision(conn, id, next, c, Some(editor))?;
+        crate::search::index(conn, id, &c.title, c.summary.as_deref(), &body_html)?;
         Ok(next)
     })
 }
@@ -714,6 +716,10 @@ pub struct EditorialFilter {
     pub author: Option<String>,
     /// Only articles in this category (slug).
     pub category: Option<String>,
+    /// Search, as on the public list: every word in the title, summary or body, the last
+    /// one as a prefix, quoted phrases in order, case and diacritics ignored.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
 }
 
 /// Every article the caller may see, newest change first.
@@ -767,6 +773,16 @@ pub fn list(
         },
         None => None,
     };
+    let search = filter
+        .q
+        .as_deref()
+        .map(crate::search::Search::parse)
+        .transpose()?
+        .flatten();
+    if search.as_ref().is_some_and(crate::search::Search::is_empty) {
+        return Ok((Vec::new(), 0));
+    }
+    let backend = conn.backend();
     let user_id = user.id;
     let status = filter.status;
     let build = || {
@@ -794,6 +810,9 @@ pub fn list(
         }
         if let Some(ids) = &category_ids {
             q = q.filter(articles::category_id.eq_any(ids.clone()));
+        }
+        if let Some(search) = &search {
+            q = q.filter(search.matches(backend, crate::search::Field::Anywhere));
         }
         q
     };

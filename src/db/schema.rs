@@ -187,4 +187,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags,
     comments,
     comment_moderations,
+    article_search,
 );
+
+// Folded text for search (see migration 000005). PostgreSQL adds a generated `document`
+// column and SQLite an FTS5 index over this table; neither is needed from Diesel's side.
+diesel::table! {
+    article_search (article_id) {
+        article_id -> BigInt,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+    }
+}
+
+diesel::joinable!(article_search -> articles (article_id));

@@ -1,0 +1,5 @@
+DROP TRIGGER article_search_updated;
+DROP TRIGGER article_search_deleted;
+DROP TRIGGER article_search_inserted;
+DROP TABLE article_fts;
+DROP TABLE article_search;
