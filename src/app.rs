@@ -37,6 +37,8 @@ pub struct AppState {
     pub views: Arc<ViewCounter>,
     /// Short-lived totals of public article lists.
     pub list_totals: Arc<ListTotals>,
+    /// Cached answers of public GETs (see [`crate::cache`]).
+    pub cache: Arc<crate::cache::ResponseCache>,
     /// Writes public comments in batches on PostgreSQL (see [`comments::batch`]).
     pub comment_writer: Option<Arc<comments::batch::BatchWriter>>,
 }
@@ -56,7 +58,7 @@ pub enum StartupError {
     Index(diesel::result::Error),
     #[error("setting up metrics failed: {0}")]
     Metrics(Box<dyn std::error::Error + Send + Sync>),
-    #[error("starting the comment writer failed: {0}")]
+    #[error("starting a background thread failed: {0}")]
     Thread(std::io::Error),
 }
 
@@ -107,6 +109,11 @@ impl AppState {
             )),
             db::Backend::Sqlite => None,
         };
+        if let db::DbUrl::Postgres(url) = &config.database {
+            crate::cache::listener::start(url.clone(), db.changes()).map_err(StartupError::Thread)?;
+        }
+        let cache =
+            crate::cache::ResponseCache::new(config.cache_bytes, config.cache_ttl, db.changes().clone());
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -119,6 +126,7 @@ impl AppState {
             jwt: Arc::new(jwt_keys),
             views: Arc::new(ViewCounter::default()),
             list_totals: Arc::new(ListTotals::default()),
+            cache: Arc::new(cache),
             comment_writer,
         })
     }

@@ -15,6 +15,8 @@
 //! | `NEWSDESK_COMMENT_SPAM_WORDS` | a short list (see README) | comma-separated words and phrases that mark a comment as spam, matched without case or diacritics |
 //! | `NEWSDESK_COMMENT_MAX_LINKS` | `2` | a comment with more links than this is spam; one with fewer but some is flagged |
 //! | `NEWSDESK_TRUSTED_PROXIES` | none | comma-separated proxy addresses or networks whose `X-Forwarded-For` is believed |
+//! | `NEWSDESK_CACHE_MB` | `64` | memory for cached public answers, in MiB; `0` switches the cache off |
+//! | `NEWSDESK_CACHE_TTL` | `30` | seconds a cached answer is kept at most (bounds the age of view counts in it) |
 //! | `NEWSDESK_WEBHOOK_ALLOW_PRIVATE` | `false` | allow webhook targets on private networks |
 //! | `NEWSDESK_PUBLIC_URL` | `http://localhost:3000` | the frontend's address, for feed links |
 //! | `NEWSDESK_CORS_ORIGINS` | none | comma-separated browser origins allowed to call the API |
@@ -180,6 +182,15 @@ pub struct Settings {
     #[arg(long, env = "NEWSDESK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     pub trusted_proxies: Vec<String>,
 
+    /// Memory for cached public answers, in MiB; `0` switches the cache off.
+    #[arg(long, env = "NEWSDESK_CACHE_MB", default_value_t = 64, global = true)]
+    pub cache_mb: u64,
+
+    /// Longest a cached public answer is kept, in seconds. Changes invalidate answers at once;
+    /// this only bounds how old the view counts in them may get.
+    #[arg(long, env = "NEWSDESK_CACHE_TTL", default_value_t = 30, global = true)]
+    pub cache_ttl: u64,
+
     /// Allow webhook targets on loopback and private networks.
     #[arg(
         long,
@@ -273,6 +284,9 @@ pub struct Config {
     pub comment_spam_words: Vec<String>,
     pub comment_max_links: u32,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Bytes of the response cache; 0 when it is off.
+    pub cache_bytes: u64,
+    pub cache_ttl: std::time::Duration,
     pub webhook_allow_private: bool,
     pub public_url: url::Url,
     pub cors_origins: Vec<String>,
@@ -409,6 +423,15 @@ impl Settings {
                 })?;
             trusted_proxies.push(net);
         }
+        if self.cache_mb > 1 << 20 {
+            return Err(invalid("NEWSDESK_CACHE_MB", "must be at most 1048576 (1 TiB)"));
+        }
+        if !(1..=86_400).contains(&self.cache_ttl) {
+            return Err(invalid(
+                "NEWSDESK_CACHE_TTL",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
         let workers = match self.workers {
             Some(0) => return Err(invalid("NEWSDESK_WORKERS", "must be at least 1")),
             Some(n) => n,
@@ -427,6 +450,8 @@ impl Settings {
             comment_spam_words,
             comment_max_links: self.comment_max_links,
             trusted_proxies,
+            cache_bytes: self.cache_mb << 20,
+            cache_ttl: std::time::Duration::from_secs(self.cache_ttl),
             webhook_allow_private: self.webhook_allow_private,
             public_url,
             cors_origins,

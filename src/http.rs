@@ -191,21 +191,39 @@ pub fn problem_for_plain_errors<B>(res: ServiceResponse<B>) -> actix_web::Result
     ))
 }
 
-/// How long browsers and shared caches may keep a public answer before revalidating.
-pub const PUBLIC_MAX_AGE: u32 = 30;
+/// Browsers and shared caches may keep a public answer 30 seconds before revalidating.
+const PUBLIC_CACHE_CONTROL: &str = "public, max-age=30";
 
 /// A public JSON answer with an `ETag` (a hash of the body) and `Cache-Control`; a matching
 /// `If-None-Match` gets 304 without the body.
 pub fn cached_json(req: &HttpRequest, value: &impl serde::Serialize) -> Result<HttpResponse, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(cached_body(req, "application/json", body))
+    Ok(cached_body(req, "application/json", json_bytes(value)?))
+}
+
+/// A value as a JSON body.
+pub fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// Like [`cached_json`], for a body already rendered (feeds, sitemaps).
 pub fn cached_body(req: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
+    let etag = etag_of(&body);
+    respond_tagged(req, content_type, &etag, body.into())
+}
+
+/// The strong ETag of a body: a truncated SHA-256, the same in every process.
+pub fn etag_of(body: &[u8]) -> String {
     use sha2::Digest;
-    let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(&body)[..12]));
-    let cache_control = format!("public, max-age={PUBLIC_MAX_AGE}");
+    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..12]))
+}
+
+/// A public answer with its ETag: 304 without a body when `If-None-Match` already names it.
+pub fn respond_tagged(
+    req: &HttpRequest,
+    content_type: &'static str,
+    etag: &str,
+    body: actix_web::web::Bytes,
+) -> HttpResponse {
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -216,8 +234,8 @@ pub fn cached_body(req: &HttpRequest, content_type: &'static str, body: Vec<u8>)
     } else {
         HttpResponse::Ok()
     };
-    res.insert_header((header::ETAG, etag.as_str()))
-        .insert_header((header::CACHE_CONTROL, cache_control));
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE_CONTROL));
     if matches {
         res.finish()
     } else {

@@ -8,6 +8,7 @@ pub mod app;
 pub mod articles;
 pub mod auth;
 pub mod authors;
+pub mod cache;
 pub mod comments;
 pub mod config;
 pub mod db;

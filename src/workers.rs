@@ -27,7 +27,6 @@ pub async fn run_scheduler(state: &AppState) -> Result<Vec<i64>, crate::error::A
         .run(|conn| Ok(crate::comments::captcha::purge_expired(conn, chrono::Utc::now())?))
         .await?;
     if !published.is_empty() {
-        state.list_totals.clear();
         tracing::info!(?published, "published scheduled articles");
     }
     Ok(published)

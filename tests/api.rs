@@ -9,6 +9,8 @@ mod accounts;
 mod articles;
 #[path = "api/auth.rs"]
 mod auth;
+#[path = "api/cache.rs"]
+mod cache;
 #[path = "api/cli.rs"]
 mod cli;
 #[path = "api/comments.rs"]

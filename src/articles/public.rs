@@ -201,10 +201,10 @@ pub fn summaries(conn: &mut Db, rows: Vec<SummaryRow>) -> Result<Vec<ArticleSumm
 }
 
 /// Totals of public lists by filter. Counting 100,000 index entries costs more than the rest
-/// of a list request together, and totals change only when articles are published or leave.
-/// Entries live 10 seconds; this process clears them whenever it changes articles, and
-/// changes made by other processes show within those 10 seconds, which a total shown beside
-/// a page of results can afford.
+/// of a list request together, and totals change only when public content does. Keys carry
+/// the cache generations the total was counted under (see [`crate::cache`]), so a change
+/// made by any process retires them as exactly as it retires cached answers; entries live
+/// 10 seconds only to bound memory.
 pub struct ListTotals(moka::sync::Cache<String, i64>);
 
 impl Default for ListTotals {
@@ -218,15 +218,10 @@ impl Default for ListTotals {
     }
 }
 
-impl ListTotals {
-    pub fn clear(&self) {
-        self.0.invalidate_all();
-    }
-}
-
 pub fn list(
     conn: &mut Db,
     totals: &ListTotals,
+    stamp: &crate::cache::Stamp,
     query: ArticleQuery,
 ) -> Result<List<ArticleSummary>, ApiError> {
     let page = crate::envelope::PageQuery {
@@ -335,7 +330,7 @@ pub fn list(
         }
         q
     };
-    let key = format!("{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}/{search:?}");
+    let key = format!("{stamp:?}/{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}/{search:?}");
     let total: i64 = match totals.0.get(&key) {
         Some(total) => total,
         None => {

@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
-use crate::http::cached_json;
+use crate::http::json_bytes;
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/articles").route(web::get().to(list_articles)))
@@ -62,11 +62,15 @@ pub async fn list_articles(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let totals = state.list_totals.clone();
-    let list = state
-        .db
-        .run(move |conn| public::list(conn, &totals, query))
-        .await?;
-    cached_json(&req, &list)
+    state
+        .cache
+        .serve(&req, "application/json", |stamp| {
+            state.db.run(move |conn| {
+                let list = public::list(conn, &totals, &stamp, query)?;
+                Ok((stamp, json_bytes(&list)?))
+            })
+        })
+        .await
 }
 
 /// One published article with its body and its newer and older neighbours.
@@ -86,8 +90,15 @@ pub async fn get_article(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let article = state.db.run(move |conn| public::detail(conn, &slug)).await?;
-    cached_json(&req, &Data::new(article))
+    state
+        .cache
+        .serve(&req, "application/json", |stamp| {
+            state.db.run(move |conn| {
+                let article = public::detail(conn, &slug)?;
+                Ok((stamp, json_bytes(&Data::new(article))?))
+            })
+        })
+        .await
 }
 
 /// Counts one view of a published article. Counts are written in batches every few seconds.
@@ -249,7 +260,6 @@ pub async fn update_article(
         .run(move |conn| service::update(conn, &user, id, expected, patch))
         .await?;
     // What the public lists count has changed.
-    state.list_totals.clear();
     Ok(editorial_response(article))
 }
 
@@ -274,7 +284,6 @@ pub async fn archive_article(
         .run(move |conn| service::archive(conn, &user, id))
         .await?;
     // What the public lists count has changed.
-    state.list_totals.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -346,7 +355,6 @@ pub async fn publish_article(
         .run(move |conn| service::publish(conn, &user, id, publish_at))
         .await?;
     // What the public lists count has changed.
-    state.list_totals.clear();
     Ok(editorial_response(article))
 }
 
@@ -371,7 +379,6 @@ pub async fn unpublish_article(
         .run(move |conn| service::unpublish(conn, &user, id))
         .await?;
     // What the public lists count has changed.
-    state.list_totals.clear();
     Ok(editorial_response(article))
 }
 
@@ -443,6 +450,5 @@ pub async fn restore_revision(
         .run(move |conn| service::restore(conn, &user, id, version))
         .await?;
     // What the public lists count has changed.
-    state.list_totals.clear();
     Ok(editorial_response(article))
 }

@@ -12,6 +12,7 @@ use super::model::{ArticleRow, Content};
 use super::render::{self, BodyFormat};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts, ArticleState};
+use crate::cache::{self, Scope};
 use crate::db::schema::{article_authors, article_revisions, article_tags, articles, authors};
 use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
@@ -425,6 +426,9 @@ pub fn insert(
         write_relations(conn, id, c)?;
         write_revision(conn, id, 1, c, created_by)?;
         crate::search::index(conn, id, &c.title, c.summary.as_deref(), &body_html)?;
+        if placement.status == ArticleState::Published {
+            cache::changed(conn, Scope::Content)?;
+        }
         Ok(id)
     })
 }
@@ -501,10 +505,16 @@ fn save(conn: &mut Db, id: i64, expected: i64, c: &Content, editor: i64) -> Resu
             articles::version.eq(next),
             articles::updated_at.eq(now()),
         ))
-        .execute(conn)
+        .returning(articles::status)
+        .get_results::<String>(conn)
         .map_err(slug_conflict)?;
-        if changed == 0 {
+        // Read under the row lock this UPDATE holds: a publish racing the edit cannot slip
+        // between the status read here and the commit.
+        let Some(status) = changed.first() else {
             return Err(stale(conn, id));
+        };
+        if status == ArticleState::Published.as_str() {
+            cache::changed(conn, Scope::Content)?;
         }
         write_relations(conn, id, c)?;
         write_revision(conn, id, next, c, Some(editor))?;
@@ -619,6 +629,11 @@ fn transition(
             to.as_str()
         )));
     }
+    // Which of `from` it was is not known here; only a move that cannot touch a published
+    // article leaves readers' answers alone.
+    if to == ArticleState::Published || from.contains(&ArticleState::Published.as_str()) {
+        cache::changed(conn, Scope::Content)?;
+    }
     Ok(())
 }
 
@@ -692,18 +707,24 @@ pub fn archive(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> 
 /// processes, since each row can leave `scheduled` only once. Returns the ids published.
 pub fn publish_due(conn: &mut Db) -> QueryResult<Vec<i64>> {
     let at = now();
-    diesel::update(
-        articles::table
-            .filter(articles::status.eq(ArticleState::Scheduled.as_str()))
-            .filter(articles::publish_at.le(at)),
-    )
-    .set((
-        articles::status.eq(ArticleState::Published.as_str()),
-        articles::published_at.eq(articles::publish_at),
-        articles::updated_at.eq(at),
-    ))
-    .returning(articles::id)
-    .get_results(conn)
+    conn.transaction(|conn| {
+        let published: Vec<i64> = diesel::update(
+            articles::table
+                .filter(articles::status.eq(ArticleState::Scheduled.as_str()))
+                .filter(articles::publish_at.le(at)),
+        )
+        .set((
+            articles::status.eq(ArticleState::Published.as_str()),
+            articles::published_at.eq(articles::publish_at),
+            articles::updated_at.eq(at),
+        ))
+        .returning(articles::id)
+        .get_results(conn)?;
+        if !published.is_empty() {
+            cache::changed(conn, Scope::Content)?;
+        }
+        Ok(published)
+    })
 }
 
 /// Filters of the editorial list.

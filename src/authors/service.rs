@@ -286,13 +286,18 @@ pub fn update(conn: &mut Db, id: i64, mut form: AuthorUpdateForm) -> Result<Auth
         || form.role.as_deref().is_some_and(|r| r != current.role)
         || form.email.is_some();
     form.updated_at = Some(now());
-    diesel::update(authors::table.find(id))
-        .set(&form)
-        .execute(conn)
-        .map_err(conflict)?;
-    if ends_sessions {
-        sessions::revoke_all(conn, id, None)?;
-    }
+    conn.transaction::<_, ApiError, _>(|conn| {
+        diesel::update(authors::table.find(id))
+            .set(&form)
+            .execute(conn)
+            .map_err(conflict)?;
+        if ends_sessions {
+            sessions::revoke_all(conn, id, None)?;
+        }
+        // Bylines show the public profile; lists of authors show who is active.
+        crate::cache::changed(conn, crate::cache::Scope::Content)?;
+        Ok(())
+    })?;
     find(conn, id)
 }
 

@@ -15,7 +15,6 @@ use crate::auth::policy::{self, Action};
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::responses::*;
 use crate::error::{ApiError, FieldError};
-use crate::http::cached_json;
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/captcha").route(web::get().to(get_captcha)))
@@ -94,11 +93,18 @@ pub async fn list_comments(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner().resolve()?;
     let slug = slug.into_inner();
-    let list = state
-        .db
-        .run(move |conn| service::threads(conn, &slug, page))
-        .await?;
-    cached_json(&req, &list)
+    let changes = state.cache.changes().clone();
+    state
+        .cache
+        .serve(&req, "application/json", |stamp| {
+            state.db.run(move |conn| {
+                let (article_id, _) = crate::articles::public::published_article(conn, &slug)?;
+                let stamp = changes.with_comments(stamp, article_id);
+                let list = service::threads(conn, article_id, page)?;
+                Ok((stamp, crate::http::json_bytes(&list)?))
+            })
+        })
+        .await
 }
 
 /// The public comment form. Every accepted comment waits for a moderator, so the answer is

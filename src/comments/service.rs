@@ -459,8 +459,8 @@ fn record(
 /// Approved comments of a published article, threaded, oldest first; a page holds
 /// `per_page` top-level comments with all their approved replies. A reply whose parent is
 /// not approved is not shown.
-pub fn threads(conn: &mut Db, slug: &str, page: Page) -> Result<List<PublicComment>, ApiError> {
-    let (article_id, _) = published_article(conn, slug)?;
+/// The approved threads of an article readers may see (found with `published_article`).
+pub fn threads(conn: &mut Db, article_id: i64, page: Page) -> Result<List<PublicComment>, ApiError> {
     let top = comments::table
         .filter(comments::article_id.eq(article_id))
         .filter(comments::status.eq("approved"))
@@ -706,11 +706,15 @@ fn lock_article(conn: &mut Db, article_id: i64) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
+/// Every change to the set of approved comments passes here, so this is also where readers'
+/// cached threads and counts are invalidated.
 fn adjust_count(conn: &mut Db, article_id: i64, delta: i64) -> QueryResult<()> {
     if delta != 0 {
         diesel::update(articles::table.find(article_id))
             .set(articles::comment_count.eq(articles::comment_count + delta))
             .execute(conn)?;
+        crate::cache::changed(conn, crate::cache::Scope::Comments(article_id))?;
+        crate::cache::changed(conn, crate::cache::Scope::Content)?;
     }
     Ok(())
 }

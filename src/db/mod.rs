@@ -248,6 +248,8 @@ pub struct Database {
     backend: Backend,
     /// Writers of this process queue here on SQLite (see [`Database::write`]).
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// What this process's writes changed, for the response cache (see [`crate::cache`]).
+    changes: std::sync::Arc<crate::cache::Generations>,
 }
 
 impl fmt::Debug for Database {
@@ -276,7 +278,12 @@ impl Database {
             pool,
             backend: url.backend(),
             sqlite_writer: Default::default(),
+            changes: Default::default(),
         }
+    }
+
+    pub fn changes(&self) -> &std::sync::Arc<crate::cache::Generations> {
+        &self.changes
     }
 
     pub fn backend(&self) -> Backend {
@@ -317,7 +324,7 @@ impl Database {
         F: FnOnce(&mut Db) -> Result<T, ApiError>,
     {
         let mut tracked = self.pool.get().map_err(ApiError::from_pool)?;
-        let result = f(&mut tracked.conn);
+        let result = crate::cache::within(&self.changes, || f(&mut tracked.conn));
         // Answers the database gave prove the connection alive; a lost connection or an
         // unexpected failure leaves it to be probed on its next checkout.
         if !matches!(result, Err(ApiError::Unavailable(_) | ApiError::Internal(_))) {

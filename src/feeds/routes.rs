@@ -7,7 +7,6 @@ use utoipa::IntoParams;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::error::responses::*;
-use crate::http::cached_body;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/feed.xml").route(web::get().to(feed)))
@@ -40,15 +39,15 @@ pub async fn feed(
 ) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
     let category = query.into_inner().category;
-    let xml = state
-        .db
-        .run(move |conn| super::rss(conn, &public_url, category.as_deref()))
-        .await?;
-    Ok(cached_body(
-        &req,
-        "application/rss+xml; charset=utf-8",
-        xml.into_bytes(),
-    ))
+    state
+        .cache
+        .serve(&req, "application/rss+xml; charset=utf-8", |stamp| {
+            state.db.run(move |conn| {
+                let xml = super::rss(conn, &public_url, category.as_deref())?;
+                Ok((stamp, xml.into_bytes()))
+            })
+        })
+        .await
 }
 
 /// Every published article with its last change, for crawlers. Past 50,000 articles this is
@@ -65,20 +64,18 @@ pub async fn feed(
 )]
 pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
-    let xml = state
-        .db
-        .run(move |conn| {
-            let base = public_url.as_str().trim_end_matches('/').to_owned();
-            super::sitemap(conn, &public_url, super::SITEMAP_PAGE, |n| {
-                format!("{base}/sitemap-{n}.xml")
+    state
+        .cache
+        .serve(&req, "application/xml; charset=utf-8", |stamp| {
+            state.db.run(move |conn| {
+                let base = public_url.as_str().trim_end_matches('/').to_owned();
+                let xml = super::sitemap(conn, &public_url, super::SITEMAP_PAGE, |n| {
+                    format!("{base}/sitemap-{n}.xml")
+                })?;
+                Ok((stamp, xml.into_bytes()))
             })
         })
-        .await?;
-    Ok(cached_body(
-        &req,
-        "application/xml; charset=utf-8",
-        xml.into_bytes(),
-    ))
+        .await
 }
 
 /// One page of a sitemap index: up to 50,000 published articles, oldest first.
@@ -99,13 +96,13 @@ pub async fn sitemap_page(
 ) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
     let page = page.into_inner();
-    let xml = state
-        .db
-        .run(move |conn| super::sitemap_page(conn, &public_url, super::SITEMAP_PAGE, page))
-        .await?;
-    Ok(cached_body(
-        &req,
-        "application/xml; charset=utf-8",
-        xml.into_bytes(),
-    ))
+    state
+        .cache
+        .serve(&req, "application/xml; charset=utf-8", |stamp| {
+            state.db.run(move |conn| {
+                let xml = super::sitemap_page(conn, &public_url, super::SITEMAP_PAGE, page)?;
+                Ok((stamp, xml.into_bytes()))
+            })
+        })
+        .await
 }

@@ -294,6 +294,9 @@ pub fn index_missing(conn: &mut Db) -> QueryResult<usize> {
             for (id, title, summary, body_html) in &batch {
                 index(conn, *id, title, summary.as_deref(), body_html)?;
             }
+            if !batch.is_empty() {
+                crate::cache::changed(conn, crate::cache::Scope::Content)?;
+            }
             QueryResult::Ok(batch.len())
         })?;
         if indexed == 0 {

@@ -6,6 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::cache::{self, Scope};
 use crate::db::schema::{article_tags, articles, categories, tags};
 use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
@@ -450,17 +451,23 @@ pub fn update_category(conn: &mut Db, id: i64, patch: CategoryPatch) -> Result<C
         Some(d) => check_description(d)?,
         None => current.description,
     };
-    diesel::update(categories::table.find(id))
-        .set((
-            categories::name.eq(name),
-            categories::slug.eq(slug),
-            categories::description.eq(description),
-            categories::parent_id.eq(parent),
-            categories::position.eq(patch.position.unwrap_or(current.position)),
-            categories::updated_at.eq(now()),
-        ))
-        .execute(conn)
-        .map_err(conflict)?;
+    conn.transaction::<_, ApiError, _>(|conn| {
+        diesel::update(categories::table.find(id))
+            .set((
+                categories::name.eq(name),
+                categories::slug.eq(slug),
+                categories::description.eq(description),
+                categories::parent_id.eq(parent),
+                categories::position.eq(patch.position.unwrap_or(current.position)),
+                categories::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map_err(conflict)?;
+        // Articles show their category's name and slug, and category lists take in
+        // sub-categories.
+        cache::changed(conn, Scope::Content)?;
+        Ok(())
+    })?;
     find_category(conn, id)
 }
 
@@ -475,13 +482,16 @@ pub fn delete_category(conn: &mut Db, id: i64) -> Result<(), ApiError> {
             "The category has sub-categories; move or delete them first.".into(),
         ));
     }
-    diesel::update(articles::table.filter(articles::category_id.eq(id)))
-        .set(articles::category_id.eq(None::<i64>))
-        .execute(conn)?;
-    diesel::delete(categories::table.find(id))
-        .execute(conn)
-        .map_err(conflict)?;
-    Ok(())
+    conn.transaction(|conn| {
+        diesel::update(articles::table.filter(articles::category_id.eq(id)))
+            .set(articles::category_id.eq(None::<i64>))
+            .execute(conn)?;
+        diesel::delete(categories::table.find(id))
+            .execute(conn)
+            .map_err(conflict)?;
+        cache::changed(conn, Scope::Content)?;
+        Ok(())
+    })
 }
 
 pub fn create_tag(conn: &mut Db, input: TagInput) -> Result<TagRow, ApiError> {
@@ -510,16 +520,23 @@ pub fn find_tag(conn: &mut Db, id: i64) -> Result<TagRow, ApiError> {
 pub fn update_tag(conn: &mut Db, id: i64, input: TagInput) -> Result<TagRow, ApiError> {
     find_tag(conn, id)?;
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
-    diesel::update(tags::table.find(id))
-        .set((tags::name.eq(name), tags::slug.eq(slug)))
-        .execute(conn)
-        .map_err(conflict)?;
+    conn.transaction::<_, ApiError, _>(|conn| {
+        diesel::update(tags::table.find(id))
+            .set((tags::name.eq(name), tags::slug.eq(slug)))
+            .execute(conn)
+            .map_err(conflict)?;
+        cache::changed(conn, Scope::Content)?;
+        Ok(())
+    })?;
     find_tag(conn, id)
 }
 
 pub fn delete_tag(conn: &mut Db, id: i64) -> Result<(), ApiError> {
     find_tag(conn, id)?;
-    diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
-    diesel::delete(tags::table.find(id)).execute(conn)?;
-    Ok(())
+    conn.transaction(|conn| {
+        diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
+        diesel::delete(tags::table.find(id)).execute(conn)?;
+        cache::changed(conn, Scope::Content)?;
+        Ok(())
+    })
 }

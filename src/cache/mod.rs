@@ -1,0 +1,397 @@
+//! The response cache of public GETs: article lists and pages, comment threads, feeds.
+//!
+//! Entries are whole response bodies with their ETag, in memory, bounded in bytes, keyed by
+//! path and normalised query. They are invalidated exactly, not by guessing a lifetime:
+//!
+//! - Every write that changes what readers see calls [`changed`] inside its transaction, naming
+//!   a [`Scope`]: all public content, or the comment thread of one article.
+//! - Each scope has a generation number per process. An entry remembers the generations it
+//!   was built under, read *before* the database was; it is served only while they are
+//!   unchanged. A response built from data older than a change can therefore never outlive
+//!   the change, however the requests interleave.
+//! - Generations move after the writing transaction ends ([`crate::db::Database::run_here`]),
+//!   and on PostgreSQL every process also hears of the change through `NOTIFY` at commit
+//!   (see [`listener`]), so another process serves the change within a fraction of a second.
+//!
+//! View counts are the one thing that changes without invalidating: they are written every few
+//! seconds in batches, and entries live at most `NEWSDESK_CACHE_TTL` seconds, which bounds how
+//! old a count in a cached answer can be.
+
+pub mod listener;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use diesel::prelude::*;
+
+use crate::db::Db;
+
+/// The channel of cache notifications on PostgreSQL.
+pub const CHANNEL: &str = "newsdesk_cache";
+
+/// What a write changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Anything readers see of articles, authors and taxonomy: lists, pages, feeds.
+    Content,
+    /// The approved comments of one article.
+    Comments(i64),
+}
+
+impl Scope {
+    /// `content@<origin>` or `comments:<id>@<origin>`: the origin tells a process its own
+    /// notifications, which it has already applied.
+    fn payload(self, origin: u64) -> String {
+        match self {
+            Scope::Content => format!("content@{origin:x}"),
+            Scope::Comments(id) => format!("comments:{id}@{origin:x}"),
+        }
+    }
+
+    fn parse(payload: &str) -> Option<(Scope, u64)> {
+        let (scope, origin) = payload.split_once('@')?;
+        let origin = u64::from_str_radix(origin, 16).ok()?;
+        let scope = match scope.split_once(':') {
+            None if scope == "content" => Scope::Content,
+            Some(("comments", id)) => Scope::Comments(id.parse().ok()?),
+            _ => return None,
+        };
+        Some((scope, origin))
+    }
+}
+
+thread_local! {
+    /// Scopes changed by the transaction running on this thread, applied to this process's
+    /// generations when the database call returns.
+    static PENDING: RefCell<Vec<Scope>> = const { RefCell::new(Vec::new()) };
+    /// The origin of the [`Generations`] whose database call runs on this thread; 0 outside
+    /// one (start-up, command-line tools), which every process then applies.
+    static ORIGIN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `f` as a database call of the process owning `changes`, then applies the changes it
+/// recorded. Only [`crate::db::Database`] calls this.
+pub(crate) fn within<T>(changes: &Generations, f: impl FnOnce() -> T) -> T {
+    let outer = ORIGIN.replace(changes.origin);
+    let result = f();
+    ORIGIN.set(outer);
+    // After the transaction, never before: an answer built from the old data meanwhile must
+    // not be stamped with the new generation. A rolled back change moves them too, which
+    // costs a few cache misses and nothing else.
+    for scope in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
+        changes.bump(scope);
+    }
+    result
+}
+
+mod pg_functions {
+    diesel::define_sql_function! {
+        /// Queues a notification, delivered when the transaction commits (and never if it
+        /// rolls back). Returns `void`, which is never read.
+        fn pg_notify(channel: diesel::sql_types::Text, payload: diesel::sql_types::Text) -> diesel::sql_types::Bool;
+    }
+}
+
+/// Records that the current transaction changes `scope`. Call it inside the transaction of
+/// the write. On PostgreSQL it also notifies every process at commit.
+pub fn changed(conn: &mut Db, scope: Scope) -> QueryResult<()> {
+    if let Db::Pg(pg) = conn {
+        // Identical notifications of one transaction are delivered once.
+        let payload = scope.payload(ORIGIN.get());
+        diesel::select(pg_functions::pg_notify(CHANNEL, payload)).execute(pg)?;
+    }
+    PENDING.with(|p| {
+        let mut pending = p.borrow_mut();
+        if !pending.contains(&scope) {
+            pending.push(scope);
+        }
+    });
+    Ok(())
+}
+
+/// Generation numbers of the scopes, for one process.
+#[derive(Debug)]
+pub struct Generations {
+    /// Tells this process's notifications from other processes' (random, never 0).
+    origin: u64,
+    /// Moves when everything must go: the notification connection was lost, so changes made
+    /// meanwhile by other processes are unknown.
+    epoch: AtomicU64,
+    content: AtomicU64,
+    /// Threads that never changed are absent (generation 0). Entries are never removed: a
+    /// generation that went back to 0 would make old entries look current again. One entry
+    /// per article whose thread ever changed while this process ran is a few MB at most.
+    comments: RwLock<HashMap<i64, u64>>,
+}
+
+/// The generations an answer was built under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    epoch: u64,
+    content: u64,
+    comments: Option<(i64, u64)>,
+}
+
+impl Default for Generations {
+    fn default() -> Self {
+        let mut bytes = [0u8; 8];
+        // Without the OS generator, the address of a fresh allocation still differs between
+        // the processes that could collide (and a collision costs only missed notifications
+        // between those two: it is logged nowhere, so it is made unlikely instead).
+        let origin = match getrandom::fill(&mut bytes) {
+            Ok(()) => u64::from_le_bytes(bytes),
+            Err(_) => std::process::id().into(),
+        };
+        Generations {
+            origin: origin.max(1),
+            epoch: AtomicU64::new(0),
+            content: AtomicU64::new(0),
+            comments: RwLock::default(),
+        }
+    }
+}
+
+impl Generations {
+    pub fn origin(&self) -> u64 {
+        self.origin
+    }
+
+    /// Read before reading the database for an answer.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            epoch: self.epoch.load(Ordering::Acquire),
+            content: self.content.load(Ordering::Acquire),
+            comments: None,
+        }
+    }
+
+    /// `stamp`, also depending on the comments of `article_id`. Call it before reading them.
+    pub fn with_comments(&self, stamp: Stamp, article_id: i64) -> Stamp {
+        Stamp {
+            comments: Some((article_id, self.comments_generation(article_id))),
+            ..stamp
+        }
+    }
+
+    fn comments_generation(&self, article_id: i64) -> u64 {
+        let map = self.comments.read().unwrap_or_else(|p| p.into_inner());
+        map.get(&article_id).copied().unwrap_or(0)
+    }
+
+    pub fn is_current(&self, stamp: &Stamp) -> bool {
+        stamp.epoch == self.epoch.load(Ordering::Acquire)
+            && stamp.content == self.content.load(Ordering::Acquire)
+            && stamp
+                .comments
+                .is_none_or(|(id, generation)| self.comments_generation(id) == generation)
+    }
+
+    pub fn bump(&self, scope: Scope) {
+        match scope {
+            Scope::Content => {
+                self.content.fetch_add(1, Ordering::AcqRel);
+            }
+            Scope::Comments(id) => {
+                let mut map = self.comments.write().unwrap_or_else(|p| p.into_inner());
+                *map.entry(id).or_insert(0) += 1;
+            }
+        }
+    }
+
+    pub fn bump_all(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// One cached answer.
+#[derive(Debug)]
+pub struct Entry {
+    stamp: Stamp,
+    content_type: &'static str,
+    etag: String,
+    body: Bytes,
+}
+
+impl Entry {
+    /// The answer for `req`: 304 when it already holds this ETag.
+    pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        crate::http::respond_tagged(req, self.content_type, &self.etag, self.body.clone())
+    }
+}
+
+/// The response cache of one process.
+#[derive(Debug)]
+pub struct ResponseCache {
+    /// `None` when switched off (`NEWSDESK_CACHE_MB=0`).
+    entries: Option<moka::sync::Cache<String, Arc<Entry>>>,
+    changes: Arc<Generations>,
+}
+
+impl ResponseCache {
+    pub fn new(max_bytes: u64, ttl: Duration, changes: Arc<Generations>) -> Self {
+        let entries = (max_bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|key: &String, entry: &Arc<Entry>| {
+                    // Key, body, ETag and the bookkeeping around them, in bytes.
+                    let bytes = key.len() + entry.body.len() + entry.etag.len() + 160;
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
+                .time_to_live(ttl)
+                .build()
+        });
+        ResponseCache { entries, changes }
+    }
+
+    pub fn changes(&self) -> &Arc<Generations> {
+        &self.changes
+    }
+
+    /// The cache key of a request: its path and its query parameters in sorted order, so
+    /// `?a=1&b=2` and `?b=2&a=1` share an entry.
+    pub fn key(req: &HttpRequest) -> String {
+        let query = req.query_string();
+        if query.is_empty() {
+            return req.path().to_owned();
+        }
+        let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        pairs.sort();
+        let mut key = String::with_capacity(req.path().len() + query.len() + 1);
+        key.push_str(req.path());
+        key.push('?');
+        key.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish(),
+        );
+        key
+    }
+
+    /// A current entry for `key`.
+    pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        let entries = self.entries.as_ref()?;
+        let entry = entries.get(key)?;
+        if self.changes.is_current(&entry.stamp) {
+            Some(entry)
+        } else {
+            entries.invalidate(key);
+            None
+        }
+    }
+
+    /// Stores an answer built under `stamp` (taken before the database was read) and returns
+    /// it. An answer that a change has already overtaken is returned but not kept.
+    pub fn put(&self, key: String, stamp: Stamp, content_type: &'static str, body: Vec<u8>) -> Arc<Entry> {
+        let entry = Arc::new(Entry {
+            stamp,
+            content_type,
+            etag: crate::http::etag_of(&body),
+            body: Bytes::from(body),
+        });
+        if let Some(entries) = &self.entries
+            && self.changes.is_current(&stamp)
+        {
+            entries.insert(key, entry.clone());
+        }
+        entry
+    }
+
+    /// Answers `req` from the cache, or with the body that `build` makes and then keeps.
+    /// `build` gets the stamp to build under and returns it, refined with
+    /// [`Generations::with_comments`] when the answer depends on a comment thread.
+    pub async fn serve<F, Fut>(
+        &self,
+        req: &HttpRequest,
+        content_type: &'static str,
+        build: F,
+    ) -> Result<HttpResponse, crate::error::ApiError>
+    where
+        F: FnOnce(Stamp) -> Fut,
+        Fut: std::future::Future<Output = Result<(Stamp, Vec<u8>), crate::error::ApiError>>,
+    {
+        let key = Self::key(req);
+        if let Some(entry) = self.get(&key) {
+            return Ok(entry.respond(req));
+        }
+        let (stamp, body) = build(self.changes.stamp()).await?;
+        Ok(self.put(key, stamp, content_type, body).respond(req))
+    }
+
+    /// Bytes held (weighted), for metrics and tests. Pending evictions may lag a little.
+    pub fn weighted_size(&self) -> u64 {
+        self.entries.as_ref().map_or(0, |e| {
+            e.run_pending_tasks();
+            e.weighted_size()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn scopes_survive_the_notification_payload() {
+        for scope in [Scope::Content, Scope::Comments(42)] {
+            assert_eq!(Scope::parse(&scope.payload(0xabc)), Some((scope, 0xabc)));
+        }
+        assert_eq!(Scope::parse("comments:x@1"), None);
+        assert_eq!(Scope::parse("content"), None);
+        assert_eq!(Scope::parse("other@1"), None);
+    }
+
+    #[test]
+    fn a_stamp_taken_before_a_change_is_never_current_again() {
+        let g = Generations::default();
+        let before = g.stamp();
+        let thread = g.with_comments(before, 7);
+        let other = g.with_comments(before, 8);
+        assert!(g.is_current(&thread));
+        g.bump(Scope::Comments(7));
+        assert!(!g.is_current(&thread));
+        assert!(g.is_current(&other), "another thread's answer stays");
+        assert!(g.is_current(&before));
+        g.bump(Scope::Content);
+        assert!(!g.is_current(&before));
+        let now = g.stamp();
+        g.bump_all();
+        assert!(!g.is_current(&now));
+    }
+
+    #[test]
+    fn answers_overtaken_by_a_change_are_not_kept() {
+        let changes = Arc::new(Generations::default());
+        let cache = ResponseCache::new(1 << 20, Duration::from_secs(60), changes.clone());
+        let stamp = changes.stamp();
+        changes.bump(Scope::Content);
+        cache.put("/a".into(), stamp, "application/json", b"{}".to_vec());
+        assert!(cache.get("/a").is_none());
+        cache.put("/a".into(), changes.stamp(), "application/json", b"{}".to_vec());
+        assert!(cache.get("/a").is_some());
+        changes.bump(Scope::Content);
+        assert!(cache.get("/a").is_none());
+    }
+
+    #[test]
+    fn the_cache_holds_no_more_bytes_than_allowed() {
+        let changes = Arc::new(Generations::default());
+        let cache = ResponseCache::new(100_000, Duration::from_secs(60), changes.clone());
+        for i in 0..100 {
+            cache.put(
+                format!("/a/{i}"),
+                changes.stamp(),
+                "application/json",
+                vec![b'x'; 10_000],
+            );
+        }
+        assert!(cache.weighted_size() <= 100_000, "{}", cache.weighted_size());
+    }
+}

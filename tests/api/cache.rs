@@ -1,0 +1,358 @@
+//! The response cache of public GETs: answers are kept, and every write that changes what
+//! they show retires them at once, in this process and (on PostgreSQL) in every other one.
+//!
+//! To tell a kept answer from a fresh one, tests change the database behind the
+//! application's back (plain SQL, which tells no cache): a kept answer still shows the old
+//! text, a fresh one the new.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use newsdesk::auth::Role;
+use serde_json::{Value, json};
+
+use crate::backend_test;
+use crate::common::{Backend, TestApp, TestAppBuilder};
+
+/// Sets an article's title in the database without going through the application.
+async fn retitle_behind_the_back(app: &TestApp, id: i64, title: &str) {
+    use diesel::prelude::*;
+    use newsdesk::db::schema::articles;
+    let title = title.to_owned();
+    app.state
+        .db
+        .run(move |conn| {
+            diesel::update(articles::table.find(id))
+                .set(articles::title.eq(title))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+async fn title_of(app: &TestApp, slug: &str) -> String {
+    let res = app.get(&format!("/api/v1/articles/{slug}")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()["data"]["title"].as_str().unwrap().to_owned()
+}
+
+fn titles(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+backend_test!(
+    async fn answers_are_kept_until_an_edit_changes_them(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (id, slug) = app.published_article(&editor, json!({"title": "Bản gốc"})).await;
+        assert_eq!(title_of(&app, &slug).await, "Bản gốc");
+        let list = app.get("/api/v1/articles").await;
+        let etag = list.header("etag").unwrap().to_owned();
+
+        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        assert_eq!(
+            title_of(&app, &slug).await,
+            "Bản gốc",
+            "the page is served from the cache"
+        );
+        assert_eq!(titles(&app.get("/api/v1/articles").await.json()), ["Bản gốc"]);
+        let res = app
+            .call(
+                TestRequest::get()
+                    .uri("/api/v1/articles")
+                    .insert_header(("If-None-Match", etag.as_str())),
+            )
+            .await;
+        assert_eq!(res.status, 304, "the kept ETag answers revalidation");
+
+        let res = app
+            .as_user(
+                &editor.access_token,
+                Method::PATCH,
+                &format!("/api/v1/admin/articles/{id}"),
+                Some(&json!({"version": 1, "summary": "Tóm tắt mới"})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(
+            title_of(&app, &slug).await,
+            "Đổi lén",
+            "the edit retired the page at once"
+        );
+        let list = app.get("/api/v1/articles").await;
+        assert_eq!(titles(&list.json()), ["Đổi lén"]);
+        assert_ne!(list.header("etag").unwrap(), etag);
+    }
+);
+
+backend_test!(
+    async fn editing_a_draft_leaves_readers_answers_alone(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (id, slug) = app
+            .published_article(&editor, json!({"title": "Tin chính"}))
+            .await;
+        assert_eq!(title_of(&app, &slug).await, "Tin chính");
+        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        let res = app
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                "/api/v1/admin/articles",
+                Some(&json!({"title": "Nháp"})),
+            )
+            .await;
+        let draft = res.json()["data"]["id"].as_i64().unwrap();
+        app.as_user(
+            &editor.access_token,
+            Method::PATCH,
+            &format!("/api/v1/admin/articles/{draft}"),
+            Some(&json!({"version": 1, "title": "Nháp hai"})),
+        )
+        .await;
+        assert_eq!(
+            title_of(&app, &slug).await,
+            "Tin chính",
+            "a draft is invisible to readers"
+        );
+        // Publishing it is not.
+        app.as_user(
+            &editor.access_token,
+            Method::POST,
+            &format!("/api/v1/admin/articles/{draft}/publish"),
+            None,
+        )
+        .await;
+        assert_eq!(title_of(&app, &slug).await, "Đổi lén");
+    }
+);
+
+backend_test!(
+    async fn unpublishing_and_scheduled_publishing_show_at_once(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (id, slug) = app.published_article(&editor, json!({"title": "Sẽ rút"})).await;
+        assert_eq!(title_of(&app, &slug).await, "Sẽ rút");
+        assert_eq!(app.get("/feed.xml").await.status, 200);
+        app.as_user(
+            &editor.access_token,
+            Method::POST,
+            &format!("/api/v1/admin/articles/{id}/unpublish"),
+            None,
+        )
+        .await;
+        assert_eq!(app.get(&format!("/api/v1/articles/{slug}")).await.status, 404);
+        assert!(!app.get("/feed.xml").await.text().contains("Sẽ rút"));
+
+        // Scheduled a moment ahead, then published by the scheduler's run.
+        let at = (chrono::Utc::now() + chrono::Duration::milliseconds(300)).to_rfc3339();
+        let res = app
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                &format!("/api/v1/admin/articles/{id}/publish"),
+                Some(&json!({"publish_at": at})),
+            )
+            .await;
+        assert_eq!(res.json()["data"]["status"], "scheduled");
+        assert_eq!(app.get("/api/v1/articles").await.json()["meta"]["total"], 0);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while newsdesk::workers::run_scheduler(&app.state)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            assert!(Instant::now() < deadline, "never became due");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(app.get("/api/v1/articles").await.json()["meta"]["total"], 1);
+        assert!(app.get("/feed.xml").await.text().contains("Sẽ rút"));
+    }
+);
+
+backend_test!(
+    config = |c| c.captcha = false;
+    async fn approving_a_comment_shows_it_and_its_count_at_once(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (id, slug) = app.published_article(&editor, json!({"title": "Lấy ý kiến"})).await;
+        let (_, other) = app.published_article(&editor, json!({"title": "Bài khác"})).await;
+        let thread = format!("/api/v1/articles/{slug}/comments");
+        let other_thread = format!("/api/v1/articles/{other}/comments");
+        assert_eq!(app.get(&thread).await.json()["meta"]["total"], 0);
+        assert_eq!(app.get(&other_thread).await.json()["meta"]["total"], 0);
+        let res = app
+            .post_json(&thread, &json!({"name": "Trần Thị Bình", "title": "Góp ý", "content": "Rất hay."}))
+            .await;
+        assert_eq!(res.status, 202, "{}", res.text());
+        let comment = res.json()["data"]["id"].as_i64().unwrap();
+        assert_eq!(app.get(&thread).await.json()["meta"]["total"], 0, "pending is not shown");
+
+        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        let res = app
+            .as_user(&editor.access_token, Method::PATCH, &format!("/api/v1/admin/comments/{comment}"),
+                Some(&json!({"status": "approved"})))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let shown = app.get(&thread).await.json();
+        assert_eq!(shown["data"][0]["content"], "Rất hay.");
+        let page = app.get(&format!("/api/v1/articles/{slug}")).await.json();
+        assert_eq!(page["data"]["comment_count"], 1);
+        assert_eq!(page["data"]["title"], "Đổi lén", "the article's page was retired with its count");
+    }
+);
+
+backend_test!(
+    async fn renaming_a_category_or_an_author_shows_on_article_pages(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let admin = app.user(Role::Admin).await;
+        let res = app
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                "/api/v1/admin/categories",
+                Some(&json!({"name": "Tin tức"})),
+            )
+            .await;
+        let category = res.json()["data"]["id"].as_i64().unwrap();
+        let (_, slug) = app
+            .published_article(&editor, json!({"title": "Bài", "category_id": category}))
+            .await;
+        assert_eq!(
+            app.get(&format!("/api/v1/articles/{slug}")).await.json()["data"]["category"]["name"],
+            "Tin tức"
+        );
+        app.as_user(
+            &editor.access_token,
+            Method::PATCH,
+            &format!("/api/v1/admin/categories/{category}"),
+            Some(&json!({"name": "Tin tức - Sự kiện"})),
+        )
+        .await;
+        assert_eq!(
+            app.get(&format!("/api/v1/articles/{slug}")).await.json()["data"]["category"]["name"],
+            "Tin tức - Sự kiện"
+        );
+        let res = app
+            .as_user(
+                &admin.access_token,
+                Method::PATCH,
+                &format!("/api/v1/admin/authors/{}", editor.id),
+                Some(&json!({"name": "Phóng viên Hà"})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(
+            app.get(&format!("/api/v1/articles/{slug}")).await.json()["data"]["authors"][0]["name"],
+            "Phóng viên Hà"
+        );
+    }
+);
+
+backend_test!(
+    config = |c| c.cache_ttl = Duration::from_secs(3);
+    async fn view_counts_in_kept_answers_are_at_most_the_lifetime_old(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (_, slug) = app.published_article(&editor, json!({"title": "Được xem"})).await;
+        let page = format!("/api/v1/articles/{slug}");
+        assert_eq!(app.get(&page).await.json()["data"]["view_count"], 0);
+        app.send(Method::POST, &format!("{page}/views")).await;
+        assert_eq!(newsdesk::workers::flush_views(&app.state).await.unwrap(), 1);
+        // Counting views retires nothing: a busy portal counts them all the time.
+        assert_eq!(app.get(&page).await.json()["data"]["view_count"], 0);
+        let flushed = Instant::now();
+        while app.get(&page).await.json()["data"]["view_count"] != 1 {
+            assert!(flushed.elapsed() < Duration::from_secs(6), "the count never showed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+);
+
+backend_test!(
+    async fn the_order_of_query_parameters_does_not_split_the_cache(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (id, _) = app.published_article(&editor, json!({"title": "Một"})).await;
+        app.published_article(&editor, json!({"title": "Hai"})).await;
+        assert_eq!(
+            titles(&app.get("/api/v1/articles?per_page=1&page=2").await.json()),
+            ["Một"]
+        );
+        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        assert_eq!(
+            titles(&app.get("/api/v1/articles?page=2&per_page=1").await.json()),
+            ["Một"]
+        );
+    }
+);
+
+backend_test!(
+    config = |c| c.cache_bytes = 0;
+    async fn with_the_cache_off_every_answer_is_fresh(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (id, slug) = app.published_article(&editor, json!({"title": "Bản gốc"})).await;
+        assert_eq!(title_of(&app, &slug).await, "Bản gốc");
+        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        assert_eq!(title_of(&app, &slug).await, "Đổi lén");
+    }
+);
+
+/// Two servers on one PostgreSQL database, as behind a load balancer: an edit made through
+/// one is served by the other within a second, though the other had the old page cached.
+#[actix_web::test]
+async fn a_change_made_through_one_server_is_served_by_another_within_a_second() {
+    let Some(first) = TestAppBuilder::new(Backend::Postgres).build().await else {
+        return;
+    };
+    let second = TestAppBuilder::new(Backend::Postgres)
+        .database(first.state.config.database.clone())
+        .build()
+        .await
+        .unwrap();
+    let editor = first.user(Role::Editor).await;
+    let before = second.state.db.changes().stamp();
+    let (id, slug) = first
+        .published_article(&editor, json!({"title": "Bản gốc"}))
+        .await;
+    // The publication's own notification reaches the second server first.
+    let published = Instant::now();
+    while second.state.db.changes().stamp() == before {
+        assert!(
+            published.elapsed() < Duration::from_secs(1),
+            "the publication was never heard of"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(title_of(&second, &slug).await, "Bản gốc");
+    assert_eq!(titles(&second.get("/api/v1/articles").await.json()), ["Bản gốc"]);
+    retitle_behind_the_back(&first, id, "Đổi lén").await;
+    assert_eq!(
+        title_of(&second, &slug).await,
+        "Bản gốc",
+        "the second server keeps its answer"
+    );
+
+    let res = first
+        .as_user(
+            &editor.access_token,
+            Method::PATCH,
+            &format!("/api/v1/admin/articles/{id}"),
+            Some(&json!({"version": 1, "title": "Bản sửa"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let edited = Instant::now();
+    loop {
+        if title_of(&second, &slug).await == "Bản sửa" {
+            break;
+        }
+        assert!(
+            edited.elapsed() < Duration::from_secs(1),
+            "the second server still serves the old page"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(titles(&second.get("/api/v1/articles").await.json()), ["Bản sửa"]);
+}
