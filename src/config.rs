@@ -15,6 +15,7 @@
 //! | `NEWSDESK_COMMENT_SPAM_WORDS` | a short list (see README) | comma-separated words and phrases that mark a comment as spam, matched without case or diacritics |
 //! | `NEWSDESK_COMMENT_MAX_LINKS` | `2` | a comment with more links than this is spam; one with fewer but some is flagged |
 //! | `NEWSDESK_TRUSTED_PROXIES` | none | comma-separated proxy addresses or networks whose `X-Forwarded-For` is believed |
+//! | `NEWSDESK_SEARCH_COUNT_LIMIT` | `1000` | search matches counted exactly; past it `meta.total_capped` is `true` |
 //! | `NEWSDESK_CACHE_MB` | `64` | memory for cached public answers, in MiB; `0` switches the cache off |
 //! | `NEWSDESK_CACHE_TTL` | `30` | seconds a cached answer is kept at most (bounds the age of view counts in it) |
 //! | `NEWSDESK_WEBHOOK_ALLOW_PRIVATE` | `false` | allow webhook targets on private networks |
@@ -182,6 +183,17 @@ pub struct Settings {
     #[arg(long, env = "NEWSDESK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     pub trusted_proxies: Vec<String>,
 
+    /// Search matches counted exactly for `meta.total`; past this many a search says
+    /// `total_capped: true`. Counting every match of a common word would cost more than the
+    /// page of results itself.
+    #[arg(
+        long,
+        env = "NEWSDESK_SEARCH_COUNT_LIMIT",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub search_count_limit: i64,
+
     /// Memory for cached public answers, in MiB; `0` switches the cache off.
     #[arg(long, env = "NEWSDESK_CACHE_MB", default_value_t = 64, global = true)]
     pub cache_mb: u64,
@@ -284,6 +296,7 @@ pub struct Config {
     pub comment_spam_words: Vec<String>,
     pub comment_max_links: u32,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub search_count_limit: i64,
     /// Bytes of the response cache; 0 when it is off.
     pub cache_bytes: u64,
     pub cache_ttl: std::time::Duration,
@@ -423,6 +436,12 @@ impl Settings {
                 })?;
             trusted_proxies.push(net);
         }
+        if !(1..=1_000_000).contains(&self.search_count_limit) {
+            return Err(invalid(
+                "NEWSDESK_SEARCH_COUNT_LIMIT",
+                "must be between 1 and 1000000",
+            ));
+        }
         if self.cache_mb > 1 << 20 {
             return Err(invalid("NEWSDESK_CACHE_MB", "must be at most 1048576 (1 TiB)"));
         }
@@ -450,6 +469,7 @@ impl Settings {
             comment_spam_words,
             comment_max_links: self.comment_max_links,
             trusted_proxies,
+            search_count_limit: self.search_count_limit,
             cache_bytes: self.cache_mb << 20,
             cache_ttl: std::time::Duration::from_secs(self.cache_ttl),
             webhook_allow_private: self.webhook_allow_private,

@@ -24,6 +24,11 @@ pub struct ListMeta {
     pub total_pages: i64,
     /// Opaque keyset cursor for the next page, where the list supports one.
     pub next_cursor: Option<String>,
+    /// Searches only: `true` when counting stopped early, so there are more than `total`
+    /// matches (pages past `total_pages` may still hold results); `false` when `total` is
+    /// exact. Absent from other lists, whose totals are always exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_capped: Option<bool>,
 }
 
 /// A list: `{"data": [...], "meta": {...}}`.
@@ -84,6 +89,7 @@ impl Page {
                 total,
                 total_pages: (total + self.per_page - 1) / self.per_page,
                 next_cursor: None,
+                total_capped: None,
             },
         }
     }

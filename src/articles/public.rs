@@ -18,6 +18,7 @@ use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
 use crate::search::{Field, Search};
 use crate::taxonomy::service as taxonomy;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 pub enum Sort {
@@ -205,7 +206,7 @@ pub fn summaries(conn: &mut Db, rows: Vec<SummaryRow>) -> Result<Vec<ArticleSumm
 /// the cache generations the total was counted under (see [`crate::cache`]), so a change
 /// made by any process retires them as exactly as it retires cached answers; entries live
 /// 10 seconds only to bound memory.
-pub struct ListTotals(moka::sync::Cache<String, i64>);
+pub struct ListTotals(moka::sync::Cache<String, (i64, bool)>);
 
 impl Default for ListTotals {
     fn default() -> Self {
@@ -221,6 +222,7 @@ impl Default for ListTotals {
 pub fn list(
     conn: &mut Db,
     totals: &ListTotals,
+    count_limit: i64,
     stamp: &crate::cache::Stamp,
     query: ArticleQuery,
 ) -> Result<List<ArticleSummary>, ApiError> {
@@ -296,8 +298,9 @@ pub fn list(
     };
 
     let at = now();
-    let filtered = |upper: NaiveDateTime| {
-        let mut q = articles::table.filter(live_at(upper)).into_boxed();
+    // Category, tag and author: what a search must check article by article.
+    let narrowed = || {
+        let mut q = articles::table.into_boxed();
         if let Some(ids) = &category_ids {
             q = q.filter(articles::category_id.eq_any(ids.clone()));
         }
@@ -319,23 +322,44 @@ pub fn list(
                 ),
             );
         }
+        q
+    };
+    let base = |upper: NaiveDateTime| {
+        let mut q = narrowed().filter(live_at(upper));
         if let Some(from) = from {
             q = q.filter(articles::published_at.ge(from));
         }
         if let Some(to) = to {
             q = q.filter(articles::published_at.lt(to));
         }
-        if let Some(search) = &search {
-            q = q.filter(search.matches(backend, Field::Anywhere));
-        }
         q
     };
     let key = format!("{stamp:?}/{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}/{search:?}");
+    if let Some(search) = &search
+        && sort != Sort::MostViewed
+    {
+        // Published by now and within the dates is a range of search keys; the rest is checked.
+        let until = match to {
+            Some(to) if to <= at => to,
+            _ => at + chrono::Duration::microseconds(1),
+        };
+        let scope = SearchScope {
+            search,
+            keys: crate::search::keys_between(from, until),
+            narrowed: (category_ids.is_some() || tag_id.is_some() || author_id.is_some())
+                .then_some(&narrowed as &dyn Fn() -> Query),
+        };
+        return search_list(conn, totals, key, count_limit, &scope, sort, page, cursor);
+    }
+    let filtered = |upper: NaiveDateTime| match &search {
+        Some(search) => base(upper).filter(search.matches(backend)),
+        None => base(upper),
+    };
     let total: i64 = match totals.0.get(&key) {
-        Some(total) => total,
+        Some((total, _)) => total,
         None => {
             let total = filtered(at).count().get_result(conn)?;
-            totals.0.insert(key, total);
+            totals.0.insert(key, (total, false));
             total
         }
     };
@@ -368,18 +392,13 @@ pub fn list(
             .limit(page.per_page)
             .select(SummaryRow::as_select())
             .load(conn)?,
-        (Sort::Relevance, Some(_)) => Vec::new(),
+        (Sort::Relevance, _) => return Err(bad("`sort=relevance` needs a search (`q`).")),
         (_, None) => {
             let q = filtered(at).offset(page.offset()).limit(page.per_page);
-            let q = match (sort, &search) {
-                (Sort::Relevance, Some(search)) => q.order((
-                    search.tier(backend).desc(),
-                    articles::published_at.desc(),
-                    articles::id.desc(),
-                )),
-                (Sort::OldestFirst, _) => q.order((articles::published_at.asc(), articles::id.asc())),
-                (Sort::MostViewed, _) => q.order((articles::view_count.desc(), articles::id.desc())),
-                (Sort::NewestFirst | Sort::Relevance, _) => {
+            let q = match sort {
+                Sort::OldestFirst => q.order((articles::published_at.asc(), articles::id.asc())),
+                Sort::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
+                Sort::NewestFirst | Sort::Relevance => {
                     q.order((articles::published_at.desc(), articles::id.desc()))
                 }
             };
@@ -398,6 +417,163 @@ pub fn list(
     let mut list = page.list(items, total);
     list.meta = ListMeta {
         next_cursor,
+        ..list.meta
+    };
+    Ok(list)
+}
+
+/// What a search walks: the matches of `search` with keys in `keys` (published, within the
+/// list's dates), narrowed by the list's other filters when it has any.
+struct SearchScope<'a> {
+    search: &'a Search,
+    keys: std::ops::Range<i64>,
+    narrowed: Option<&'a dyn Fn() -> Query>,
+}
+
+impl SearchScope<'_> {
+    /// Walks the matches in `field`, newest or oldest first from the key `after`, handing
+    /// `visit` the `(key, id)` of each until it returns false or the matches end. Returns
+    /// whether they ended.
+    fn walk(
+        &self,
+        conn: &mut Db,
+        field: Field,
+        newest_first: bool,
+        after: Option<i64>,
+        mut visit: impl FnMut(i64, i64) -> bool,
+    ) -> QueryResult<bool> {
+        let mut keys = self.keys.clone();
+        // Small first, since a page of a common word needs few; larger while a rare one or a
+        // narrow filter keeps it walking.
+        let mut batch = 64;
+        loop {
+            match (after, newest_first) {
+                (Some(after), true) => keys.end = keys.end.min(after),
+                (Some(after), false) => keys.start = keys.start.max(after + 1),
+                (None, _) => {}
+            }
+            let hits = self.search.walk(conn, field, newest_first, keys.clone(), batch)?;
+            let Some(&(last, _)) = hits.last() else {
+                return Ok(true);
+            };
+            let passing: Option<HashSet<i64>> = match self.narrowed {
+                Some(narrowed) => {
+                    let ids: Vec<i64> = hits.iter().map(|&(_, id)| id).collect();
+                    Some(
+                        narrowed()
+                            .filter(articles::id.eq_any(&ids))
+                            .select(articles::id)
+                            .load::<i64>(conn)?
+                            .into_iter()
+                            .collect(),
+                    )
+                }
+                None => None,
+            };
+            for &(key, id) in &hits {
+                if passing.as_ref().is_none_or(|p| p.contains(&id)) && !visit(key, id) {
+                    return Ok(false);
+                }
+            }
+            if (hits.len() as i64) < batch {
+                return Ok(true);
+            }
+            if newest_first {
+                keys.end = last;
+            } else {
+                keys.start = last + 1;
+            }
+            batch = (batch * 4).min(1024);
+        }
+    }
+}
+
+/// A search list: matches in key order (newest or oldest first), or by relevance (matches in
+/// the title, then in the lead, then elsewhere, newest first within each).
+#[allow(clippy::too_many_arguments)]
+fn search_list(
+    conn: &mut Db,
+    totals: &ListTotals,
+    totals_key: String,
+    count_limit: i64,
+    scope: &SearchScope<'_>,
+    sort: Sort,
+    page: crate::envelope::Page,
+    cursor: Option<(i64, i64)>,
+) -> Result<List<ArticleSummary>, ApiError> {
+    // Search cursors hold a search key and no id (-1), so a list's cursor is not taken for one.
+    let after = match cursor {
+        Some((key, -1)) => Some(key),
+        Some(_) => return Err(bad("`cursor` is not a cursor of this search.")),
+        None => None,
+    };
+    let offset = if after.is_some() { 0 } else { page.offset() };
+    let mut passed = 0;
+    let mut found: Vec<(i64, i64)> = Vec::new();
+    let mut take = |key: i64, id: i64| {
+        passed += 1;
+        if passed > offset {
+            found.push((key, id));
+        }
+        (found.len() as i64) < page.per_page
+    };
+    if sort == Sort::Relevance {
+        let mut seen = HashSet::new();
+        for field in [Field::Title, Field::Lead, Field::Anywhere] {
+            let ended = scope.walk(conn, field, true, None, |key, id| {
+                !seen.insert(id) || take(key, id)
+            })?;
+            if !ended {
+                break;
+            }
+        }
+    } else {
+        scope.walk(conn, Field::Anywhere, sort != Sort::OldestFirst, after, take)?;
+    }
+
+    let (total, capped) = match totals.0.get(&totals_key) {
+        Some(total) => total,
+        None => {
+            let mut count = 0;
+            let ended = scope.walk(conn, Field::Anywhere, true, None, |_, _| {
+                count += 1;
+                count <= count_limit
+            })?;
+            // Past the limit, counting would cost more than the page itself: a common word
+            // matches most of a portal, and nobody reads page 51.
+            let total = if ended {
+                (count, false)
+            } else {
+                (count_limit, true)
+            };
+            totals.0.insert(totals_key, total);
+            total
+        }
+    };
+
+    let ids: Vec<i64> = found.iter().map(|&(_, id)| id).collect();
+    let mut rows: Vec<SummaryRow> = articles::table
+        .filter(articles::id.eq_any(&ids))
+        .select(SummaryRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
+    let next_cursor = match (sort, found.last()) {
+        (Sort::NewestFirst | Sort::OldestFirst, Some(&(key, _))) if found.len() as i64 == page.per_page => {
+            Some(encode_cursor(key, -1))
+        }
+        _ => None,
+    };
+    let items = summaries(conn, rows)?;
+    // A page past the counted ones still says how far it reached.
+    let total = if capped {
+        total.max(offset + items.len() as i64)
+    } else {
+        total
+    };
+    let mut list = page.list(items, total);
+    list.meta = ListMeta {
+        next_cursor,
+        total_capped: Some(capped),
         ..list.meta
     };
     Ok(list)

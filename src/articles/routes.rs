@@ -62,11 +62,12 @@ pub async fn list_articles(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let totals = state.list_totals.clone();
+    let count_limit = state.config.search_count_limit;
     state
         .cache
         .serve(&req, "application/json", |stamp| {
             state.db.run(move |conn| {
-                let list = public::list(conn, &totals, &stamp, query)?;
+                let list = public::list(conn, &totals, count_limit, &stamp, query)?;
                 Ok((stamp, json_bytes(&list)?))
             })
         })

@@ -425,7 +425,10 @@ pub fn insert(
             .map_err(slug_conflict)?;
         write_relations(conn, id, c)?;
         write_revision(conn, id, 1, c, created_by)?;
-        crate::search::index(conn, id, &c.title, c.summary.as_deref(), &body_html)?;
+        let live = placement
+            .published_at
+            .filter(|_| placement.status == ArticleState::Published);
+        crate::search::index(conn, id, live, &c.title, c.summary.as_deref(), &body_html)?;
         if placement.status == ArticleState::Published {
             cache::changed(conn, Scope::Content)?;
         }
@@ -505,20 +508,21 @@ fn save(conn: &mut Db, id: i64, expected: i64, c: &Content, editor: i64) -> Resu
             articles::version.eq(next),
             articles::updated_at.eq(now()),
         ))
-        .returning(articles::status)
-        .get_results::<String>(conn)
+        .returning((articles::status, articles::published_at))
+        .get_results::<(String, Option<NaiveDateTime>)>(conn)
         .map_err(slug_conflict)?;
         // Read under the row lock this UPDATE holds: a publish racing the edit cannot slip
         // between the status read here and the commit.
-        let Some(status) = changed.first() else {
+        let Some((status, published_at)) = changed.into_iter().next() else {
             return Err(stale(conn, id));
         };
-        if status == ArticleState::Published.as_str() {
+        let live = published_at.filter(|_| status == ArticleState::Published.as_str());
+        if live.is_some() {
             cache::changed(conn, Scope::Content)?;
         }
         write_relations(conn, id, c)?;
         write_revision(conn, id, next, c, Some(editor))?;
-        crate::search::index(conn, id, &c.title, c.summary.as_deref(), &body_html)?;
+        crate::search::index(conn, id, live, &c.title, c.summary.as_deref(), &body_html)?;
         Ok(next)
     })
 }
@@ -609,32 +613,36 @@ fn transition(
     published_at: Option<NaiveDateTime>,
 ) -> Result<(), ApiError> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let changed = diesel::update(
-        articles::table
-            .filter(articles::id.eq(id))
-            .filter(articles::status.eq_any(&from)),
-    )
-    .set((
-        articles::status.eq(to.as_str()),
-        articles::publish_at.eq(publish_at),
-        articles::published_at.eq(published_at),
-        articles::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        let current = find_row(conn, id)?.state();
-        return Err(ApiError::Conflict(format!(
-            "An article that is {} cannot become {}.",
-            current.as_str(),
-            to.as_str()
-        )));
-    }
-    // Which of `from` it was is not known here; only a move that cannot touch a published
-    // article leaves readers' answers alone.
-    if to == ArticleState::Published || from.contains(&ArticleState::Published.as_str()) {
-        cache::changed(conn, Scope::Content)?;
-    }
-    Ok(())
+    conn.transaction(|conn| {
+        let changed = diesel::update(
+            articles::table
+                .filter(articles::id.eq(id))
+                .filter(articles::status.eq_any(&from)),
+        )
+        .set((
+            articles::status.eq(to.as_str()),
+            articles::publish_at.eq(publish_at),
+            articles::published_at.eq(published_at),
+            articles::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            let current = find_row(conn, id)?.state();
+            return Err(ApiError::Conflict(format!(
+                "An article that is {} cannot become {}.",
+                current.as_str(),
+                to.as_str()
+            )));
+        }
+        let live = published_at.filter(|_| to == ArticleState::Published);
+        crate::search::rekey(conn, id, live)?;
+        // Which of `from` it was is not known here; only a move that cannot touch a published
+        // article leaves readers' answers alone.
+        if to == ArticleState::Published || from.contains(&ArticleState::Published.as_str()) {
+            cache::changed(conn, Scope::Content)?;
+        }
+        Ok(())
+    })
 }
 
 pub fn submit(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticle, ApiError> {
@@ -708,7 +716,7 @@ pub fn archive(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> 
 pub fn publish_due(conn: &mut Db) -> QueryResult<Vec<i64>> {
     let at = now();
     conn.transaction(|conn| {
-        let published: Vec<i64> = diesel::update(
+        let published = diesel::update(
             articles::table
                 .filter(articles::status.eq(ArticleState::Scheduled.as_str()))
                 .filter(articles::publish_at.le(at)),
@@ -718,12 +726,15 @@ pub fn publish_due(conn: &mut Db) -> QueryResult<Vec<i64>> {
             articles::published_at.eq(articles::publish_at),
             articles::updated_at.eq(at),
         ))
-        .returning(articles::id)
-        .get_results(conn)?;
+        .returning((articles::id, articles::published_at))
+        .get_results::<(i64, Option<NaiveDateTime>)>(conn)?;
+        for (id, published_at) in &published {
+            crate::search::rekey(conn, *id, *published_at)?;
+        }
         if !published.is_empty() {
             cache::changed(conn, Scope::Content)?;
         }
-        Ok(published)
+        Ok(published.into_iter().map(|(id, _)| id).collect())
     })
 }
 
@@ -833,7 +844,7 @@ pub fn list(
             q = q.filter(articles::category_id.eq_any(ids.clone()));
         }
         if let Some(search) = &search {
-            q = q.filter(search.matches(backend, crate::search::Field::Anywhere));
+            q = q.filter(search.matches(backend));
         }
         q
     };

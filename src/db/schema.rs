@@ -190,11 +190,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_search,
 );
 
-// Folded text for search (see migration 000005). PostgreSQL adds a generated `document`
-// column and SQLite an FTS5 index over this table; neither is needed from Diesel's side.
+// Folded text for search (see migration 000005). PostgreSQL adds generated `tsvector`
+// columns and SQLite FTS5 indexes over this table; Diesel never names them.
 diesel::table! {
     article_search (article_id) {
         article_id -> BigInt,
+        key -> BigInt,
         title -> Text,
         summary -> Text,
         body -> Text,

@@ -6,10 +6,11 @@
 //! with the `simple` configuration and a GIN index (migration 000005). The folded text is
 //! written in the same transaction as the article, so search never sees a half-saved article.
 
+use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Integer, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::db::schema::{article_search, articles};
 use crate::db::{Backend, Db, MultiBackend};
@@ -41,7 +42,8 @@ pub struct Search {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Title,
-    Summary,
+    /// Title and summary.
+    Lead,
     Anywhere,
 }
 
@@ -103,117 +105,278 @@ impl Search {
         self.terms.is_empty()
     }
 
-    /// The query in FTS5 syntax, every word quoted: `"cai" "cach"*`, `"mot cua"`.
-    fn fts5(&self, field: Field) -> String {
+    /// The query in FTS5 syntax, every word quoted and every term required:
+    /// `"cai" AND "cach"*`, `"mot cua"`. `completions`, when given, replace the prefix of the
+    /// last word with the words it completes to: `("chinh" OR "chinhs")`.
+    fn fts5(&self, completions: Option<&[String]>) -> String {
+        // Folded words hold letters and digits only; doubling quotes keeps that safe should
+        // folding ever let one through.
+        let quoted = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
         let terms: Vec<String> = self
             .terms
             .iter()
-            .map(|t| {
-                // Folded words hold letters and digits only; doubling quotes keeps that safe
-                // should folding ever let one through.
-                let words = t.words.join(" ").replace('"', "\"\"");
-                if t.prefix {
-                    format!("\"{words}\"*")
-                } else {
-                    format!("\"{words}\"")
+            .map(|t| match (t.prefix, completions) {
+                (true, Some(words)) => {
+                    let words: Vec<String> = words.iter().map(|w| quoted(w)).collect();
+                    format!("({})", words.join(" OR "))
                 }
+                (true, None) => format!("{}*", quoted(&t.words.join(" "))),
+                (false, _) => quoted(&t.words.join(" ")),
             })
             .collect();
-        let all = terms.join(" ");
-        match field {
-            Field::Title => format!("{{title}} : ({all})"),
-            Field::Summary => format!("{{summary}} : ({all})"),
-            Field::Anywhere => all,
-        }
+        terms.join(" AND ")
     }
 
-    /// The query in `to_tsquery` syntax: `cai & cach:*`, `(mot <-> cua)`, with `:A`/`:B`
-    /// restricting words to the title or the summary.
-    fn tsquery(&self, field: Field) -> String {
-        let weight = match field {
-            Field::Title => "A",
-            Field::Summary => "B",
-            Field::Anywhere => "",
-        };
-        let word = |w: &str, prefix: bool| {
-            let star = if prefix { "*" } else { "" };
-            if star.is_empty() && weight.is_empty() {
-                // `to_tsquery` reads operators and quotes; folded words have none, and
-                // quoting makes sure of it.
-                format!("'{}'", w.replace('\'', "''"))
-            } else {
-                format!("'{}':{star}{weight}", w.replace('\'', "''"))
-            }
-        };
+    /// The prefix of the last word, when it is one that [`completions`] should expand.
+    fn long_prefix(&self) -> Option<&str> {
+        let last = self.terms.last().filter(|t| t.prefix)?;
+        let word = last.words.first()?;
+        (word.chars().count() > FTS5_PREFIX_INDEXED).then_some(word.as_str())
+    }
+
+    /// The query in `to_tsquery` syntax: `'cai' & 'cach':*`, `('mot' <-> 'cua')`.
+    fn tsquery(&self) -> String {
+        // `to_tsquery` reads operators and quotes; folded words have none, and quoting makes
+        // sure of it.
+        let word = |w: &str| format!("'{}'", w.replace('\'', "''"));
         self.terms
             .iter()
             .map(|t| {
-                if t.phrase {
-                    let inner: Vec<String> = t.words.iter().map(|w| word(w, false)).collect();
-                    format!("({})", inner.join(" <-> "))
-                } else {
-                    word(&t.words[0], t.prefix)
+                let words: Vec<String> = t.words.iter().map(|w| word(w)).collect();
+                match (t.phrase, t.prefix) {
+                    (true, _) => format!("({})", words.join(" <-> ")),
+                    (false, true) => format!("{}:*", words.join(" & ")),
+                    (false, false) => words.join(" & "),
                 }
             })
             .collect::<Vec<_>>()
             .join(" & ")
     }
 
-    /// `articles.id` is one of the articles matching this query in `field`.
+    /// `articles.id` is one of the articles matching this query anywhere (for lists that
+    /// filter and sort in SQL: the editorial list).
     pub fn matches(
         &self,
         backend: Backend,
-        field: Field,
     ) -> Box<dyn BoxableExpression<articles::table, MultiBackend, SqlType = Bool>> {
         match backend {
             Backend::Sqlite => Box::new(
-                sql::<Bool>("articles.id IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ")
-                    .bind::<Text, _>(self.fts5(field))
-                    .sql(")"),
+                sql::<Bool>(
+                    "articles.id IN (SELECT article_id FROM article_search WHERE key IN \
+                     (SELECT rowid FROM article_fts WHERE article_fts MATCH ",
+                )
+                .bind::<Text, _>(self.fts5(None))
+                .sql("))"),
             ),
             Backend::Postgres => Box::new(
                 sql::<Bool>(
                     "articles.id IN (SELECT article_id FROM article_search \
                      WHERE document @@ to_tsquery('simple', ",
                 )
-                .bind::<Text, _>(self.tsquery(field))
+                .bind::<Text, _>(self.tsquery())
                 .sql("))"),
             ),
         }
     }
 
-    /// How well an article matches, for `sort=relevance`: 2 when the title alone matches the
-    /// whole query, 1 when the summary alone does, 0 when only the text as a whole does.
-    pub fn tier(
+    /// Up to `limit` published articles matching in `field` with keys in `keys`, newest (or
+    /// oldest) first: `(key, article_id)` pairs, in order.
+    ///
+    /// Both backends walk the matches in key order and stop after `limit`: SQLite's FTS5
+    /// returns matches in rowid (key) order; PostgreSQL walks `article_search_key` and tests
+    /// each row, or collects a rare word's few matches from GIN, as its planner estimates.
+    pub fn walk(
         &self,
-        backend: Backend,
-    ) -> Box<dyn BoxableExpression<articles::table, MultiBackend, SqlType = Integer>> {
-        let (title, summary) = match backend {
-            Backend::Sqlite => (self.fts5(Field::Title), self.fts5(Field::Summary)),
-            Backend::Postgres => (self.tsquery(Field::Title), self.tsquery(Field::Summary)),
-        };
-        let set = match backend {
-            Backend::Sqlite => "articles.id IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ",
-            Backend::Postgres => {
-                "articles.id IN (SELECT article_id FROM article_search WHERE document @@ to_tsquery('simple', "
+        conn: &mut Db,
+        field: Field,
+        newest_first: bool,
+        keys: std::ops::Range<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<(i64, i64)>> {
+        #[derive(QueryableByName)]
+        struct Hit {
+            #[diesel(sql_type = BigInt)]
+            key: i64,
+            #[diesel(sql_type = BigInt)]
+            article_id: i64,
+        }
+        let order = if newest_first { "DESC" } else { "ASC" };
+        let (lower, upper) = (keys.start.max(0), keys.end);
+        let hits: Vec<Hit> = match conn {
+            Db::Sqlite(c) => {
+                let completions = match self.long_prefix() {
+                    Some(prefix) => match completions(c, prefix)? {
+                        Completions::None => return Ok(Vec::new()),
+                        Completions::Words(words) => Some(words),
+                        Completions::TooMany => None,
+                    },
+                    None => None,
+                };
+                let completions = completions.as_deref();
+                let index = match field {
+                    Field::Anywhere => "article_fts",
+                    Field::Lead => "article_lead_fts",
+                    Field::Title => "article_title_fts",
+                };
+                let query = self.fts5(completions);
+                diesel::sql_query(format!(
+                    "SELECT s.key, s.article_id FROM {index} JOIN article_search s ON s.key = {index}.rowid \
+                     WHERE {index} MATCH ? AND {index}.rowid >= ? AND {index}.rowid < ? \
+                     ORDER BY {index}.rowid {order} LIMIT ?"
+                ))
+                .bind::<Text, _>(query)
+                .bind::<BigInt, _>(lower)
+                .bind::<BigInt, _>(upper)
+                .bind::<BigInt, _>(limit)
+                .load(c)?
+            }
+            Db::Pg(c) => {
+                let column = match field {
+                    Field::Anywhere => "document",
+                    Field::Lead => "lead",
+                    Field::Title => "heading",
+                };
+                let query = self.tsquery();
+                diesel::sql_query(format!(
+                    "SELECT key, article_id FROM article_search \
+                     WHERE {column} @@ to_tsquery('simple', $1) AND key >= $2 AND key < $3 \
+                     ORDER BY key {order} LIMIT $4"
+                ))
+                .bind::<Text, _>(query)
+                .bind::<BigInt, _>(lower)
+                .bind::<BigInt, _>(upper)
+                .bind::<BigInt, _>(limit)
+                .load(c)?
             }
         };
-        let close = match backend {
-            Backend::Sqlite => ")",
-            Backend::Postgres => "))",
-        };
-        Box::new(
-            sql::<Integer>("(CASE WHEN ")
-                .sql(set)
-                .bind::<Text, _>(title)
-                .sql(close)
-                .sql(" THEN 2 WHEN ")
-                .sql(set)
-                .bind::<Text, _>(summary)
-                .sql(close)
-                .sql(" THEN 1 ELSE 0 END)"),
-        )
+        Ok(hits.into_iter().map(|h| (h.key, h.article_id)).collect())
     }
+}
+
+/// Prefixes up to this many characters have their own entries in the FTS5 indexes
+/// (`prefix = '1 2 3'` in migration 000005), so FTS5 reads them like words.
+const FTS5_PREFIX_INDEXED: usize = 3;
+/// A longer prefix is looked up in `search_terms` and searched as the words it completes to,
+/// up to this many.
+const MAX_COMPLETIONS: i64 = 64;
+
+enum Completions {
+    /// No indexed word starts so: nothing can match.
+    None,
+    Words(Vec<String>),
+    /// More than [`MAX_COMPLETIONS`]: FTS5's own prefix search it is.
+    TooMany,
+}
+
+/// The indexed words that start with `prefix`.
+///
+/// FTS5 answers a prefix it has no prefix index for by merging the whole match lists of every
+/// word that starts so before returning anything: for a common word (`chinh*`), some
+/// 10 ms where the word itself takes under one. The same words as an `OR` of whole words are
+/// read in order and stop after a page.
+fn completions(conn: &mut diesel::SqliteConnection, prefix: &str) -> QueryResult<Completions> {
+    #[derive(QueryableByName)]
+    struct Term {
+        #[diesel(sql_type = Text)]
+        term: String,
+    }
+    // Every word starting with `prefix` sorts between it and it followed by the greatest
+    // character, byte-wise as SQLite compares text.
+    let upper = format!("{prefix}{}", char::MAX);
+    let words: Vec<Term> =
+        diesel::sql_query("SELECT term FROM search_terms WHERE term >= ? AND term < ? ORDER BY term LIMIT ?")
+            .bind::<Text, _>(prefix)
+            .bind::<Text, _>(upper)
+            .bind::<BigInt, _>(MAX_COMPLETIONS + 1)
+            .load(conn)?;
+    Ok(match words.len() as i64 {
+        0 => Completions::None,
+        n if n > MAX_COMPLETIONS => Completions::TooMany,
+        _ => Completions::Words(words.into_iter().map(|t| t.term).collect()),
+    })
+}
+
+/// Adds the words of folded texts to `search_terms` (SQLite only; see [`completions`]).
+fn remember_words(conn: &mut Db, texts: &[&str]) -> QueryResult<()> {
+    let Db::Sqlite(c) = conn else {
+        return Ok(());
+    };
+    let mut words: Vec<&str> = texts
+        .iter()
+        .flat_map(|t| t.split(' '))
+        .filter(|w| w.chars().count() > FTS5_PREFIX_INDEXED)
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    for chunk in words.chunks(500) {
+        let values = vec!["(?)"; chunk.len()].join(", ");
+        let mut query = diesel::sql_query(format!(
+            "INSERT OR IGNORE INTO search_terms (term) VALUES {values}"
+        ))
+        .into_boxed();
+        for word in chunk {
+            query = query.bind::<Text, _>(*word);
+        }
+        query.execute(c)?;
+    }
+    Ok(())
+}
+
+/// Where an article sorts in search: newest published first, every other article below zero.
+/// A published article's key is its publication time in microseconds since 1900, times 512,
+/// plus its id modulo 512, which keeps apart the keys of articles published in the same
+/// microsecond (and [`free_key`] settles the rare clash that remains).
+pub fn key(article_id: i64, published: Option<NaiveDateTime>) -> i64 {
+    const EPOCH_1900_MICROS: i64 = -2_208_988_800_000_000;
+    match published {
+        Some(at) => {
+            let micros = at
+                .and_utc()
+                .timestamp_micros()
+                .saturating_sub(EPOCH_1900_MICROS)
+                .max(0);
+            micros
+                .saturating_mul(512)
+                .saturating_add(article_id.rem_euclid(512))
+        }
+        None => -article_id.max(1),
+    }
+}
+
+/// The keys of articles published from `from` (inclusive) to `until` (exclusive): every key
+/// of a time is at least that of the time itself with article id 0.
+pub fn keys_between(from: Option<NaiveDateTime>, until: NaiveDateTime) -> std::ops::Range<i64> {
+    key(0, from.or(Some(NaiveDateTime::MIN)))..key(0, Some(until))
+}
+
+/// `wanted`, or the nearest free key below it.
+fn free_key(conn: &mut Db, article_id: i64, wanted: i64) -> QueryResult<i64> {
+    let mut candidate = wanted;
+    loop {
+        let holder: Option<i64> = article_search::table
+            .filter(article_search::key.eq(candidate))
+            .select(article_search::article_id)
+            .first(conn)
+            .optional()?;
+        match holder {
+            Some(other) if other != article_id => candidate -= 1,
+            _ => return Ok(candidate),
+        }
+    }
+}
+
+/// Moves an article in the search order after its status or publication time changed. Call
+/// it inside the transaction of the change.
+pub fn rekey(conn: &mut Db, article_id: i64, published: Option<NaiveDateTime>) -> QueryResult<()> {
+    let key = free_key(conn, article_id, key(article_id, published))?;
+    diesel::update(
+        article_search::table
+            .filter(article_search::article_id.eq(article_id))
+            .filter(article_search::key.ne(key)),
+    )
+    .set(article_search::key.eq(key))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Readable text of sanitised HTML: tags become spaces, so words of neighbouring blocks stay
@@ -239,10 +402,12 @@ pub fn plain_text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Writes an article's folded text. Call it inside the transaction that saves the article.
+/// Writes an article's folded text. Call it inside the transaction that saves the article;
+/// `published` is its publication time when it is published (see [`key`]).
 pub fn index(
     conn: &mut Db,
     article_id: i64,
+    published: Option<NaiveDateTime>,
     title: &str,
     summary: Option<&str>,
     body_html: &str,
@@ -250,8 +415,11 @@ pub fn index(
     let title = text::fold(title);
     let summary = text::fold(summary.unwrap_or_default());
     let body = text::fold(&plain_text(body_html));
-    let changed = diesel::update(article_search::table.find(article_id))
+    remember_words(conn, &[&title, &summary, &body])?;
+    let key = free_key(conn, article_id, key(article_id, published))?;
+    let changed = diesel::update(article_search::table.filter(article_search::article_id.eq(article_id)))
         .set((
+            article_search::key.eq(key),
             article_search::title.eq(&title),
             article_search::summary.eq(&summary),
             article_search::body.eq(&body),
@@ -261,6 +429,7 @@ pub fn index(
         diesel::insert_into(article_search::table)
             .values((
                 article_search::article_id.eq(article_id),
+                article_search::key.eq(key),
                 article_search::title.eq(&title),
                 article_search::summary.eq(&summary),
                 article_search::body.eq(&body),
@@ -278,7 +447,8 @@ pub fn index_missing(conn: &mut Db) -> QueryResult<usize> {
     loop {
         let indexed = conn.transaction(|conn| {
             crate::db::lock_subject(conn, "search:index-missing")?;
-            let batch: Vec<(i64, String, Option<String>, String)> = articles::table
+            type Unindexed = (i64, String, Option<NaiveDateTime>, String, Option<String>, String);
+            let batch: Vec<Unindexed> = articles::table
                 .filter(diesel::dsl::not(diesel::dsl::exists(
                     article_search::table.filter(article_search::article_id.eq(articles::id)),
                 )))
@@ -286,13 +456,16 @@ pub fn index_missing(conn: &mut Db) -> QueryResult<usize> {
                 .limit(500)
                 .select((
                     articles::id,
+                    articles::status,
+                    articles::published_at,
                     articles::title,
                     articles::summary,
                     articles::body_html,
                 ))
                 .load(conn)?;
-            for (id, title, summary, body_html) in &batch {
-                index(conn, *id, title, summary.as_deref(), body_html)?;
+            for (id, status, published_at, title, summary, body_html) in &batch {
+                let published = published_at.filter(|_| status == "published");
+                index(conn, *id, published, title, summary.as_deref(), body_html)?;
             }
             if !batch.is_empty() {
                 crate::cache::changed(conn, crate::cache::Scope::Content)?;
@@ -318,33 +491,37 @@ mod tests {
     #[test]
     fn words_are_folded_and_the_last_is_a_prefix() {
         let s = parse("CẢI CÁCH hành chín");
-        assert_eq!(s.fts5(Field::Anywhere), r#""cai" "cach" "hanh" "chin"*"#);
-        assert_eq!(s.tsquery(Field::Anywhere), "'cai' & 'cach' & 'hanh' & 'chin':*");
+        assert_eq!(s.fts5(None), r#""cai" AND "cach" AND "hanh" AND "chin"*"#);
+        assert_eq!(s.long_prefix(), Some("chin"));
+        assert_eq!(
+            s.fts5(Some(&["chinh".into(), "chinhs".into()])),
+            r#""cai" AND "cach" AND "hanh" AND ("chinh" OR "chinhs")"#
+        );
+        assert_eq!(
+            parse("cai ca").long_prefix(),
+            None,
+            "short prefixes have their own index"
+        );
+        assert_eq!(s.tsquery(), "'cai' & 'cach' & 'hanh' & 'chin':*");
     }
 
     #[test]
     fn quoted_parts_are_phrases_without_prefix() {
         let s = parse(r#"thủ tục "một cửa""#);
-        assert_eq!(s.fts5(Field::Anywhere), r#""thu" "tuc" "mot cua""#);
-        assert_eq!(s.tsquery(Field::Anywhere), "'thu' & 'tuc' & ('mot' <-> 'cua')");
-        assert_eq!(parse("“Đống Đa”").fts5(Field::Anywhere), r#""dong da""#);
-    }
-
-    #[test]
-    fn fields_restrict_where_words_may_match() {
-        let s = parse("dong da");
-        assert_eq!(s.fts5(Field::Title), r#"{title} : ("dong" "da"*)"#);
-        assert_eq!(s.tsquery(Field::Title), "'dong':A & 'da':*A");
+        assert_eq!(s.fts5(None), r#""thu" AND "tuc" AND "mot cua""#);
+        assert_eq!(s.long_prefix(), None);
+        assert_eq!(s.tsquery(), "'thu' & 'tuc' & ('mot' <-> 'cua')");
+        assert_eq!(parse("“Đống Đa”").fts5(None), r#""dong da""#);
     }
 
     #[test]
     fn operators_and_quotes_of_the_engines_are_plain_punctuation() {
         let s = parse(r#"a & b | !c:* <-> NEAR(d) ' OR "#);
-        assert_eq!(s.fts5(Field::Anywhere), r#""a" "b" "c" "near" "d" "or"*"#);
         assert_eq!(
-            s.tsquery(Field::Anywhere),
-            "'a' & 'b' & 'c' & 'near' & 'd' & 'or':*"
+            s.fts5(None),
+            r#""a" AND "b" AND "c" AND "near" AND "d" AND "or"*"#
         );
+        assert_eq!(s.tsquery(), "'a' & 'b' & 'c' & 'near' & 'd' & 'or':*");
     }
 
     #[test]

@@ -266,6 +266,43 @@ backend_test!(
             .get(&format!("/api/v1/articles?q={}&per_page=1", encoded("hien mau")))
             .await;
         assert_eq!(res.json()["meta"]["total"], 2);
+        // Dates bound the search too.
+        let today = chrono::Utc::now().date_naive();
+        let (yesterday, tomorrow) = (today.pred_opt().unwrap(), today.succ_opt().unwrap());
+        assert_eq!(
+            search(&app, "hien mau", &format!("&from={yesterday}"))
+                .await
+                .len(),
+            2
+        );
+        assert_eq!(
+            search(&app, "hien mau", &format!("&from={tomorrow}")).await.len(),
+            0
+        );
+        assert_eq!(
+            search(&app, "hien mau", &format!("&to={yesterday}")).await.len(),
+            0
+        );
+        assert_eq!(
+            search(&app, "hien mau", &format!("&to={today}")).await.len(),
+            2,
+            "to a day covers the day"
+        );
+        // So do author and tag.
+        let other = app.user(Role::Editor).await;
+        let (_, theirs) = app
+            .published_article(&other, json!({"title": "Hiến máu cứu người", "tags": ["Y tế"]}))
+            .await;
+        assert_eq!(search(&app, "hien mau", "").await.len(), 3);
+        let author = app.get_as(&other.access_token, "/api/v1/auth/me").await.json()["data"]["slug"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            search(&app, "hien mau", &format!("&author={author}")).await,
+            [theirs.as_str()]
+        );
+        assert_eq!(search(&app, "hien mau", "&tag=y-te").await, [theirs]);
     }
 );
 
@@ -361,5 +398,93 @@ backend_test!(
             .await
             .unwrap();
         assert_eq!(again, 0);
+    }
+);
+
+backend_test! {
+    config = |c| c.search_count_limit = 3;
+    async fn long_searches_are_counted_up_to_the_limit_and_walked_with_cursors(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let mut expected = Vec::new();
+        for n in 1..=5 {
+            let (_, slug) = app.published_article(&editor, json!({"title": format!("Thông báo số {n}")})).await;
+            expected.insert(0, slug);
+        }
+        let res = app.get("/api/v1/articles?q=thong%20bao&per_page=2").await;
+        let list = res.json();
+        assert_eq!(list["meta"]["total"], 3, "{list}");
+        assert_eq!(list["meta"]["total_capped"], true);
+        assert_eq!(slugs(&list), expected[..2]);
+
+        // Cursors walk every match once, newest first, past the counted ones.
+        let mut walked = slugs(&list);
+        let mut cursor = list["meta"]["next_cursor"].as_str().unwrap().to_owned();
+        loop {
+            let page = app.get(&format!("/api/v1/articles?q=thong%20bao&per_page=2&cursor={cursor}")).await.json();
+            walked.extend(slugs(&page));
+            match page["meta"]["next_cursor"].as_str() {
+                Some(next) => cursor = next.to_owned(),
+                None => break,
+            }
+        }
+        assert_eq!(walked, expected);
+        // Pages past the counted ones still hold results, and say how far they reach.
+        let page = app.get("/api/v1/articles?q=thong%20bao&per_page=2&page=3").await.json();
+        assert_eq!(slugs(&page), expected[4..]);
+        assert_eq!(page["meta"]["total"], 5);
+        // Oldest first walks the other way.
+        let mut oldest = expected.clone();
+        oldest.reverse();
+        assert_eq!(search(&app, "thong bao", "&sort=published_at&per_page=10").await, oldest);
+
+        let exact = app.get("/api/v1/articles?q=thong%20bao%205").await.json();
+        assert_eq!(exact["meta"]["total"], 1);
+        assert_eq!(exact["meta"]["total_capped"], false);
+        assert!(app.get("/api/v1/articles").await.json()["meta"].get("total_capped").is_none());
+
+        // A list's cursor is not a search's, and the other way round.
+        let plain = app.get("/api/v1/articles?per_page=1").await.json();
+        let plain_cursor = plain["meta"]["next_cursor"].as_str().unwrap();
+        let res = app.get(&format!("/api/v1/articles?q=thong&cursor={plain_cursor}")).await;
+        assert_eq!(res.status, 400, "{}", res.text());
+    }
+}
+
+backend_test!(
+    async fn search_keeps_publication_order_through_every_change_of_state(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (first, a) = app
+            .published_article(&editor, json!({"title": "Lịch họp một"}))
+            .await;
+        let (_, b) = app
+            .published_article(&editor, json!({"title": "Lịch họp hai"}))
+            .await;
+        assert_eq!(search(&app, "lich hop", "").await, [b.clone(), a.clone()]);
+        // Unpublished, then published again: it is now the newest.
+        let path = format!("/api/v1/admin/articles/{first}");
+        app.as_user(
+            &editor.access_token,
+            Method::POST,
+            &format!("{path}/unpublish"),
+            None,
+        )
+        .await;
+        assert_eq!(search(&app, "lich hop", "").await, [b.as_str()]);
+        let res = app
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                &format!("{path}/publish"),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(search(&app, "lich hop", "").await, [a.clone(), b.clone()]);
+        // Archived: gone from readers' searches.
+        let res = app
+            .as_user(&editor.access_token, Method::DELETE, &path, None)
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+        assert_eq!(search(&app, "lich hop", "").await, [b]);
     }
 );
