@@ -298,9 +298,8 @@ pub fn list(
     };
 
     let at = now();
-    // Category, tag and author: what a search must check article by article.
-    let narrowed = || {
-        let mut q = articles::table.into_boxed();
+    let base = |upper: NaiveDateTime| {
+        let mut q = articles::table.filter(live_at(upper)).into_boxed();
         if let Some(ids) = &category_ids {
             q = q.filter(articles::category_id.eq_any(ids.clone()));
         }
@@ -322,10 +321,6 @@ pub fn list(
                 ),
             );
         }
-        q
-    };
-    let base = |upper: NaiveDateTime| {
-        let mut q = narrowed().filter(live_at(upper));
         if let Some(from) = from {
             q = q.filter(articles::published_at.ge(from));
         }
@@ -346,8 +341,11 @@ pub fn list(
         let scope = SearchScope {
             search,
             keys: crate::search::keys_between(from, until),
-            narrowed: (category_ids.is_some() || tag_id.is_some() || author_id.is_some())
-                .then_some(&narrowed as &dyn Fn() -> Query),
+            narrow: Narrow {
+                categories: category_ids.clone(),
+                tag: tag_id,
+                author: author_id,
+            },
         };
         return search_list(conn, totals, key, count_limit, &scope, sort, page, cursor);
     }
@@ -422,12 +420,64 @@ pub fn list(
     Ok(list)
 }
 
+/// The filters of a list that a search checks match by match.
+struct Narrow {
+    categories: Option<Vec<i64>>,
+    tag: Option<i64>,
+    author: Option<i64>,
+}
+
+impl Narrow {
+    /// Which of `ids` pass. Each check looks the ids up by primary key, whatever the size of
+    /// the category, tag or author: asked for "this category and these ids" in one query,
+    /// SQLite prefers reading the whole category from its index.
+    fn passing(&self, conn: &mut Db, ids: &[i64]) -> QueryResult<Option<HashSet<i64>>> {
+        if self.categories.is_none() && self.tag.is_none() && self.author.is_none() {
+            return Ok(None);
+        }
+        let mut keep: HashSet<i64> = ids.iter().copied().collect();
+        if let Some(categories) = &self.categories {
+            let rows: Vec<(i64, Option<i64>)> = articles::table
+                .filter(articles::id.eq_any(ids))
+                .select((articles::id, articles::category_id))
+                .load(conn)?;
+            let inside: HashSet<i64> = rows
+                .into_iter()
+                .filter(|(_, c)| c.is_some_and(|c| categories.contains(&c)))
+                .map(|(id, _)| id)
+                .collect();
+            keep.retain(|id| inside.contains(id));
+        }
+        if let Some(tag) = self.tag {
+            let tagged: HashSet<i64> = article_tags::table
+                .filter(article_tags::article_id.eq_any(ids))
+                .filter(article_tags::tag_id.eq(tag))
+                .select(article_tags::article_id)
+                .load::<i64>(conn)?
+                .into_iter()
+                .collect();
+            keep.retain(|id| tagged.contains(id));
+        }
+        if let Some(author) = self.author {
+            let theirs: HashSet<i64> = article_authors::table
+                .filter(article_authors::article_id.eq_any(ids))
+                .filter(article_authors::author_id.eq(author))
+                .select(article_authors::article_id)
+                .load::<i64>(conn)?
+                .into_iter()
+                .collect();
+            keep.retain(|id| theirs.contains(id));
+        }
+        Ok(Some(keep))
+    }
+}
+
 /// What a search walks: the matches of `search` with keys in `keys` (published, within the
-/// list's dates), narrowed by the list's other filters when it has any.
+/// list's dates) that pass the list's other filters.
 struct SearchScope<'a> {
     search: &'a Search,
     keys: std::ops::Range<i64>,
-    narrowed: Option<&'a dyn Fn() -> Query>,
+    narrow: Narrow,
 }
 
 impl SearchScope<'_> {
@@ -456,20 +506,8 @@ impl SearchScope<'_> {
             let Some(&(last, _)) = hits.last() else {
                 return Ok(true);
             };
-            let passing: Option<HashSet<i64>> = match self.narrowed {
-                Some(narrowed) => {
-                    let ids: Vec<i64> = hits.iter().map(|&(_, id)| id).collect();
-                    Some(
-                        narrowed()
-                            .filter(articles::id.eq_any(&ids))
-                            .select(articles::id)
-                            .load::<i64>(conn)?
-                            .into_iter()
-                            .collect(),
-                    )
-                }
-                None => None,
-            };
+            let ids: Vec<i64> = hits.iter().map(|&(_, id)| id).collect();
+            let passing = self.narrow.passing(conn, &ids)?;
             for &(key, id) in &hits {
                 if passing.as_ref().is_none_or(|p| p.contains(&id)) && !visit(key, id) {
                     return Ok(false);
