@@ -224,12 +224,39 @@ impl Entry {
     }
 }
 
+/// How long a request waits for another one building the same answer.
+const WAIT_FOR_BUILDER: Duration = Duration::from_secs(5);
+
+enum Claim<'a> {
+    /// Build the answer; dropping the guard wakes the waiters.
+    Build(Building<'a>),
+    /// Another request is building it.
+    Wait(std::pin::Pin<Box<tokio::sync::futures::OwnedNotified>>),
+}
+
+/// The claim of the request building an answer.
+struct Building<'a> {
+    cache: &'a ResponseCache,
+    key: String,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Building<'_> {
+    fn drop(&mut self) {
+        let mut building = self.cache.building.lock().unwrap_or_else(|p| p.into_inner());
+        building.remove(&self.key);
+        self.notify.notify_waiters();
+    }
+}
+
 /// The response cache of one process.
 #[derive(Debug)]
 pub struct ResponseCache {
     /// `None` when switched off (`NEWSDESK_CACHE_MB=0`).
     entries: Option<moka::sync::Cache<String, Arc<Entry>>>,
     changes: Arc<Generations>,
+    /// Answers being built, by key (see [`ResponseCache::serve`]).
+    building: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
 }
 
 impl ResponseCache {
@@ -245,7 +272,11 @@ impl ResponseCache {
                 .time_to_live(ttl)
                 .build()
         });
-        ResponseCache { entries, changes }
+        ResponseCache {
+            entries,
+            changes,
+            building: Default::default(),
+        }
     }
 
     pub fn changes(&self) -> &Arc<Generations> {
@@ -316,12 +347,49 @@ impl ResponseCache {
         F: FnOnce(Stamp) -> Fut,
         Fut: std::future::Future<Output = Result<(Stamp, Vec<u8>), crate::error::ApiError>>,
     {
+        if self.entries.is_none() {
+            let (_, body) = build(self.changes.stamp()).await?;
+            return Ok(crate::http::cached_body(req, content_type, body));
+        }
         let key = Self::key(req);
         if let Some(entry) = self.get(&key) {
             return Ok(entry.respond(req));
         }
+        // One request builds a missing answer while the others asking for it wait: when a
+        // popular page is retired or expires, the burst of readers behind it costs one
+        // database read, not one each. A waiter whose builder failed, or built an answer
+        // already overtaken, builds its own.
+        let _building = match self.claim(&key) {
+            Claim::Build(guard) => Some(guard),
+            Claim::Wait(notified) => {
+                // A builder stuck on the database must not hold its waiters beyond reason.
+                let _ = tokio::time::timeout(WAIT_FOR_BUILDER, notified).await;
+                if let Some(entry) = self.get(&key) {
+                    return Ok(entry.respond(req));
+                }
+                None
+            }
+        };
         let (stamp, body) = build(self.changes.stamp()).await?;
         Ok(self.put(key, stamp, content_type, body).respond(req))
+    }
+
+    fn claim(&self, key: &str) -> Claim<'_> {
+        let mut building = self.building.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(notify) = building.get(key) {
+            let mut notified = Box::pin(notify.clone().notified_owned());
+            // Registered before the lock is released, so the builder's wake-up cannot slip
+            // between this check and the wait.
+            notified.as_mut().enable();
+            return Claim::Wait(notified);
+        }
+        let notify = Arc::new(tokio::sync::Notify::new());
+        building.insert(key.to_owned(), notify.clone());
+        Claim::Build(Building {
+            cache: self,
+            key: key.to_owned(),
+            notify,
+        })
     }
 
     /// Bytes held (weighted), for metrics and tests. Pending evictions may lag a little.
@@ -378,6 +446,44 @@ mod tests {
         assert!(cache.get("/a").is_some());
         changes.bump(Scope::Content);
         assert!(cache.get("/a").is_none());
+    }
+
+    #[actix_web::test]
+    async fn a_burst_of_misses_for_one_answer_builds_it_once() {
+        let changes = Arc::new(Generations::default());
+        let cache = Arc::new(ResponseCache::new(1 << 20, Duration::from_secs(60), changes));
+        let builds = Arc::new(AtomicU64::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let requests: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, builds, gate) = (cache.clone(), builds.clone(), gate.clone());
+                actix_web::rt::spawn(async move {
+                    let req = actix_web::test::TestRequest::get()
+                        .uri("/a?x=1")
+                        .to_http_request();
+                    cache
+                        .serve(&req, "application/json", |stamp| async move {
+                            builds.fetch_add(1, Ordering::SeqCst);
+                            gate.notified().await;
+                            Ok((stamp, b"{}".to_vec()))
+                        })
+                        .await
+                        .map(|res| res.status().as_u16())
+                })
+            })
+            .collect();
+        // Every request reaches the cache and the builder waits at the gate.
+        while builds.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..16 {
+            tokio::task::yield_now().await;
+        }
+        gate.notify_waiters();
+        for request in requests {
+            assert_eq!(request.await.unwrap().unwrap(), 200);
+        }
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
     }
 
     #[test]
