@@ -205,7 +205,7 @@ pub fn summaries(conn: &mut Db, rows: Vec<SummaryRow>) -> Result<Vec<ArticleSumm
 /// of a list request together, and totals change only when public content does. Keys carry
 /// the cache generations the total was counted under (see [`crate::cache`]), so a change
 /// made by any process retires them as exactly as it retires cached answers; entries live
-/// 10 seconds only to bound memory.
+/// 10 minutes only to bound memory.
 pub struct ListTotals(moka::sync::Cache<String, (i64, bool)>);
 
 impl Default for ListTotals {
@@ -213,7 +213,7 @@ impl Default for ListTotals {
         ListTotals(
             moka::sync::Cache::builder()
                 .max_capacity(10_000)
-                .time_to_live(std::time::Duration::from_secs(10))
+                .time_to_live(std::time::Duration::from_secs(600))
                 .build(),
         )
     }
@@ -526,6 +526,16 @@ impl SearchScope<'_> {
     }
 }
 
+/// A copy of a database error that several requests share: database errors keep their kind
+/// and message (an unreachable database stays a 503), anything else keeps its text.
+fn shared_error(e: &diesel::result::Error) -> diesel::result::Error {
+    use diesel::result::Error;
+    match e {
+        Error::DatabaseError(kind, info) => Error::DatabaseError(*kind, Box::new(info.message().to_owned())),
+        other => Error::QueryBuilderError(other.to_string().into()),
+    }
+}
+
 /// A search list: matches in key order (newest or oldest first), or by relevance (matches in
 /// the title, then in the lead, then elsewhere, newest first within each).
 #[allow(clippy::too_many_arguments)]
@@ -569,24 +579,25 @@ fn search_list(
         scope.walk(conn, Field::Anywhere, sort != Sort::OldestFirst, after, take)?;
     }
 
-    let (total, capped) = match totals.0.get(&totals_key) {
-        Some(total) => total,
-        None => {
-            let mut count = 0;
-            let ended = scope.walk(conn, Field::Anywhere, true, None, |_, _| {
-                count += 1;
-                count <= count_limit
-            })?;
-            // Past the limit, counting would cost more than the page itself: a common word
-            // matches most of a portal, and nobody reads page 51.
-            let total = if ended {
-                (count, false)
-            } else {
-                (count_limit, true)
-            };
-            totals.0.insert(totals_key, total);
-            total
-        }
+    // Requests that miss the same total together wait for one count instead of each counting.
+    let counted = totals.0.try_get_with(totals_key, || {
+        let mut count = 0;
+        let ended = scope.walk(conn, Field::Anywhere, true, None, |_, _| {
+            count += 1;
+            count <= count_limit
+        })?;
+        // Past the limit, counting would cost more than the page itself: a common word
+        // matches most of a portal, and nobody reads page 51.
+        QueryResult::Ok(if ended {
+            (count, false)
+        } else {
+            (count_limit, true)
+        })
+    });
+    let (total, capped) = match counted {
+        Ok(total) => total,
+        // The error is shared with every waiter; each reports it in its own words.
+        Err(e) => return Err(ApiError::from(shared_error(&e))),
     };
 
     let ids: Vec<i64> = found.iter().map(|&(_, id)| id).collect();

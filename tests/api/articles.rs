@@ -11,6 +11,7 @@ use newsdesk::db::schema::articles;
 use serde_json::{Value, json};
 
 use crate::backend_test;
+use crate::common::slugs;
 use crate::common::{TestApp, TestResponse, TestUser};
 
 const ADMIN_ARTICLES: &str = "/api/v1/admin/articles";
@@ -90,15 +91,6 @@ fn hour(n: i64) -> String {
     (base + Duration::hours(n))
         .and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn slugs(list: &Value) -> Vec<String> {
-    list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["slug"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 fn fields(problem: &Value) -> Vec<String> {

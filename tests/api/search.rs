@@ -3,24 +3,16 @@
 
 use actix_web::http::Method;
 use newsdesk::auth::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::backend_test;
 use crate::common::TestApp;
+use crate::common::slugs;
 
 const SAMPLE: &str = "tich-cuc-cai-cach-hanh-chinh-de-nang-cao-muc-do-hai-long-cua-cong-dan";
 
 fn encoded(q: &str) -> String {
     url::form_urlencoded::byte_serialize(q.as_bytes()).collect()
-}
-
-fn slugs(list: &Value) -> Vec<String> {
-    list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["slug"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Slugs the public list gives for `q`, with extra query parameters.

@@ -243,6 +243,16 @@ impl TestApp {
     }
 }
 
+/// The slugs of a list answer, in order.
+pub fn slugs(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
