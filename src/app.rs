@@ -63,6 +63,24 @@ pub enum StartupError {
 }
 
 impl AppState {
+    /// A public GET answered from the response cache, or built by `f` from the database and
+    /// kept. `f` gets the cache stamp its answer is built under (see [`crate::cache`]).
+    pub async fn cached<F>(
+        &self,
+        req: &actix_web::HttpRequest,
+        content_type: &'static str,
+        f: F,
+    ) -> Result<actix_web::HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut db::Db, &crate::cache::Stamp) -> Result<Vec<u8>, ApiError> + Send + 'static,
+    {
+        self.cache
+            .serve(req, content_type, |stamp| {
+                self.db.run(move |conn| Ok((stamp, f(conn, &stamp)?)))
+            })
+            .await
+    }
+
     /// The keyed hash that stands for the request's client in the database (see
     /// [`http::client_ip`] for which address that is).
     pub fn client_hash(&self, req: &actix_web::HttpRequest) -> String {

@@ -493,15 +493,15 @@ impl SearchScope<'_> {
         mut visit: impl FnMut(i64, i64) -> bool,
     ) -> QueryResult<bool> {
         let mut keys = self.keys.clone();
+        match (after, newest_first) {
+            (Some(after), true) => keys.end = keys.end.min(after),
+            (Some(after), false) => keys.start = keys.start.max(after + 1),
+            (None, _) => {}
+        }
         // Small first, since a page of a common word needs few; larger while a rare one or a
         // narrow filter keeps it walking.
         let mut batch = 64;
         loop {
-            match (after, newest_first) {
-                (Some(after), true) => keys.end = keys.end.min(after),
-                (Some(after), false) => keys.start = keys.start.max(after + 1),
-                (None, _) => {}
-            }
             let hits = self.search.walk(conn, field, newest_first, keys.clone(), batch)?;
             let Some(&(last, _)) = hits.last() else {
                 return Ok(true);

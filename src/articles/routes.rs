@@ -64,12 +64,8 @@ pub async fn list_articles(
     let totals = state.list_totals.clone();
     let count_limit = state.config.search_count_limit;
     state
-        .cache
-        .serve(&req, "application/json", |stamp| {
-            state.db.run(move |conn| {
-                let list = public::list(conn, &totals, count_limit, &stamp, query)?;
-                Ok((stamp, json_bytes(&list)?))
-            })
+        .cached(&req, "application/json", move |conn, stamp| {
+            json_bytes(&public::list(conn, &totals, count_limit, stamp, query)?)
         })
         .await
 }
@@ -92,12 +88,8 @@ pub async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     state
-        .cache
-        .serve(&req, "application/json", |stamp| {
-            state.db.run(move |conn| {
-                let article = public::detail(conn, &slug)?;
-                Ok((stamp, json_bytes(&Data::new(article))?))
-            })
+        .cached(&req, "application/json", move |conn, _| {
+            json_bytes(&Data::new(public::detail(conn, &slug)?))
         })
         .await
 }

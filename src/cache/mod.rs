@@ -392,8 +392,9 @@ impl ResponseCache {
         })
     }
 
-    /// Bytes held (weighted), for metrics and tests. Pending evictions may lag a little.
-    pub fn weighted_size(&self) -> u64 {
+    /// Bytes held (weighted). Pending evictions may lag a little.
+    #[cfg(test)]
+    fn weighted_size(&self) -> u64 {
         self.entries.as_ref().map_or(0, |e| {
             e.run_pending_tasks();
             e.weighted_size()

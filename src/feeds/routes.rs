@@ -40,12 +40,8 @@ pub async fn feed(
     let public_url = state.config.public_url.clone();
     let category = query.into_inner().category;
     state
-        .cache
-        .serve(&req, "application/rss+xml; charset=utf-8", |stamp| {
-            state.db.run(move |conn| {
-                let xml = super::rss(conn, &public_url, category.as_deref())?;
-                Ok((stamp, xml.into_bytes()))
-            })
+        .cached(&req, "application/rss+xml; charset=utf-8", move |conn, _| {
+            Ok(super::rss(conn, &public_url, category.as_deref())?.into_bytes())
         })
         .await
 }
@@ -65,15 +61,12 @@ pub async fn feed(
 pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
     state
-        .cache
-        .serve(&req, "application/xml; charset=utf-8", |stamp| {
-            state.db.run(move |conn| {
-                let base = public_url.as_str().trim_end_matches('/').to_owned();
-                let xml = super::sitemap(conn, &public_url, super::SITEMAP_PAGE, |n| {
-                    format!("{base}/sitemap-{n}.xml")
-                })?;
-                Ok((stamp, xml.into_bytes()))
-            })
+        .cached(&req, "application/xml; charset=utf-8", move |conn, _| {
+            let base = public_url.as_str().trim_end_matches('/').to_owned();
+            let xml = super::sitemap(conn, &public_url, super::SITEMAP_PAGE, |n| {
+                format!("{base}/sitemap-{n}.xml")
+            })?;
+            Ok(xml.into_bytes())
         })
         .await
 }
@@ -97,12 +90,8 @@ pub async fn sitemap_page(
     let public_url = state.config.public_url.clone();
     let page = page.into_inner();
     state
-        .cache
-        .serve(&req, "application/xml; charset=utf-8", |stamp| {
-            state.db.run(move |conn| {
-                let xml = super::sitemap_page(conn, &public_url, super::SITEMAP_PAGE, page)?;
-                Ok((stamp, xml.into_bytes()))
-            })
+        .cached(&req, "application/xml; charset=utf-8", move |conn, _| {
+            Ok(super::sitemap_page(conn, &public_url, super::SITEMAP_PAGE, page)?.into_bytes())
         })
         .await
 }
