@@ -6,6 +6,7 @@
 pub mod accounts_cli;
 pub mod app;
 pub mod articles;
+pub mod audit;
 pub mod auth;
 pub mod authors;
 pub mod cache;
@@ -23,6 +24,7 @@ pub mod server;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod text;
+pub mod webhooks;
 pub mod workers;
 
 pub use app::{AppState, build_app};

@@ -250,6 +250,8 @@ pub struct Database {
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// What this process's writes changed, for the response cache (see [`crate::cache`]).
     changes: std::sync::Arc<crate::cache::Generations>,
+    /// Woken after a call that wrote webhook deliveries (see [`crate::webhooks`]).
+    outbox: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl fmt::Debug for Database {
@@ -279,7 +281,13 @@ impl Database {
             backend: url.backend(),
             sqlite_writer: Default::default(),
             changes: Default::default(),
+            outbox: Default::default(),
         }
+    }
+
+    /// Notified when this process has committed webhook deliveries.
+    pub fn outbox(&self) -> &std::sync::Arc<tokio::sync::Notify> {
+        &self.outbox
     }
 
     pub fn changes(&self) -> &std::sync::Arc<crate::cache::Generations> {
@@ -325,6 +333,11 @@ impl Database {
     {
         let mut tracked = self.pool.get().map_err(ApiError::from_pool)?;
         let result = crate::cache::within(&self.changes, || f(&mut tracked.conn));
+        // After the transaction has ended, so the worker finds the deliveries committed. A
+        // rolled back write wakes it for nothing, which costs one empty query.
+        if crate::webhooks::take_written() {
+            self.outbox.notify_one();
+        }
         // Answers the database gave prove the connection alive; a lost connection or an
         // unexpected failure leaves it to be probed on its next checkout.
         if !matches!(result, Err(ApiError::Unavailable(_) | ApiError::Internal(_))) {

@@ -1,0 +1,128 @@
+//! Signed, durable webhooks.
+//!
+//! A change that subscribers hear of calls [`emit`] inside its own transaction: the event is
+//! written to the outbox (`webhook_events`) with one delivery per subscribed webhook, so it
+//! exists exactly when the change does. The delivery worker ([`worker`]) sends it after the
+//! commit: woken at once by the process that wrote it, and every
+//! `NEWSDESK_SCHEDULER_INTERVAL` seconds by every process, so a delivery whose process died
+//! before sending it is sent by the next one that runs.
+
+use std::cell::Cell;
+
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::schema::{webhook_deliveries, webhook_events, webhooks};
+use crate::db::{Db, now};
+
+/// What a webhook can subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub enum Event {
+    /// An article became public: published now, or its scheduled time came.
+    #[serde(rename = "article.published")]
+    ArticlePublished,
+    /// A public article's content changed (an edit or a restored revision).
+    #[serde(rename = "article.updated")]
+    ArticleUpdated,
+    /// A public article stopped being public: unpublished or archived.
+    #[serde(rename = "article.unpublished")]
+    ArticleUnpublished,
+    /// A reader sent a comment (pending moderation), or staff replied.
+    #[serde(rename = "comment.created")]
+    CommentCreated,
+    /// A comment became visible: approved by a moderator, or a staff reply.
+    #[serde(rename = "comment.approved")]
+    CommentApproved,
+}
+
+impl Event {
+    pub const ALL: [Event; 5] = [
+        Event::ArticlePublished,
+        Event::ArticleUpdated,
+        Event::ArticleUnpublished,
+        Event::CommentCreated,
+        Event::CommentApproved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::ArticlePublished => "article.published",
+            Event::ArticleUpdated => "article.updated",
+            Event::ArticleUnpublished => "article.unpublished",
+            Event::CommentCreated => "comment.created",
+            Event::CommentApproved => "comment.approved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+thread_local! {
+    /// Set when the database call running on this thread wrote deliveries, so the worker is
+    /// woken when it returns (see [`crate::db::Database::run_here`]).
+    static WRITTEN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the database call that just ended on this thread wrote deliveries; resets it.
+pub(crate) fn take_written() -> bool {
+    WRITTEN.replace(false)
+}
+
+/// The body every subscriber receives, signed as serialised.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    event: &'static str,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+    data: &'a Value,
+}
+
+/// Records `event` for every active webhook subscribed to it, once per item of `data`. Call
+/// it inside the transaction of the change. Without subscribers it writes nothing.
+pub fn emit(conn: &mut Db, event: Event, data: &[Value]) -> QueryResult<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let subscribers: Vec<i64> = webhooks::table
+        .filter(webhooks::active.eq(true))
+        .filter(webhooks::events.like(format!("%,{},%", event.as_str())))
+        .select(webhooks::id)
+        .order(webhooks::id)
+        .load(conn)?;
+    if subscribers.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    for item in data {
+        let payload = serde_json::to_string(&Body {
+            event: event.as_str(),
+            occurred_at: at.and_utc(),
+            data: item,
+        })
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let event_id: i64 = diesel::insert_into(webhook_events::table)
+            .values((
+                webhook_events::event.eq(event.as_str()),
+                webhook_events::payload.eq(&payload),
+                webhook_events::created_at.eq(at),
+            ))
+            .returning(webhook_events::id)
+            .get_result(conn)?;
+        for webhook in &subscribers {
+            diesel::insert_into(webhook_deliveries::table)
+                .values((
+                    webhook_deliveries::webhook_id.eq(webhook),
+                    webhook_deliveries::event_id.eq(event_id),
+                    webhook_deliveries::status.eq("pending"),
+                    webhook_deliveries::attempts.eq(0),
+                    webhook_deliveries::next_attempt_at.eq(at),
+                    webhook_deliveries::created_at.eq(at),
+                    webhook_deliveries::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+    }
+    WRITTEN.set(true);
+    Ok(())
+}
