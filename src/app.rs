@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::db::{self, Database};
 use crate::error::ApiError;
 use crate::ops::metrics::Metrics;
-use crate::{articles, auth, authors, comments, feeds, http, openapi, ops, taxonomy};
+use crate::{articles, auth, authors, comments, feeds, http, openapi, ops, taxonomy, webhooks};
 
 /// Secrets every process must agree on; generated once and kept in the database.
 pub struct Secrets {
@@ -41,6 +41,8 @@ pub struct AppState {
     pub cache: Arc<crate::cache::ResponseCache>,
     /// Writes public comments in batches on PostgreSQL (see [`comments::batch`]).
     pub comment_writer: Option<Arc<comments::batch::BatchWriter>>,
+    /// Sends webhook deliveries (see [`webhooks::worker`]).
+    pub webhooks: Arc<webhooks::worker::Sender>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,8 @@ pub enum StartupError {
     Index(diesel::result::Error),
     #[error("setting up metrics failed: {0}")]
     Metrics(Box<dyn std::error::Error + Send + Sync>),
+    #[error("setting up the webhook client failed: {0}")]
+    Webhooks(reqwest::Error),
     #[error("starting a background thread failed: {0}")]
     Thread(std::io::Error),
 }
@@ -130,6 +134,7 @@ impl AppState {
         if let db::DbUrl::Postgres(url) = &config.database {
             crate::cache::listener::start(url.clone(), db.changes()).map_err(StartupError::Thread)?;
         }
+        let sender = webhooks::worker::Sender::new(&config).map_err(StartupError::Webhooks)?;
         let cache =
             crate::cache::ResponseCache::new(config.cache_bytes, config.cache_ttl, db.changes().clone());
         Ok(AppState {
@@ -146,6 +151,7 @@ impl AppState {
             list_totals: Arc::new(ListTotals::default()),
             cache: Arc::new(cache),
             comment_writer,
+            webhooks: Arc::new(sender),
         })
     }
 }
@@ -179,7 +185,8 @@ pub fn build_app(
                         .configure(authors::routes::admin_routes)
                         .configure(articles::routes::admin_routes)
                         .configure(comments::routes::admin_routes)
-                        .configure(taxonomy::routes::admin_routes),
+                        .configure(taxonomy::routes::admin_routes)
+                        .configure(webhooks::routes::admin_routes),
                 )
                 .configure(auth::routes::routes)
                 .configure(authors::routes::public_routes)

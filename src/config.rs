@@ -19,6 +19,7 @@
 //! | `NEWSDESK_CACHE_MB` | `64` | memory for cached public answers, in MiB; `0` switches the cache off |
 //! | `NEWSDESK_CACHE_TTL` | `30` | seconds a cached answer is kept at most (bounds the age of view counts in it) |
 //! | `NEWSDESK_WEBHOOK_ALLOW_PRIVATE` | `false` | allow webhook targets on private networks |
+//! | `NEWSDESK_WEBHOOK_TIMEOUT` | `10` | seconds a webhook receiver has to answer (1–60) |
 //! | `NEWSDESK_PUBLIC_URL` | `http://localhost:3000` | the frontend's address, for feed links |
 //! | `NEWSDESK_CORS_ORIGINS` | none | comma-separated browser origins allowed to call the API |
 //! | `NEWSDESK_LOG` | `info` | log filter (`tracing` env-filter syntax) |
@@ -213,6 +214,10 @@ pub struct Settings {
     )]
     pub webhook_allow_private: bool,
 
+    /// Seconds a webhook receiver has to answer one delivery.
+    #[arg(long, env = "NEWSDESK_WEBHOOK_TIMEOUT", default_value_t = 10, global = true)]
+    pub webhook_timeout: u64,
+
     /// The frontend's address, for links in feeds and the sitemap.
     #[arg(
         long,
@@ -301,6 +306,7 @@ pub struct Config {
     pub cache_bytes: u64,
     pub cache_ttl: std::time::Duration,
     pub webhook_allow_private: bool,
+    pub webhook_timeout: std::time::Duration,
     pub public_url: url::Url,
     pub cors_origins: Vec<String>,
     pub db_pool_size: u32,
@@ -335,6 +341,13 @@ impl Settings {
             return Err(invalid(
                 "NEWSDESK_ADMIN_EMAIL",
                 "NEWSDESK_ADMIN_EMAIL and NEWSDESK_ADMIN_PASSWORD go together: set both or neither",
+            ));
+        }
+
+        if !(1..=60).contains(&self.webhook_timeout) {
+            return Err(invalid(
+                "NEWSDESK_WEBHOOK_TIMEOUT",
+                "must be between 1 and 60 seconds",
             ));
         }
 
@@ -473,6 +486,7 @@ impl Settings {
             cache_bytes: self.cache_mb << 20,
             cache_ttl: std::time::Duration::from_secs(self.cache_ttl),
             webhook_allow_private: self.webhook_allow_private,
+            webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
             public_url,
             cors_origins,
             db_pool_size: self.db_pool_size,

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem, responses};
-use crate::{articles, auth, authors, comments, feeds, ops, taxonomy};
+use crate::{articles, auth, authors, comments, feeds, ops, taxonomy, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,6 +69,13 @@ use crate::{articles, auth, authors, comments, feeds, ops, taxonomy};
         taxonomy::routes::create_tag,
         taxonomy::routes::update_tag,
         taxonomy::routes::delete_tag,
+        webhooks::routes::list_webhooks,
+        webhooks::routes::create_webhook,
+        webhooks::routes::get_webhook,
+        webhooks::routes::update_webhook,
+        webhooks::routes::delete_webhook,
+        webhooks::routes::list_deliveries,
+        webhooks::routes::redeliver,
     ),
     components(
         schemas(Problem, FieldError),
@@ -95,6 +102,7 @@ use crate::{articles, auth, authors, comments, feeds, ops, taxonomy};
         (name = "comments", description = "Reader comments and the captcha of the comment form."),
         (name = "moderation", description = "The moderation desk: approving, rejecting and answering comments."),
         (name = "taxonomy", description = "Categories and tags."),
+        (name = "webhooks", description = "Signed event deliveries to other systems, and their history (admin)."),
         (name = "feeds", description = "RSS and sitemaps for feed readers and crawlers."),
         (name = "operations", description = "Health, readiness and metrics for operators."),
     )

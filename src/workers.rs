@@ -1,6 +1,7 @@
-//! Background work inside the server process: publishing scheduled articles, writing view
-//! counts and purging spent captcha nonces. Stopped after the HTTP server has drained, with a
-//! last flush so no counted view is lost on a clean shutdown.
+//! Background work inside the server process: publishing scheduled articles, sending
+//! webhooks, writing view counts and purging spent captcha nonces and old webhook events.
+//! Stopped after the HTTP server has drained, with a last flush so no counted view is lost on
+//! a clean shutdown.
 
 use std::time::Duration;
 
@@ -21,10 +22,14 @@ pub struct Workers {
 /// One run of the scheduler: publishes what is due and forgets spent captcha nonces whose
 /// tokens have expired. Returns the ids published.
 pub async fn run_scheduler(state: &AppState) -> Result<Vec<i64>, crate::error::ApiError> {
-    let published = state.db.run(|conn| Ok(publish_due(conn)?)).await?;
+    let published = state.db.run(publish_due).await?;
     state
         .db
         .run(|conn| Ok(crate::comments::captcha::purge_expired(conn, chrono::Utc::now())?))
+        .await?;
+    state
+        .db
+        .run(|conn| Ok(crate::webhooks::worker::purge(conn, crate::db::now())?))
         .await?;
     if !published.is_empty() {
         tracing::info!(?published, "published scheduled articles");
@@ -72,6 +77,25 @@ impl Workers {
                 }
             }))
         };
+        let webhooks = {
+            let state = state.clone();
+            let mut stop = watch.clone();
+            let period = state.config.scheduler_interval;
+            let wake = state.db.outbox().clone();
+            actix_web::rt::spawn(async move {
+                let mut ticks = actix_web::rt::time::interval(period);
+                loop {
+                    tokio::select! {
+                        _ = ticks.tick() => {}
+                        _ = wake.notified() => {}
+                        _ = stop.changed() => return,
+                    }
+                    if let Err(e) = crate::webhooks::worker::deliver_due(&state).await {
+                        tracing::warn!(error = %e, "sending webhooks failed; retrying next run");
+                    }
+                }
+            })
+        };
         let views = {
             let state = state.clone();
             actix_web::rt::spawn(every(VIEW_FLUSH_EVERY, watch, move || {
@@ -85,7 +109,7 @@ impl Workers {
         };
         Workers {
             stop,
-            tasks: vec![scheduler, views],
+            tasks: vec![scheduler, webhooks, views],
             state: state.clone(),
         }
     }

@@ -35,3 +35,5 @@ mod processes;
 mod search;
 #[path = "api/taxonomy.rs"]
 mod taxonomy;
+#[path = "api/webhooks.rs"]
+mod webhooks;

@@ -10,6 +10,7 @@ use diesel::result::Error as DieselError;
 use super::dto::{ArticleInput, ArticlePatch, Byline, EditorialArticle};
 use super::model::{ArticleRow, Content};
 use super::render::{self, BodyFormat};
+use crate::audit::{Entry, Resource};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts, ArticleState};
 use crate::cache::{self, Scope};
@@ -18,6 +19,7 @@ use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
 use crate::taxonomy::service as taxonomy;
 use crate::text;
+use crate::webhooks::{self, Event};
 
 pub const TITLE_MAX: usize = 300;
 pub const SUMMARY_MAX: usize = 2000;
@@ -58,6 +60,23 @@ fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
         .order(article_tags::tag_id)
         .select(article_tags::tag_id)
         .load(conn)
+}
+
+/// What webhook subscribers receive about an article, read inside the transaction of the
+/// change so it shows the change.
+fn event_data(conn: &mut Db, id: i64) -> Result<serde_json::Value, ApiError> {
+    let row = find_row(conn, id)?;
+    Ok(serde_json::json!({
+        "id": row.id,
+        "slug": row.slug,
+        "title": row.title,
+        "summary": row.summary,
+        "status": row.status,
+        "category_id": row.category_id,
+        "version": row.version,
+        "published_at": row.published_at.map(|t| t.and_utc()),
+        "updated_at": row.updated_at.and_utc(),
+    }))
 }
 
 fn find_row(conn: &mut Db, id: i64) -> Result<ArticleRow, ApiError> {
@@ -431,7 +450,12 @@ pub fn insert(
         crate::search::index(conn, id, live, &c.title, c.summary.as_deref(), &body_html)?;
         if placement.status == ArticleState::Published {
             cache::changed(conn, Scope::Content)?;
+            let data = event_data(conn, id)?;
+            webhooks::emit(conn, Event::ArticlePublished, &[data])?;
         }
+        Entry::new(created_by, "article.create", Resource::Article, Some(id))
+            .detail(serde_json::json!({ "status": placement.status }))
+            .record(conn)?;
         Ok(id)
     })
 }
@@ -483,7 +507,14 @@ pub fn create(conn: &mut Db, user: &AuthUser, input: ArticleInput) -> Result<Edi
 /// statement: of concurrent edits based on one version exactly one matches, the others change
 /// nothing and get 409. Writing first also makes SQLite take its write lock at once instead
 /// of failing to upgrade a read lock.
-fn save(conn: &mut Db, id: i64, expected: i64, c: &Content, editor: i64) -> Result<i64, ApiError> {
+fn save(
+    conn: &mut Db,
+    id: i64,
+    expected: i64,
+    c: &Content,
+    editor: i64,
+    audit: Entry,
+) -> Result<i64, ApiError> {
     let body_html = render::to_html(&c.body, c.body_format);
     let next = expected + 1;
     conn.transaction::<_, ApiError, _>(|conn| {
@@ -523,6 +554,11 @@ fn save(conn: &mut Db, id: i64, expected: i64, c: &Content, editor: i64) -> Resu
         write_relations(conn, id, c)?;
         write_revision(conn, id, next, c, Some(editor))?;
         crate::search::index(conn, id, live, &c.title, c.summary.as_deref(), &body_html)?;
+        if live.is_some() {
+            let data = event_data(conn, id)?;
+            webhooks::emit(conn, Event::ArticleUpdated, &[data])?;
+        }
+        audit.record(conn)?;
         Ok(next)
     })
 }
@@ -598,12 +634,21 @@ pub fn update(
         c.tag_ids = patch.tag_ids.unwrap_or_default();
     }
     let c = check_content(conn, user, c, patch.tags)?;
-    save(conn, id, expected, &c, user.id)?;
+    let audit = Entry::new(Some(user.id), "article.update", Resource::Article, Some(id))
+        .detail(serde_json::json!({ "version": expected + 1 }));
+    save(conn, id, expected, &c, user.id, audit)?;
     reload(conn, id)
 }
 
-/// Moves the article from one of `from` to `to` in one conditional UPDATE; anything else is
-/// a 409 naming the state it is in.
+/// Who asks for a workflow move, as the audit log names it.
+struct Move {
+    actor: Option<i64>,
+    action: &'static str,
+}
+
+/// Moves the article from one of `from` to `to`; anything else is a 409 naming the state it
+/// is in. Reports the move to webhook subscribers when it changes what readers see, and to
+/// the audit log, in the same transaction.
 fn transition(
     conn: &mut Db,
     id: i64,
@@ -611,36 +656,54 @@ fn transition(
     to: ArticleState,
     publish_at: Option<NaiveDateTime>,
     published_at: Option<NaiveDateTime>,
+    by: Move,
 ) -> Result<(), ApiError> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     conn.transaction(|conn| {
-        let changed = diesel::update(
-            articles::table
-                .filter(articles::id.eq(id))
-                .filter(articles::status.eq_any(&from)),
-        )
-        .set((
-            articles::status.eq(to.as_str()),
-            articles::publish_at.eq(publish_at),
-            articles::published_at.eq(published_at),
-            articles::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
-        if changed == 0 {
-            let current = find_row(conn, id)?.state();
+        // Written first: the row stays locked (SQLite: the write lock is taken) until the
+        // commit, so the state read next is the state moved from.
+        let found = diesel::update(articles::table.find(id))
+            .set(articles::version.eq(articles::version))
+            .execute(conn)?;
+        if found == 0 {
+            return Err(ApiError::NotFound("No such article.".into()));
+        }
+        let current = find_row(conn, id)?.state();
+        if !from.contains(&current) {
             return Err(ApiError::Conflict(format!(
                 "An article that is {} cannot become {}.",
                 current.as_str(),
                 to.as_str()
             )));
         }
+        diesel::update(articles::table.find(id))
+            .set((
+                articles::status.eq(to.as_str()),
+                articles::publish_at.eq(publish_at),
+                articles::published_at.eq(published_at),
+                articles::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
         let live = published_at.filter(|_| to == ArticleState::Published);
         crate::search::rekey(conn, id, live)?;
-        // Which of `from` it was is not known here; only a move that cannot touch a published
-        // article leaves readers' answers alone.
-        if to == ArticleState::Published || from.contains(&ArticleState::Published.as_str()) {
+        let was_public = current == ArticleState::Published;
+        let public = to == ArticleState::Published;
+        if was_public || public {
             cache::changed(conn, Scope::Content)?;
+            let data = event_data(conn, id)?;
+            let event = if public {
+                Event::ArticlePublished
+            } else {
+                Event::ArticleUnpublished
+            };
+            webhooks::emit(conn, event, &[data])?;
         }
+        let mut detail = serde_json::json!({ "from": current, "to": to });
+        if let Some(at) = publish_at {
+            detail["publish_at"] = serde_json::json!(at.and_utc());
+        }
+        Entry::new(by.actor, by.action, Resource::Article, Some(id))
+            .detail(detail)
+            .record(conn)?;
         Ok(())
     })
 }
@@ -655,6 +718,10 @@ pub fn submit(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticl
         ArticleState::InReview,
         None,
         row.published_at,
+        Move {
+            actor: Some(user.id),
+            action: "article.submit",
+        },
     )?;
     reload(conn, id)
 }
@@ -677,9 +744,19 @@ pub fn publish(
     match publish_at.map(|t| t.naive_utc()) {
         Some(when) if when > at => {
             let when = crate::db::truncate(when);
-            transition(conn, id, &from, ArticleState::Scheduled, Some(when), None)?
+            let by = Move {
+                actor: Some(user.id),
+                action: "article.schedule",
+            };
+            transition(conn, id, &from, ArticleState::Scheduled, Some(when), None, by)?
         }
-        _ => transition(conn, id, &from, ArticleState::Published, None, Some(at))?,
+        _ => {
+            let by = Move {
+                actor: Some(user.id),
+                action: "article.publish",
+            };
+            transition(conn, id, &from, ArticleState::Published, None, Some(at), by)?
+        }
     }
     reload(conn, id)
 }
@@ -694,6 +771,10 @@ pub fn unpublish(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArt
         ArticleState::Draft,
         None,
         None,
+        Move {
+            actor: Some(user.id),
+            action: "article.unpublish",
+        },
     )?;
     reload(conn, id)
 }
@@ -708,14 +789,26 @@ pub fn archive(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> 
         ArticleState::Scheduled,
         ArticleState::Published,
     ];
-    transition(conn, id, &from, ArticleState::Archived, None, row.published_at)
+    let by = Move {
+        actor: Some(user.id),
+        action: "article.archive",
+    };
+    transition(
+        conn,
+        id,
+        &from,
+        ArticleState::Archived,
+        None,
+        row.published_at,
+        by,
+    )
 }
 
 /// Publishes every scheduled article that is due, in one statement: safe with any number of
 /// processes, since each row can leave `scheduled` only once. Returns the ids published.
-pub fn publish_due(conn: &mut Db) -> QueryResult<Vec<i64>> {
+pub fn publish_due(conn: &mut Db) -> Result<Vec<i64>, ApiError> {
     let at = now();
-    conn.transaction(|conn| {
+    conn.transaction::<_, ApiError, _>(|conn| {
         let published = diesel::update(
             articles::table
                 .filter(articles::status.eq(ArticleState::Scheduled.as_str()))
@@ -728,12 +821,19 @@ pub fn publish_due(conn: &mut Db) -> QueryResult<Vec<i64>> {
         ))
         .returning((articles::id, articles::published_at))
         .get_results::<(i64, Option<NaiveDateTime>)>(conn)?;
+        let mut events = Vec::with_capacity(published.len());
         for (id, published_at) in &published {
             crate::search::rekey(conn, *id, *published_at)?;
+            events.push(event_data(conn, *id)?);
+            // No actor: the system did it, at the time an editor scheduled.
+            Entry::new(None, "article.publish", Resource::Article, Some(*id))
+                .detail(serde_json::json!({ "from": ArticleState::Scheduled, "to": ArticleState::Published }))
+                .record(conn)?;
         }
         if !published.is_empty() {
             cache::changed(conn, Scope::Content)?;
         }
+        webhooks::emit(conn, Event::ArticlePublished, &events)?;
         Ok(published.into_iter().map(|(id, _)| id).collect())
     })
 }
@@ -964,6 +1064,8 @@ pub fn restore(conn: &mut Db, user: &AuthUser, id: i64, version: i64) -> Result<
         .load(conn)?;
     c.author_ids.retain(|a| live_authors.contains(a));
     let c = check_content(conn, user, c, None)?;
-    save(conn, id, row.version, &c, user.id)?;
+    let audit = Entry::new(Some(user.id), "article.restore", Resource::Article, Some(id))
+        .detail(serde_json::json!({ "restored": version, "version": row.version + 1 }));
+    save(conn, id, row.version, &c, user.id, audit)?;
     reload(conn, id)
 }

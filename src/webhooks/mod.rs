@@ -7,6 +7,11 @@
 //! `NEWSDESK_SCHEDULER_INTERVAL` seconds by every process, so a delivery whose process died
 //! before sending it is sent by the next one that runs.
 
+pub mod routes;
+pub mod service;
+pub mod target;
+pub mod worker;
+
 use std::cell::Cell;
 
 use diesel::prelude::*;
@@ -63,6 +68,11 @@ thread_local! {
     /// Set when the database call running on this thread wrote deliveries, so the worker is
     /// woken when it returns (see [`crate::db::Database::run_here`]).
     static WRITTEN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks that this thread's database call made deliveries due, to wake the worker.
+pub(crate) fn written() {
+    WRITTEN.set(true);
 }
 
 /// Whether the database call that just ended on this thread wrote deliveries; resets it.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod receiver;
 
 use actix_http::Request;
 use actix_service::ServiceExt;

@@ -1,0 +1,238 @@
+//! `/api/v1/admin/webhooks` (admin).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use super::service::{
+    self, CheckedUrl, Delivery, DeliveryFilter, Webhook, WebhookInput, WebhookPatch, WebhookWithSecret,
+};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::auth::policy::{self, Action};
+use crate::envelope::{Data, List, PageQuery};
+use crate::error::responses::*;
+use crate::error::{ApiError, FieldError};
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/webhooks")
+            .route(web::get().to(list_webhooks))
+            .route(web::post().to(create_webhook)),
+    )
+    .service(
+        web::resource("/webhooks/{id}")
+            .route(web::get().to(get_webhook))
+            .route(web::patch().to(update_webhook))
+            .route(web::delete().to(delete_webhook)),
+    )
+    .service(web::resource("/webhooks/{id}/deliveries").route(web::get().to(list_deliveries)))
+    .service(
+        web::resource("/webhooks/{id}/deliveries/{delivery}/redeliver").route(web::post().to(redeliver)),
+    );
+}
+
+/// Checks the URL's target (which may resolve its name) before any connection is taken.
+async fn checked(state: &AppState, raw: &str) -> Result<CheckedUrl, ApiError> {
+    let url = super::target::parse_url(raw).map_err(|e| ApiError::validation("url", e))?;
+    if let Some(reason) = super::target::refused(&url, state.config.webhook_allow_private).await {
+        return Err(ApiError::Validation(vec![FieldError::new("url", reason)]));
+    }
+    Ok(CheckedUrl(url.to_string()))
+}
+
+/// Every webhook, oldest first, with its pending and failed delivery counts.
+#[utoipa::path(
+    get, path = "/api/v1/admin/webhooks", tag = "webhooks", operation_id = "list_webhooks",
+    params(PageQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of webhooks (secrets are never shown).", body = List<Webhook>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
+pub async fn list_webhooks(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<List<Webhook>>, ApiError> {
+    policy::require(&user, Action::ManageWebhooks)?;
+    let page = page.into_inner().resolve()?;
+    Ok(web::Json(
+        state.db.run(move |conn| service::list(conn, page)).await?,
+    ))
+}
+
+/// Subscribes a URL to events. The answer holds the signing secret, shown only this once.
+#[utoipa::path(
+    post, path = "/api/v1/admin/webhooks", tag = "webhooks", operation_id = "create_webhook",
+    request_body = WebhookInput, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created, with its secret.", body = Data<WebhookWithSecret>,
+            headers(("Location" = String))),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn create_webhook(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<WebhookInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ManageWebhooks)?;
+    let input = body.into_inner();
+    service::validate_input(&input)?;
+    let url = checked(&state, &input.url).await?;
+    let actor = user.id;
+    let created = state
+        .db
+        .run(move |conn| service::create(conn, actor, url, input))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/admin/webhooks/{}", created.webhook.id),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Data::new(created)))
+}
+
+/// One webhook.
+#[utoipa::path(
+    get, path = "/api/v1/admin/webhooks/{id}", tag = "webhooks", operation_id = "get_webhook",
+    params(("id" = i64, Path, description = "Webhook id.")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The webhook.", body = Data<Webhook>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    )
+)]
+pub async fn get_webhook(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<web::Json<Data<Webhook>>, ApiError> {
+    policy::require(&user, Action::ManageWebhooks)?;
+    let id = id.into_inner();
+    Ok(web::Json(Data::new(
+        state.db.run(move |conn| service::get(conn, id)).await?,
+    )))
+}
+
+/// Changes a webhook's URL, events, secret, description or whether it is active. The answer
+/// shows the secret only when this request set a new one.
+#[utoipa::path(
+    patch, path = "/api/v1/admin/webhooks/{id}", tag = "webhooks", operation_id = "update_webhook",
+    params(("id" = i64, Path, description = "Webhook id.")),
+    request_body = WebhookPatch, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed; `secret` is present only when the request set it.",
+            body = Data<WebhookWithSecret>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+pub async fn update_webhook(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<WebhookPatch>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ManageWebhooks)?;
+    let (id, patch) = (id.into_inner(), body.into_inner());
+    service::validate_patch(&patch)?;
+    let url = match &patch.url {
+        Some(raw) => Some(checked(&state, raw).await?),
+        None => None,
+    };
+    let actor = user.id;
+    let (webhook, secret) = state
+        .db
+        .run(move |conn| service::update(conn, actor, id, url, patch))
+        .await?;
+    Ok(match secret {
+        Some(secret) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(Data::new(WebhookWithSecret { webhook, secret })),
+        None => HttpResponse::Ok().json(Data::new(webhook)),
+    })
+}
+
+/// Deletes a webhook and its deliveries, including those not yet sent.
+#[utoipa::path(
+    delete, path = "/api/v1/admin/webhooks/{id}", tag = "webhooks", operation_id = "delete_webhook",
+    params(("id" = i64, Path, description = "Webhook id.")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    )
+)]
+pub async fn delete_webhook(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ManageWebhooks)?;
+    let (id, actor) = (id.into_inner(), user.id);
+    state.db.run(move |conn| service::delete(conn, actor, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A webhook's deliveries, newest first: state, attempts with their status codes and errors,
+/// and the exact body sent.
+#[utoipa::path(
+    get, path = "/api/v1/admin/webhooks/{id}/deliveries", tag = "webhooks", operation_id = "list_deliveries",
+    params(("id" = i64, Path, description = "Webhook id."), DeliveryFilter, PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of deliveries.", body = List<Delivery>),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    )
+)]
+pub async fn list_deliveries(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    filter: web::Query<DeliveryFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<List<Delivery>>, ApiError> {
+    policy::require(&user, Action::ManageWebhooks)?;
+    let (id, filter, page) = (id.into_inner(), filter.into_inner(), page.into_inner().resolve()?);
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| service::deliveries(conn, id, filter, page))
+            .await?,
+    ))
+}
+
+/// Queues a delivered or failed delivery again, with the same body, id and signature.
+#[utoipa::path(
+    post, path = "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/redeliver", tag = "webhooks",
+    operation_id = "redeliver_webhook",
+    params(("id" = i64, Path, description = "Webhook id."), ("delivery" = i64, Path, description = "Delivery id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Queued; the worker sends it at once."),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
+pub async fn redeliver(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&user, Action::ManageWebhooks)?;
+    let ((webhook, delivery), actor) = (path.into_inner(), user.id);
+    state
+        .db
+        .run(move |conn| service::redeliver(conn, actor, webhook, delivery))
+        .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
