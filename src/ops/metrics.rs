@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::{Encoder, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use crate::app::AppState;
 use crate::db::Pool;
@@ -16,6 +16,9 @@ use crate::error::ApiError;
 pub struct Metrics {
     pub registry: Registry,
     pub http: PrometheusMetrics,
+    /// Webhook delivery attempts by outcome: `delivered`, `retry` (failed, tried again later)
+    /// or `failed` (the last attempt failed; given up).
+    pub webhook_attempts: IntCounterVec,
 }
 
 impl Metrics {
@@ -31,7 +34,19 @@ impl Metrics {
             // Swagger UI's catch-all pattern cannot be labelled and would warn on every asset.
             .exclude_regex("^/docs")
             .build()?;
-        Ok(Metrics { registry, http })
+        let webhook_attempts = IntCounterVec::new(
+            Opts::new(
+                "newsdesk_webhook_attempts_total",
+                "Webhook delivery attempts made by this process, by outcome.",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(webhook_attempts.clone()))?;
+        Ok(Metrics {
+            registry,
+            http,
+            webhook_attempts,
+        })
     }
 }
 

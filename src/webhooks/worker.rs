@@ -253,16 +253,26 @@ fn describe(error: reqwest::Error) -> String {
     text
 }
 
+/// The state a delivery is left in after this attempt.
+fn after(job: &Job, outcome: &Outcome) -> &'static str {
+    if outcome.delivered() {
+        "delivered"
+    } else if job.attempts + 1 >= MAX_ATTEMPTS {
+        "failed"
+    } else {
+        "pending"
+    }
+}
+
 /// Writes the outcome of an attempt, if this worker's claim still holds.
 fn record(conn: &mut Db, token: i64, job: &Job, outcome: &Outcome, at: NaiveDateTime) -> QueryResult<()> {
     use webhook_deliveries as d;
     let attempts = job.attempts + 1;
-    let (status, next, delivered_at) = if outcome.delivered() {
-        ("delivered", at, Some(now()))
-    } else if attempts >= MAX_ATTEMPTS {
-        ("failed", at, None)
-    } else {
-        ("pending", at + backoff(job.id, attempts), None)
+    let status = after(job, outcome);
+    let (next, delivered_at) = match status {
+        "delivered" => (at, Some(now())),
+        "pending" => (at + backoff(job.id, attempts), None),
+        _ => (at, None),
     };
     let code = outcome.status_code.map(i64::from);
     conn.transaction(|conn| {
@@ -316,6 +326,11 @@ pub async fn deliver_due_at(state: &AppState, at: NaiveDateTime) -> Result<usize
         let outcomes =
             futures_util::future::join_all(jobs.iter().map(|job| attempt(&state.webhooks, job))).await;
         for (job, outcome) in jobs.iter().zip(&outcomes) {
+            let label = match after(job, outcome) {
+                "pending" => "retry",
+                other => other,
+            };
+            state.metrics.webhook_attempts.with_label_values(&[label]).inc();
             if outcome.delivered() {
                 tracing::debug!(delivery = job.id, event = %job.event, "webhook delivered");
             } else {

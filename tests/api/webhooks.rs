@@ -403,6 +403,9 @@ backend_test!(
             .collect();
         assert_eq!(codes, [json!(500), json!(500), json!(200)]);
         assert!(list[0]["next_attempt_at"].is_null());
+        let metrics = app.get("/metrics").await.text();
+        assert!(metrics.contains(r#"newsdesk_webhook_attempts_total{outcome="retry"} 2"#), "{metrics}");
+        assert!(metrics.contains(r#"newsdesk_webhook_attempts_total{outcome="delivered"} 1"#));
     }
 );
 
