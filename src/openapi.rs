@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem, responses};
-use crate::{articles, auth, authors, comments, feeds, ops, taxonomy};
+use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,6 +69,7 @@ use crate::{articles, auth, authors, comments, feeds, ops, taxonomy};
         taxonomy::routes::create_tag,
         taxonomy::routes::update_tag,
         taxonomy::routes::delete_tag,
+        audit::routes::list_audit,
     ),
     components(
         schemas(Problem, FieldError),
@@ -95,6 +96,7 @@ use crate::{articles, auth, authors, comments, feeds, ops, taxonomy};
         (name = "comments", description = "Reader comments and the captcha of the comment form."),
         (name = "moderation", description = "The moderation desk: approving, rejecting and answering comments."),
         (name = "taxonomy", description = "Categories and tags."),
+        (name = "audit", description = "The audit log: who did what to which resource, and when (admin)."),
         (name = "feeds", description = "RSS and sitemaps for feed readers and crawlers."),
         (name = "operations", description = "Health, readiness and metrics for operators."),
     )
