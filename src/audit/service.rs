@@ -65,7 +65,9 @@ impl AuditQuery {
             Some(raw) => {
                 let valid = !raw.is_empty()
                     && raw.len() <= ACTION_MAX
-                    && raw.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.');
+                    && raw
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.');
                 if !valid {
                     return Err(bad(
                         "`action` must be an action name (`comment.moderate`) or a prefix ending in a dot (`comment.`).",
@@ -95,12 +97,7 @@ impl AuditQuery {
                 let kind = Resource::parse(kind).ok_or_else(invalid)?;
                 let id = match id {
                     None => None,
-                    Some(id) => Some(
-                        id.parse::<i64>()
-                            .ok()
-                            .filter(|id| *id > 0)
-                            .ok_or_else(invalid)?,
-                    ),
+                    Some(id) => Some(id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(invalid)?),
                 };
                 Some((kind, id))
             }
@@ -230,29 +227,31 @@ pub fn list(conn: &mut Db, filter: &AuditFilter, page: Page) -> Result<(Vec<Audi
     };
     let entries = rows
         .into_iter()
-        .map(|(id, at, actor_id, action, resource_type, resource_id, client_hash, detail)| {
-            let resource_type = Resource::parse(&resource_type)
-                .ok_or_else(|| ApiError::internal(format!("unknown audit resource {resource_type:?}")))?;
-            // Written by `Entry::record` from a `serde_json::Value`, so it parses; a row
-            // that somehow does not is shown as text rather than failing the whole page.
-            let detail = detail.map(|d| serde_json::from_str(&d).unwrap_or(Value::String(d)));
-            Ok(AuditEntry {
-                id,
-                at: at.and_utc(),
-                actor: actor_id.and_then(|id| {
-                    names.get(&id).map(|name| AuditActor {
-                        id,
-                        name: name.clone(),
-                    })
-                }),
-                actor_id,
-                action,
-                resource_type,
-                resource_id,
-                client_hash,
-                detail,
-            })
-        })
+        .map(
+            |(id, at, actor_id, action, resource_type, resource_id, client_hash, detail)| {
+                let resource_type = Resource::parse(&resource_type)
+                    .ok_or_else(|| ApiError::internal(format!("unknown audit resource {resource_type:?}")))?;
+                // Written by `Entry::record` from a `serde_json::Value`, so it parses; a row
+                // that somehow does not is shown as text rather than failing the whole page.
+                let detail = detail.map(|d| serde_json::from_str(&d).unwrap_or(Value::String(d)));
+                Ok(AuditEntry {
+                    id,
+                    at: at.and_utc(),
+                    actor: actor_id.and_then(|id| {
+                        names.get(&id).map(|name| AuditActor {
+                            id,
+                            name: name.clone(),
+                        })
+                    }),
+                    actor_id,
+                    action,
+                    resource_type,
+                    resource_id,
+                    client_hash,
+                    detail,
+                })
+            },
+        )
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok((entries, total))
 }
@@ -271,7 +270,9 @@ mod tests {
 
     #[test]
     fn actions_are_exact_names_or_prefixes_ending_in_a_dot() {
-        let f = query(Some("comment.moderate"), None).resolve().unwrap_or_default();
+        let f = query(Some("comment.moderate"), None)
+            .resolve()
+            .unwrap_or_default();
         assert_eq!(f.action, Some(ActionFilter::Exact("comment.moderate".into())));
         let f = query(Some("session."), None).resolve().unwrap_or_default();
         assert_eq!(f.action, Some(ActionFilter::Prefix("session.".into())));
@@ -286,7 +287,15 @@ mod tests {
         assert_eq!(f.resource, Some((Resource::Article, Some(12))));
         let f = query(None, Some("tag")).resolve().unwrap_or_default();
         assert_eq!(f.resource, Some((Resource::Tag, None)));
-        for bad in ["", "articles", "article:", "article:x", "article:0", "article:-1", ":1"] {
+        for bad in [
+            "",
+            "articles",
+            "article:",
+            "article:x",
+            "article:0",
+            "article:-1",
+            ":1",
+        ] {
             assert!(query(None, Some(bad)).resolve().is_err(), "{bad:?}");
         }
     }

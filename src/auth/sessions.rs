@@ -242,15 +242,10 @@ pub fn rotate(
             revoke_family(conn, &family)?;
             if matches!(rotation, Rotation::Replayed) {
                 // A security event: whoever holds the newer token must sign in again.
-                Entry::new(
-                    Some(author_id),
-                    "session.refresh_reused",
-                    Resource::Session,
-                    None,
-                )
-                .detail(serde_json::json!({ "family_revoked": true }))
-                .client(client)
-                .record(conn)?;
+                Entry::new(Some(author_id), "session.refresh_reused", Resource::Session, None)
+                    .detail(serde_json::json!({ "family_revoked": true }))
+                    .client(client)
+                    .record(conn)?;
             }
             Ok(())
         })?;

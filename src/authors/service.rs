@@ -277,7 +277,12 @@ pub fn find_by_email(conn: &mut Db, email: &str) -> QueryResult<Option<AuthorRow
 /// Applies a validated change by `actor` (an administrator, or the account itself).
 /// Deactivation, a new password or a new role end the account's sessions (refresh tokens);
 /// access tokens stop working at once because every request re-reads the account.
-pub fn update(conn: &mut Db, actor: Option<i64>, id: i64, form: AuthorUpdateForm) -> Result<AuthorRow, ApiError> {
+pub fn update(
+    conn: &mut Db,
+    actor: Option<i64>,
+    id: i64,
+    form: AuthorUpdateForm,
+) -> Result<AuthorRow, ApiError> {
     change(conn, actor, id, form, "account.update")
 }
 
@@ -307,7 +312,10 @@ fn changes(current: &AuthorRow, form: &AuthorUpdateForm) -> serde_json::Value {
     }
     if let Some(role) = form.role.as_ref().filter(|r| *r != &current.role) {
         fields.push("role");
-        detail.insert("role".into(), serde_json::json!({ "from": current.role, "to": role }));
+        detail.insert(
+            "role".into(),
+            serde_json::json!({ "from": current.role, "to": role }),
+        );
     }
     if let Some(active) = form.active.filter(|a| *a != current.active) {
         fields.push("active");

@@ -20,12 +20,12 @@ use super::dto::*;
 use super::spam::Verdict;
 use crate::articles::public::{live_at, published_article};
 use crate::audit::{Entry, Resource};
-use crate::webhooks::{self, Event};
 use crate::db::schema::{articles, authors, comment_moderations, comments};
 use crate::db::{Db, now};
 use crate::envelope::{List, Page};
 use crate::error::{ApiError, FieldError};
 use crate::text::{self, NUL_MESSAGE, char_len, fold};
+use crate::webhooks::{self, Event};
 
 pub const NAME_MAX: usize = 100;
 pub const TITLE_MAX: usize = 200;

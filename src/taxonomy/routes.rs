@@ -193,7 +193,10 @@ pub async fn create_tag(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageTaxonomy)?;
     let input = body.into_inner();
-    let row = state.db.run(move |conn| service::create_tag(conn, user.id, input)).await?;
+    let row = state
+        .db
+        .run(move |conn| service::create_tag(conn, user.id, input))
+        .await?;
     Ok(HttpResponse::Created().json(Data::new(Tag::from(row))))
 }
 
@@ -241,6 +244,9 @@ pub async fn delete_tag(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageTaxonomy)?;
     let id = id.into_inner();
-    state.db.run(move |conn| service::delete_tag(conn, user.id, id)).await?;
+    state
+        .db
+        .run(move |conn| service::delete_tag(conn, user.id, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -453,7 +453,12 @@ pub fn find_category(conn: &mut Db, id: i64) -> Result<CategoryRow, ApiError> {
         .ok_or_else(|| ApiError::NotFound("No such category.".into()))
 }
 
-pub fn update_category(conn: &mut Db, actor: i64, id: i64, patch: CategoryPatch) -> Result<CategoryRow, ApiError> {
+pub fn update_category(
+    conn: &mut Db,
+    actor: i64,
+    id: i64,
+    patch: CategoryPatch,
+) -> Result<CategoryRow, ApiError> {
     let current = find_category(conn, id)?;
     let (name, slug) = check_name_slug(
         patch.name.as_deref().unwrap_or(&current.name),

@@ -48,7 +48,11 @@ fn actions(list: &[Value]) -> Vec<&str> {
 async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Value) -> Value {
     let res = app.as_user(&user.access_token, method, path, Some(&body)).await;
     assert!(res.status.is_success(), "{path}: {}", res.text());
-    if res.body.is_empty() { Value::Null } else { res.json() }
+    if res.body.is_empty() {
+        Value::Null
+    } else {
+        res.json()
+    }
 }
 
 /// A public comment on `slug` (the captcha is off in these tests); returns its id.
@@ -101,7 +105,10 @@ backend_test!(
         // Two from this client, and the one of `app.user` (from no known address).
         assert_eq!(list.len(), 3, "{list:?}");
         let (first, second) = (&list[0], &list[1]);
-        assert_eq!(first["actor"], json!({"id": editor.id, "name": first["actor"]["name"]}));
+        assert_eq!(
+            first["actor"],
+            json!({"id": editor.id, "name": first["actor"]["name"]})
+        );
         assert_eq!(first["actor_id"], editor.id);
         assert_eq!(first["resource_type"], "session");
         let hash = first["client_hash"].as_str().unwrap();
@@ -119,7 +126,12 @@ backend_test!(
         let client = fresh_client();
         let res = login_from(&app, client, &author.email, "không phải mật khẩu").await;
         res.problem(401);
-        let res = app.get_as(&admin.access_token, &format!("{AUDIT}?action=session.login_failed")).await;
+        let res = app
+            .get_as(
+                &admin.access_token,
+                &format!("{AUDIT}?action=session.login_failed"),
+            )
+            .await;
         assert!(!res.text().contains("không phải mật khẩu"));
         assert!(!res.text().contains(&author.email));
         let list = res.json()["data"].as_array().unwrap().clone();
@@ -134,8 +146,12 @@ backend_test!(
     async fn a_sign_in_with_an_unknown_email_is_logged_with_no_actor(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let client = fresh_client();
-        login_from(&app, client, "ai-do@example.vn", "một mật khẩu nào đó").await.problem(401);
-        login_from(&app, client, "nguoi-khac@example.vn", "mật khẩu khác nữa").await.problem(401);
+        login_from(&app, client, "ai-do@example.vn", "một mật khẩu nào đó")
+            .await
+            .problem(401);
+        login_from(&app, client, "nguoi-khac@example.vn", "mật khẩu khác nữa")
+            .await
+            .problem(401);
         let list = entries(&app, &admin, "action=session.login_failed").await;
         assert_eq!(list.len(), 2);
         for entry in &list {
@@ -160,9 +176,17 @@ backend_test!(
             }
         }
         assert!(throttled > 0);
-        let list = entries(&app, &admin, &format!("action=session.login_failed&actor={}", author.id)).await;
+        let list = entries(
+            &app,
+            &admin,
+            &format!("action=session.login_failed&actor={}", author.id),
+        )
+        .await;
         assert_eq!(list.len(), 7);
-        let logged = list.iter().filter(|e| e["detail"]["reason"] == "throttled").count();
+        let logged = list
+            .iter()
+            .filter(|e| e["detail"]["reason"] == "throttled")
+            .count();
         assert_eq!(logged, throttled);
     }
 );
@@ -174,12 +198,18 @@ backend_test!(
 
         // A refresh token spent twice revokes its session: a security event.
         let first = app
-            .post_json("/api/v1/auth/refresh", &json!({"refresh_token": author.refresh_token}))
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": author.refresh_token}),
+            )
             .await;
         assert_eq!(first.status, 200);
-        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": author.refresh_token}))
-            .await
-            .problem(401);
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": author.refresh_token}),
+        )
+        .await
+        .problem(401);
 
         let again = app.user(Role::Author).await;
         send(
@@ -191,7 +221,10 @@ backend_test!(
         )
         .await;
         let res = app
-            .post_json("/api/v1/auth/logout", &json!({"refresh_token": again.refresh_token}))
+            .post_json(
+                "/api/v1/auth/logout",
+                &json!({"refresh_token": again.refresh_token}),
+            )
             .await;
         assert_eq!(res.status, 204);
 
@@ -199,7 +232,10 @@ backend_test!(
         assert_eq!(list.len(), 1);
         assert_eq!(list[0]["actor_id"], author.id);
         let list = entries(&app, &admin, &format!("actor={}", again.id)).await;
-        assert_eq!(actions(&list), ["session.logout", "account.password", "session.login"]);
+        assert_eq!(
+            actions(&list),
+            ["session.logout", "account.password", "session.login"]
+        );
         assert_eq!(list[1]["resource_id"], again.id);
         assert!(!serde_json::to_string(&list).unwrap().contains("mật khẩu"));
     }
@@ -224,7 +260,10 @@ backend_test!(
         assert_eq!(actions(&list), ["account.update", "account.create"]);
         let update = &list[0];
         assert_eq!(update["actor"]["id"], admin.id);
-        assert_eq!(update["detail"]["role"], json!({"from": "author", "to": "editor"}));
+        assert_eq!(
+            update["detail"]["role"],
+            json!({"from": "author", "to": "editor"})
+        );
         assert_eq!(update["detail"]["fields"], json!(["bio", "role"]));
         // Accounts made outside HTTP (the command line) have no actor.
         assert_eq!(list[1]["actor"], Value::Null);
@@ -245,18 +284,38 @@ backend_test!(
         .await;
         let id = created["data"]["id"].as_i64().unwrap();
         let res = app
-            .as_user(&admin.access_token, Method::DELETE, &format!("/api/v1/admin/authors/{id}"), None)
+            .as_user(
+                &admin.access_token,
+                Method::DELETE,
+                &format!("/api/v1/admin/authors/{id}"),
+                None,
+            )
             .await;
         assert_eq!(res.status, 204);
-        send(&app, &admin, Method::PATCH, "/api/v1/auth/me", json!({"name": "Quản trị viên"})).await;
+        send(
+            &app,
+            &admin,
+            Method::PATCH,
+            "/api/v1/auth/me",
+            json!({"name": "Quản trị viên"}),
+        )
+        .await;
 
         let list = entries(&app, &admin, &format!("resource=account:{id}")).await;
         assert_eq!(actions(&list), ["account.deactivate", "account.create"]);
         assert_eq!(list[0]["detail"]["active"], json!({"from": true, "to": false}));
-        assert_eq!(list[1]["detail"], json!({"slug": "le-van-cuong", "role": "editor", "can_sign_in": true}));
+        assert_eq!(
+            list[1]["detail"],
+            json!({"slug": "le-van-cuong", "role": "editor", "can_sign_in": true})
+        );
         assert!(!serde_json::to_string(&list).unwrap().contains("cuong@example.vn"));
 
-        let mine = entries(&app, &admin, &format!("resource=account:{}&action=account.update", admin.id)).await;
+        let mine = entries(
+            &app,
+            &admin,
+            &format!("resource=account:{}&action=account.update", admin.id),
+        )
+        .await;
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0]["actor"], json!({"id": admin.id, "name": "Quản trị viên"}));
         assert_eq!(mine[0]["detail"]["fields"], json!(["name"]));
@@ -267,25 +326,72 @@ backend_test!(
     async fn category_and_tag_changes_are_logged(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let editor = app.user(Role::Editor).await;
-        let cat = send(&app, &editor, Method::POST, "/api/v1/admin/categories", json!({"name": "Thời sự"})).await;
+        let cat = send(
+            &app,
+            &editor,
+            Method::POST,
+            "/api/v1/admin/categories",
+            json!({"name": "Thời sự"}),
+        )
+        .await;
         let cat = cat["data"]["id"].as_i64().unwrap();
         let path = format!("/api/v1/admin/categories/{cat}");
-        send(&app, &editor, Method::PATCH, &path, json!({"name": "Thời sự trong nước"})).await;
-        assert_eq!(app.as_user(&editor.access_token, Method::DELETE, &path, None).await.status, 204);
-        let tag = send(&app, &editor, Method::POST, "/api/v1/admin/tags", json!({"name": "Giáo dục"})).await;
+        send(
+            &app,
+            &editor,
+            Method::PATCH,
+            &path,
+            json!({"name": "Thời sự trong nước"}),
+        )
+        .await;
+        assert_eq!(
+            app.as_user(&editor.access_token, Method::DELETE, &path, None)
+                .await
+                .status,
+            204
+        );
+        let tag = send(
+            &app,
+            &editor,
+            Method::POST,
+            "/api/v1/admin/tags",
+            json!({"name": "Giáo dục"}),
+        )
+        .await;
         let tag = tag["data"]["id"].as_i64().unwrap();
         let path = format!("/api/v1/admin/tags/{tag}");
-        send(&app, &editor, Method::PATCH, &path, json!({"name": "Giáo dục phổ thông"})).await;
-        assert_eq!(app.as_user(&editor.access_token, Method::DELETE, &path, None).await.status, 204);
+        send(
+            &app,
+            &editor,
+            Method::PATCH,
+            &path,
+            json!({"name": "Giáo dục phổ thông"}),
+        )
+        .await;
+        assert_eq!(
+            app.as_user(&editor.access_token, Method::DELETE, &path, None)
+                .await
+                .status,
+            204
+        );
 
         let list = entries(&app, &admin, &format!("resource=category:{cat}")).await;
-        assert_eq!(actions(&list), ["category.delete", "category.update", "category.create"]);
-        assert_eq!(list[0]["detail"], json!({"slug": "thoi-su", "name": "Thời sự trong nước"}));
+        assert_eq!(
+            actions(&list),
+            ["category.delete", "category.update", "category.create"]
+        );
+        assert_eq!(
+            list[0]["detail"],
+            json!({"slug": "thoi-su", "name": "Thời sự trong nước"})
+        );
         assert_eq!(list[1]["detail"]["fields"], json!(["name"]));
         assert!(list.iter().all(|e| e["actor_id"] == editor.id));
         let list = entries(&app, &admin, "resource=tag").await;
         assert_eq!(actions(&list), ["tag.delete", "tag.update", "tag.create"]);
-        assert_eq!(list[1]["detail"]["from"], json!({"slug": "giao-duc", "name": "Giáo dục"}));
+        assert_eq!(
+            list[1]["detail"]["from"],
+            json!({"slug": "giao-duc", "name": "Giáo dục"})
+        );
         assert!(list.iter().all(|e| e["resource_id"] == tag));
     }
 );
@@ -368,13 +474,33 @@ backend_test!(
     async fn the_log_is_newest_first_in_pages(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         for name in ["Một", "Hai", "Ba", "Bốn", "Năm"] {
-            send(&app, &admin, Method::POST, "/api/v1/admin/tags", json!({"name": name})).await;
+            send(
+                &app,
+                &admin,
+                Method::POST,
+                "/api/v1/admin/tags",
+                json!({"name": name}),
+            )
+            .await;
         }
-        let res = app.get_as(&admin.access_token, &format!("{AUDIT}?action=tag.create&per_page=2&page=2")).await;
+        let res = app
+            .get_as(
+                &admin.access_token,
+                &format!("{AUDIT}?action=tag.create&per_page=2&page=2"),
+            )
+            .await;
         assert_eq!(res.status, 200);
         let body = res.json();
-        assert_eq!(body["meta"], json!({"page": 2, "per_page": 2, "total": 5, "total_pages": 3, "next_cursor": null}));
-        let names: Vec<&str> = body["data"].as_array().unwrap().iter().map(|e| e["detail"]["name"].as_str().unwrap()).collect();
+        assert_eq!(
+            body["meta"],
+            json!({"page": 2, "per_page": 2, "total": 5, "total_pages": 3, "next_cursor": null})
+        );
+        let names: Vec<&str> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["detail"]["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["Ba", "Hai"]);
         let all = entries(&app, &admin, "").await;
         let ids: Vec<i64> = all.iter().map(|e| e["id"].as_i64().unwrap()).collect();
@@ -387,23 +513,49 @@ backend_test!(
     async fn filters_narrow_by_actor_action_family_resource_and_time(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let editor = app.user(Role::Editor).await;
-        let tag = send(&app, &editor, Method::POST, "/api/v1/admin/tags", json!({"name": "Y tế"})).await;
+        let tag = send(
+            &app,
+            &editor,
+            Method::POST,
+            "/api/v1/admin/tags",
+            json!({"name": "Y tế"}),
+        )
+        .await;
         let tag = tag["data"]["id"].as_i64().unwrap();
-        send(&app, &admin, Method::POST, "/api/v1/admin/tags", json!({"name": "Văn hoá"})).await;
+        send(
+            &app,
+            &admin,
+            Method::POST,
+            "/api/v1/admin/tags",
+            json!({"name": "Văn hoá"}),
+        )
+        .await;
 
         let by_editor = entries(&app, &admin, &format!("actor={}", editor.id)).await;
         assert_eq!(actions(&by_editor), ["tag.create", "session.login"]);
         let sessions = entries(&app, &admin, "action=session.").await;
         assert_eq!(actions(&sessions), ["session.login", "session.login"]);
-        assert!(entries(&app, &admin, "action=session").await.is_empty(), "a name, not a prefix");
+        assert!(
+            entries(&app, &admin, "action=session").await.is_empty(),
+            "a name, not a prefix"
+        );
         let one = entries(&app, &admin, &format!("resource=tag:{tag}")).await;
         assert_eq!(one.len(), 1);
         assert_eq!(one[0]["actor"]["id"], editor.id);
 
         let today = chrono::Utc::now().date_naive();
         let tomorrow = today.succ_opt().unwrap();
-        assert_eq!(entries(&app, &admin, &format!("action=tag.&from={today}&to={today}")).await.len(), 2);
-        assert!(entries(&app, &admin, &format!("from={tomorrow}")).await.is_empty());
+        assert_eq!(
+            entries(&app, &admin, &format!("action=tag.&from={today}&to={today}"))
+                .await
+                .len(),
+            2
+        );
+        assert!(
+            entries(&app, &admin, &format!("from={tomorrow}"))
+                .await
+                .is_empty()
+        );
         let instant = one[0]["at"].as_str().unwrap().replace('+', "%2B");
         let after = entries(&app, &admin, &format!("action=tag.create&from={instant}")).await;
         assert_eq!(after.len(), 2);
@@ -420,7 +572,10 @@ backend_test!(
         }
         let res = app.get(AUDIT).await;
         res.problem(401);
-        assert!(res.header("www-authenticate").is_some_and(|h| h.starts_with("Bearer")));
+        assert!(
+            res.header("www-authenticate")
+                .is_some_and(|h| h.starts_with("Bearer"))
+        );
     }
 );
 
@@ -486,7 +641,10 @@ async fn delivered(app: &TestApp, event: &'static str) -> Vec<Value> {
         })
         .await
         .unwrap();
-    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
+    payloads
+        .iter()
+        .map(|p| serde_json::from_str(p).unwrap())
+        .collect()
 }
 
 backend_test!(
