@@ -65,7 +65,7 @@ pub async fn create(
         .map_err(crate::authors::routes::blocking)??;
     state
         .db
-        .run(move |conn| service::create(conn, input, Some(hash)))
+        .run(move |conn| service::create(conn, None, input, Some(hash)))
         .await
 }
 

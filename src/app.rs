@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::db::{self, Database};
 use crate::error::ApiError;
 use crate::ops::metrics::Metrics;
-use crate::{articles, auth, authors, comments, feeds, http, openapi, ops, taxonomy, webhooks};
+use crate::{articles, audit, auth, authors, comments, feeds, http, openapi, ops, taxonomy, webhooks};
 
 /// Secrets every process must agree on; generated once and kept in the database.
 pub struct Secrets {
@@ -186,7 +186,8 @@ pub fn build_app(
                         .configure(articles::routes::admin_routes)
                         .configure(comments::routes::admin_routes)
                         .configure(taxonomy::routes::admin_routes)
-                        .configure(webhooks::routes::admin_routes),
+                        .configure(webhooks::routes::admin_routes)
+                        .configure(audit::routes::admin_routes),
                 )
                 .configure(auth::routes::routes)
                 .configure(authors::routes::public_routes)

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem, responses};
-use crate::{articles, auth, authors, comments, feeds, ops, taxonomy, webhooks};
+use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -76,6 +76,7 @@ use crate::{articles, auth, authors, comments, feeds, ops, taxonomy, webhooks};
         webhooks::routes::delete_webhook,
         webhooks::routes::list_deliveries,
         webhooks::routes::redeliver,
+        audit::routes::list_audit,
     ),
     components(
         schemas(Problem, FieldError),
@@ -103,6 +104,7 @@ use crate::{articles, auth, authors, comments, feeds, ops, taxonomy, webhooks};
         (name = "moderation", description = "The moderation desk: approving, rejecting and answering comments."),
         (name = "taxonomy", description = "Categories and tags."),
         (name = "webhooks", description = "Signed event deliveries to other systems, and their history (admin)."),
+        (name = "audit", description = "The audit log: who did what to which resource, and when (admin)."),
         (name = "feeds", description = "RSS and sitemaps for feed readers and crawlers."),
         (name = "operations", description = "Health, readiness and metrics for operators."),
     )

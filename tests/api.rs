@@ -7,6 +7,8 @@ mod common;
 mod accounts;
 #[path = "api/articles.rs"]
 mod articles;
+#[path = "api/audit.rs"]
+mod audit;
 #[path = "api/auth.rs"]
 mod auth;
 #[path = "api/cache.rs"]

@@ -70,7 +70,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 }
 
 /// `2020-01-14` or an RFC 3339 instant. A bare date as `to` means the end of that day.
-fn parse_bound(raw: &str, name: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
+pub(crate) fn parse_bound(raw: &str, name: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
     if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
         let day = if end_of_day {
             date.succ_opt().unwrap_or(date)

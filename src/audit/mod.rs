@@ -4,6 +4,9 @@
 //! one row with [`Entry::record`] inside the transaction of the action itself: an action that
 //! rolls back leaves no record, and a recorded action cannot be lost.
 
+pub mod routes;
+pub mod service;
+
 use diesel::prelude::*;
 use serde_json::Value;
 

@@ -1,11 +1,14 @@
 //! `/api/v1/auth`: sign-in, token refresh, sign-out and one's own account.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{AuthUser, password, sessions};
 use crate::app::AppState;
+use crate::audit::{Entry, Resource};
 use crate::authors::dto::{Account, UpdateMe};
 use crate::authors::routes::blocking;
 use crate::authors::service;
@@ -76,6 +79,14 @@ fn pair(state: &AppState, account: Account, issued: sessions::Issued) -> Result<
     })
 }
 
+/// A refused sign-in for the audit log: the account when the email names one (never the email
+/// itself), why, and the client's hash.
+fn login_failed(account: Option<i64>, reason: &str, client: String) -> Entry {
+    Entry::new(account, "session.login_failed", Resource::Session, None)
+        .detail(json!({ "reason": reason }))
+        .client(client)
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::Unauthorized("The email or password is wrong.".into())
 }
@@ -112,14 +123,23 @@ pub async fn login(
         )]));
     }
     let key = service::email_key(&email);
-    let subjects = sessions::login_subjects(&key, &client(&req, &state));
+    let client = client(&req, &state);
+    let subjects = sessions::login_subjects(&key, &client);
 
     let throttle = subjects.clone();
+    let throttled_client = client.clone();
     let (attempt, account) = state
         .db
-        .run(move |conn| {
-            let attempt = sessions::begin_attempt(conn, &throttle)?;
-            Ok((attempt, service::find_by_email(conn, &key)?))
+        .run(move |conn| match sessions::begin_attempt(conn, &throttle) {
+            Ok(attempt) => Ok((attempt, service::find_by_email(conn, &key)?)),
+            Err(refused @ ApiError::TooManyRequests { .. }) => {
+                // The refused attempt itself was rolled back (it must not extend the wait);
+                // the log still hears of it.
+                let account = service::find_by_email(conn, &key)?.map(|a| a.id);
+                login_failed(account, "throttled", throttled_client).record(conn)?;
+                Err(refused)
+            }
+            Err(e) => Err(e),
         })
         .await?;
 
@@ -127,20 +147,37 @@ pub async fn login(
     let matches = web::block(move || password::verify(&given, stored.as_deref()))
         .await
         .map_err(blocking)?;
-    let account = account.filter(|a| matches && a.active);
 
     let ttl = state.config.refresh_token_ttl;
-    let Some(account) = account else {
-        // The attempt stays recorded: it was a failure.
-        tracing::info!("sign-in refused");
-        return Err(invalid_credentials());
+    let account = match account {
+        Some(a) if matches && a.active => a,
+        other => {
+            // The attempt stays recorded in the throttle: it was a failure.
+            let (id, reason) = match &other {
+                None => (None, "unknown_email"),
+                Some(a) if !matches => (Some(a.id), "wrong_password"),
+                Some(a) => (Some(a.id), "inactive"),
+            };
+            state
+                .db
+                .run(move |conn| Ok(login_failed(id, reason, client).record(conn)?))
+                .await?;
+            tracing::info!("sign-in refused");
+            return Err(invalid_credentials());
+        }
     };
     let id = account.id;
     let issued = state
         .db
         .run(move |conn| {
-            sessions::attempt_succeeded(conn, &attempt, &subjects[0].0)?;
-            sessions::start(conn, id, ttl)
+            conn.transaction::<_, ApiError, _>(|conn| {
+                sessions::attempt_succeeded(conn, &attempt, &subjects[0].0)?;
+                let issued = sessions::start(conn, id, ttl)?;
+                Entry::new(Some(id), "session.login", Resource::Session, None)
+                    .client(client)
+                    .record(conn)?;
+                Ok(issued)
+            })
         })
         .await?;
     tracing::info!(author_id = id, "signed in");
@@ -164,15 +201,17 @@ pub async fn login(
     )
 )]
 pub async fn refresh(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let ttl = state.config.refresh_token_ttl;
+    let client = client(&req, &state);
     let (rotation, account) = state
         .db
         .run(move |conn| {
-            let rotation = sessions::rotate(conn, &presented, ttl)?;
+            let rotation = sessions::rotate(conn, &presented, ttl, client)?;
             let account = match &rotation {
                 sessions::Rotation::Rotated { author_id, .. } => Some(service::find(conn, *author_id)?),
                 _ => None,
@@ -209,13 +248,15 @@ pub async fn refresh(
     )
 )]
 pub async fn logout(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
+    let client = client(&req, &state);
     state
         .db
-        .run(move |conn| Ok(sessions::logout(conn, &presented)?))
+        .run(move |conn| sessions::logout(conn, &presented, client))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -259,7 +300,7 @@ pub async fn update_me(
     let (form, _) = service::validate_update(body.into_inner().into())?;
     let row = state
         .db
-        .run(move |conn| service::update(conn, user.id, form))
+        .run(move |conn| service::update(conn, Some(user.id), user.id, form))
         .await?;
     Ok(web::Json(Data::new(Account::from(row))))
 }
@@ -317,20 +358,31 @@ pub async fn change_password(
     .await
     .map_err(blocking)??;
     let Some(new_hash) = new_hash else {
+        // Counted and throttled as a failed sign-in, so logged as one.
+        state
+            .db
+            .run(move |conn| {
+                Ok(login_failed(Some(id), "wrong_password", client)
+                    .detail(json!({ "reason": "wrong_password", "during": "password_change" }))
+                    .record(conn)?)
+            })
+            .await?;
         return Err(ApiError::validation("current_password", "is wrong"));
     };
     let email_subject = subjects[0].0.clone();
-    state
-        .db
-        .run(move |conn| Ok(sessions::attempt_succeeded(conn, &attempt, &email_subject)?))
-        .await?;
     let keep = user.session.clone();
     state
         .db
         .run(move |conn| {
-            service::set_password(conn, id, &new_hash)?;
-            sessions::revoke_all(conn, id, Some(&keep))?;
-            Ok(())
+            conn.transaction::<_, ApiError, _>(|conn| {
+                sessions::attempt_succeeded(conn, &attempt, &email_subject)?;
+                service::set_password(conn, id, &new_hash)?;
+                sessions::revoke_all(conn, id, Some(&keep))?;
+                Entry::new(Some(id), "account.password", Resource::Account, Some(id))
+                    .client(client)
+                    .record(conn)?;
+                Ok(())
+            })
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::audit::{Entry, Resource};
 use crate::db::schema::{authors, login_failures, refresh_tokens};
 use crate::db::{Db, now};
 use crate::error::ApiError;
@@ -168,8 +169,14 @@ pub enum Rotation {
 ///
 /// The spend is one conditional UPDATE, so of two concurrent uses of the same token exactly
 /// one wins; the other is treated as a replay. Writing first also keeps SQLite from having
-/// to upgrade a read lock inside the transaction.
-pub fn rotate(conn: &mut Db, presented: &str, ttl: std::time::Duration) -> Result<Rotation, ApiError> {
+/// to upgrade a read lock inside the transaction. A replay is logged for the audit with
+/// `client`, the presenting client's hash.
+pub fn rotate(
+    conn: &mut Db,
+    presented: &str,
+    ttl: std::time::Duration,
+    client: String,
+) -> Result<Rotation, ApiError> {
     let hash = token_hash(presented);
     let at = now();
     let outcome = conn.transaction::<_, ApiError, _>(|conn| {
@@ -196,6 +203,7 @@ pub fn rotate(conn: &mut Db, presented: &str, ttl: std::time::Duration) -> Resul
         let Some((author_id, family, revoked_at, active)) = row else {
             return Ok((Rotation::Refused, None));
         };
+        let revoke = |family| Some((family, author_id));
         if spent == 0 {
             // Known but not spendable: spent before (a replay, unless the family was already
             // revoked), or expired.
@@ -207,13 +215,13 @@ pub fn rotate(conn: &mut Db, presented: &str, ttl: std::time::Duration) -> Resul
                     .get_result::<i64>(conn)?
                     > 0;
             return Ok(if replay {
-                (Rotation::Replayed, Some(family))
+                (Rotation::Replayed, revoke(family))
             } else {
                 (Rotation::Refused, None)
             });
         }
         if !active {
-            return Ok((Rotation::Refused, Some(family)));
+            return Ok((Rotation::Refused, revoke(family)));
         }
         let refresh_token = insert_token(conn, author_id, &family, ttl)?;
         Ok((
@@ -229,8 +237,18 @@ pub fn rotate(conn: &mut Db, presented: &str, ttl: std::time::Duration) -> Resul
     })?;
     // Revocation is committed on its own: it must stick even though the caller gets a 401.
     let (rotation, revoke) = outcome;
-    if let Some(family) = revoke {
-        revoke_family(conn, &family)?;
+    if let Some((family, author_id)) = revoke {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            revoke_family(conn, &family)?;
+            if matches!(rotation, Rotation::Replayed) {
+                // A security event: whoever holds the newer token must sign in again.
+                Entry::new(Some(author_id), "session.refresh_reused", Resource::Session, None)
+                    .detail(serde_json::json!({ "family_revoked": true }))
+                    .client(client)
+                    .record(conn)?;
+            }
+            Ok(())
+        })?;
     }
     Ok(rotation)
 }
@@ -245,16 +263,24 @@ pub fn revoke_family(conn: &mut Db, family: &str) -> QueryResult<usize> {
     .execute(conn)
 }
 
-/// Ends the session a refresh token belongs to. Unknown tokens are ignored: signing out is
-/// idempotent.
-pub fn logout(conn: &mut Db, presented: &str) -> QueryResult<()> {
-    let family: Option<String> = refresh_tokens::table
+/// Ends the session a refresh token belongs to, and logs it with `client`, the client's hash.
+/// Unknown tokens are ignored: signing out is idempotent, and so is its log (a session
+/// already ended is not logged again).
+pub fn logout(conn: &mut Db, presented: &str, client: String) -> Result<(), ApiError> {
+    let session: Option<(String, i64)> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash(presented)))
-        .select(refresh_tokens::family)
+        .select((refresh_tokens::family, refresh_tokens::author_id))
         .first(conn)
         .optional()?;
-    if let Some(family) = family {
-        revoke_family(conn, &family)?;
+    if let Some((family, author_id)) = session {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            if revoke_family(conn, &family)? > 0 {
+                Entry::new(Some(author_id), "session.logout", Resource::Session, None)
+                    .client(client)
+                    .record(conn)?;
+            }
+            Ok(())
+        })?;
     }
     Ok(())
 }

@@ -161,7 +161,7 @@ pub async fn create_account(
     };
     let row = state
         .db
-        .run(move |conn| service::create(conn, input, hash))
+        .run(move |conn| service::create(conn, Some(user.id), input, hash))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/admin/authors/{}", row.id)))
@@ -231,7 +231,10 @@ pub async fn update_account(
             "Administrators cannot deactivate or demote themselves; ask another administrator.".into(),
         ));
     }
-    let row = state.db.run(move |conn| service::update(conn, id, form)).await?;
+    let row = state
+        .db
+        .run(move |conn| service::update(conn, Some(user.id), id, form))
+        .await?;
     Ok(web::Json(Data::new(Account::from(row))))
 }
 
@@ -261,7 +264,10 @@ pub async fn deactivate_account(
             "Administrators cannot deactivate themselves; ask another administrator.".into(),
         ));
     }
-    state.db.run(move |conn| service::deactivate(conn, id)).await?;
+    state
+        .db
+        .run(move |conn| service::deactivate(conn, Some(user.id), id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -5,6 +5,7 @@ use diesel::result::Error as DieselError;
 
 use super::dto::{CreateAuthor, UpdateAuthor};
 use super::model::{AuthorInsertForm, AuthorRow, AuthorUpdateForm};
+use crate::audit::{Entry, Resource};
 use crate::auth::{Role, sessions};
 use crate::db::schema::authors;
 use crate::db::{Db, now};
@@ -194,8 +195,11 @@ fn unique_slug(conn: &mut Db, name: &str) -> Result<String, ApiError> {
     ))
 }
 
+/// Creates an account; `actor` is the administrator who asked, `None` for the command line
+/// and the first admin at start.
 pub fn create(
     conn: &mut Db,
+    actor: Option<i64>,
     input: ValidNewAuthor,
     password_hash: Option<String>,
 ) -> Result<AuthorRow, ApiError> {
@@ -222,11 +226,22 @@ pub fn create(
         created_at: at,
         updated_at: at,
     };
-    let id: i64 = diesel::insert_into(authors::table)
-        .values(&form)
-        .returning(authors::id)
-        .get_result(conn)
-        .map_err(conflict)?;
+    let detail = serde_json::json!({
+        "slug": form.slug,
+        "role": form.role,
+        "can_sign_in": form.email.is_some() && form.password_hash.is_some(),
+    });
+    let id = conn.transaction::<_, ApiError, _>(|conn| {
+        let id: i64 = diesel::insert_into(authors::table)
+            .values(&form)
+            .returning(authors::id)
+            .get_result(conn)
+            .map_err(conflict)?;
+        Entry::new(actor, "account.create", Resource::Account, Some(id))
+            .detail(detail)
+            .record(conn)?;
+        Ok(id)
+    })?;
     find(conn, id)
 }
 
@@ -259,10 +274,67 @@ pub fn find_by_email(conn: &mut Db, email: &str) -> QueryResult<Option<AuthorRow
         .optional()
 }
 
-/// Applies a validated change. Deactivation, a new password or a new role end the
-/// account's sessions (refresh tokens); access tokens stop working at once because every
-/// request re-reads the account.
-pub fn update(conn: &mut Db, id: i64, mut form: AuthorUpdateForm) -> Result<AuthorRow, ApiError> {
+/// Applies a validated change by `actor` (an administrator, or the account itself).
+/// Deactivation, a new password or a new role end the account's sessions (refresh tokens);
+/// access tokens stop working at once because every request re-reads the account.
+pub fn update(
+    conn: &mut Db,
+    actor: Option<i64>,
+    id: i64,
+    form: AuthorUpdateForm,
+) -> Result<AuthorRow, ApiError> {
+    change(conn, actor, id, form, "account.update")
+}
+
+/// What a change does to an account, for the audit log: the names of the fields it sets to
+/// something new, and the old and new role and active flag. Never the values of the email
+/// or password.
+fn changes(current: &AuthorRow, form: &AuthorUpdateForm) -> serde_json::Value {
+    let mut fields = Vec::new();
+    let mut detail = serde_json::Map::new();
+    if form.name.as_ref().is_some_and(|n| n != &current.name) {
+        fields.push("name");
+    }
+    if form.slug.as_ref().is_some_and(|s| s != &current.slug) {
+        fields.push("slug");
+    }
+    if form.bio.as_ref().is_some_and(|b| b != &current.bio) {
+        fields.push("bio");
+    }
+    if form.avatar_url.as_ref().is_some_and(|a| a != &current.avatar_url) {
+        fields.push("avatar_url");
+    }
+    if form.email.as_ref().is_some_and(|e| e != &current.email) {
+        fields.push("email");
+    }
+    if form.password_hash.is_some() {
+        fields.push("password");
+    }
+    if let Some(role) = form.role.as_ref().filter(|r| *r != &current.role) {
+        fields.push("role");
+        detail.insert(
+            "role".into(),
+            serde_json::json!({ "from": current.role, "to": role }),
+        );
+    }
+    if let Some(active) = form.active.filter(|a| *a != current.active) {
+        fields.push("active");
+        detail.insert(
+            "active".into(),
+            serde_json::json!({ "from": current.active, "to": active }),
+        );
+    }
+    detail.insert("fields".into(), serde_json::json!(fields));
+    serde_json::Value::Object(detail)
+}
+
+fn change(
+    conn: &mut Db,
+    actor: Option<i64>,
+    id: i64,
+    mut form: AuthorUpdateForm,
+    action: &'static str,
+) -> Result<AuthorRow, ApiError> {
     let current = find(conn, id)?;
     if let Some(slug) = &form.slug
         && slug != &current.slug
@@ -286,6 +358,7 @@ pub fn update(conn: &mut Db, id: i64, mut form: AuthorUpdateForm) -> Result<Auth
         || form.role.as_deref().is_some_and(|r| r != current.role)
         || form.email.is_some();
     form.updated_at = Some(now());
+    let detail = changes(&current, &form);
     conn.transaction::<_, ApiError, _>(|conn| {
         diesel::update(authors::table.find(id))
             .set(&form)
@@ -294,6 +367,9 @@ pub fn update(conn: &mut Db, id: i64, mut form: AuthorUpdateForm) -> Result<Auth
         if ends_sessions {
             sessions::revoke_all(conn, id, None)?;
         }
+        Entry::new(actor, action, Resource::Account, Some(id))
+            .detail(detail)
+            .record(conn)?;
         // Bylines show the public profile; lists of authors show who is active.
         crate::cache::changed(conn, crate::cache::Scope::Content)?;
         Ok(())
@@ -301,14 +377,16 @@ pub fn update(conn: &mut Db, id: i64, mut form: AuthorUpdateForm) -> Result<Auth
     find(conn, id)
 }
 
-pub fn deactivate(conn: &mut Db, id: i64) -> Result<AuthorRow, ApiError> {
-    update(
+pub fn deactivate(conn: &mut Db, actor: Option<i64>, id: i64) -> Result<AuthorRow, ApiError> {
+    change(
         conn,
+        actor,
         id,
         AuthorUpdateForm {
             active: Some(false),
             ..AuthorUpdateForm::default()
         },
+        "account.deactivate",
     )
 }
 

@@ -13,7 +13,9 @@
 //! 4. the decisions, in arrival order, in memory: 404/409/422/429 exactly as one at a time,
 //!    counting the comments accepted earlier in the batch;
 //! 5. the captcha nonces, one insert that reports which were already spent;
-//! 6. the comments, one insert; the history of automatic spam, one insert.
+//! 6. the comments, one insert; the history of automatic spam, one insert;
+//! 7. the `comment.created` webhook event of every pending comment, one call of
+//!    [`webhooks::emit`]: one query when nobody subscribes.
 //!
 //! If the batch's transaction fails as a whole, each submission is retried on its own
 //! through [`service::submit`], so one bad row cannot sink the others. SQLite has one writer
@@ -33,6 +35,7 @@ use crate::articles::public::live_at;
 use crate::db::schema::{articles, captcha_spent, comment_moderations, comments};
 use crate::db::{Database, Db, now};
 use crate::error::ApiError;
+use crate::webhooks::{self, Event};
 
 /// Most submissions written in one transaction.
 pub const BATCH_MAX: usize = 128;
@@ -97,9 +100,16 @@ fn write(db: &Database, batch: Vec<Job>) {
         .into_iter()
         .map(|job| ((job.slug, job.submission), job.reply))
         .unzip();
-    let written = db.run_here(|conn| match conn {
-        Db::Pg(pg) => pg.transaction(|pg| write_batch(pg, &work)),
-        Db::Sqlite(_) => Err(ApiError::internal("batched comments are for PostgreSQL")),
+    // `run_here` wakes the webhook worker after the commit when the batch wrote deliveries.
+    let written = db.run_here(|conn| {
+        conn.transaction(|conn| {
+            let Db::Pg(pg) = conn else {
+                return Err(ApiError::internal("batched comments are for PostgreSQL"));
+            };
+            let (outcomes, created) = write_batch(pg, &work)?;
+            webhooks::emit(conn, Event::CommentCreated, &created)?;
+            Ok(outcomes)
+        })
     });
     match written {
         Ok(outcomes) => {
@@ -144,10 +154,11 @@ struct NewComment<'a> {
     updated_at: chrono::NaiveDateTime,
 }
 
-fn write_batch(
-    pg: &mut PgConnection,
-    work: &[(String, Submission)],
-) -> Result<Vec<Result<i64, ApiError>>, ApiError> {
+/// The outcome of each submission, and the `comment.created` data of the pending comments
+/// written (spam is not announced; see [`service::submit`]).
+type Written = (Vec<Result<i64, ApiError>>, Vec<serde_json::Value>);
+
+fn write_batch(pg: &mut PgConnection, work: &[(String, Submission)]) -> Result<Written, ApiError> {
     // Prepared statements keep the generic plan made when they were first run. On a comments
     // table that started empty and has had no statistics yet, that plan is a sequential scan,
     // which gets slower with every row until autovacuum's first ANALYZE (seen: 2,500 → 700
@@ -339,7 +350,8 @@ fn write_batch(
     };
     let mut results = Vec::with_capacity(work.len());
     let mut spam_history = Vec::new();
-    for ((_, sub), decided) in work.iter().zip(finals) {
+    let mut created = Vec::new();
+    for ((slug, sub), decided) in work.iter().zip(finals) {
         results.push(decided.and_then(|()| {
             let id = *ids
                 .get(&(sub.client_hash.clone(), sub.form.content_hash.clone()))
@@ -351,6 +363,22 @@ fn write_batch(
                     comment_moderations::note.eq(Some(sub.verdict.note())),
                     comment_moderations::created_at.eq(at),
                 ));
+            } else if let Some((article_id, _)) = open.get(slug.as_str()) {
+                created.push(
+                    service::CommentEvent {
+                        id,
+                        article_id: *article_id,
+                        article_slug: slug,
+                        parent_id: sub.form.parent_id,
+                        status: sub.status(),
+                        is_staff: false,
+                        name: &sub.form.name,
+                        title: &sub.form.title,
+                        content: &sub.form.content,
+                        created_at: at,
+                    }
+                    .data(),
+                );
             }
             Ok(id)
         }));
@@ -360,5 +388,5 @@ fn write_batch(
             .values(&spam_history)
             .execute(pg)?;
     }
-    Ok(results)
+    Ok((results, created))
 }

@@ -331,7 +331,10 @@ pub async fn delete_comment(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ModerateComments)?;
     let id = id.into_inner();
-    state.db.run(move |conn| service::delete(conn, id)).await?;
+    state
+        .db
+        .run(move |conn| service::delete(conn, user.id, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

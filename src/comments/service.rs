@@ -19,11 +19,13 @@ use super::captcha::{self, Authentic};
 use super::dto::*;
 use super::spam::Verdict;
 use crate::articles::public::{live_at, published_article};
+use crate::audit::{Entry, Resource};
 use crate::db::schema::{articles, authors, comment_moderations, comments};
 use crate::db::{Db, now};
 use crate::envelope::{List, Page};
 use crate::error::{ApiError, FieldError};
 use crate::text::{self, NUL_MESSAGE, char_len, fold};
+use crate::webhooks::{self, Event};
 
 pub const NAME_MAX: usize = 100;
 pub const TITLE_MAX: usize = 200;
@@ -62,6 +64,39 @@ pub struct CommentRow {
 
 fn status_of(raw: &str) -> Result<CommentStatus, ApiError> {
     CommentStatus::parse(raw).ok_or_else(|| ApiError::internal(format!("unknown comment status {raw:?}")))
+}
+
+/// A comment as webhook subscribers receive it (`data` of `comment.created` and
+/// `comment.approved`): what a reader could see, never the phone, email, client hash or user
+/// agent.
+pub struct CommentEvent<'a> {
+    pub id: i64,
+    pub article_id: i64,
+    pub article_slug: &'a str,
+    pub parent_id: Option<i64>,
+    pub status: CommentStatus,
+    pub is_staff: bool,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub content: &'a str,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl CommentEvent<'_> {
+    pub fn data(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "article_id": self.article_id,
+            "article_slug": self.article_slug,
+            "parent_id": self.parent_id,
+            "status": self.status.as_str(),
+            "is_staff": self.is_staff,
+            "name": self.name,
+            "title": self.title,
+            "content": self.content,
+            "created_at": self.created_at.and_utc(),
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,7 +385,7 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
                 at.into_sql::<Timestamp>(),
                 at.into_sql::<Timestamp>(),
             ));
-        let inserted: Option<i64> = diesel::insert_into(comments::table)
+        let inserted: Option<(i64, i64)> = diesel::insert_into(comments::table)
             .values(source)
             .into_columns((
                 comments::article_id,
@@ -371,10 +406,10 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
                 comments::created_at,
                 comments::updated_at,
             ))
-            .returning(comments::id)
+            .returning((comments::id, comments::article_id))
             .get_result(conn)
             .optional()?;
-        let Some(id) = inserted else {
+        let Some((id, article_id)) = inserted else {
             // Nothing inserted: say why, 404 or 409.
             return Err(match published_article(conn, slug) {
                 Ok((_, false)) => closed(),
@@ -427,6 +462,23 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
                 Some(sub.verdict.note()),
                 at,
             )?;
+        } else {
+            // Subscribers hear of comments that wait for a moderator. Spam is kept only for
+            // the desk to review; nobody outside acts on it, and a spam comment a moderator
+            // approves is announced then, as `comment.approved`.
+            let event = CommentEvent {
+                id,
+                article_id,
+                article_slug: slug,
+                parent_id: sub.form.parent_id,
+                status,
+                is_staff: false,
+                name: &sub.form.name,
+                title: &sub.form.title,
+                content: &sub.form.content,
+                created_at: at,
+            };
+            webhooks::emit(conn, Event::CommentCreated, &[event.data()])?;
         }
         Ok(id)
     })
@@ -723,7 +775,8 @@ fn approved(s: CommentStatus) -> i64 {
     i64::from(s == CommentStatus::Approved)
 }
 
-/// One status change inside a transaction that holds the article's lock.
+/// One status change by `moderator` inside a transaction that holds the article's lock,
+/// logged for the audit.
 fn apply(
     conn: &mut Db,
     id: i64,
@@ -751,8 +804,43 @@ fn apply(
         .set((comments::status.eq(to.as_str()), comments::updated_at.eq(at)))
         .execute(conn)?;
     adjust_count(conn, article_id, approved(to) - approved(from))?;
+    Entry::new(Some(moderator), "comment.moderate", Resource::Comment, Some(id))
+        .detail(serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "note": note }))
+        .record(conn)?;
     record(conn, id, Some(from), to, Some(moderator), note, at)?;
     Ok(Ok(to))
+}
+
+/// Tells subscribers that these comments, just moved from another status, are now approved.
+fn announce_approved(conn: &mut Db, ids: &[i64]) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(CommentRow, String)> = comments::table
+        .inner_join(articles::table)
+        .filter(comments::id.eq_any(ids))
+        .order(comments::id.asc())
+        .select((CommentRow::as_select(), articles::slug))
+        .load(conn)?;
+    let data = rows
+        .iter()
+        .map(|(row, slug)| {
+            Ok(CommentEvent {
+                id: row.id,
+                article_id: row.article_id,
+                article_slug: slug,
+                parent_id: row.parent_id,
+                status: status_of(&row.status)?,
+                is_staff: row.is_staff,
+                name: &row.name,
+                title: &row.title,
+                content: &row.content,
+                created_at: row.created_at,
+            }
+            .data())
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(webhooks::emit(conn, Event::CommentApproved, &data)?)
 }
 
 fn article_of(conn: &mut Db, id: i64) -> Result<Option<i64>, ApiError> {
@@ -775,6 +863,7 @@ pub fn moderate(
     conn.transaction::<_, ApiError, _>(|conn| {
         lock_article(conn, article_id)?;
         match apply(conn, id, to, moderator, note)? {
+            Ok(CommentStatus::Approved) => announce_approved(conn, &[id]),
             Ok(_) => Ok(()),
             Err((None, detail)) => Err(ApiError::NotFound(detail)),
             Err((Some(_), detail)) => Err(ApiError::Conflict(detail)),
@@ -805,14 +894,20 @@ pub fn moderate_many(
             lock_article(conn, *article)?;
         }
         let mut outcomes = Vec::with_capacity(unique.len());
+        let mut approved_now = Vec::new();
         for &id in &unique {
             let outcome = match apply(conn, id, to, moderator, note.clone())? {
-                Ok(status) => BulkOutcome {
-                    id,
-                    result: BulkResult::Updated,
-                    status: Some(status),
-                    detail: None,
-                },
+                Ok(status) => {
+                    if status == CommentStatus::Approved {
+                        approved_now.push(id);
+                    }
+                    BulkOutcome {
+                        id,
+                        result: BulkResult::Updated,
+                        status: Some(status),
+                        detail: None,
+                    }
+                }
                 Err((None, detail)) => BulkOutcome {
                     id,
                     result: BulkResult::NotFound,
@@ -828,13 +923,14 @@ pub fn moderate_many(
             };
             outcomes.push(outcome);
         }
+        announce_approved(conn, &approved_now)?;
         Ok(outcomes)
     })
 }
 
-/// Deletes a comment and, with it, every reply below it; the article's count loses the
-/// approved ones among them.
-pub fn delete(conn: &mut Db, id: i64) -> Result<(), ApiError> {
+/// Deletes a comment (by `moderator`) and, with it, every reply below it; the article's
+/// count loses the approved ones among them.
+pub fn delete(conn: &mut Db, moderator: i64, id: i64) -> Result<(), ApiError> {
     let article_id = article_of(conn, id)?.ok_or_else(|| ApiError::NotFound("No such comment.".into()))?;
     conn.transaction::<_, ApiError, _>(|conn| {
         lock_article(conn, article_id)?;
@@ -845,6 +941,7 @@ pub fn delete(conn: &mut Db, id: i64) -> Result<(), ApiError> {
             .optional()?
             .ok_or_else(|| ApiError::NotFound("No such comment.".into()))?;
         let mut approved_gone = i64::from(status == "approved");
+        let mut replies = 0;
         let mut level = vec![id];
         while !level.is_empty() {
             let below: Vec<(i64, String)> = comments::table
@@ -852,11 +949,19 @@ pub fn delete(conn: &mut Db, id: i64) -> Result<(), ApiError> {
                 .select((comments::id, comments::status))
                 .load(conn)?;
             approved_gone += below.iter().filter(|(_, s)| s == "approved").count() as i64;
+            replies += below.len();
             level = below.into_iter().map(|(id, _)| id).collect();
         }
         // The foreign keys cascade to the replies and the moderation history.
         diesel::delete(comments::table.find(id)).execute(conn)?;
         adjust_count(conn, article_id, -approved_gone)?;
+        Entry::new(Some(moderator), "comment.delete", Resource::Comment, Some(id))
+            .detail(serde_json::json!({
+                "article_id": article_id,
+                "status": status,
+                "replies_deleted": replies,
+            }))
+            .record(conn)?;
         Ok(())
     })
 }
@@ -886,6 +991,10 @@ pub fn staff_reply(
         if !lock_article(conn, article_id)? {
             return Err(ApiError::NotFound("No such article.".into()));
         }
+        let article_slug: String = articles::table
+            .find(article_id)
+            .select(articles::slug)
+            .first(conn)?;
         let root_id = match form.parent_id {
             Some(parent) => Some(thread_root(conn, article_id, parent)?),
             None => None,
@@ -919,6 +1028,25 @@ pub fn staff_reply(
             Some("staff reply".into()),
             at,
         )?;
+        Entry::new(Some(staff), "comment.reply", Resource::Comment, Some(id))
+            .detail(serde_json::json!({ "article_id": article_id, "parent_id": form.parent_id }))
+            .record(conn)?;
+        // Created and approved at once: subscribers of either event hear of it.
+        let data = [CommentEvent {
+            id,
+            article_id,
+            article_slug: &article_slug,
+            parent_id: form.parent_id,
+            status: CommentStatus::Approved,
+            is_staff: true,
+            name: &form.name,
+            title: &form.title,
+            content: &form.content,
+            created_at: at,
+        }
+        .data()];
+        webhooks::emit(conn, Event::CommentCreated, &data)?;
+        webhooks::emit(conn, Event::CommentApproved, &data)?;
         Ok(id)
     })?;
     detail(conn, id)

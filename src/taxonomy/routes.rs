@@ -117,7 +117,7 @@ pub async fn create_category(
     let input = body.into_inner();
     let row = state
         .db
-        .run(move |conn| service::create_category(conn, input))
+        .run(move |conn| service::create_category(conn, user.id, input))
         .await?;
     Ok(HttpResponse::Created().json(Data::new(category_response(&state, row.id).await?)))
 }
@@ -145,7 +145,7 @@ pub async fn update_category(
     let (id, patch) = (id.into_inner(), body.into_inner());
     state
         .db
-        .run(move |conn| service::update_category(conn, id, patch))
+        .run(move |conn| service::update_category(conn, user.id, id, patch))
         .await?;
     Ok(web::Json(Data::new(category_response(&state, id).await?)))
 }
@@ -169,7 +169,7 @@ pub async fn delete_category(
     let id = id.into_inner();
     state
         .db
-        .run(move |conn| service::delete_category(conn, id))
+        .run(move |conn| service::delete_category(conn, user.id, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -193,7 +193,10 @@ pub async fn create_tag(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageTaxonomy)?;
     let input = body.into_inner();
-    let row = state.db.run(move |conn| service::create_tag(conn, input)).await?;
+    let row = state
+        .db
+        .run(move |conn| service::create_tag(conn, user.id, input))
+        .await?;
     Ok(HttpResponse::Created().json(Data::new(Tag::from(row))))
 }
 
@@ -220,7 +223,7 @@ pub async fn update_tag(
     let (id, input) = (id.into_inner(), body.into_inner());
     let row = state
         .db
-        .run(move |conn| service::update_tag(conn, id, input))
+        .run(move |conn| service::update_tag(conn, user.id, id, input))
         .await?;
     Ok(web::Json(Data::new(Tag::from(row))))
 }
@@ -241,6 +244,9 @@ pub async fn delete_tag(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageTaxonomy)?;
     let id = id.into_inner();
-    state.db.run(move |conn| service::delete_tag(conn, id)).await?;
+    state
+        .db
+        .run(move |conn| service::delete_tag(conn, user.id, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

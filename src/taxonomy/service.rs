@@ -6,6 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit::{Entry, Resource};
 use crate::cache::{self, Scope};
 use crate::db::schema::{article_tags, articles, categories, tags};
 use crate::db::{Db, now};
@@ -409,24 +410,37 @@ fn check_parent(conn: &mut Db, id: Option<i64>, parent: Option<i64>) -> Result<(
     Err(ApiError::validation("parent_id", "the tree is too deep"))
 }
 
-pub fn create_category(conn: &mut Db, input: CategoryInput) -> Result<CategoryRow, ApiError> {
+/// What the log says of a category or tag: enough to recognise it once it is gone.
+fn named(slug: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({ "slug": slug, "name": name })
+}
+
+pub fn create_category(conn: &mut Db, actor: i64, input: CategoryInput) -> Result<CategoryRow, ApiError> {
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
     check_parent(conn, None, input.parent_id)?;
     let description = check_description(input.description)?;
     let at = now();
-    let id: i64 = diesel::insert_into(categories::table)
-        .values((
-            categories::slug.eq(slug),
-            categories::name.eq(name),
-            categories::description.eq(description),
-            categories::parent_id.eq(input.parent_id),
-            categories::position.eq(input.position.unwrap_or(0)),
-            categories::created_at.eq(at),
-            categories::updated_at.eq(at),
-        ))
-        .returning(categories::id)
-        .get_result(conn)
-        .map_err(conflict)?;
+    let mut detail = named(&slug, &name);
+    detail["parent_id"] = serde_json::json!(input.parent_id);
+    let id = conn.transaction::<_, ApiError, _>(|conn| {
+        let id: i64 = diesel::insert_into(categories::table)
+            .values((
+                categories::slug.eq(slug),
+                categories::name.eq(name),
+                categories::description.eq(description),
+                categories::parent_id.eq(input.parent_id),
+                categories::position.eq(input.position.unwrap_or(0)),
+                categories::created_at.eq(at),
+                categories::updated_at.eq(at),
+            ))
+            .returning(categories::id)
+            .get_result(conn)
+            .map_err(conflict)?;
+        Entry::new(Some(actor), "category.create", Resource::Category, Some(id))
+            .detail(detail)
+            .record(conn)?;
+        Ok(id)
+    })?;
     find_category(conn, id)
 }
 
@@ -439,7 +453,12 @@ pub fn find_category(conn: &mut Db, id: i64) -> Result<CategoryRow, ApiError> {
         .ok_or_else(|| ApiError::NotFound("No such category.".into()))
 }
 
-pub fn update_category(conn: &mut Db, id: i64, patch: CategoryPatch) -> Result<CategoryRow, ApiError> {
+pub fn update_category(
+    conn: &mut Db,
+    actor: i64,
+    id: i64,
+    patch: CategoryPatch,
+) -> Result<CategoryRow, ApiError> {
     let current = find_category(conn, id)?;
     let (name, slug) = check_name_slug(
         patch.name.as_deref().unwrap_or(&current.name),
@@ -449,8 +468,23 @@ pub fn update_category(conn: &mut Db, id: i64, patch: CategoryPatch) -> Result<C
     check_parent(conn, Some(id), parent)?;
     let description = match patch.description {
         Some(d) => check_description(d)?,
-        None => current.description,
+        None => current.description.clone(),
     };
+    let position = patch.position.unwrap_or(current.position);
+    let mut fields = Vec::new();
+    for (field, changed) in [
+        ("name", name != current.name),
+        ("slug", slug != current.slug),
+        ("description", description != current.description),
+        ("parent_id", parent != current.parent_id),
+        ("position", position != current.position),
+    ] {
+        if changed {
+            fields.push(field);
+        }
+    }
+    let mut detail = named(&slug, &name);
+    detail["fields"] = serde_json::json!(fields);
     conn.transaction::<_, ApiError, _>(|conn| {
         diesel::update(categories::table.find(id))
             .set((
@@ -458,11 +492,14 @@ pub fn update_category(conn: &mut Db, id: i64, patch: CategoryPatch) -> Result<C
                 categories::slug.eq(slug),
                 categories::description.eq(description),
                 categories::parent_id.eq(parent),
-                categories::position.eq(patch.position.unwrap_or(current.position)),
+                categories::position.eq(position),
                 categories::updated_at.eq(now()),
             ))
             .execute(conn)
             .map_err(conflict)?;
+        Entry::new(Some(actor), "category.update", Resource::Category, Some(id))
+            .detail(detail)
+            .record(conn)?;
         // Articles show their category's name and slug, and category lists take in
         // sub-categories.
         cache::changed(conn, Scope::Content)?;
@@ -471,8 +508,8 @@ pub fn update_category(conn: &mut Db, id: i64, patch: CategoryPatch) -> Result<C
     find_category(conn, id)
 }
 
-pub fn delete_category(conn: &mut Db, id: i64) -> Result<(), ApiError> {
-    find_category(conn, id)?;
+pub fn delete_category(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiError> {
+    let current = find_category(conn, id)?;
     let children: i64 = categories::table
         .filter(categories::parent_id.eq(id))
         .count()
@@ -489,22 +526,32 @@ pub fn delete_category(conn: &mut Db, id: i64) -> Result<(), ApiError> {
         diesel::delete(categories::table.find(id))
             .execute(conn)
             .map_err(conflict)?;
+        Entry::new(Some(actor), "category.delete", Resource::Category, Some(id))
+            .detail(named(&current.slug, &current.name))
+            .record(conn)?;
         cache::changed(conn, Scope::Content)?;
         Ok(())
     })
 }
 
-pub fn create_tag(conn: &mut Db, input: TagInput) -> Result<TagRow, ApiError> {
+pub fn create_tag(conn: &mut Db, actor: i64, input: TagInput) -> Result<TagRow, ApiError> {
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
-    let id: i64 = diesel::insert_into(tags::table)
-        .values((
-            tags::slug.eq(slug),
-            tags::name.eq(name),
-            tags::created_at.eq(now()),
-        ))
-        .returning(tags::id)
-        .get_result(conn)
-        .map_err(conflict)?;
+    let detail = named(&slug, &name);
+    let id = conn.transaction::<_, ApiError, _>(|conn| {
+        let id: i64 = diesel::insert_into(tags::table)
+            .values((
+                tags::slug.eq(slug),
+                tags::name.eq(name),
+                tags::created_at.eq(now()),
+            ))
+            .returning(tags::id)
+            .get_result(conn)
+            .map_err(conflict)?;
+        Entry::new(Some(actor), "tag.create", Resource::Tag, Some(id))
+            .detail(detail)
+            .record(conn)?;
+        Ok(id)
+    })?;
     find_tag(conn, id)
 }
 
@@ -517,25 +564,33 @@ pub fn find_tag(conn: &mut Db, id: i64) -> Result<TagRow, ApiError> {
         .ok_or_else(|| ApiError::NotFound("No such tag.".into()))
 }
 
-pub fn update_tag(conn: &mut Db, id: i64, input: TagInput) -> Result<TagRow, ApiError> {
-    find_tag(conn, id)?;
+pub fn update_tag(conn: &mut Db, actor: i64, id: i64, input: TagInput) -> Result<TagRow, ApiError> {
+    let current = find_tag(conn, id)?;
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
+    let mut detail = named(&slug, &name);
+    detail["from"] = named(&current.slug, &current.name);
     conn.transaction::<_, ApiError, _>(|conn| {
         diesel::update(tags::table.find(id))
             .set((tags::name.eq(name), tags::slug.eq(slug)))
             .execute(conn)
             .map_err(conflict)?;
+        Entry::new(Some(actor), "tag.update", Resource::Tag, Some(id))
+            .detail(detail)
+            .record(conn)?;
         cache::changed(conn, Scope::Content)?;
         Ok(())
     })?;
     find_tag(conn, id)
 }
 
-pub fn delete_tag(conn: &mut Db, id: i64) -> Result<(), ApiError> {
-    find_tag(conn, id)?;
+pub fn delete_tag(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiError> {
+    let current = find_tag(conn, id)?;
     conn.transaction(|conn| {
         diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
         diesel::delete(tags::table.find(id)).execute(conn)?;
+        Entry::new(Some(actor), "tag.delete", Resource::Tag, Some(id))
+            .detail(named(&current.slug, &current.name))
+            .record(conn)?;
         cache::changed(conn, Scope::Content)?;
         Ok(())
     })

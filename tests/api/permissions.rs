@@ -317,6 +317,13 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({"title": "Ban biên tập trả lời", "content": "Cảm ơn bạn đọc."})),
             allowed: [Y, Y, N, N, Y],
         },
+        Row {
+            name: "read the audit log",
+            method: Method::GET,
+            path: |_| "/api/v1/admin/audit".into(),
+            body: |_| None,
+            allowed: [Y, N, N, N, N],
+        },
     ]
 }
 

@@ -1,0 +1,44 @@
+//! `/api/v1/admin/audit`: the audit log, for administrators.
+
+use actix_web::web;
+
+use super::service::{self, AuditEntry, AuditQuery};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::auth::policy::{self, Action};
+use crate::envelope::{List, PageQuery};
+use crate::error::ApiError;
+use crate::error::responses::*;
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/audit").route(web::get().to(list_audit)));
+}
+
+/// Who did what to which resource, and when, newest first (admin). Editorial, moderation,
+/// account, taxonomy and webhook actions, and every sign-in attempt, successful or not.
+#[utoipa::path(
+    get, path = "/api/v1/admin/audit", tag = "audit", operation_id = "list_audit",
+    params(PageQuery, AuditQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Audit entries, newest first.", body = List<AuditEntry>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
+pub async fn list_audit(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    query: web::Query<AuditQuery>,
+) -> Result<web::Json<List<AuditEntry>>, ApiError> {
+    policy::require(&user, Action::ViewAudit)?;
+    let page = page.into_inner().resolve()?;
+    let filter = query.into_inner().resolve()?;
+    let (entries, total) = state
+        .db
+        .run(move |conn| service::list(conn, &filter, page))
+        .await?;
+    Ok(web::Json(page.list(entries, total)))
+}
