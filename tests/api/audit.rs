@@ -463,7 +463,10 @@ backend_test!(
             .await
             .problem(422);
         let list = entries(&app, &admin, &format!("actor={}", editor.id)).await;
-        assert_eq!(actions(&list), ["comment.moderate", "session.login"]);
+        assert_eq!(
+            actions(&list),
+            ["comment.moderate", "article.publish", "article.create", "session.login"]
+        );
     }
 );
 
@@ -730,5 +733,86 @@ backend_test!(
         assert_eq!(moderate(&app, &editor, rejected, "rejected").await.status, 200);
         assert_eq!(delivered(&app, "comment.created").await.len(), 1);
         assert!(delivered(&app, "comment.approved").await.is_empty());
+    }
+);
+
+backend_test!(
+    async fn the_article_workflow_is_logged_and_refused_moves_are_not(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let editor = app.user(Role::Editor).await;
+        let created = send(
+            &app,
+            &editor,
+            Method::POST,
+            "/api/v1/admin/articles",
+            json!({"title": "Nhật ký bài viết"}),
+        )
+        .await;
+        let id = created["data"]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/admin/articles/{id}");
+        send(
+            &app,
+            &editor,
+            Method::PATCH,
+            &path,
+            json!({"version": 1, "summary": "Tóm tắt"}),
+        )
+        .await;
+        send(&app, &editor, Method::POST, &format!("{path}/publish"), json!({})).await;
+        // Refused: a stale version, a second publish. Neither leaves a line.
+        let stale = app
+            .as_user(
+                &editor.access_token,
+                Method::PATCH,
+                &path,
+                Some(&json!({"version": 1, "summary": "X"})),
+            )
+            .await;
+        stale.problem(409);
+        let again = app
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                &format!("{path}/publish"),
+                None,
+            )
+            .await;
+        again.problem(409);
+        send(
+            &app,
+            &editor,
+            Method::POST,
+            &format!("{path}/unpublish"),
+            json!({}),
+        )
+        .await;
+        send(
+            &app,
+            &editor,
+            Method::POST,
+            &format!("{path}/revisions/1/restore"),
+            json!({}),
+        )
+        .await;
+        let res = app
+            .as_user(&editor.access_token, Method::DELETE, &path, None)
+            .await;
+        assert_eq!(res.status, 204);
+
+        let list = entries(&app, &admin, &format!("resource=article:{id}")).await;
+        assert_eq!(
+            actions(&list),
+            [
+                "article.archive",
+                "article.restore",
+                "article.unpublish",
+                "article.publish",
+                "article.update",
+                "article.create"
+            ]
+        );
+        assert!(list.iter().all(|e| e["actor_id"] == editor.id));
+        assert_eq!(list[2]["detail"], json!({"from": "published", "to": "draft"}));
+        assert_eq!(list[0]["detail"], json!({"from": "draft", "to": "archived"}));
     }
 );

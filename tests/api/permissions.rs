@@ -324,6 +324,20 @@ fn rows() -> Vec<Row> {
             body: |_| None,
             allowed: [Y, N, N, N, N],
         },
+        Row {
+            name: "list webhooks",
+            method: Method::GET,
+            path: |_| "/api/v1/admin/webhooks".into(),
+            body: |_| None,
+            allowed: [Y, N, N, N, N],
+        },
+        Row {
+            name: "create a webhook",
+            method: Method::POST,
+            path: |_| "/api/v1/admin/webhooks".into(),
+            body: |_| Some(json!({"url": "https://203.113.0.9/hooks", "events": ["article.published"]})),
+            allowed: [Y, N, N, N, N],
+        },
     ]
 }
 

@@ -642,3 +642,63 @@ fn a_delivery_cut_off_by_kill_9_is_sent_after_restart_on_postgres() {
     let database = server.create_database().unwrap();
     survives_kill_during_delivery(&database.url);
 }
+
+backend_test!(
+    config = |c| {
+        c.webhook_allow_private = true;
+        c.captcha = false;
+        c.comment_rate_per_min = 0;
+    };
+    async fn comment_events_reach_the_receiver_once_without_contact_details(app: TestApp) {
+        let receiver = Receiver::start();
+        let admin = app.user(Role::Admin).await;
+        subscribe(&app, &admin, &receiver.url, &["comment.created", "comment.approved"]).await;
+        let editor = app.user(Role::Editor).await;
+        let (_, slug) = app
+            .published_article(&editor, json!({"title": "Lấy ý kiến nhân dân", "body": "X"}))
+            .await;
+        let mut ids = Vec::new();
+        for content in ["Ý kiến thứ nhất", "Ý kiến thứ hai"] {
+            let res = app
+                .post_json(
+                    &format!("/api/v1/articles/{slug}/comments"),
+                    &json!({"name": "Trần Thị Bình", "phone": "0912345678", "email": "binh@example.vn",
+                        "title": "Góp ý", "content": content}),
+                )
+                .await;
+            assert_eq!(res.status, 202, "{}", res.text());
+            ids.push(res.json()["data"]["id"].as_i64().unwrap());
+        }
+        let res = app
+            .as_user(
+                &editor.access_token,
+                Method::PATCH,
+                &format!("/api/v1/admin/comments/{}", ids[0]),
+                Some(&json!({"status": "approved"})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+
+        assert_eq!(deliver(&app).await, 3);
+        assert_eq!(deliver(&app).await, 0);
+        let mut got = receiver.wait_for(3, Duration::from_secs(5));
+        got.sort_by_key(|r| r.delivery());
+        let events: Vec<(String, i64)> = got
+            .iter()
+            .map(|r| (r.event(), r.json()["data"]["id"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                ("comment.created".to_owned(), ids[0]),
+                ("comment.created".to_owned(), ids[1]),
+                ("comment.approved".to_owned(), ids[0]),
+            ]
+        );
+        for r in &got {
+            assert_eq!(r.header("X-Newsdesk-Signature"), expected_signature(&r.body));
+            assert!(!r.body.contains("0912345678") && !r.body.contains("binh@example.vn"), "{}", r.body);
+            assert_eq!(r.json()["data"]["article_slug"], slug);
+        }
+    }
+);
