@@ -326,54 +326,29 @@ backend_test!(
     async fn category_and_tag_changes_are_logged(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let editor = app.user(Role::Editor).await;
-        let cat = send(
-            &app,
-            &editor,
-            Method::POST,
-            "/api/v1/admin/categories",
-            json!({"name": "Thời sự"}),
-        )
-        .await;
-        let cat = cat["data"]["id"].as_i64().unwrap();
-        let path = format!("/api/v1/admin/categories/{cat}");
-        send(
-            &app,
-            &editor,
-            Method::PATCH,
-            &path,
-            json!({"name": "Thời sự trong nước"}),
-        )
-        .await;
-        assert_eq!(
-            app.as_user(&editor.access_token, Method::DELETE, &path, None)
-                .await
-                .status,
-            204
-        );
-        let tag = send(
-            &app,
-            &editor,
-            Method::POST,
-            "/api/v1/admin/tags",
-            json!({"name": "Giáo dục"}),
-        )
-        .await;
-        let tag = tag["data"]["id"].as_i64().unwrap();
-        let path = format!("/api/v1/admin/tags/{tag}");
-        send(
-            &app,
-            &editor,
-            Method::PATCH,
-            &path,
-            json!({"name": "Giáo dục phổ thông"}),
-        )
-        .await;
-        assert_eq!(
-            app.as_user(&editor.access_token, Method::DELETE, &path, None)
-                .await
-                .status,
-            204
-        );
+        let mut ids = Vec::new();
+        for (collection, name, renamed) in [
+            ("categories", "Thời sự", "Thời sự trong nước"),
+            ("tags", "Giáo dục", "Giáo dục phổ thông"),
+        ] {
+            let created = send(
+                &app,
+                &editor,
+                Method::POST,
+                &format!("/api/v1/admin/{collection}"),
+                json!({ "name": name }),
+            )
+            .await;
+            let id = created["data"]["id"].as_i64().unwrap();
+            let path = format!("/api/v1/admin/{collection}/{id}");
+            send(&app, &editor, Method::PATCH, &path, json!({ "name": renamed })).await;
+            let deleted = app
+                .as_user(&editor.access_token, Method::DELETE, &path, None)
+                .await;
+            assert_eq!(deleted.status, 204);
+            ids.push(id);
+        }
+        let (cat, tag) = (ids[0], ids[1]);
 
         let list = entries(&app, &admin, &format!("resource=category:{cat}")).await;
         assert_eq!(

@@ -52,6 +52,18 @@ async fn deliveries(app: &TestApp, admin: &TestUser, webhook: i64) -> Vec<Value>
     res.json()["data"].as_array().unwrap().clone()
 }
 
+/// A receiver, an admin, and a webhook of theirs sending `events` to the receiver.
+async fn hooked(app: &TestApp, events: &[&str]) -> (Receiver, TestUser, i64) {
+    let receiver = Receiver::start();
+    let admin = app.user(Role::Admin).await;
+    let webhook = subscribe(app, &admin, &receiver.url, events).await;
+    (receiver, admin, webhook)
+}
+
+fn next_attempt(delivery: &Value) -> chrono::DateTime<chrono::Utc> {
+    serde_json::from_value(delivery["next_attempt_at"].clone()).unwrap()
+}
+
 /// Sends what is due now; returns the attempts made.
 async fn deliver(app: &TestApp) -> usize {
     deliver_due(&app.state).await.unwrap()
@@ -202,9 +214,7 @@ backend_test!(
 backend_test!(
     config = |c| c.webhook_allow_private = true;
     async fn a_delivery_is_signed_and_describes_its_event(app: TestApp) {
-        let receiver = Receiver::start();
-        let admin = app.user(Role::Admin).await;
-        let webhook = subscribe(&app, &admin, &receiver.url, &ALL).await;
+        let (receiver, admin, webhook) = hooked(&app, &ALL).await;
         let editor = app.user(Role::Editor).await;
         let (id, slug) = app
             .published_article(&editor, json!({"title": "Tích cực cải cách hành chính", "body": "Nội dung."}))
@@ -250,9 +260,7 @@ backend_test!(
 backend_test!(
     config = |c| c.webhook_allow_private = true;
     async fn each_article_change_fires_its_event_exactly_once(app: TestApp) {
-        let receiver = Receiver::start();
-        let admin = app.user(Role::Admin).await;
-        subscribe(&app, &admin, &receiver.url, &ALL).await;
+        let (receiver, _, _) = hooked(&app, &ALL).await;
         let editor = app.user(Role::Editor).await;
         let token = editor.access_token.clone();
         let res = app
@@ -353,10 +361,8 @@ backend_test!(
 backend_test!(
     config = |c| c.webhook_allow_private = true;
     async fn a_failing_receiver_is_retried_with_back_off_until_it_answers(app: TestApp) {
-        let receiver = Receiver::start();
+        let (receiver, admin, webhook) = hooked(&app, &["article.published"]).await;
         receiver.answer(500);
-        let admin = app.user(Role::Admin).await;
-        let webhook = subscribe(&app, &admin, &receiver.url, &["article.published"]).await;
         let editor = app.user(Role::Editor).await;
         app.published_article(&editor, json!({"title": "Thử lại", "body": "X"}))
             .await;
@@ -367,8 +373,7 @@ backend_test!(
         assert_eq!(list[0]["attempts"], 1);
         assert_eq!(list[0]["last_status_code"], 500);
         assert!(list[0]["last_error"].as_str().unwrap().contains("500"));
-        let next: chrono::DateTime<chrono::Utc> =
-            serde_json::from_value(list[0]["next_attempt_at"].clone()).unwrap();
+        let next = next_attempt(&list[0]);
         let wait = next - chrono::Utc::now();
         assert!(
             wait > chrono::Duration::seconds(15) && wait < chrono::Duration::seconds(25),
@@ -380,8 +385,7 @@ backend_test!(
         let later = newsdesk::db::now() + chrono::Duration::seconds(30);
         assert_eq!(deliver_due_at(&app.state, later).await.unwrap(), 1);
         let list = deliveries(&app, &admin, webhook).await;
-        let next: chrono::DateTime<chrono::Utc> =
-            serde_json::from_value(list[0]["next_attempt_at"].clone()).unwrap();
+        let next = next_attempt(&list[0]);
         let wait = next.naive_utc() - later;
         assert!(wait >= chrono::Duration::seconds(40) && wait < chrono::Duration::seconds(45), "{wait}");
 
@@ -412,10 +416,8 @@ backend_test!(
 backend_test!(
     config = |c| c.webhook_allow_private = true;
     async fn a_delivery_is_given_up_after_about_a_day_and_can_be_sent_again(app: TestApp) {
-        let receiver = Receiver::start();
+        let (receiver, admin, webhook) = hooked(&app, &["article.published"]).await;
         receiver.answer(503);
-        let admin = app.user(Role::Admin).await;
-        let webhook = subscribe(&app, &admin, &receiver.url, &["article.published"]).await;
         let editor = app.user(Role::Editor).await;
         app.published_article(&editor, json!({"title": "Bỏ cuộc", "body": "X"}))
             .await;
@@ -430,9 +432,7 @@ backend_test!(
                 break;
             }
             assert!(attempts < 30, "never gave up");
-            let next: chrono::DateTime<chrono::Utc> =
-                serde_json::from_value(list[0]["next_attempt_at"].clone()).unwrap();
-            at = next.naive_utc();
+            at = next_attempt(&list[0]).naive_utc();
         }
         let span = at - start;
         assert!(
@@ -480,9 +480,7 @@ async fn second_process(app: &TestApp) -> TestApp {
 backend_test!(
     config = |c| c.webhook_allow_private = true;
     async fn an_event_committed_by_a_process_that_stopped_is_sent_by_another(app: TestApp) {
-        let receiver = Receiver::start();
-        let admin = app.user(Role::Admin).await;
-        subscribe(&app, &admin, &receiver.url, &["article.published"]).await;
+        let (receiver, _, _) = hooked(&app, &["article.published"]).await;
         let editor = app.user(Role::Editor).await;
         // This process commits the change and stops before its worker runs.
         let (id, _) = app
@@ -650,9 +648,7 @@ backend_test!(
         c.comment_rate_per_min = 0;
     };
     async fn comment_events_reach_the_receiver_once_without_contact_details(app: TestApp) {
-        let receiver = Receiver::start();
-        let admin = app.user(Role::Admin).await;
-        subscribe(&app, &admin, &receiver.url, &["comment.created", "comment.approved"]).await;
+        let (receiver, _, _) = hooked(&app, &["comment.created", "comment.approved"]).await;
         let editor = app.user(Role::Editor).await;
         let (_, slug) = app
             .published_article(&editor, json!({"title": "Lấy ý kiến nhân dân", "body": "X"}))
