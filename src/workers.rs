@@ -90,8 +90,16 @@ impl Workers {
                         _ = wake.notified() => {}
                         _ = stop.changed() => return,
                     }
-                    if let Err(e) = crate::webhooks::worker::deliver_due(&state).await {
-                        tracing::warn!(error = %e, "sending webhooks failed; retrying next run");
+                    // A backlog goes batch by batch, so a stop waits for one batch at most.
+                    while !*stop.borrow() {
+                        match crate::webhooks::worker::deliver_batch(&state, crate::db::now()).await {
+                            Ok(n) if n as i64 == crate::webhooks::worker::BATCH => {}
+                            Ok(_) => break,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "sending webhooks failed; retrying next run");
+                                break;
+                            }
+                        }
                     }
                 }
             })

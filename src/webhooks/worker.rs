@@ -120,6 +120,16 @@ fn claim(conn: &mut Db, token: i64, at: NaiveDateTime, until: NaiveDateTime) -> 
             d::updated_at.eq(now()),
         ))
     };
+    // A plain read first: with nothing due (nearly always), no transaction, no lock.
+    let due: Option<i64> = d::table
+        .filter(d::status.eq("pending"))
+        .filter(d::next_attempt_at.le(at))
+        .select(d::id)
+        .first(conn)
+        .optional()?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i64> = match conn {
         Db::Pg(pg) => pg.transaction(|pg| {
             let ids: Vec<i64> = d::table
@@ -310,54 +320,59 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
 
 /// Sends every delivery due at `at`: `now()` in service, later in tests of the back-off.
 pub async fn deliver_due_at(state: &AppState, at: NaiveDateTime) -> Result<usize, ApiError> {
-    let lease = state.config.webhook_timeout + LEASE_MARGIN;
-    let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
     let mut made = 0;
     loop {
-        let token = random_token()?;
-        let jobs = state
-            .db
-            .run(move |conn| Ok(claim(conn, token, at, at + lease)?))
-            .await?;
-        let claimed = jobs.len();
-        if claimed == 0 {
-            break;
-        }
-        let outcomes =
-            futures_util::future::join_all(jobs.iter().map(|job| attempt(&state.webhooks, job))).await;
-        for (job, outcome) in jobs.iter().zip(&outcomes) {
-            let label = match after(job, outcome) {
-                "pending" => "retry",
-                other => other,
-            };
-            state.metrics.webhook_attempts.with_label_values(&[label]).inc();
-            if outcome.delivered() {
-                tracing::debug!(delivery = job.id, event = %job.event, "webhook delivered");
-            } else {
-                tracing::info!(
-                    delivery = job.id,
-                    event = %job.event,
-                    attempt = job.attempts + 1,
-                    error = outcome.error.as_deref().unwrap_or(""),
-                    "webhook delivery failed"
-                );
-            }
-        }
+        let claimed = deliver_batch(state, at).await?;
         made += claimed;
-        state
-            .db
-            .run(move |conn| {
-                for (job, outcome) in jobs.iter().zip(&outcomes) {
-                    record(conn, token, job, outcome, at)?;
-                }
-                Ok(())
-            })
-            .await?;
         if (claimed as i64) < BATCH {
-            break;
+            return Ok(made);
         }
     }
-    Ok(made)
+}
+
+/// Claims one batch of deliveries due at `at`, sends them and records the outcomes. Returns
+/// how many were claimed: [`BATCH`] means more may be due.
+pub async fn deliver_batch(state: &AppState, at: NaiveDateTime) -> Result<usize, ApiError> {
+    let lease = state.config.webhook_timeout + LEASE_MARGIN;
+    let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let token = random_token()?;
+    let jobs = state
+        .db
+        .run(move |conn| Ok(claim(conn, token, at, at + lease)?))
+        .await?;
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let outcomes = futures_util::future::join_all(jobs.iter().map(|job| attempt(&state.webhooks, job))).await;
+    for (job, outcome) in jobs.iter().zip(&outcomes) {
+        let label = match after(job, outcome) {
+            "pending" => "retry",
+            other => other,
+        };
+        state.metrics.webhook_attempts.with_label_values(&[label]).inc();
+        if outcome.delivered() {
+            tracing::debug!(delivery = job.id, event = %job.event, "webhook delivered");
+        } else {
+            tracing::info!(
+                delivery = job.id,
+                event = %job.event,
+                attempt = job.attempts + 1,
+                error = outcome.error.as_deref().unwrap_or(""),
+                "webhook delivery failed"
+            );
+        }
+    }
+    let claimed = jobs.len();
+    state
+        .db
+        .run(move |conn| {
+            for (job, outcome) in jobs.iter().zip(&outcomes) {
+                record(conn, token, job, outcome, at)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(claimed)
 }
 
 /// Forgets events older than [`KEEP_DAYS`] with nothing left to send, with their deliveries.
