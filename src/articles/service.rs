@@ -327,7 +327,7 @@ pub(crate) fn check_content(
         taxonomy::existing_tag_ids(conn, &c.tag_ids)?;
     }
     if let Some(names) = tag_names {
-        for id in taxonomy::tag_ids_for_names(conn, &names)? {
+        for id in taxonomy::tag_ids_for_names(conn, user.id, &names)? {
             if !c.tag_ids.contains(&id) {
                 c.tag_ids.push(id);
             }

@@ -210,8 +210,8 @@ pub fn tags_of(conn: &mut Db, article_ids: &[i64]) -> QueryResult<HashMap<i64, V
 }
 
 /// The tag ids for names, creating the missing ones (a name's slug identifies the tag, so
-/// `Cải cách` and `cai cach` are one tag).
-pub fn tag_ids_for_names(conn: &mut Db, names: &[String]) -> Result<Vec<i64>, ApiError> {
+/// `Cải cách` and `cai cach` are one tag). A tag created here is audited as `actor`'s.
+pub fn tag_ids_for_names(conn: &mut Db, actor: i64, names: &[String]) -> Result<Vec<i64>, ApiError> {
     // Every name is checked before any tag is created, so a refused request creates none.
     let mut checked = Vec::with_capacity(names.len());
     let mut errors = Vec::new();
@@ -238,7 +238,7 @@ pub fn tag_ids_for_names(conn: &mut Db, names: &[String]) -> Result<Vec<i64>, Ap
             .optional()?;
         let id = match existing {
             Some(id) => id,
-            None => insert_or_find_tag(conn, &name, &slug)?,
+            None => insert_or_find_tag(conn, actor, &name, &slug)?,
         };
         if !ids.contains(&id) {
             ids.push(id);
@@ -248,18 +248,22 @@ pub fn tag_ids_for_names(conn: &mut Db, names: &[String]) -> Result<Vec<i64>, Ap
 }
 
 /// Creates a tag, or finds the one a concurrent request created first under the same slug.
-fn insert_or_find_tag(conn: &mut Db, name: &str, slug: &str) -> Result<i64, ApiError> {
+fn insert_or_find_tag(conn: &mut Db, actor: i64, name: &str, slug: &str) -> Result<i64, ApiError> {
     // In a savepoint of its own, so that the unique violation of a lost race does not abort a
     // surrounding PostgreSQL transaction.
     let inserted = conn.transaction(|conn| {
-        diesel::insert_into(tags::table)
+        let id = diesel::insert_into(tags::table)
             .values((
                 tags::slug.eq(slug),
                 tags::name.eq(name),
                 tags::created_at.eq(now()),
             ))
             .returning(tags::id)
-            .get_result::<i64>(conn)
+            .get_result::<i64>(conn)?;
+        Entry::new(Some(actor), "tag.create", Resource::Tag, Some(id))
+            .detail(serde_json::json!({ "slug": slug, "name": name, "via": "article" }))
+            .record(conn)?;
+        Ok::<_, DieselError>(id)
     });
     match inserted {
         Ok(id) => Ok(id),

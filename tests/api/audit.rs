@@ -720,7 +720,7 @@ backend_test!(
             &editor,
             Method::POST,
             "/api/v1/admin/articles",
-            json!({"title": "Nhật ký bài viết"}),
+            json!({"title": "Nhật ký bài viết", "tags": ["Chuyển đổi số"]}),
         )
         .await;
         let id = created["data"]["id"].as_i64().unwrap();
@@ -789,5 +789,10 @@ backend_test!(
         assert!(list.iter().all(|e| e["actor_id"] == editor.id));
         assert_eq!(list[2]["detail"], json!({"from": "published", "to": "draft"}));
         assert_eq!(list[0]["detail"], json!({"from": "draft", "to": "archived"}));
+        // The tag named on the article was created on the way, and that is logged too.
+        let tags = entries(&app, &admin, "action=tag.create").await;
+        assert_eq!(tags.len(), 1);
+        assert_eq!(tags[0]["actor_id"], editor.id);
+        assert_eq!(tags[0]["detail"]["name"], "Chuyển đổi số");
     }
 );
