@@ -22,8 +22,10 @@ use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_events, we
 use crate::db::{Db, now};
 use crate::error::ApiError;
 
-/// Deliveries claimed at a time, and sent concurrently.
-pub const BATCH: i64 = 16;
+/// Deliveries claimed at a time, and sent concurrently: the most requests one process has
+/// open to receivers. A batch is recorded when its slowest request ends, so one receiver that
+/// takes the whole timeout holds back the others' next batch by that much.
+pub const BATCH: i64 = 64;
 /// Attempts before a delivery is given up: with [`FIRST_RETRY`] doubling, the last one comes
 /// about 23 hours after the first.
 pub const MAX_ATTEMPTS: i64 = 13;
