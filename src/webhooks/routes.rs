@@ -4,7 +4,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use super::service::{
-    self, CheckedUrl, Delivery, DeliveryFilter, Webhook, WebhookInput, WebhookPatch, WebhookWithSecret,
+    self, ChangedWebhook, CheckedUrl, Delivery, DeliveryFilter, Webhook, WebhookInput, WebhookPatch,
+    WebhookWithSecret,
 };
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -127,7 +128,7 @@ pub async fn get_webhook(
     request_body = WebhookPatch, security(("bearer" = [])),
     responses(
         (status = 200, description = "Changed; `secret` is present only when the request set it.",
-            body = Data<WebhookWithSecret>),
+            body = Data<ChangedWebhook>),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
@@ -152,12 +153,9 @@ pub async fn update_webhook(
         .db
         .run(move |conn| service::update(conn, actor, id, url, patch))
         .await?;
-    Ok(match secret {
-        Some(secret) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(Data::new(WebhookWithSecret { webhook, secret })),
-        None => HttpResponse::Ok().json(Data::new(webhook)),
-    })
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Data::new(ChangedWebhook { webhook, secret })))
 }
 
 /// Deletes a webhook and its deliveries, including those not yet sent.

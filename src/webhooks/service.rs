@@ -39,7 +39,8 @@ pub struct Webhook {
     pub url: String,
     pub events: Vec<Event>,
     pub description: Option<String>,
-    /// Inactive webhooks receive nothing; events meanwhile are not kept for them.
+    /// An inactive webhook receives nothing: events meanwhile are not kept for it, and
+    /// deliveries queued before wait until it is active again.
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -56,6 +57,16 @@ pub struct WebhookWithSecret {
     pub webhook: Webhook,
     /// Key of the `X-Newsdesk-Signature` HMAC. Shown only in this answer.
     pub secret: String,
+}
+
+/// A changed webhook; `secret` only when the change set a new one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChangedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// The new secret, when the request set one. Shown only in this answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

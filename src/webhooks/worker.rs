@@ -113,6 +113,16 @@ fn random_token() -> Result<i64, ApiError> {
     Ok(i64::from_le_bytes(bytes))
 }
 
+/// Ids of the active webhooks: deliveries of an inactive one wait until it is active again.
+fn active() -> diesel::dsl::Select<
+    diesel::dsl::Filter<webhooks::table, diesel::dsl::Eq<webhooks::active, bool>>,
+    webhooks::id,
+> {
+    webhooks::table
+        .filter(webhooks::active.eq(true))
+        .select(webhooks::id)
+}
+
 /// Takes up to [`BATCH`] deliveries due at `at` for this worker until `until`.
 fn claim(conn: &mut Db, token: i64, at: NaiveDateTime, until: NaiveDateTime) -> QueryResult<Vec<Job>> {
     use webhook_deliveries as d;
@@ -127,6 +137,7 @@ fn claim(conn: &mut Db, token: i64, at: NaiveDateTime, until: NaiveDateTime) -> 
     let due: Option<i64> = d::table
         .filter(d::status.eq("pending"))
         .filter(d::next_attempt_at.le(at))
+        .filter(d::webhook_id.eq_any(active()))
         .select(d::id)
         .first(conn)
         .optional()?;
@@ -138,6 +149,7 @@ fn claim(conn: &mut Db, token: i64, at: NaiveDateTime, until: NaiveDateTime) -> 
             let ids: Vec<i64> = d::table
                 .filter(d::status.eq("pending"))
                 .filter(d::next_attempt_at.le(at))
+                .filter(d::webhook_id.eq_any(active()))
                 .order((d::next_attempt_at, d::id))
                 .limit(BATCH)
                 .select(d::id)
@@ -153,6 +165,7 @@ fn claim(conn: &mut Db, token: i64, at: NaiveDateTime, until: NaiveDateTime) -> 
             let ids: Vec<i64> = d::table
                 .filter(d::status.eq("pending"))
                 .filter(d::next_attempt_at.le(at))
+                .filter(d::webhook_id.eq_any(active()))
                 .order((d::next_attempt_at, d::id))
                 .limit(BATCH)
                 .select(d::id)

@@ -355,6 +355,23 @@ backend_test!(
         assert_eq!(a.wait_for(1, Duration::from_secs(5)).len(), 1);
         assert!(b.received().is_empty());
         assert!(c.received().is_empty());
+
+        // Paused after an event was queued: it waits, and goes out when resumed.
+        let on = subscribe(&app, &admin, &c.url, &["article.published"]).await;
+        app.published_article(&editor, json!({"title": "Tạm dừng", "body": "Y"}))
+            .await;
+        let pause = |active: bool| json!({ "active": active });
+        let path = format!("/api/v1/admin/webhooks/{on}");
+        let res = app
+            .as_user(&admin.access_token, Method::PATCH, &path, Some(&pause(false)))
+            .await;
+        assert_eq!(res.json()["data"]["pending"], 1);
+        assert_eq!(deliver(&app).await, 1, "only the first webhook's");
+        assert!(c.received().is_empty());
+        app.as_user(&admin.access_token, Method::PATCH, &path, Some(&pause(true)))
+            .await;
+        assert_eq!(deliver(&app).await, 1);
+        assert_eq!(c.wait_for(1, Duration::from_secs(5))[0].json()["data"]["title"], "Tạm dừng");
     }
 );
 
