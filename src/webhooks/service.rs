@@ -366,6 +366,18 @@ pub fn create(
     })
 }
 
+/// The columns a patch sets; `None` leaves a column as it is.
+#[derive(AsChangeset)]
+#[diesel(table_name = webhooks)]
+struct WebhookChanges<'a> {
+    url: Option<&'a str>,
+    events: Option<String>,
+    secret: Option<&'a str>,
+    description: Option<Option<&'a str>>,
+    active: Option<bool>,
+    updated_at: NaiveDateTime,
+}
+
 /// Applies a patch. Returns the webhook, with the secret when the patch set one.
 pub fn update(
     conn: &mut Db,
@@ -374,48 +386,34 @@ pub fn update(
     url: Option<CheckedUrl>,
     patch: WebhookPatch,
 ) -> Result<(Webhook, Option<String>), ApiError> {
-    let events = patch.events.as_deref().map(events_column);
-    let description = patch
-        .description
-        .map(|d| Some(d).filter(|d| !d.trim().is_empty()));
-    let mut changed: Vec<&str> = Vec::new();
+    let changes = WebhookChanges {
+        url: url.as_ref().map(|u| u.0.as_str()),
+        events: patch.events.as_deref().map(events_column),
+        secret: patch.secret.as_deref(),
+        description: patch
+            .description
+            .as_deref()
+            .map(|d| Some(d).filter(|d| !d.trim().is_empty())),
+        active: patch.active,
+        updated_at: now(),
+    };
+    let changed: Vec<&str> = [
+        ("url", changes.url.is_some()),
+        ("events", changes.events.is_some()),
+        ("secret", changes.secret.is_some()),
+        ("description", changes.description.is_some()),
+        ("activated", changes.active == Some(true)),
+        ("deactivated", changes.active == Some(false)),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
     conn.transaction::<_, ApiError, _>(|conn| {
-        // Written first, so the row is locked (and SQLite's write lock taken) before it is read.
         let found = diesel::update(webhooks::table.find(id))
-            .set(webhooks::updated_at.eq(now()))
+            .set(&changes)
             .execute(conn)?;
         if found == 0 {
             return Err(ApiError::NotFound("No such webhook.".into()));
-        }
-        if let Some(url) = &url {
-            diesel::update(webhooks::table.find(id))
-                .set(webhooks::url.eq(&url.0))
-                .execute(conn)?;
-            changed.push("url");
-        }
-        if let Some(events) = &events {
-            diesel::update(webhooks::table.find(id))
-                .set(webhooks::events.eq(events))
-                .execute(conn)?;
-            changed.push("events");
-        }
-        if let Some(secret) = &patch.secret {
-            diesel::update(webhooks::table.find(id))
-                .set(webhooks::secret.eq(secret))
-                .execute(conn)?;
-            changed.push("secret");
-        }
-        if let Some(description) = &description {
-            diesel::update(webhooks::table.find(id))
-                .set(webhooks::description.eq(description))
-                .execute(conn)?;
-            changed.push("description");
-        }
-        if let Some(active) = patch.active {
-            diesel::update(webhooks::table.find(id))
-                .set(webhooks::active.eq(active))
-                .execute(conn)?;
-            changed.push(if active { "activated" } else { "deactivated" });
         }
         Entry::new(Some(actor), "webhook.update", Resource::Webhook, Some(id))
             .detail(serde_json::json!({ "changed": changed }))

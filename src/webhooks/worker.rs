@@ -113,14 +113,19 @@ fn random_token() -> Result<i64, ApiError> {
     Ok(i64::from_le_bytes(bytes))
 }
 
-/// Ids of the active webhooks: deliveries of an inactive one wait until it is active again.
-fn active() -> diesel::dsl::Select<
-    diesel::dsl::Filter<webhooks::table, diesel::dsl::Eq<webhooks::active, bool>>,
-    webhooks::id,
-> {
-    webhooks::table
+/// Deliveries due at `at`, oldest due first. Deliveries of an inactive webhook are never due:
+/// they wait until it is active again.
+#[diesel::dsl::auto_type]
+fn due(at: NaiveDateTime) -> _ {
+    let active = webhooks::table
         .filter(webhooks::active.eq(true))
-        .select(webhooks::id)
+        .select(webhooks::id);
+    webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq("pending"))
+        .filter(webhook_deliveries::next_attempt_at.le(at))
+        .filter(webhook_deliveries::webhook_id.eq_any(active))
+        .order((webhook_deliveries::next_attempt_at, webhook_deliveries::id))
+        .select(webhook_deliveries::id)
 }
 
 /// Takes up to [`BATCH`] deliveries due at `at` for this worker until `until`.
@@ -134,42 +139,19 @@ fn claim(conn: &mut Db, token: i64, at: NaiveDateTime, until: NaiveDateTime) -> 
         ))
     };
     // A plain read first: with nothing due (nearly always), no transaction, no lock.
-    let due: Option<i64> = d::table
-        .filter(d::status.eq("pending"))
-        .filter(d::next_attempt_at.le(at))
-        .filter(d::webhook_id.eq_any(active()))
-        .select(d::id)
-        .first(conn)
-        .optional()?;
-    if due.is_none() {
+    if due(at).first::<i64>(conn).optional()?.is_none() {
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = match conn {
         Db::Pg(pg) => pg.transaction(|pg| {
-            let ids: Vec<i64> = d::table
-                .filter(d::status.eq("pending"))
-                .filter(d::next_attempt_at.le(at))
-                .filter(d::webhook_id.eq_any(active()))
-                .order((d::next_attempt_at, d::id))
-                .limit(BATCH)
-                .select(d::id)
-                .for_update()
-                .skip_locked()
-                .load(pg)?;
+            let ids: Vec<i64> = due(at).limit(BATCH).for_update().skip_locked().load(pg)?;
             mark(&ids).execute(pg)?;
             Ok::<_, diesel::result::Error>(ids)
         })?,
         // Immediate: the write lock is taken before the read, so no other writer can claim
         // the same rows in between (nor make this transaction fail to upgrade its lock).
         Db::Sqlite(sqlite) => sqlite.immediate_transaction(|sqlite| {
-            let ids: Vec<i64> = d::table
-                .filter(d::status.eq("pending"))
-                .filter(d::next_attempt_at.le(at))
-                .filter(d::webhook_id.eq_any(active()))
-                .order((d::next_attempt_at, d::id))
-                .limit(BATCH)
-                .select(d::id)
-                .load(sqlite)?;
+            let ids: Vec<i64> = due(at).limit(BATCH).load(sqlite)?;
             mark(&ids).execute(sqlite)?;
             Ok::<_, diesel::result::Error>(ids)
         })?,
