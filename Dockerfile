@@ -4,6 +4,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY src src
 COPY migrations migrations
+# The message catalogue is compiled in.
+COPY locales locales
 # The demo article is compiled in from the fixture page.
 COPY tests/fixtures tests/fixtures
 RUN cargo build --release --locked && cp target/release/newsdesk /newsdesk

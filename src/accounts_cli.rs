@@ -89,9 +89,12 @@ pub fn describe(e: &ApiError) -> String {
     match e {
         ApiError::Validation(errors) => errors
             .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
+            .map(|f| {
+                let field = f.render(crate::i18n::Lang::En);
+                format!("{}: {}", field.field, field.message)
+            })
             .collect::<Vec<_>>()
             .join("; "),
-        other => other.problem().detail.unwrap_or_else(|| other.to_string()),
+        other => other.problem_in(crate::i18n::Lang::En).detail,
     }
 }

@@ -13,6 +13,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::{self, Database};
 use crate::error::ApiError;
+use crate::i18n::Code;
 use crate::ops::metrics::Metrics;
 use crate::{articles, audit, auth, authors, comments, feeds, http, openapi, ops, taxonomy, webhooks};
 
@@ -173,8 +174,6 @@ pub fn build_app(
     let metrics = state.metrics.http.clone();
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(http::json_config())
-        .app_data(http::query_config())
         .app_data(http::path_config())
         .configure(ops::routes)
         .configure(feeds::routes::routes)
@@ -207,7 +206,7 @@ pub fn build_app(
 }
 
 async fn no_route() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound("No route matches this path.".into()))
+    Err(ApiError::not_found(Code::RouteNotFound))
 }
 
 /// Browsers may call the API only from the configured origins; with none configured the

@@ -63,12 +63,12 @@ impl PageQuery {
         let per_page = self.per_page.unwrap_or(20);
         if !(1..=1_000_000).contains(&page) {
             return Err(crate::error::ApiError::BadRequest(
-                "`page` must be between 1 and 1000000.".into(),
+                crate::i18n::Msg::new(crate::i18n::Code::QueryPageRange).arg("max", 1_000_000i64),
             ));
         }
         if !(1..=100).contains(&per_page) {
             return Err(crate::error::ApiError::BadRequest(
-                "`per_page` must be between 1 and 100.".into(),
+                crate::i18n::Msg::new(crate::i18n::Code::QueryPerPageRange).arg("max", 100i64),
             ));
         }
         Ok(Page { page, per_page })

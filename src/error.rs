@@ -4,8 +4,6 @@
 //! unknown route, …) are converted by [`crate::http`] into the same shape, so a client sees one
 //! error format whatever went wrong.
 
-use std::borrow::Cow;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -13,25 +11,199 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::i18n::{self, Arg, Args, Code, FieldCode, Lang, Msg};
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Seconds a client is asked to wait when the database is unavailable.
 const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
-/// One invalid field in a 422 answer.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+/// One invalid field of a request: which, why, and the parameters of the why.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// The request field, as named in the request body or query (`title`, `tags[2]`).
     pub field: String,
-    /// What is wrong with it, for a human.
-    pub message: String,
+    pub code: FieldCode,
+    pub args: Args,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, code: FieldCode) -> Self {
         FieldError {
             field: field.into(),
-            message: message.into(),
+            code,
+            args: Vec::new(),
+        }
+    }
+
+    /// The error of a text of `len` characters that must have `min..=max`: `required` when
+    /// empty and one is needed, `too_short` or `too_long` with the bound.
+    pub fn length(field: &str, len: usize, min: usize, max: usize) -> Option<FieldError> {
+        if len < min {
+            Some(if len == 0 {
+                FieldError::new(field, FieldCode::Required)
+            } else {
+                FieldError::new(field, FieldCode::TooShort).arg("min", min)
+            })
+        } else if len > max {
+            Some(FieldError::new(field, FieldCode::TooLong).arg("max", max))
+        } else {
+            None
+        }
+    }
+
+    /// A parameter of the message (`max`, `min`), also sent to the client in `params`.
+    pub fn arg(mut self, name: &'static str, value: impl Into<Arg>) -> Self {
+        self.args.push((name, value.into()));
+        self
+    }
+
+    /// The field's entry of a problem document, in `lang`.
+    pub fn render(&self, lang: Lang) -> InvalidField {
+        InvalidField {
+            field: self.field.clone(),
+            code: self.code,
+            message: i18n::field_text(lang, self.code, &self.field, &self.args),
+            params: (!self.args.is_empty()).then(|| {
+                self.args
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// One invalid field in a 422 answer.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+#[schema(as = FieldError)]
+pub struct InvalidField {
+    /// The request field, as named in the request body or query (`title`, `tags[2]`,
+    /// `author_ids[0]`).
+    pub field: String,
+    /// Why it is invalid; stable, safe to match on.
+    pub code: FieldCode,
+    /// What is wrong with it, for a human, in the language of `Content-Language`.
+    pub message: String,
+    /// The parameters of the message (`max`, `min`, …), when it has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub params: Option<std::collections::BTreeMap<String, Arg>>,
+}
+
+/// The kinds of problem, each a URI (`type`). Conflicts are told apart: a stale version, an
+/// illegal state change, a taken unique value, a repeated submission and a resource still in
+/// use each have their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum ProblemType {
+    #[serde(rename = "urn:newsdesk:problem:bad-request")]
+    BadRequest,
+    #[serde(rename = "urn:newsdesk:problem:unauthorized")]
+    Unauthorized,
+    #[serde(rename = "urn:newsdesk:problem:forbidden")]
+    Forbidden,
+    #[serde(rename = "urn:newsdesk:problem:not-found")]
+    NotFound,
+    #[serde(rename = "urn:newsdesk:problem:method-not-allowed")]
+    MethodNotAllowed,
+    #[serde(rename = "urn:newsdesk:problem:request-timeout")]
+    RequestTimeout,
+    #[serde(rename = "urn:newsdesk:problem:version-conflict")]
+    VersionConflict,
+    #[serde(rename = "urn:newsdesk:problem:illegal-transition")]
+    IllegalTransition,
+    #[serde(rename = "urn:newsdesk:problem:already-exists")]
+    AlreadyExists,
+    #[serde(rename = "urn:newsdesk:problem:duplicate-submission")]
+    DuplicateSubmission,
+    #[serde(rename = "urn:newsdesk:problem:in-use")]
+    InUse,
+    #[serde(rename = "urn:newsdesk:problem:closed")]
+    Closed,
+    #[serde(rename = "urn:newsdesk:problem:payload-too-large")]
+    PayloadTooLarge,
+    #[serde(rename = "urn:newsdesk:problem:unsupported-media-type")]
+    UnsupportedMediaType,
+    #[serde(rename = "urn:newsdesk:problem:validation")]
+    Validation,
+    #[serde(rename = "urn:newsdesk:problem:rate-limited")]
+    RateLimited,
+    #[serde(rename = "urn:newsdesk:problem:headers-too-large")]
+    HeadersTooLarge,
+    #[serde(rename = "urn:newsdesk:problem:internal")]
+    Internal,
+    #[serde(rename = "urn:newsdesk:problem:unavailable")]
+    Unavailable,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 19] = [
+        ProblemType::BadRequest,
+        ProblemType::Unauthorized,
+        ProblemType::Forbidden,
+        ProblemType::NotFound,
+        ProblemType::MethodNotAllowed,
+        ProblemType::RequestTimeout,
+        ProblemType::VersionConflict,
+        ProblemType::IllegalTransition,
+        ProblemType::AlreadyExists,
+        ProblemType::DuplicateSubmission,
+        ProblemType::InUse,
+        ProblemType::Closed,
+        ProblemType::PayloadTooLarge,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::Validation,
+        ProblemType::RateLimited,
+        ProblemType::HeadersTooLarge,
+        ProblemType::Internal,
+        ProblemType::Unavailable,
+    ];
+
+    /// The last segment of the URI, which also names its title in the catalogue.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ProblemType::BadRequest => "bad-request",
+            ProblemType::Unauthorized => "unauthorized",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::NotFound => "not-found",
+            ProblemType::MethodNotAllowed => "method-not-allowed",
+            ProblemType::RequestTimeout => "request-timeout",
+            ProblemType::VersionConflict => "version-conflict",
+            ProblemType::IllegalTransition => "illegal-transition",
+            ProblemType::AlreadyExists => "already-exists",
+            ProblemType::DuplicateSubmission => "duplicate-submission",
+            ProblemType::InUse => "in-use",
+            ProblemType::Closed => "closed",
+            ProblemType::PayloadTooLarge => "payload-too-large",
+            ProblemType::UnsupportedMediaType => "unsupported-media-type",
+            ProblemType::Validation => "validation",
+            ProblemType::RateLimited => "rate-limited",
+            ProblemType::HeadersTooLarge => "headers-too-large",
+            ProblemType::Internal => "internal",
+            ProblemType::Unavailable => "unavailable",
+        }
+    }
+
+    /// The kind of a conflict, from its code.
+    fn of_conflict(code: Code) -> ProblemType {
+        match code {
+            Code::ArticleVersionConflict | Code::CommentArticleChanged => ProblemType::VersionConflict,
+            Code::ArticleIllegalTransition
+            | Code::CommentIllegalTransition
+            | Code::DeliveryPending
+            | Code::AccountSelfDemote
+            | Code::AccountSelfDeactivate => ProblemType::IllegalTransition,
+            Code::ArticleSlugTaken
+            | Code::ArticleSlugExhausted
+            | Code::AuthorSlugTaken
+            | Code::AuthorSlugExhausted
+            | Code::AccountEmailTaken
+            | Code::TaxonomySlugTaken
+            | Code::ResourceExists => ProblemType::AlreadyExists,
+            Code::CommentDuplicate => ProblemType::DuplicateSubmission,
+            Code::CategoryHasChildren | Code::ResourceReferenced => ProblemType::InUse,
+            Code::CommentsClosed => ProblemType::Closed,
+            _ => ProblemType::IllegalTransition,
         }
     }
 }
@@ -40,25 +212,27 @@ impl FieldError {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "type": "urn:newsdesk:problem:validation",
-    "title": "Validation failed",
+    "title": "Dữ liệu không hợp lệ",
     "status": 422,
-    "detail": "One or more fields are invalid.",
-    "errors": [{"field": "title", "message": "must be 1 to 200 characters"}]
+    "code": "validation.failed",
+    "detail": "Một số trường chưa hợp lệ.",
+    "errors": [{"field": "name", "code": "required", "message": "Vui lòng nhập họ tên."}]
 }))]
 pub struct Problem {
     /// A URI naming the kind of problem; stable, safe to match on.
     #[serde(rename = "type")]
-    pub problem_type: String,
-    /// Short summary of the kind of problem.
+    pub problem_type: ProblemType,
+    /// Short summary of the kind of problem, in the language of `Content-Language`.
     pub title: String,
     /// The HTTP status code.
     pub status: u16,
-    /// Explanation of this occurrence.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    /// What went wrong, for a program: stable, safe to match on.
+    pub code: Code,
+    /// Explanation of this occurrence, in the language of `Content-Language`.
+    pub detail: String,
     /// Invalid fields; present on validation failures only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
+    pub errors: Option<Vec<InvalidField>>,
     /// The request id (also in `X-Request-Id`); present on server errors, to quote when
     /// reporting them.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,30 +241,33 @@ pub struct Problem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    #[error("unauthorized: {0}")]
-    Unauthorized(String),
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    #[error("not found: {0}")]
-    NotFound(String),
+    #[error("bad request: {0:?}")]
+    BadRequest(Msg),
+    #[error("unauthorized: {0:?}")]
+    Unauthorized(Msg),
+    #[error("forbidden: {0:?}")]
+    Forbidden(Msg),
+    #[error("not found: {0:?}")]
+    NotFound(Msg),
     #[error("method not allowed")]
     MethodNotAllowed,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("payload too large: {0}")]
-    PayloadTooLarge(String),
-    #[error("unsupported media type: {0}")]
-    UnsupportedMediaType(String),
+    #[error("conflict: {0:?}")]
+    Conflict(Msg),
+    #[error("payload too large: {0:?}")]
+    PayloadTooLarge(Msg),
+    #[error("unsupported media type: {0:?}")]
+    UnsupportedMediaType(Msg),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("too many requests")]
-    TooManyRequests { retry_after: u64 },
+    TooManyRequests { retry_after: u64, code: Code },
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A status the HTTP layer produced itself (408, 431, …) without a variant of its own.
+    #[error("{status}")]
+    Http { status: StatusCode, msg: Msg },
 }
 
 impl ApiError {
@@ -98,14 +275,37 @@ impl ApiError {
         ApiError::Internal(cause.into())
     }
 
-    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::Validation(vec![FieldError::new(field, message)])
+    /// A 422 naming one field.
+    pub fn validation(field: impl Into<String>, code: FieldCode) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, code)])
+    }
+
+    /// A 422 for one field error.
+    pub fn invalid(error: FieldError) -> Self {
+        ApiError::Validation(vec![error])
+    }
+
+    pub fn not_found(code: Code) -> Self {
+        ApiError::NotFound(Msg::new(code))
+    }
+
+    pub fn conflict(code: Code) -> Self {
+        ApiError::Conflict(Msg::new(code))
+    }
+
+    pub fn bad_request(code: Code) -> Self {
+        ApiError::BadRequest(Msg::new(code))
+    }
+
+    pub fn unauthorized(code: Code) -> Self {
+        ApiError::Unauthorized(Msg::new(code))
     }
 
     /// 429 with `Retry-After` until `free_at` (at least a second).
-    pub fn too_many_until(free_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> Self {
+    pub fn too_many_until(code: Code, free_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> Self {
         ApiError::TooManyRequests {
             retry_after: (free_at - now).num_seconds().max(1).unsigned_abs(),
+            code,
         }
     }
 
@@ -114,64 +314,90 @@ impl ApiError {
         ApiError::Unavailable(e.to_string())
     }
 
-    fn kind(&self) -> (&'static str, &'static str) {
+    /// The machine code of this problem.
+    pub fn code(&self) -> Code {
         match self {
-            ApiError::BadRequest(_) => ("bad-request", "Malformed request"),
-            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
-            ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
-            ApiError::NotFound(_) => ("not-found", "Not found"),
-            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
-            ApiError::Conflict(_) => ("conflict", "Conflict"),
-            ApiError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
-            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
-            ApiError::Validation(_) => ("validation", "Validation failed"),
-            ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
-            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
-            ApiError::Internal(_) => ("internal", "Internal server error"),
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::PayloadTooLarge(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::Http { msg: m, .. } => m.code,
+            ApiError::MethodNotAllowed => Code::MethodNotAllowed,
+            ApiError::Validation(_) => Code::ValidationFailed,
+            ApiError::TooManyRequests { code, .. } => *code,
+            ApiError::Unavailable(_) => Code::ServiceUnavailable,
+            ApiError::Internal(_) => Code::InternalError,
+        }
+    }
+
+    fn kind(&self) -> ProblemType {
+        match self {
+            ApiError::BadRequest(_) => ProblemType::BadRequest,
+            ApiError::Unauthorized(_) => ProblemType::Unauthorized,
+            ApiError::Forbidden(_) => ProblemType::Forbidden,
+            ApiError::NotFound(_) => ProblemType::NotFound,
+            ApiError::MethodNotAllowed => ProblemType::MethodNotAllowed,
+            ApiError::Conflict(m) => ProblemType::of_conflict(m.code),
+            ApiError::PayloadTooLarge(_) => ProblemType::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
+            ApiError::Validation(_) => ProblemType::Validation,
+            ApiError::TooManyRequests { .. } => ProblemType::RateLimited,
+            ApiError::Unavailable(_) => ProblemType::Unavailable,
+            ApiError::Internal(_) => ProblemType::Internal,
+            ApiError::Http { status, .. } => match *status {
+                StatusCode::REQUEST_TIMEOUT => ProblemType::RequestTimeout,
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ProblemType::HeadersTooLarge,
+                s if s.is_server_error() => ProblemType::Internal,
+                _ => ProblemType::BadRequest,
+            },
         }
     }
 
     /// The text shown to the client. Causes of 500s and 503s stay in the log.
-    fn detail(&self) -> Option<Cow<'_, str>> {
+    fn detail(&self, lang: Lang) -> String {
         match self {
-            ApiError::BadRequest(d)
-            | ApiError::Unauthorized(d)
-            | ApiError::Forbidden(d)
-            | ApiError::NotFound(d)
-            | ApiError::Conflict(d)
-            | ApiError::PayloadTooLarge(d)
-            | ApiError::UnsupportedMediaType(d) => Some(Cow::Borrowed(d)),
-            ApiError::MethodNotAllowed => Some(Cow::Borrowed(
-                "This resource does not support the request method.",
-            )),
-            ApiError::Validation(_) => Some(Cow::Borrowed("One or more fields are invalid.")),
-            ApiError::TooManyRequests { retry_after } => Some(Cow::Owned(format!(
-                "Rate limit reached; retry in {retry_after} seconds."
-            ))),
-            ApiError::Unavailable(_) => Some(Cow::Borrowed("The database is unreachable; retry shortly.")),
-            ApiError::Internal(_) => Some(Cow::Borrowed(
-                "The server failed to complete the request. Quote the request id when reporting it.",
-            )),
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::PayloadTooLarge(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::Http { msg: m, .. } => m.text(lang),
+            ApiError::TooManyRequests { retry_after, code } => {
+                Msg::new(*code).arg("seconds", *retry_after).text(lang)
+            }
+            other => Msg::new(other.code()).text(lang),
         }
     }
 
-    pub fn problem(&self) -> Problem {
-        let (slug, title) = self.kind();
+    /// The problem document in `lang`.
+    pub fn problem_in(&self, lang: Lang) -> Problem {
+        let kind = self.kind();
         let request_id = match self {
             ApiError::Internal(_) | ApiError::Unavailable(_) => crate::http::current_request_id(),
             _ => None,
         };
         Problem {
-            problem_type: format!("urn:newsdesk:problem:{slug}"),
-            title: title.to_owned(),
+            problem_type: kind,
+            title: i18n::title(lang, kind.slug()),
             status: self.status_code().as_u16(),
-            detail: self.detail().map(Cow::into_owned),
+            code: self.code(),
+            detail: self.detail(lang),
             errors: match self {
-                ApiError::Validation(errors) => Some(errors.clone()),
+                ApiError::Validation(errors) => Some(errors.iter().map(|e| e.render(lang)).collect()),
                 _ => None,
             },
             request_id,
         }
+    }
+
+    /// The problem document in the language of the request being answered.
+    pub fn problem(&self) -> Problem {
+        self.problem_in(i18n::current())
     }
 }
 
@@ -190,6 +416,7 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Http { status, .. } => *status,
         }
     }
 
@@ -199,14 +426,17 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             _ => {}
         }
+        let lang = i18n::current();
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        response.insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag())));
+        response.insert_header((header::VARY, HeaderValue::from_static("Accept-Language")));
         match self {
             ApiError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            ApiError::TooManyRequests { retry_after } => {
+            ApiError::TooManyRequests { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             ApiError::Unavailable(_) => {
@@ -214,8 +444,8 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| {
-            br#"{"type":"urn:newsdesk:problem:internal","title":"Internal server error","status":500}"#
+        let body = serde_json::to_vec(&self.problem_in(lang)).unwrap_or_else(|_| {
+            br#"{"type":"urn:newsdesk:problem:internal","title":"Internal server error","status":500,"code":"internal.error","detail":"Internal server error"}"#
                 .to_vec()
         });
         response.body(body)
@@ -225,7 +455,7 @@ impl ResponseError for ApiError {
 impl From<DieselError> for ApiError {
     fn from(e: DieselError) -> Self {
         match e {
-            DieselError::NotFound => ApiError::NotFound("No such resource.".into()),
+            DieselError::NotFound => ApiError::not_found(Code::ResourceNotFound),
             DieselError::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
@@ -239,15 +469,15 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
                 if info.message().contains("invalid byte sequence") =>
             {
-                ApiError::validation("body", crate::text::NUL_MESSAGE)
+                ApiError::validation("body", FieldCode::InvalidCharacter)
             }
             // Services turn the violations they expect into messages naming the field (see
             // `unique_conflict`); one they did not expect is still a conflict, not a bug.
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                ApiError::Conflict("A resource with this value already exists.".into())
+                ApiError::conflict(Code::ResourceExists)
             }
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                ApiError::Conflict("Other resources still refer to this one.".into())
+                ApiError::conflict(Code::ResourceReferenced)
             }
             other => ApiError::Internal(other.to_string()),
         }
@@ -257,15 +487,15 @@ impl From<DieselError> for ApiError {
 /// A unique-constraint violation as a 409 with the message of the first `(column, message)`
 /// whose column the database names in its error (PostgreSQL names the constraint, SQLite
 /// the `table.column`); any other error converts as usual.
-pub fn unique_conflict(e: DieselError, by_column: &[(&str, &str)]) -> ApiError {
+pub fn unique_conflict(e: DieselError, by_column: &[(&str, Code)]) -> ApiError {
     if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &e {
         let named = format!(
             "{} {}",
             info.message(),
             info.constraint_name().unwrap_or_default()
         );
-        if let Some((_, message)) = by_column.iter().find(|(column, _)| named.contains(column)) {
-            return ApiError::Conflict((*message).to_owned());
+        if let Some((_, code)) = by_column.iter().find(|(column, _)| named.contains(column)) {
+            return ApiError::conflict(*code);
         }
     }
     ApiError::from(e)

@@ -4,15 +4,19 @@
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PathError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::error::{ApiError, FieldError, PROBLEM_JSON};
+use crate::i18n::{self, Code, FieldCode, Lang, Msg};
 
 /// JSON bodies larger than this are refused with 413 before they are parsed.
 pub const JSON_LIMIT: usize = 1024 * 1024;
@@ -62,13 +66,18 @@ pub async fn request_context(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = request_id(req.headers());
+    let lang = Lang::negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
 
     let result = REQUEST_ID
-        .scope(id.clone(), next.call(req))
+        .scope(id.clone(), i18n::scope(lang, next.call(req)))
         .instrument(span.clone())
         .await;
     // Inner layers turn failures into responses (handlers, CORS, error rewriting), so an
@@ -97,47 +106,175 @@ pub async fn request_context(
     Ok(res)
 }
 
-impl From<JsonPayloadError> for ApiError {
-    fn from(e: JsonPayloadError) -> Self {
-        match e {
-            JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
-                ApiError::PayloadTooLarge(format!("JSON bodies are limited to {limit} bytes."))
-            }
-            JsonPayloadError::ContentType => {
-                ApiError::UnsupportedMediaType("Send the body as application/json.".into())
-            }
-            JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::validation("body", e.to_string()),
-            JsonPayloadError::Deserialize(e) => {
-                ApiError::BadRequest(format!("The body is not valid JSON: {e}"))
-            }
-            JsonPayloadError::Serialize(e) => ApiError::internal(e.to_string()),
-            other => ApiError::BadRequest(format!("The body could not be read: {other}")),
-        }
+/// A JSON request body, like `web::Json`, whose errors name the field at fault: `{"name": 5}`
+/// is a 422 on `name` with code `wrong_type`, not a parser message about line and column.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
     }
 }
 
-fn json_error(e: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::from(e).into()
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
-fn query_error(e: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::BadRequest(format!("Invalid query string: {e}")).into()
+/// Whether the request says its body is JSON (`application/json` or any `+json` type).
+pub fn is_json(req: &HttpRequest) -> bool {
+    use actix_web::HttpMessage;
+    req.mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|ct| ct.subtype() == actix_web::mime::JSON || ct.suffix() == Some(actix_web::mime::JSON))
+}
+
+fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge(Msg::new(Code::BodyTooLarge).arg("max", JSON_LIMIT))
+}
+
+fn unsupported_type() -> ApiError {
+    ApiError::UnsupportedMediaType(Msg::new(Code::BodyUnsupportedType))
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(unsupported_type().into());
+            }
+            if declared.is_some_and(|n| n > JSON_LIMIT) {
+                return Err(too_large().into());
+            }
+            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::bad_request(Code::BodyUnreadable))?;
+                if body.len() + chunk.len() > JSON_LIMIT {
+                    return Err(too_large().into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Json(parse_json(&body)?))
+        })
+    }
+}
+
+/// Parses a JSON body; a malformed one is a 400, a well-formed one of the wrong shape a 422
+/// naming the field.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        json_error(&path, e.into_inner())
+    })?;
+    de.end().map_err(|e| json_error(".", e))?;
+    Ok(value)
+}
+
+fn json_error(path: &str, e: serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => ApiError::invalid(shape_error(path, &e.to_string())),
+        Category::Syntax | Category::Eof | Category::Io => ApiError::BadRequest(
+            Msg::new(Code::BodyMalformedJson)
+                .arg("line", e.line())
+                .arg("column", e.column()),
+        ),
+    }
+}
+
+/// The field error of a body that is JSON but not the expected shape, from serde's message
+/// (its wording is part of serde's API: `missing field `x``, `invalid type: …`).
+fn shape_error(path: &str, message: &str) -> FieldError {
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let within = |name: String| match path {
+        "." | "" => name,
+        p if p == name || p.ends_with(&format!(".{name}")) => p.to_owned(),
+        p => format!("{p}.{name}"),
+    };
+    let field = match path {
+        "." | "" => "body".to_owned(),
+        p => p.to_owned(),
+    };
+    if let Some(name) = named("missing field `") {
+        FieldError::new(within(name), FieldCode::Required)
+    } else if let Some(name) = named("unknown field `") {
+        FieldError::new(within(name), FieldCode::UnknownField)
+    } else if let Some(name) = named("duplicate field `") {
+        FieldError::new(within(name), FieldCode::Duplicate)
+    } else if message.starts_with("invalid type:") {
+        FieldError::new(field, FieldCode::WrongType)
+    } else {
+        // `invalid value`, `unknown variant`, `invalid length`, numbers out of range, and the
+        // messages of our own deserialisers.
+        FieldError::new(field, FieldCode::InvalidValue)
+    }
+}
+
+/// A query string, like `web::Query`, whose errors name the parameter at fault.
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
+        let parsed = serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let name = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_owned)
+                .or_else(|| (path != ".").then_some(path));
+            match name {
+                Some(name) => ApiError::BadRequest(Msg::new(Code::QueryInvalidParam).arg("name", name)),
+                None => ApiError::bad_request(Code::QueryInvalid),
+            }
+            .into()
+        });
+        std::future::ready(parsed.map(Query))
+    }
 }
 
 /// A path segment that does not parse (`/articles/abc` where an id is expected) names no
 /// resource, so it is a 404 rather than a 400.
 fn path_error(_e: PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::NotFound("No such resource.".into()).into()
-}
-
-pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(JSON_LIMIT)
-        .error_handler(json_error)
-}
-
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(query_error)
+    ApiError::not_found(Code::ResourceNotFound).into()
 }
 
 pub fn path_config() -> web::PathConfig {
@@ -157,32 +294,28 @@ pub fn problem_for_plain_errors<B>(res: ServiceResponse<B>) -> actix_web::Result
 
     let status = res.status();
     let error = match status {
-        StatusCode::NOT_FOUND => ApiError::NotFound("No route matches this path.".into()),
+        StatusCode::NOT_FOUND => ApiError::not_found(Code::RouteNotFound),
         StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge("The request body is too large.".into()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ApiError::UnsupportedMediaType("Send the body as application/json.".into())
-        }
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => unsupported_type(),
         s if s.is_server_error() => ApiError::internal(format!("unhandled {s} response")),
-        s => ApiError::BadRequest(
-            s.canonical_reason()
-                .unwrap_or("The request could not be processed.")
-                .to_owned(),
-        ),
+        StatusCode::BAD_REQUEST => ApiError::bad_request(Code::RequestMalformed),
+        StatusCode::REQUEST_TIMEOUT => ApiError::Http {
+            status,
+            msg: Msg::new(Code::RequestTimeout),
+        },
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::Http {
+            status,
+            msg: Msg::new(Code::HeadersTooLarge),
+        },
+        s => ApiError::Http {
+            status: s,
+            msg: Msg::new(Code::RequestMalformed),
+        },
     };
     let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
     let mut response = error.error_response();
-    if response.status() != status {
-        // A status without a variant of its own (408, 431, …): keep actix's status and say so.
-        let mut problem = error.problem();
-        problem.status = status.as_u16();
-        problem.title = status.canonical_reason().unwrap_or("Request failed").to_owned();
-        problem.detail = None;
-        response = HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-            .body(serde_json::to_vec(&problem).unwrap_or_default());
-    }
     if let Some(allow) = allow {
         response.headers_mut().insert(header::ALLOW, allow);
     }

@@ -17,6 +17,7 @@ pub mod envelope;
 pub mod error;
 pub mod feeds;
 pub mod http;
+pub mod i18n;
 pub mod openapi;
 pub mod ops;
 pub mod search;

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{FieldError, Problem, responses};
+use crate::error::{InvalidField, Problem, responses};
 use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webhooks};
 
 #[derive(OpenApi)]
@@ -79,7 +79,7 @@ use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webh
         audit::routes::list_audit,
     ),
     components(
-        schemas(Problem, FieldError),
+        schemas(Problem, InvalidField),
         responses(
             responses::BadRequest,
             responses::Unauthorized,

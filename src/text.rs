@@ -64,8 +64,6 @@ pub fn storable(s: &str) -> bool {
     !s.contains('\0')
 }
 
-pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
-
 /// Length in characters (what a reader counts), not bytes.
 pub fn char_len(s: &str) -> usize {
     s.chars().count()

@@ -21,6 +21,8 @@ mod comments;
 mod errors;
 #[path = "api/feeds.rs"]
 mod feeds;
+#[path = "api/i18n.rs"]
+mod i18n;
 #[path = "api/migrations.rs"]
 mod migrations;
 #[path = "api/openapi.rs"]

@@ -25,6 +25,8 @@ use crate::auth::{AuthUser, Role};
 use crate::db::Db;
 use crate::db::schema::articles;
 use crate::error::ApiError;
+use crate::error::FieldError;
+use crate::i18n::FieldCode;
 use crate::text;
 
 #[derive(Debug, Deserialize)]
@@ -76,7 +78,7 @@ fn import_one(conn: &mut Db, record: ImportRecord) -> Result<bool, ApiError> {
         None => {
             let generated = text::slugify(&record.title);
             if generated.is_empty() {
-                return Err(ApiError::validation("title", "needs a letter or digit"));
+                return Err(ApiError::validation("title", FieldCode::NoLetters));
             }
             generated
         }
@@ -97,7 +99,7 @@ fn import_one(conn: &mut Db, record: ImportRecord) -> Result<bool, ApiError> {
     for name in &record.authors {
         let name = text::clean(name);
         if name.is_empty() {
-            return Err(ApiError::validation("authors", "names an empty author"));
+            return Err(ApiError::validation("authors", FieldCode::Required));
         }
         author_ids.push(super::demo::find_or_create_author(conn, &name)?);
     }
@@ -142,9 +144,8 @@ fn import_one(conn: &mut Db, record: ImportRecord) -> Result<bool, ApiError> {
             )),
         },
         other => {
-            return Err(ApiError::validation(
-                "status",
-                format!("`{}` cannot be imported; use draft or published", other.as_str()),
+            return Err(ApiError::invalid(
+                FieldError::new("status", FieldCode::NotImportable).arg("status", other.as_str()),
             ));
         }
     };

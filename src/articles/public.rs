@@ -16,6 +16,7 @@ use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
+use crate::i18n::{Code, Msg};
 use crate::search::{Field, Search};
 use crate::taxonomy::service as taxonomy;
 use std::collections::HashSet;
@@ -65,10 +66,6 @@ pub struct ArticleQuery {
     pub sort: Option<Sort>,
 }
 
-fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError::BadRequest(msg.into())
-}
-
 /// `2020-01-14` or an RFC 3339 instant. A bare date as `to` means the end of that day.
 pub(crate) fn parse_bound(raw: &str, name: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
     if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
@@ -81,11 +78,7 @@ pub(crate) fn parse_bound(raw: &str, name: &str, end_of_day: bool) -> Result<Nai
     }
     chrono::DateTime::parse_from_rfc3339(raw)
         .map(|t| t.naive_utc())
-        .map_err(|_| {
-            bad(format!(
-                "`{name}` must be a date (2020-01-14) or an RFC 3339 time."
-            ))
-        })
+        .map_err(|_| ApiError::BadRequest(Msg::new(Code::QueryInvalidDate).arg("name", name)))
 }
 
 /// A keyset position: the sort value and id of the last item of a page.
@@ -94,7 +87,7 @@ fn encode_cursor(key: i64, id: i64) -> String {
 }
 
 fn decode_cursor(raw: &str) -> Result<(i64, i64), ApiError> {
-    let invalid = || bad("`cursor` is not a cursor this API issued.");
+    let invalid = || ApiError::bad_request(Code::QueryInvalidCursor);
     let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(raw)
         .map_err(|_| invalid())?;
@@ -113,7 +106,7 @@ fn micros(t: NaiveDateTime) -> i64 {
 fn from_micros(m: i64) -> Result<NaiveDateTime, ApiError> {
     chrono::DateTime::from_timestamp_micros(m)
         .map(|t| t.naive_utc())
-        .ok_or_else(|| bad("`cursor` is not a cursor this API issued."))
+        .ok_or_else(|| ApiError::bad_request(Code::QueryInvalidCursor))
 }
 
 type Query = articles::BoxedQuery<'static, crate::db::MultiBackend>;
@@ -246,12 +239,10 @@ pub fn list(
     let search = query.q.as_deref().map(Search::parse).transpose()?.flatten();
     if sort == Sort::Relevance {
         if search.is_none() {
-            return Err(bad("`sort=relevance` needs a search (`q`)."));
+            return Err(ApiError::bad_request(Code::SortRelevanceNeedsQuery));
         }
         if cursor.is_some() {
-            return Err(bad(
-                "Results sorted by relevance are paged with `page`, not `cursor`.",
-            ));
+            return Err(ApiError::bad_request(Code::SortRelevanceNoCursor));
         }
     }
 
@@ -390,7 +381,7 @@ pub fn list(
             .limit(page.per_page)
             .select(SummaryRow::as_select())
             .load(conn)?,
-        (Sort::Relevance, _) => return Err(bad("`sort=relevance` needs a search (`q`).")),
+        (Sort::Relevance, _) => return Err(ApiError::bad_request(Code::SortRelevanceNeedsQuery)),
         (_, None) => {
             let q = filtered(at).offset(page.offset()).limit(page.per_page);
             let q = match sort {
@@ -552,7 +543,7 @@ fn search_list(
     // Search cursors hold a search key and no id (-1), so a list's cursor is not taken for one.
     let after = match cursor {
         Some((key, -1)) => Some(key),
-        Some(_) => return Err(bad("`cursor` is not a cursor of this search.")),
+        Some(_) => return Err(ApiError::bad_request(Code::QueryCursorOtherSearch)),
         None => None,
     };
     let offset = if after.is_some() { 0 } else { page.offset() };
@@ -630,7 +621,7 @@ fn search_list(
 
 pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
     if !crate::text::is_valid_slug(slug) {
-        return Err(ApiError::NotFound("No such article.".into()));
+        return Err(ApiError::not_found(Code::ArticleNotFound));
     }
     let at = now();
     let row: ArticleRow = articles::table
@@ -639,7 +630,7 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
         .select(ArticleRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such article.".into()))?;
+        .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))?;
     let published = row.published_at.unwrap_or(row.updated_at);
     let category = row.category_id;
     let same_section = move |upper: NaiveDateTime| {
@@ -698,7 +689,7 @@ pub fn live_at(at: NaiveDateTime) -> Live {
 /// The id of an article readers may see, and whether it takes comments; 404 otherwise.
 pub fn published_article(conn: &mut Db, slug: &str) -> Result<(i64, bool), ApiError> {
     if !crate::text::is_valid_slug(slug) {
-        return Err(ApiError::NotFound("No such article.".into()));
+        return Err(ApiError::not_found(Code::ArticleNotFound));
     }
     articles::table
         .filter(articles::slug.eq(slug))
@@ -706,5 +697,5 @@ pub fn published_article(conn: &mut Db, slug: &str) -> Result<(i64, bool), ApiEr
         .select((articles::id, articles::comments_enabled))
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such article.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))
 }

@@ -15,6 +15,7 @@ use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::json_bytes;
+use crate::i18n::{Code, FieldCode};
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/articles").route(web::get().to(list_articles)))
@@ -58,7 +59,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 pub async fn list_articles(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<ArticleQuery>,
+    query: crate::http::Query<ArticleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let totals = state.list_totals.clone();
@@ -130,8 +131,8 @@ pub async fn count_view(
 pub async fn list_editorial(
     user: AuthUser,
     state: web::Data<AppState>,
-    page: web::Query<PageQuery>,
-    filter: web::Query<EditorialFilter>,
+    page: crate::http::Query<PageQuery>,
+    filter: crate::http::Query<EditorialFilter>,
 ) -> Result<web::Json<List<EditorialArticle>>, ApiError> {
     let page = page.into_inner().resolve()?;
     let filter = filter.into_inner();
@@ -159,7 +160,7 @@ pub async fn list_editorial(
 pub async fn create_article(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<ArticleInput>,
+    body: crate::http::Json<ArticleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let article = state
@@ -207,20 +208,15 @@ fn expected_version(req: &HttpRequest, body: &ArticlePatch) -> Result<i64, ApiEr
             let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
             Some(
                 raw.parse::<i64>()
-                    .map_err(|_| ApiError::BadRequest("`If-Match` must be \"<version>\".".into()))?,
+                    .map_err(|_| ApiError::bad_request(Code::IfMatchInvalid))?,
             )
         }
         None => None,
     };
     match (header, body.version) {
-        (Some(h), Some(b)) if h != b => {
-            Err(ApiError::BadRequest("`If-Match` and `version` disagree.".into()))
-        }
+        (Some(h), Some(b)) if h != b => Err(ApiError::bad_request(Code::IfMatchDisagrees)),
         (Some(v), _) | (None, Some(v)) => Ok(v),
-        (None, None) => Err(ApiError::validation(
-            "version",
-            "send the version you read, as `version` or `If-Match`, so no one's edit is overwritten",
-        )),
+        (None, None) => Err(ApiError::validation("version", FieldCode::VersionRequired)),
     }
 }
 
@@ -243,7 +239,7 @@ pub async fn update_article(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ArticlePatch>,
+    body: crate::http::Json<ArticlePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let patch = body.into_inner();
@@ -304,20 +300,13 @@ pub async fn submit_article(
 /// must be a valid `PublishInput`. (`Option<web::Json<_>>` would read a malformed body as no
 /// body, and publish at once what the caller meant to schedule.)
 fn publish_input(req: &HttpRequest, body: &web::Bytes) -> Result<PublishInput, ApiError> {
-    use actix_web::HttpMessage;
-    use actix_web::error::JsonPayloadError;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(PublishInput::default());
     }
-    let is_json = req.mime_type().ok().flatten().is_some_and(|ct| {
-        ct.subtype() == actix_web::mime::JSON || ct.suffix() == Some(actix_web::mime::JSON)
-    });
-    if !is_json {
-        return Err(JsonPayloadError::ContentType.into());
+    if !crate::http::is_json(req) {
+        return Err(ApiError::UnsupportedMediaType(Code::BodyUnsupportedType.into()));
     }
-    serde_json::from_slice::<Option<PublishInput>>(body)
-        .map(Option::unwrap_or_default)
-        .map_err(|e| JsonPayloadError::Deserialize(e).into())
+    crate::http::parse_json::<Option<PublishInput>>(body).map(Option::unwrap_or_default)
 }
 
 /// Publishes now, or schedules for a future `publish_at`.

@@ -17,6 +17,7 @@ use crate::cache::{self, Scope};
 use crate::db::schema::{article_authors, article_revisions, article_tags, articles, authors};
 use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Code, FieldCode, Msg};
 use crate::taxonomy::service as taxonomy;
 use crate::text;
 use crate::webhooks::{self, Event};
@@ -85,7 +86,7 @@ fn find_row(conn: &mut Db, id: i64) -> Result<ArticleRow, ApiError> {
         .select(ArticleRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such article.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))
 }
 
 /// The article and what the policy needs to know about it for this caller. An article the
@@ -103,7 +104,7 @@ fn load_for(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(ArticleRow, Arti
         state: row.state(),
     };
     if !policy::allows(user.role, Action::ViewArticle(facts)) {
-        return Err(ApiError::NotFound("No such article.".into()));
+        return Err(ApiError::not_found(Code::ArticleNotFound));
     }
     Ok((row, facts))
 }
@@ -218,13 +219,10 @@ fn optional_text(
 ) -> Option<String> {
     let value = value.map(|v| text::clean(&v)).filter(|v| !v.is_empty());
     if value.as_deref().is_some_and(|v| !text::storable(v)) {
-        errors.push(FieldError::new(field, text::NUL_MESSAGE));
+        errors.push(FieldError::new(field, FieldCode::InvalidCharacter));
     }
     if value.as_deref().is_some_and(|v| text::char_len(v) > max) {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        errors.push(FieldError::new(field, FieldCode::TooLong).arg("max", max));
     }
     value
 }
@@ -235,10 +233,7 @@ fn optional_url(value: Option<String>, field: &str, errors: &mut Vec<FieldError>
         let ok = v.len() <= URL_MAX
             && url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         if !ok {
-            errors.push(FieldError::new(
-                field,
-                "must be an http(s) URL of at most 2048 characters",
-            ));
+            errors.push(FieldError::new(field, FieldCode::InvalidUrl).arg("max", URL_MAX));
         }
     }
     value
@@ -255,20 +250,17 @@ pub(crate) fn check_content(
     c.title = text::clean(&c.title);
     for (field, value) in [("title", &c.title), ("body", &c.body)] {
         if !text::storable(value) {
-            errors.push(FieldError::new(field, text::NUL_MESSAGE));
+            errors.push(FieldError::new(field, FieldCode::InvalidCharacter));
         }
     }
-    if !(1..=TITLE_MAX).contains(&text::char_len(&c.title)) {
-        errors.push(FieldError::new(
-            "title",
-            format!("must be 1 to {TITLE_MAX} characters"),
-        ));
-    }
+    errors.extend(FieldError::length(
+        "title",
+        text::char_len(&c.title),
+        1,
+        TITLE_MAX,
+    ));
     if !text::is_valid_slug(&c.slug) {
-        errors.push(FieldError::new(
-            "slug",
-            "must be lower-case letters a-z, digits and single inner hyphens, at most 100 characters",
-        ));
+        errors.push(FieldError::new("slug", FieldCode::InvalidFormat).arg("max", text::SLUG_MAX));
     }
     c.summary = optional_text(c.summary, "summary", SUMMARY_MAX, &mut errors);
     c.source = optional_text(c.source, "source", SOURCE_MAX, &mut errors);
@@ -283,29 +275,23 @@ pub(crate) fn check_content(
     if let Some(category) = c.category_id
         && !taxonomy::category_exists(conn, category)?
     {
-        errors.push(FieldError::new(
-            "category_id",
-            "names a category that does not exist",
-        ));
+        errors.push(FieldError::new("category_id", FieldCode::UnknownReference));
     }
     if c.author_ids.is_empty() {
-        errors.push(FieldError::new("author_ids", "needs at least one author"));
+        errors.push(FieldError::new("author_ids", FieldCode::Required));
     } else {
         let mut unique = c.author_ids.clone();
         unique.sort_unstable();
         unique.dedup();
         if unique.len() != c.author_ids.len() {
-            errors.push(FieldError::new("author_ids", "names an author twice"));
+            errors.push(FieldError::new("author_ids", FieldCode::Duplicate));
         }
         let found: i64 = authors::table
             .filter(authors::id.eq_any(&unique))
             .count()
             .get_result(conn)?;
         if found != unique.len() as i64 {
-            errors.push(FieldError::new(
-                "author_ids",
-                "names an author that does not exist",
-            ));
+            errors.push(FieldError::new("author_ids", FieldCode::UnknownReference));
         }
         // Whoever may edit only their own articles must stay in the byline, or they would lock
         // themselves out of their own work.
@@ -317,7 +303,7 @@ pub(crate) fn check_content(
             }),
         );
         if !edits_any && !c.author_ids.contains(&user.id) {
-            errors.push(FieldError::new("author_ids", "must include you"));
+            errors.push(FieldError::new("author_ids", FieldCode::MustIncludeSelf));
         }
     }
     if !errors.is_empty() {
@@ -353,13 +339,11 @@ pub fn unique_slug(conn: &mut Db, title: &str) -> Result<String, ApiError> {
             return Ok(candidate);
         }
     }
-    Err(ApiError::Conflict(
-        "No free slug could be derived from this title; send one.".into(),
-    ))
+    Err(ApiError::conflict(Code::ArticleSlugExhausted))
 }
 
 fn slug_conflict(e: DieselError) -> ApiError {
-    crate::error::unique_conflict(e, &[("slug", "An article with this slug already exists.")])
+    crate::error::unique_conflict(e, &[("slug", Code::ArticleSlugTaken)])
 }
 
 fn write_relations(conn: &mut Db, id: i64, c: &Content) -> QueryResult<()> {
@@ -465,9 +449,7 @@ pub fn create(conn: &mut Db, user: &AuthUser, input: ArticleInput) -> Result<Edi
     let slug = match input.slug {
         Some(slug) => {
             if text::is_valid_slug(&slug) && slug_taken(conn, &slug, None)? {
-                return Err(ApiError::Conflict(
-                    "An article with this slug already exists.".into(),
-                ));
+                return Err(ApiError::conflict(Code::ArticleSlugTaken));
             }
             slug
         }
@@ -569,9 +551,7 @@ fn stale(conn: &mut Db, id: i64) -> ApiError {
         .select(articles::version)
         .first::<i64>(conn)
     {
-        Ok(current) => ApiError::Conflict(format!(
-            "The article was changed by someone else; the current version is {current}. Reload, reapply your edit and send that version."
-        )),
+        Ok(current) => ApiError::Conflict(Msg::new(Code::ArticleVersionConflict).arg("current", current)),
         Err(e) => ApiError::from(e),
     }
 }
@@ -594,9 +574,7 @@ pub fn update(
     }
     if let Some(v) = patch.slug {
         if text::is_valid_slug(&v) && v != c.slug && slug_taken(conn, &v, Some(id))? {
-            return Err(ApiError::Conflict(
-                "An article with this slug already exists.".into(),
-            ));
+            return Err(ApiError::conflict(Code::ArticleSlugTaken));
         }
         c.slug = v;
     }
@@ -665,15 +643,15 @@ fn transition(
             .set(articles::version.eq(articles::version))
             .execute(conn)?;
         if found == 0 {
-            return Err(ApiError::NotFound("No such article.".into()));
+            return Err(ApiError::not_found(Code::ArticleNotFound));
         }
         let current = find_row(conn, id)?.state();
         if !from.contains(&current) {
-            return Err(ApiError::Conflict(format!(
-                "An article that is {} cannot become {}.",
-                current.as_str(),
-                to.as_str()
-            )));
+            return Err(ApiError::Conflict(
+                Msg::new(Code::ArticleIllegalTransition)
+                    .arg("from", current.as_str())
+                    .arg("to", to.as_str()),
+            ));
         }
         diesel::update(articles::table.find(id))
             .set((
@@ -877,10 +855,9 @@ pub fn list(
             }),
         )
     {
-        return Err(ApiError::Forbidden(format!(
-            "The {} role has no articles to see.",
-            user.role
-        )));
+        return Err(ApiError::Forbidden(
+            Msg::new(Code::ArticleNoAccess).arg("role", user.role.as_str()),
+        ));
     }
     let unknown = |slug: &Option<String>| slug.as_deref().is_some_and(|s| !text::is_valid_slug(s));
     if unknown(&filter.author) || unknown(&filter.category) {
@@ -1019,7 +996,7 @@ fn revision_row(conn: &mut Db, id: i64, version: i64) -> Result<RevisionRow, Api
         ))
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such revision.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::RevisionNotFound))
 }
 
 pub fn revision(

@@ -30,8 +30,8 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 pub async fn list_audit(
     user: AuthUser,
     state: web::Data<AppState>,
-    page: web::Query<PageQuery>,
-    query: web::Query<AuditQuery>,
+    page: crate::http::Query<PageQuery>,
+    query: crate::http::Query<AuditQuery>,
 ) -> Result<web::Json<List<AuditEntry>>, ApiError> {
     policy::require(&user, Action::ViewAudit)?;
     let page = page.into_inner().resolve()?;

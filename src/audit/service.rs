@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::db::schema::{audit_log, authors};
 use crate::envelope::Page;
 use crate::error::ApiError;
+use crate::i18n::{Code, Msg};
 
 /// Longest accepted `action` filter; real names are far shorter.
 const ACTION_MAX: usize = 64;
@@ -53,10 +54,6 @@ pub struct AuditFilter {
     to: Option<NaiveDateTime>,
 }
 
-fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError::BadRequest(msg.into())
-}
-
 impl AuditQuery {
     /// Checks every filter; a malformed one is a 400 naming it.
     pub fn resolve(self) -> Result<AuditFilter, ApiError> {
@@ -69,9 +66,7 @@ impl AuditQuery {
                         .bytes()
                         .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.');
                 if !valid {
-                    return Err(bad(
-                        "`action` must be an action name (`comment.moderate`) or a prefix ending in a dot (`comment.`).",
-                    ));
+                    return Err(ApiError::bad_request(Code::AuditActionInvalid));
                 }
                 Some(if raw.ends_with('.') {
                     ActionFilter::Prefix(raw.to_owned())
@@ -89,10 +84,7 @@ impl AuditQuery {
                 };
                 let invalid = || {
                     let kinds: Vec<&str> = Resource::ALL.iter().map(|r| r.as_str()).collect();
-                    bad(format!(
-                        "`resource` must be a kind ({}) optionally followed by `:` and an id, such as `article:12`.",
-                        kinds.join(", ")
-                    ))
+                    ApiError::BadRequest(Msg::new(Code::AuditResourceInvalid).arg("kinds", kinds.join(", ")))
                 };
                 let kind = Resource::parse(kind).ok_or_else(invalid)?;
                 let id = match id {
@@ -115,7 +107,7 @@ impl AuditQuery {
         if let (Some(from), Some(to)) = (from, to)
             && from > to
         {
-            return Err(bad("`from` must not be after `to`."));
+            return Err(ApiError::bad_request(Code::QueryRangeReversed));
         }
         Ok(AuditFilter {
             actor: self.actor,

@@ -12,6 +12,7 @@ use super::Role;
 use crate::app::AppState;
 use crate::db::schema::authors;
 use crate::error::ApiError;
+use crate::i18n::Code;
 
 /// A request made with a valid access token of an active account.
 ///
@@ -27,17 +28,18 @@ pub struct AuthUser {
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::Unauthorized("Send an access token: `Authorization: Bearer <token>`.".into())
-    })?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized(Code::AuthTokenMissing))?;
     let value = value
         .to_str()
-        .map_err(|_| ApiError::Unauthorized("The Authorization header is not readable.".into()))?;
+        .map_err(|_| ApiError::unauthorized(Code::AuthHeaderUnreadable))?;
     let (scheme, token) = value
         .split_once(' ')
-        .ok_or_else(|| ApiError::Unauthorized("Use the Bearer scheme.".into()))?;
+        .ok_or_else(|| ApiError::unauthorized(Code::AuthBearerRequired))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized("Use the Bearer scheme.".into()));
+        return Err(ApiError::unauthorized(Code::AuthBearerRequired));
     }
     Ok(token.trim().to_owned())
 }
@@ -56,7 +58,7 @@ impl FromRequest for AuthUser {
             let id: i64 = claims
                 .sub
                 .parse()
-                .map_err(|_| ApiError::Unauthorized("The access token is invalid.".into()))?;
+                .map_err(|_| ApiError::unauthorized(Code::AuthTokenInvalid))?;
             let account: Option<(String, bool)> = state
                 .db
                 .run(move |conn| {
@@ -74,7 +76,7 @@ impl FromRequest for AuthUser {
                         .ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
                     session: claims.sid,
                 }),
-                _ => Err(ApiError::Unauthorized("The account is not active.".into())),
+                _ => Err(ApiError::unauthorized(Code::AuthAccountInactive)),
             }
         })
     }

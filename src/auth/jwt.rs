@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Role;
 use crate::error::ApiError;
+use crate::i18n::Code;
 
 const ISSUER: &str = "newsdesk";
 const AUDIENCE: &str = "newsdesk-api";
@@ -77,11 +78,10 @@ impl JwtKeys {
             .map(|data| data.claims)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
-                let why = match e.kind() {
-                    ErrorKind::ExpiredSignature => "The access token has expired.",
-                    _ => "The access token is invalid.",
-                };
-                ApiError::Unauthorized(why.into())
+                ApiError::unauthorized(match e.kind() {
+                    ErrorKind::ExpiredSignature => Code::AuthTokenExpired,
+                    _ => Code::AuthTokenInvalid,
+                })
             })
     }
 }

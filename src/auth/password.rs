@@ -8,6 +8,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::{ApiError, FieldError};
+use crate::i18n::FieldCode;
 
 pub const MIN_CHARS: usize = 10;
 pub const MAX_BYTES: usize = 1024;
@@ -43,19 +44,13 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
 /// The rules for a new password, as a field error on `field`.
 pub fn check_new(password: &str, email: Option<&str>, field: &str) -> Result<(), FieldError> {
     if password.chars().count() < MIN_CHARS {
-        return Err(FieldError::new(
-            field,
-            format!("must be at least {MIN_CHARS} characters"),
-        ));
+        return Err(FieldError::new(field, FieldCode::TooShort).arg("min", MIN_CHARS));
     }
     if password.len() > MAX_BYTES {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {MAX_BYTES} bytes"),
-        ));
+        return Err(FieldError::new(field, FieldCode::TooLong).arg("max", MAX_BYTES));
     }
     if email.is_some_and(|e| e.trim().eq_ignore_ascii_case(password.trim())) {
-        return Err(FieldError::new(field, "must not be the email address"));
+        return Err(FieldError::new(field, FieldCode::PasswordEqualsEmail));
     }
     Ok(())
 }

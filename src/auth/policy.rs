@@ -3,6 +3,7 @@
 
 use super::{AuthUser, Role};
 use crate::error::ApiError;
+use crate::i18n::{Code, Msg};
 
 /// Workflow states of an article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -102,10 +103,9 @@ pub fn require(user: &AuthUser, action: Action) -> Result<(), ApiError> {
     if allows(user.role, action) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(format!(
-            "The {} role may not do this.",
-            user.role.as_str()
-        )))
+        Err(ApiError::Forbidden(
+            Msg::new(Code::AuthForbidden).arg("role", user.role.as_str()),
+        ))
     }
 }
 

@@ -15,6 +15,7 @@ use crate::authors::service;
 use crate::envelope::Data;
 use crate::error::responses::*;
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Code, FieldCode};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").route(web::post().to(login)))
@@ -88,7 +89,7 @@ fn login_failed(account: Option<i64>, reason: &str, client: String) -> Entry {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized("The email or password is wrong.".into())
+    ApiError::unauthorized(Code::AuthCredentialsWrong)
 }
 
 /// Signs in with email and password. Unknown emails and wrong passwords get the same answer
@@ -110,17 +111,16 @@ fn invalid_credentials() -> ApiError {
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: crate::http::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest {
         email,
         password: given,
     } = body.into_inner();
     if given.len() > password::MAX_BYTES {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "password",
-            "is too long",
-        )]));
+        return Err(ApiError::invalid(
+            FieldError::new("password", FieldCode::TooLong).arg("max", password::MAX_BYTES),
+        ));
     }
     let key = service::email_key(&email);
     let client = client(&req, &state);
@@ -203,7 +203,7 @@ pub async fn login(
 pub async fn refresh(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: crate::http::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let ttl = state.config.refresh_token_ttl;
@@ -225,13 +225,9 @@ pub async fn refresh(
             .json(Data::new(pair(&state, Account::from(account), issued)?))),
         (sessions::Rotation::Replayed, _) => {
             tracing::warn!("a spent refresh token was presented again; its session is revoked");
-            Err(ApiError::Unauthorized(
-                "This refresh token was already used; sign in again.".into(),
-            ))
+            Err(ApiError::unauthorized(Code::AuthRefreshReused))
         }
-        _ => Err(ApiError::Unauthorized(
-            "The refresh token is invalid or expired.".into(),
-        )),
+        _ => Err(ApiError::unauthorized(Code::AuthRefreshInvalid)),
     }
 }
 
@@ -250,7 +246,7 @@ pub async fn refresh(
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: crate::http::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let client = client(&req, &state);
@@ -295,7 +291,7 @@ pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRespon
 pub async fn update_me(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<UpdateMe>,
+    body: crate::http::Json<UpdateMe>,
 ) -> Result<web::Json<Data<Account>>, ApiError> {
     let (form, _) = service::validate_update(body.into_inner().into())?;
     let row = state
@@ -325,7 +321,7 @@ pub async fn change_password(
     req: HttpRequest,
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<ChangePassword>,
+    body: crate::http::Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let ChangePassword {
         current_password,
@@ -367,7 +363,7 @@ pub async fn change_password(
                     .record(conn)?)
             })
             .await?;
-        return Err(ApiError::validation("current_password", "is wrong"));
+        return Err(ApiError::validation("current_password", FieldCode::PasswordWrong));
     };
     let email_subject = subjects[0].0.clone();
     let keep = user.session.clone();

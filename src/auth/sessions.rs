@@ -12,6 +12,7 @@ use crate::audit::{Entry, Resource};
 use crate::db::schema::{authors, login_failures, refresh_tokens};
 use crate::db::{Db, now};
 use crate::error::ApiError;
+use crate::i18n::Code;
 
 /// Failed sign-ins are counted over this window.
 pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
@@ -99,6 +100,7 @@ pub fn begin_attempt(conn: &mut Db, subjects: &[(String, i64)]) -> Result<Vec<i6
                 // Returning an error rolls the attempt back: refused attempts do not extend
                 // the wait.
                 return Err(ApiError::too_many_until(
+                    Code::AuthRateLimited,
                     oldest + chrono::Duration::seconds(THROTTLE_WINDOW_SECS),
                     at,
                 ));

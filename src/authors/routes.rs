@@ -12,6 +12,7 @@ use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::cached_json;
+use crate::i18n::Code;
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/authors").route(web::get().to(list_authors)))
@@ -46,7 +47,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 pub async fn list_authors(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
+    query: crate::http::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.into_inner().resolve()?;
     let (rows, total, counts) = state
@@ -112,8 +113,8 @@ pub async fn get_author(
 pub async fn list_accounts(
     user: AuthUser,
     state: web::Data<AppState>,
-    page: web::Query<PageQuery>,
-    filter: web::Query<AccountFilter>,
+    page: crate::http::Query<PageQuery>,
+    filter: crate::http::Query<AccountFilter>,
 ) -> Result<web::Json<List<Account>>, ApiError> {
     policy::require(&user, Action::ManageAccounts)?;
     let page = page.into_inner().resolve()?;
@@ -147,7 +148,7 @@ pub async fn list_accounts(
 pub async fn create_account(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateAuthor>,
+    body: crate::http::Json<CreateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageAccounts)?;
     let mut input = service::validate_new(body.into_inner())?;
@@ -214,7 +215,7 @@ pub async fn update_account(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<UpdateAuthor>,
+    body: crate::http::Json<UpdateAuthor>,
 ) -> Result<web::Json<Data<Account>>, ApiError> {
     policy::require(&user, Action::ManageAccounts)?;
     let id = id.into_inner();
@@ -227,9 +228,7 @@ pub async fn update_account(
         ));
     }
     if id == user.id && (form.active == Some(false) || form.role.as_deref().is_some_and(|r| r != "admin")) {
-        return Err(ApiError::Conflict(
-            "Administrators cannot deactivate or demote themselves; ask another administrator.".into(),
-        ));
+        return Err(ApiError::conflict(Code::AccountSelfDemote));
     }
     let row = state
         .db
@@ -260,9 +259,7 @@ pub async fn deactivate_account(
     policy::require(&user, Action::ManageAccounts)?;
     let id = id.into_inner();
     if id == user.id {
-        return Err(ApiError::Conflict(
-            "Administrators cannot deactivate themselves; ask another administrator.".into(),
-        ));
+        return Err(ApiError::conflict(Code::AccountSelfDeactivate));
     }
     state
         .db

@@ -11,6 +11,7 @@ use crate::db::schema::authors;
 use crate::db::{Db, now};
 use crate::envelope::Page;
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Code, FieldCode};
 use crate::text;
 
 pub const NAME_MAX: usize = 100;
@@ -26,36 +27,25 @@ pub fn email_key(email: &str) -> String {
 fn check_name(name: &str, errors: &mut Vec<FieldError>) -> String {
     let name = text::clean(name);
     if !text::storable(&name) {
-        errors.push(FieldError::new("name", text::NUL_MESSAGE));
+        errors.push(FieldError::new("name", FieldCode::InvalidCharacter));
     }
-    if !(1..=NAME_MAX).contains(&text::char_len(&name)) {
-        errors.push(FieldError::new(
-            "name",
-            format!("must be 1 to {NAME_MAX} characters"),
-        ));
-    }
+    errors.extend(FieldError::length("name", text::char_len(&name), 1, NAME_MAX));
     name
 }
 
 fn check_slug(slug: &str, errors: &mut Vec<FieldError>) {
     if !text::is_valid_slug(slug) {
-        errors.push(FieldError::new(
-            "slug",
-            "must be lower-case letters a-z, digits and single inner hyphens, at most 100 characters",
-        ));
+        errors.push(FieldError::new("slug", FieldCode::InvalidFormat).arg("max", text::SLUG_MAX));
     }
 }
 
 fn check_bio(bio: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
     let bio = bio.map(|b| text::clean(&b)).filter(|b| !b.is_empty());
     if bio.as_deref().is_some_and(|b| !text::storable(b)) {
-        errors.push(FieldError::new("bio", text::NUL_MESSAGE));
+        errors.push(FieldError::new("bio", FieldCode::InvalidCharacter));
     }
     if bio.as_deref().is_some_and(|b| text::char_len(b) > BIO_MAX) {
-        errors.push(FieldError::new(
-            "bio",
-            format!("must be at most {BIO_MAX} characters"),
-        ));
+        errors.push(FieldError::new("bio", FieldCode::TooLong).arg("max", BIO_MAX));
     }
     bio
 }
@@ -66,10 +56,7 @@ fn check_avatar(url: Option<String>, errors: &mut Vec<FieldError>) -> Option<Str
         let ok = u.len() <= URL_MAX
             && url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
         if !ok {
-            errors.push(FieldError::new(
-                "avatar_url",
-                "must be an http(s) URL of at most 2048 characters",
-            ));
+            errors.push(FieldError::new("avatar_url", FieldCode::InvalidUrl).arg("max", URL_MAX));
         }
     }
     url
@@ -81,7 +68,7 @@ fn check_email(email: Option<String>, errors: &mut Vec<FieldError>) -> Option<St
         let ok = e.len() <= EMAIL_MAX
             && email_address::EmailAddress::parse_with_options(e, Default::default()).is_ok();
         if !ok {
-            errors.push(FieldError::new("email", "must be an email address"));
+            errors.push(FieldError::new("email", FieldCode::InvalidEmail));
         }
     }
     email
@@ -112,7 +99,7 @@ pub fn validate_new(input: CreateAuthor) -> Result<ValidNewAuthor, ApiError> {
             errors.push(e);
         }
         if email.is_none() {
-            errors.push(FieldError::new("email", "is required with a password"));
+            errors.push(FieldError::new("email", FieldCode::EmailRequired));
         }
     }
     if !errors.is_empty() {
@@ -169,8 +156,8 @@ fn conflict(e: DieselError) -> ApiError {
     crate::error::unique_conflict(
         e,
         &[
-            ("email", "An account with this email already exists."),
-            ("slug", "This slug is taken."),
+            ("email", Code::AccountEmailTaken),
+            ("slug", Code::AuthorSlugTaken),
         ],
     )
 }
@@ -190,9 +177,7 @@ fn unique_slug(conn: &mut Db, name: &str) -> Result<String, ApiError> {
             return Ok(candidate);
         }
     }
-    Err(ApiError::Conflict(
-        "No free slug could be derived from this name; send one.".into(),
-    ))
+    Err(ApiError::conflict(Code::AuthorSlugExhausted))
 }
 
 /// Creates an account; `actor` is the administrator who asked, `None` for the command line
@@ -206,7 +191,7 @@ pub fn create(
     let slug = match input.slug {
         Some(slug) => {
             if slug_taken(conn, &slug, None)? {
-                return Err(ApiError::Conflict("This slug is taken.".into()));
+                return Err(ApiError::conflict(Code::AuthorSlugTaken));
             }
             slug
         }
@@ -251,19 +236,19 @@ pub fn find(conn: &mut Db, id: i64) -> Result<AuthorRow, ApiError> {
         .select(AuthorRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such author.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::AuthorNotFound))
 }
 
 pub fn find_by_slug(conn: &mut Db, slug: &str) -> Result<AuthorRow, ApiError> {
     if !text::is_valid_slug(slug) {
-        return Err(ApiError::NotFound("No such author.".into()));
+        return Err(ApiError::not_found(Code::AuthorNotFound));
     }
     authors::table
         .filter(authors::slug.eq(slug))
         .select(AuthorRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such author.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::AuthorNotFound))
 }
 
 pub fn find_by_email(conn: &mut Db, email: &str) -> QueryResult<Option<AuthorRow>> {
@@ -340,7 +325,7 @@ fn change(
         && slug != &current.slug
         && slug_taken(conn, slug, Some(id))?
     {
-        return Err(ApiError::Conflict("This slug is taken.".into()));
+        return Err(ApiError::conflict(Code::AuthorSlugTaken));
     }
     let email_after = form.email.clone().unwrap_or(current.email.clone());
     let password_after = form
@@ -348,10 +333,7 @@ fn change(
         .clone()
         .unwrap_or(current.password_hash.clone());
     if password_after.is_some() && email_after.is_none() {
-        return Err(ApiError::validation(
-            "email",
-            "an account with a password needs an email",
-        ));
+        return Err(ApiError::validation("email", FieldCode::EmailRequired));
     }
     let ends_sessions = form.active == Some(false)
         || form.password_hash.is_some()

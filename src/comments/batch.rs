@@ -35,6 +35,7 @@ use crate::articles::public::live_at;
 use crate::db::schema::{articles, captcha_spent, comment_moderations, comments};
 use crate::db::{Database, Db, now};
 use crate::error::ApiError;
+use crate::i18n::Code;
 use crate::webhooks::{self, Event};
 
 /// Most submissions written in one transaction.
@@ -238,7 +239,7 @@ fn write_batch(pg: &mut PgConnection, work: &[(String, Submission)]) -> Result<W
         let outcome = (|| {
             let (article_id, enabled) = *open
                 .get(slug.as_str())
-                .ok_or_else(|| ApiError::NotFound("No such article.".into()))?;
+                .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))?;
             if !enabled {
                 return Err(service::closed());
             }

@@ -18,6 +18,8 @@ use sha2::Sha256;
 use crate::db::Db;
 use crate::db::schema::captcha_spent;
 use crate::error::ApiError;
+use crate::error::FieldError;
+use crate::i18n::FieldCode;
 
 /// How long a code may be answered.
 pub const TTL_SECS: i64 = 600;
@@ -59,17 +61,21 @@ pub enum Refusal {
 impl Refusal {
     /// The 422 that names the form's `captcha_answer`.
     pub fn error(self) -> ApiError {
-        ApiError::validation("captcha_answer", self.message())
+        ApiError::invalid(self.field_error())
     }
 
-    pub fn message(self) -> &'static str {
-        match self {
-            Refusal::Missing => "send `captcha_token` and `captcha_answer` from GET /api/v1/captcha",
-            Refusal::Malformed => "the captcha token is not valid; get a new code",
-            Refusal::Expired => "the code has expired; get a new code",
-            Refusal::Wrong => "the code does not match the picture; get a new code",
-            Refusal::Used => "this code has already been used; get a new code",
-        }
+    /// The refusal as the form's `captcha_answer` error.
+    pub fn field_error(self) -> FieldError {
+        FieldError::new(
+            "captcha_answer",
+            match self {
+                Refusal::Missing => FieldCode::CaptchaMissing,
+                Refusal::Malformed => FieldCode::CaptchaInvalid,
+                Refusal::Expired => FieldCode::CaptchaExpired,
+                Refusal::Wrong => FieldCode::CaptchaWrong,
+                Refusal::Used => FieldCode::CaptchaUsed,
+            },
+        )
     }
 }
 

@@ -200,6 +200,9 @@ pub struct BulkOutcome {
     pub result: BulkResult,
     /// The comment's status afterwards, when it exists.
     pub status: Option<CommentStatus>,
+    /// Why the comment was left as it is (`comment.not_found`, `comment.illegal_transition`).
+    pub code: Option<crate::i18n::Code>,
+    /// The same, for a human, in the language of `Content-Language`.
     pub detail: Option<String>,
 }
 

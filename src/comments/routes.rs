@@ -15,6 +15,7 @@ use crate::auth::policy::{self, Action};
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::responses::*;
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Code, FieldCode};
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/captcha").route(web::get().to(get_captcha)))
@@ -89,7 +90,7 @@ pub async fn list_comments(
     req: HttpRequest,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: crate::http::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner().resolve()?;
     let slug = slug.into_inner();
@@ -131,7 +132,7 @@ pub async fn submit_comment(
     req: HttpRequest,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    body: web::Json<CommentInput>,
+    body: crate::http::Json<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let (form, mut errors) = service::validate_form(&input);
@@ -143,14 +144,14 @@ pub async fn submit_comment(
         let answer = input.captcha_answer.as_deref().filter(|a| !a.trim().is_empty());
         match (token, answer) {
             (Some(token), Some(answer)) => match captcha::authenticate(key, token, Utc::now()) {
-                Err(refusal) => errors.push(FieldError::new("captcha_answer", refusal.message())),
+                Err(refusal) => errors.push(refusal.field_error()),
                 Ok(authentic) if authentic.answered_by(key, answer) => admitted = Some(authentic),
                 Ok(authentic) => {
-                    errors.push(FieldError::new("captcha_answer", Refusal::Wrong.message()));
+                    errors.push(Refusal::Wrong.field_error());
                     state.db.run(move |conn| captcha::burn(conn, &authentic)).await?;
                 }
             },
-            _ => errors.push(FieldError::new("captcha_answer", Refusal::Missing.message())),
+            _ => errors.push(Refusal::Missing.field_error()),
         }
     }
     if !errors.is_empty() {
@@ -208,8 +209,8 @@ pub async fn submit_comment(
 pub async fn list_desk(
     user: AuthUser,
     state: web::Data<AppState>,
-    page: web::Query<PageQuery>,
-    filter: web::Query<DeskFilter>,
+    page: crate::http::Query<PageQuery>,
+    filter: crate::http::Query<DeskFilter>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ModerateComments)?;
     let page = page.into_inner().resolve()?;
@@ -217,7 +218,7 @@ pub async fn list_desk(
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from > to
     {
-        return Err(ApiError::BadRequest("`from` must not be after `to`.".into()));
+        return Err(ApiError::bad_request(Code::QueryRangeReversed));
     }
     let (items, total) = state
         .db
@@ -266,7 +267,7 @@ pub async fn moderate_comment(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ModerationInput>,
+    body: crate::http::Json<ModerationInput>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ModerateComments)?;
     let input = body.into_inner();
@@ -295,14 +296,15 @@ pub async fn moderate_comment(
 pub async fn moderate_many(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<BulkModerationInput>,
+    body: crate::http::Json<BulkModerationInput>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ModerateComments)?;
     let input = body.into_inner();
     if input.ids.is_empty() || input.ids.len() > service::BULK_MAX {
-        return Err(ApiError::validation(
-            "ids",
-            format!("must hold 1 to {} comment ids", service::BULK_MAX),
+        return Err(ApiError::invalid(
+            FieldError::new("ids", FieldCode::OutOfRange)
+                .arg("min", 1i64)
+                .arg("max", service::BULK_MAX),
         ));
     }
     let note = service::validate_note(input.note.as_deref())?;
@@ -358,7 +360,7 @@ pub async fn staff_reply(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<StaffReplyInput>,
+    body: crate::http::Json<StaffReplyInput>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ModerateComments)?;
     let article_id = id.into_inner();

@@ -24,7 +24,8 @@ use crate::db::schema::{articles, authors, comment_moderations, comments};
 use crate::db::{Db, now};
 use crate::envelope::{List, Page};
 use crate::error::{ApiError, FieldError};
-use crate::text::{self, NUL_MESSAGE, char_len, fold};
+use crate::i18n::{self, Code, FieldCode, Msg};
+use crate::text::{self, char_len, fold};
 use crate::webhooks::{self, Event};
 
 pub const NAME_MAX: usize = 100;
@@ -154,14 +155,9 @@ impl CleanForm {
 fn required_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
     let value = text::clean(&value.replace("\r\n", "\n"));
     if !text::storable(&value) {
-        errors.push(FieldError::new(field, NUL_MESSAGE));
-    } else if value.is_empty() {
-        errors.push(FieldError::new(field, "must not be empty"));
-    } else if char_len(&value) > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        errors.push(FieldError::new(field, FieldCode::InvalidCharacter));
+    } else {
+        errors.extend(FieldError::length(field, char_len(&value), 1, max));
     }
     value
 }
@@ -209,10 +205,7 @@ pub fn validate_form(input: &CommentInput) -> (CleanForm, Vec<FieldError>) {
         Some(raw) => match normalise_phone(&raw) {
             Some(p) => Some(p),
             None => {
-                errors.push(FieldError::new(
-                    "phone",
-                    "must be a phone number such as 0912345678 or +84912345678",
-                ));
+                errors.push(FieldError::new("phone", FieldCode::InvalidPhone));
                 None
             }
         },
@@ -223,11 +216,11 @@ pub fn validate_form(input: &CommentInput) -> (CleanForm, Vec<FieldError>) {
             && text::storable(e)
             && email_address::EmailAddress::parse_with_options(e, Default::default()).is_ok();
         if !ok {
-            errors.push(FieldError::new("email", "must be an email address"));
+            errors.push(FieldError::new("email", FieldCode::InvalidEmail));
         }
     }
     if input.parent_id.is_some_and(|id| id <= 0) {
-        errors.push(FieldError::new("parent_id", "must be a comment id"));
+        errors.push(FieldError::new("parent_id", FieldCode::InvalidValue));
     }
     let mut form = CleanForm::new(name, title, content, input.parent_id);
     form.phone = phone;
@@ -239,12 +232,11 @@ pub fn validate_note(note: Option<&str>) -> Result<Option<String>, ApiError> {
     let note = optional_text(note);
     if let Some(n) = &note {
         if !text::storable(n) {
-            return Err(ApiError::validation("note", NUL_MESSAGE));
+            return Err(ApiError::validation("note", FieldCode::InvalidCharacter));
         }
         if char_len(n) > NOTE_MAX {
-            return Err(ApiError::validation(
-                "note",
-                format!("must be at most {NOTE_MAX} characters"),
+            return Err(ApiError::invalid(
+                FieldError::new("note", FieldCode::TooLong).arg("max", NOTE_MAX),
             ));
         }
     }
@@ -293,11 +285,11 @@ impl Submission {
 }
 
 pub fn duplicate_comment() -> ApiError {
-    ApiError::Conflict("The same comment was already sent a moment ago; it is waiting for moderation.".into())
+    ApiError::conflict(Code::CommentDuplicate)
 }
 
 pub fn closed() -> ApiError {
-    ApiError::Conflict("Comments are closed on this article.".into())
+    ApiError::conflict(Code::CommentsClosed)
 }
 
 /// The root of the thread a reply joins; the parent must be an approved comment of the
@@ -321,16 +313,17 @@ pub fn root_of_reply(article_id: i64, parent_id: i64, parent: Option<&ParentFact
         Some((article, status, root)) if *article == article_id && status == "approved" => {
             Ok(root.unwrap_or(parent_id))
         }
-        _ => Err(ApiError::validation(
-            "parent_id",
-            "must be an approved comment of this article",
-        )),
+        _ => Err(ApiError::validation("parent_id", FieldCode::ParentInvalid)),
     }
 }
 
 /// 429 until the oldest of a client's comments in the rate window ages out of it.
 pub fn rate_limited(oldest: chrono::NaiveDateTime, at: chrono::NaiveDateTime) -> ApiError {
-    ApiError::too_many_until(oldest + chrono::Duration::seconds(RATE_WINDOW_SECS), at)
+    ApiError::too_many_until(
+        Code::CommentRateLimited,
+        oldest + chrono::Duration::seconds(RATE_WINDOW_SECS),
+        at,
+    )
 }
 
 /// Stores a public comment, pending or spam. In one transaction: the insert, the rate limit
@@ -338,7 +331,7 @@ pub fn rate_limited(oldest: chrono::NaiveDateTime, at: chrono::NaiveDateTime) ->
 /// cannot all slip under the limit), and spending the captcha. Any refusal rolls it all back.
 pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiError> {
     if !text::is_valid_slug(slug) {
-        return Err(ApiError::NotFound("No such article.".into()));
+        return Err(ApiError::not_found(Code::ArticleNotFound));
     }
     // A reply needs its article first, to check the parent; a top-level comment finds its
     // article inside the insert, which spares a round trip on the busiest path.
@@ -413,9 +406,7 @@ pub fn submit(conn: &mut Db, slug: &str, sub: Submission) -> Result<i64, ApiErro
             // Nothing inserted: say why, 404 or 409.
             return Err(match published_article(conn, slug) {
                 Ok((_, false)) => closed(),
-                Ok(_) => ApiError::Conflict(
-                    "The article changed while the comment was sent; send it again.".into(),
-                ),
+                Ok(_) => ApiError::conflict(Code::CommentArticleChanged),
                 Err(e) => e,
             });
         };
@@ -663,7 +654,7 @@ pub fn detail(conn: &mut Db, id: i64) -> Result<CommentDetail, ApiError> {
         .select(CommentRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such comment.".into()))?;
+        .ok_or_else(|| ApiError::not_found(Code::CommentNotFound))?;
     details(conn, vec![row])?
         .pop()
         .ok_or_else(|| ApiError::internal("detail of a loaded comment missing"))
@@ -783,20 +774,22 @@ fn apply(
     to: CommentStatus,
     moderator: i64,
     note: Option<String>,
-) -> Result<Result<CommentStatus, (Option<CommentStatus>, String)>, ApiError> {
+) -> Result<Result<CommentStatus, (Option<CommentStatus>, Msg)>, ApiError> {
     let current: Option<(i64, String)> = comments::table
         .find(id)
         .select((comments::article_id, comments::status))
         .first(conn)
         .optional()?;
     let Some((article_id, current)) = current else {
-        return Ok(Err((None, "No such comment.".into())));
+        return Ok(Err((None, Msg::new(Code::CommentNotFound))));
     };
     let from = status_of(&current)?;
     if !from.may_become(to) {
         return Ok(Err((
             Some(from),
-            format!("A {} comment cannot become {}.", from.as_str(), to.as_str()),
+            Msg::new(Code::CommentIllegalTransition)
+                .arg("from", from.as_str())
+                .arg("to", to.as_str()),
         )));
     }
     let at = now();
@@ -859,7 +852,7 @@ pub fn moderate(
     to: CommentStatus,
     note: Option<String>,
 ) -> Result<CommentDetail, ApiError> {
-    let article_id = article_of(conn, id)?.ok_or_else(|| ApiError::NotFound("No such comment.".into()))?;
+    let article_id = article_of(conn, id)?.ok_or_else(|| ApiError::not_found(Code::CommentNotFound))?;
     conn.transaction::<_, ApiError, _>(|conn| {
         lock_article(conn, article_id)?;
         match apply(conn, id, to, moderator, note)? {
@@ -905,6 +898,7 @@ pub fn moderate_many(
                         id,
                         result: BulkResult::Updated,
                         status: Some(status),
+                        code: None,
                         detail: None,
                     }
                 }
@@ -912,13 +906,15 @@ pub fn moderate_many(
                     id,
                     result: BulkResult::NotFound,
                     status: None,
-                    detail: Some(detail),
+                    code: Some(detail.code),
+                    detail: Some(detail.text(i18n::current())),
                 },
                 Err((Some(current), detail)) => BulkOutcome {
                     id,
                     result: BulkResult::Conflict,
                     status: Some(current),
-                    detail: Some(detail),
+                    code: Some(detail.code),
+                    detail: Some(detail.text(i18n::current())),
                 },
             };
             outcomes.push(outcome);
@@ -931,7 +927,7 @@ pub fn moderate_many(
 /// Deletes a comment (by `moderator`) and, with it, every reply below it; the article's
 /// count loses the approved ones among them.
 pub fn delete(conn: &mut Db, moderator: i64, id: i64) -> Result<(), ApiError> {
-    let article_id = article_of(conn, id)?.ok_or_else(|| ApiError::NotFound("No such comment.".into()))?;
+    let article_id = article_of(conn, id)?.ok_or_else(|| ApiError::not_found(Code::CommentNotFound))?;
     conn.transaction::<_, ApiError, _>(|conn| {
         lock_article(conn, article_id)?;
         let status: String = comments::table
@@ -939,7 +935,7 @@ pub fn delete(conn: &mut Db, moderator: i64, id: i64) -> Result<(), ApiError> {
             .select(comments::status)
             .first(conn)
             .optional()?
-            .ok_or_else(|| ApiError::NotFound("No such comment.".into()))?;
+            .ok_or_else(|| ApiError::not_found(Code::CommentNotFound))?;
         let mut approved_gone = i64::from(status == "approved");
         let mut replies = 0;
         let mut level = vec![id];
@@ -979,7 +975,7 @@ pub fn staff_reply(
     let title = required_text("title", &input.title, TITLE_MAX, &mut errors);
     let content = required_text("content", &input.content, CONTENT_MAX, &mut errors);
     if input.parent_id.is_some_and(|id| id <= 0) {
-        errors.push(FieldError::new("parent_id", "must be a comment id"));
+        errors.push(FieldError::new("parent_id", FieldCode::InvalidValue));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -989,7 +985,7 @@ pub fn staff_reply(
     let at = now();
     let id = conn.transaction::<_, ApiError, _>(|conn| {
         if !lock_article(conn, article_id)? {
-            return Err(ApiError::NotFound("No such article.".into()));
+            return Err(ApiError::not_found(Code::ArticleNotFound));
         }
         let article_slug: String = articles::table
             .find(article_id)

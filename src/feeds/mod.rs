@@ -11,6 +11,7 @@ use crate::articles::public::{Live, live_at};
 use crate::db::schema::{articles, categories};
 use crate::db::{Db, now};
 use crate::error::ApiError;
+use crate::i18n::Code;
 
 /// Articles in the RSS feed.
 pub const FEED_SIZE: i64 = 50;
@@ -40,7 +41,7 @@ pub fn rss(conn: &mut Db, public_url: &url::Url, category: Option<&str>) -> Resu
         } else {
             None
         }
-        .ok_or_else(|| ApiError::NotFound("No such category.".into()))?;
+        .ok_or_else(|| ApiError::not_found(Code::CategoryNotFound))?;
         let name: String = categories::table
             .filter(categories::slug.eq(slug))
             .select(categories::name)
@@ -137,7 +138,7 @@ pub fn sitemap_page(
     page: i64,
 ) -> Result<String, ApiError> {
     if !(1..=1_000_000).contains(&page) {
-        return Err(ApiError::NotFound("No such sitemap page.".into()));
+        return Err(ApiError::not_found(Code::SitemapNotFound));
     }
     let rows: Vec<(String, chrono::NaiveDateTime)> = published()
         .order(articles::id.asc())
@@ -146,7 +147,7 @@ pub fn sitemap_page(
         .select((articles::slug, articles::updated_at))
         .load(conn)?;
     if rows.is_empty() && page > 1 {
-        return Err(ApiError::NotFound("No such sitemap page.".into()));
+        return Err(ApiError::not_found(Code::SitemapNotFound));
     }
     let mut xml = String::with_capacity(64 + rows.len() * 120);
     xml.push_str(

@@ -35,7 +35,7 @@ pub struct FeedQuery {
 pub async fn feed(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<FeedQuery>,
+    query: crate::http::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
     let category = query.into_inner().category;

@@ -15,6 +15,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use crate::db::schema::{article_search, articles};
 use crate::db::{Backend, Db, MultiBackend};
 use crate::error::ApiError;
+use crate::i18n::{Code, Msg};
 use crate::text;
 
 /// Longest `q` accepted, in characters.
@@ -56,9 +57,9 @@ impl Search {
             return Ok(None);
         }
         if raw.chars().count() > MAX_QUERY_CHARS {
-            return Err(ApiError::BadRequest(format!(
-                "`q` is limited to {MAX_QUERY_CHARS} characters."
-            )));
+            return Err(ApiError::BadRequest(
+                Msg::new(Code::SearchTooLong).arg("max", MAX_QUERY_CHARS),
+            ));
         }
         let mut terms = Vec::new();
         // Straight and typographic double quotes both delimit phrases: Vietnamese keyboards
@@ -88,9 +89,9 @@ impl Search {
             }
         }
         if terms.iter().map(|t| t.words.len()).sum::<usize>() > MAX_QUERY_WORDS {
-            return Err(ApiError::BadRequest(format!(
-                "`q` may contain at most {MAX_QUERY_WORDS} words."
-            )));
+            return Err(ApiError::BadRequest(
+                Msg::new(Code::SearchTooManyWords).arg("max", MAX_QUERY_WORDS),
+            ));
         }
         // Only a query that ends in an unquoted word is still being typed.
         let ends_in_word = !raw.ends_with(['"', '“', '”']);

@@ -111,7 +111,7 @@ async fn category_response(state: &AppState, id: i64) -> Result<Category, ApiErr
 pub async fn create_category(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<CategoryInput>,
+    body: crate::http::Json<CategoryInput>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageTaxonomy)?;
     let input = body.into_inner();
@@ -139,7 +139,7 @@ pub async fn update_category(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<CategoryPatch>,
+    body: crate::http::Json<CategoryPatch>,
 ) -> Result<web::Json<Data<Category>>, ApiError> {
     policy::require(&user, Action::ManageTaxonomy)?;
     let (id, patch) = (id.into_inner(), body.into_inner());
@@ -189,7 +189,7 @@ pub async fn delete_category(
 pub async fn create_tag(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<TagInput>,
+    body: crate::http::Json<TagInput>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageTaxonomy)?;
     let input = body.into_inner();
@@ -217,7 +217,7 @@ pub async fn update_tag(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<TagInput>,
+    body: crate::http::Json<TagInput>,
 ) -> Result<web::Json<Data<Tag>>, ApiError> {
     policy::require(&user, Action::ManageTaxonomy)?;
     let (id, input) = (id.into_inner(), body.into_inner());

@@ -11,6 +11,7 @@ use crate::cache::{self, Scope};
 use crate::db::schema::{article_tags, articles, categories, tags};
 use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Code, FieldCode};
 use crate::text;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -133,7 +134,7 @@ pub fn category_by_slug(conn: &mut Db, slug: &str) -> Result<Category, ApiError>
     let row = all
         .iter()
         .find(|c| c.slug == slug)
-        .ok_or_else(|| ApiError::NotFound("No such category.".into()))?;
+        .ok_or_else(|| ApiError::not_found(Code::CategoryNotFound))?;
     Ok(Category {
         id: row.id,
         slug: row.slug.clone(),
@@ -218,11 +219,13 @@ pub fn tag_ids_for_names(conn: &mut Db, actor: i64, names: &[String]) -> Result<
     for (i, raw) in names.iter().enumerate() {
         let name = text::clean(raw);
         let slug = text::slugify(&name);
-        if slug.is_empty() || text::char_len(&name) > 100 || !text::storable(&name) {
-            errors.push(FieldError::new(
-                format!("tags[{i}]"),
-                "must be 1 to 100 characters with a letter or digit",
-            ));
+        let field = format!("tags[{i}]");
+        if !text::storable(&name) {
+            errors.push(FieldError::new(field, FieldCode::InvalidCharacter));
+        } else if let Some(e) = FieldError::length(&field, text::char_len(&name), 1, 100) {
+            errors.push(e);
+        } else if slug.is_empty() {
+            errors.push(FieldError::new(field, FieldCode::NoLetters));
         }
         checked.push((name, slug));
     }
@@ -284,7 +287,7 @@ pub fn existing_tag_ids(conn: &mut Db, ids: &[i64]) -> Result<(), ApiError> {
     unique.sort_unstable();
     unique.dedup();
     if found != unique.len() as i64 {
-        return Err(ApiError::validation("tag_ids", "names a tag that does not exist"));
+        return Err(ApiError::validation("tag_ids", FieldCode::UnknownReference));
     }
     Ok(())
 }
@@ -337,34 +340,26 @@ pub struct TagInput {
 }
 
 fn conflict(e: DieselError) -> ApiError {
-    crate::error::unique_conflict(e, &[("slug", "This slug is taken.")])
+    crate::error::unique_conflict(e, &[("slug", Code::TaxonomySlugTaken)])
 }
 
 fn check_name_slug(name: &str, slug: Option<&str>) -> Result<(String, String), ApiError> {
     let name = text::clean(name);
     let mut errors = Vec::new();
-    if !(1..=100).contains(&text::char_len(&name)) {
-        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
-    }
+    errors.extend(FieldError::length("name", text::char_len(&name), 1, 100));
     if !text::storable(&name) {
-        errors.push(FieldError::new("name", text::NUL_MESSAGE));
+        errors.push(FieldError::new("name", FieldCode::InvalidCharacter));
     }
     let slug = match slug {
         Some(s) if text::is_valid_slug(s) => s.to_owned(),
         Some(_) => {
-            errors.push(FieldError::new(
-                "slug",
-                "must be lower-case letters a-z, digits and single inner hyphens",
-            ));
+            errors.push(FieldError::new("slug", FieldCode::InvalidFormat).arg("max", text::SLUG_MAX));
             String::new()
         }
         None => text::slugify(&name),
     };
     if slug.is_empty() && errors.is_empty() {
-        errors.push(FieldError::new(
-            "name",
-            "needs a letter or digit to make a slug from",
-        ));
+        errors.push(FieldError::new("name", FieldCode::NoLetters));
     }
     if errors.is_empty() {
         Ok((name, slug))
@@ -376,10 +371,11 @@ fn check_name_slug(name: &str, slug: Option<&str>) -> Result<(String, String), A
 fn check_description(description: Option<String>) -> Result<Option<String>, ApiError> {
     let description = description.map(|d| text::clean(&d)).filter(|d| !d.is_empty());
     match &description {
-        Some(d) if !text::storable(d) => Err(ApiError::validation("description", text::NUL_MESSAGE)),
-        Some(d) if text::char_len(d) > 2000 => Err(ApiError::validation(
-            "description",
-            "must be at most 2000 characters",
+        Some(d) if !text::storable(d) => {
+            Err(ApiError::validation("description", FieldCode::InvalidCharacter))
+        }
+        Some(d) if text::char_len(d) > 2000 => Err(ApiError::invalid(
+            FieldError::new("description", FieldCode::TooLong).arg("max", 2000i64),
         )),
         _ => Ok(description),
     }
@@ -390,10 +386,7 @@ fn check_parent(conn: &mut Db, id: Option<i64>, parent: Option<i64>) -> Result<(
     // Walk up from the new parent: reaching the category itself would make a cycle.
     for _ in 0..1000 {
         if Some(cursor) == id {
-            return Err(ApiError::validation(
-                "parent_id",
-                "would put the category inside itself",
-            ));
+            return Err(ApiError::validation("parent_id", FieldCode::TreeCycle));
         }
         let up: Option<Option<i64>> = categories::table
             .find(cursor)
@@ -402,16 +395,13 @@ fn check_parent(conn: &mut Db, id: Option<i64>, parent: Option<i64>) -> Result<(
             .optional()?;
         match up {
             None => {
-                return Err(ApiError::validation(
-                    "parent_id",
-                    "names a category that does not exist",
-                ));
+                return Err(ApiError::validation("parent_id", FieldCode::UnknownReference));
             }
             Some(None) => return Ok(()),
             Some(Some(next)) => cursor = next,
         }
     }
-    Err(ApiError::validation("parent_id", "the tree is too deep"))
+    Err(ApiError::validation("parent_id", FieldCode::TreeTooDeep))
 }
 
 /// What the log says of a category or tag: enough to recognise it once it is gone.
@@ -454,7 +444,7 @@ pub fn find_category(conn: &mut Db, id: i64) -> Result<CategoryRow, ApiError> {
         .select(CategoryRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such category.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::CategoryNotFound))
 }
 
 pub fn update_category(
@@ -519,9 +509,7 @@ pub fn delete_category(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiErro
         .count()
         .get_result(conn)?;
     if children > 0 {
-        return Err(ApiError::Conflict(
-            "The category has sub-categories; move or delete them first.".into(),
-        ));
+        return Err(ApiError::conflict(Code::CategoryHasChildren));
     }
     conn.transaction(|conn| {
         diesel::update(articles::table.filter(articles::category_id.eq(id)))
@@ -565,7 +553,7 @@ pub fn find_tag(conn: &mut Db, id: i64) -> Result<TagRow, ApiError> {
         .select(TagRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such tag.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::TagNotFound))
 }
 
 pub fn update_tag(conn: &mut Db, actor: i64, id: i64, input: TagInput) -> Result<TagRow, ApiError> {

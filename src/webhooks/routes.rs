@@ -13,6 +13,7 @@ use crate::auth::policy::{self, Action};
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::responses::*;
 use crate::error::{ApiError, FieldError};
+use crate::i18n::FieldCode;
 
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -34,9 +35,11 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 
 /// Checks the URL's target (which may resolve its name) before any connection is taken.
 async fn checked(state: &AppState, raw: &str) -> Result<CheckedUrl, ApiError> {
-    let url = super::target::parse_url(raw).map_err(|e| ApiError::validation("url", e))?;
-    if let Some(reason) = super::target::refused(&url, state.config.webhook_allow_private).await {
-        return Err(ApiError::Validation(vec![FieldError::new("url", reason)]));
+    let url = super::target::parse_url(raw).map_err(ApiError::invalid)?;
+    if let Some(address) = super::target::refused(&url, state.config.webhook_allow_private).await {
+        return Err(ApiError::invalid(
+            FieldError::new("url", FieldCode::PrivateTarget).arg("address", address),
+        ));
     }
     Ok(CheckedUrl(url.to_string()))
 }
@@ -54,7 +57,7 @@ async fn checked(state: &AppState, raw: &str) -> Result<CheckedUrl, ApiError> {
 pub async fn list_webhooks(
     user: AuthUser,
     state: web::Data<AppState>,
-    page: web::Query<PageQuery>,
+    page: crate::http::Query<PageQuery>,
 ) -> Result<web::Json<List<Webhook>>, ApiError> {
     policy::require(&user, Action::ManageWebhooks)?;
     let page = page.into_inner().resolve()?;
@@ -78,7 +81,7 @@ pub async fn list_webhooks(
 pub async fn create_webhook(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<WebhookInput>,
+    body: crate::http::Json<WebhookInput>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageWebhooks)?;
     let input = body.into_inner();
@@ -139,7 +142,7 @@ pub async fn update_webhook(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<WebhookPatch>,
+    body: crate::http::Json<WebhookPatch>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&user, Action::ManageWebhooks)?;
     let (id, patch) = (id.into_inner(), body.into_inner());
@@ -195,8 +198,8 @@ pub async fn list_deliveries(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    filter: web::Query<DeliveryFilter>,
-    page: web::Query<PageQuery>,
+    filter: crate::http::Query<DeliveryFilter>,
+    page: crate::http::Query<PageQuery>,
 ) -> Result<web::Json<List<Delivery>>, ApiError> {
     policy::require(&user, Action::ManageWebhooks)?;
     let (id, filter, page) = (id.into_inner(), filter.into_inner(), page.into_inner().resolve()?);

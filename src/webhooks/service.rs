@@ -11,6 +11,7 @@ use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_events, we
 use crate::db::{Db, now};
 use crate::envelope::{List, Page};
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Code, FieldCode};
 
 /// Shortest secret accepted: below this an HMAC key can be guessed offline from one
 /// signed delivery.
@@ -194,25 +195,19 @@ fn generate_secret() -> Result<String, ApiError> {
 fn check_secret(secret: &str, errors: &mut Vec<FieldError>) {
     let n = secret.chars().count();
     if !(MIN_SECRET..=MAX_SECRET).contains(&n) {
-        errors.push(FieldError::new(
-            "secret",
-            format!("must be {MIN_SECRET} to {MAX_SECRET} characters"),
-        ));
+        errors.extend(FieldError::length("secret", n, MIN_SECRET, MAX_SECRET));
     }
 }
 
 fn check_description(description: &str, errors: &mut Vec<FieldError>) {
     if description.chars().count() > MAX_DESCRIPTION {
-        errors.push(FieldError::new(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION} characters"),
-        ));
+        errors.push(FieldError::new("description", FieldCode::TooLong).arg("max", MAX_DESCRIPTION));
     }
 }
 
 fn check_events(events: &[Event], errors: &mut Vec<FieldError>) {
     if events.is_empty() {
-        errors.push(FieldError::new("events", "name at least one event"));
+        errors.push(FieldError::new("events", FieldCode::Required));
     }
 }
 
@@ -224,7 +219,7 @@ pub struct CheckedUrl(pub String);
 pub fn validate_input(input: &WebhookInput) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     if let Err(e) = super::target::parse_url(&input.url) {
-        errors.push(FieldError::new("url", e));
+        errors.push(e);
     }
     check_events(&input.events, &mut errors);
     if let Some(secret) = &input.secret {
@@ -245,7 +240,7 @@ pub fn validate_patch(patch: &WebhookPatch) -> Result<(), ApiError> {
     if let Some(url) = &patch.url
         && let Err(e) = super::target::parse_url(url)
     {
-        errors.push(FieldError::new("url", e));
+        errors.push(e);
     }
     if let Some(events) = &patch.events {
         check_events(events, &mut errors);
@@ -269,7 +264,7 @@ fn find_row(conn: &mut Db, id: i64) -> Result<WebhookRow, ApiError> {
         .select(WebhookRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("No such webhook.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::WebhookNotFound))
 }
 
 fn shown(conn: &mut Db, rows: Vec<WebhookRow>) -> QueryResult<Vec<Webhook>> {
@@ -310,7 +305,7 @@ fn one(conn: &mut Db, id: i64) -> Result<Webhook, ApiError> {
     let row = find_row(conn, id)?;
     shown(conn, vec![row])?
         .pop()
-        .ok_or_else(|| ApiError::NotFound("No such webhook.".into()))
+        .ok_or_else(|| ApiError::not_found(Code::WebhookNotFound))
 }
 
 pub fn list(conn: &mut Db, page: Page) -> Result<List<Webhook>, ApiError> {
@@ -413,7 +408,7 @@ pub fn update(
             .set(&changes)
             .execute(conn)?;
         if found == 0 {
-            return Err(ApiError::NotFound("No such webhook.".into()));
+            return Err(ApiError::not_found(Code::WebhookNotFound));
         }
         Entry::new(Some(actor), "webhook.update", Resource::Webhook, Some(id))
             .detail(serde_json::json!({ "changed": changed }))
@@ -432,7 +427,7 @@ pub fn delete(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiError> {
             .first(conn)
             .optional()?;
         let Some(url) = url else {
-            return Err(ApiError::NotFound("No such webhook.".into()));
+            return Err(ApiError::not_found(Code::WebhookNotFound));
         };
         diesel::delete(webhooks::table.find(id)).execute(conn)?;
         Entry::new(Some(actor), "webhook.delete", Resource::Webhook, Some(id))
@@ -566,9 +561,9 @@ pub fn redeliver(conn: &mut Db, actor: i64, webhook: i64, delivery: i64) -> Resu
                 .count()
                 .get_result(conn)?;
             return Err(if exists == 0 {
-                ApiError::NotFound("No such delivery of this webhook.".into())
+                ApiError::not_found(Code::DeliveryNotFound)
             } else {
-                ApiError::Conflict("The delivery is pending already.".into())
+                ApiError::conflict(Code::DeliveryPending)
             });
         }
         Entry::new(Some(actor), "webhook.redeliver", Resource::Webhook, Some(webhook))

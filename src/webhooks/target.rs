@@ -13,6 +13,8 @@
 //! connected to. `std`'s `is_global` would do this but is not stable; the list below follows
 //! the IANA special-purpose registries.
 
+use crate::error::FieldError;
+use crate::i18n::FieldCode;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -61,30 +63,28 @@ fn is_private_v4(v4: Ipv4Addr) -> bool {
         || a >= 240 // reserved
 }
 
-/// Checks the form of a webhook URL: `http` or `https`, a host, no credentials, no fragment.
-pub fn parse_url(raw: &str) -> Result<Url, String> {
+/// Checks the form of a webhook URL: `http` or `https`, a host, no credentials (requests are
+/// signed with the secret instead), no fragment; the error names the `url` field.
+pub fn parse_url(raw: &str) -> Result<Url, FieldError> {
     if raw.chars().count() > MAX_URL {
-        return Err(format!("must be at most {MAX_URL} characters"));
+        return Err(FieldError::new("url", FieldCode::TooLong).arg("max", MAX_URL));
     }
-    let url = Url::parse(raw.trim()).map_err(|e| format!("is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("must start with https:// or http://".into());
-    }
-    if url.host().is_none() {
-        return Err("must name a host".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not carry a user name or password; sign requests with the secret instead".into());
-    }
-    if url.fragment().is_some() {
-        return Err("must not have a #fragment".into());
+    let invalid = || FieldError::new("url", FieldCode::InvalidUrl).arg("max", MAX_URL);
+    let url = Url::parse(raw.trim()).map_err(|_| invalid())?;
+    let credentials = !url.username().is_empty() || url.password().is_some();
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host().is_none()
+        || credentials
+        || url.fragment().is_some()
+    {
+        return Err(invalid());
     }
     Ok(url)
 }
 
-/// Why the URL's host may not be a target, if it may not; resolves names on the way.
-/// A name that does not resolve now is accepted: the receiver may not exist yet, and each
-/// delivery checks again.
+/// The non-public address the URL's host is or resolves to, if any; resolves names on the
+/// way. A name that does not resolve now is accepted: the receiver may not exist yet, and
+/// each delivery checks again.
 pub async fn refused(url: &Url, allow_private: bool) -> Option<String> {
     if allow_private {
         return None;
@@ -97,7 +97,7 @@ pub async fn refused(url: &Url, allow_private: bool) -> Option<String> {
             let lower = name.to_ascii_lowercase();
             let lower = lower.trim_end_matches('.');
             if lower == "localhost" || lower.ends_with(".localhost") {
-                return Some("is a loopback address".into());
+                return Some(lower.to_owned());
             }
             let lookup = tokio::net::lookup_host((lower.to_owned(), port));
             let found = tokio::time::timeout(std::time::Duration::from_secs(3), lookup).await;
@@ -110,9 +110,7 @@ pub async fn refused(url: &Url, allow_private: bool) -> Option<String> {
 }
 
 fn private_reason(ip: IpAddr) -> Option<String> {
-    is_private(ip).then(|| {
-        format!("resolves to {ip}, which is not a public address (set NEWSDESK_WEBHOOK_ALLOW_PRIVATE=true to allow it)")
-    })
+    is_private(ip).then(|| ip.to_string())
 }
 
 /// The HTTP client's resolver: the system's, minus every non-public address.

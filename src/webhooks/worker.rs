@@ -220,13 +220,14 @@ async fn attempt(sender: &Sender, job: &Job) -> Outcome {
 }
 
 async fn send(sender: &Sender, job: &Job) -> Result<u16, String> {
-    let url = super::target::parse_url(&job.url).map_err(|e| format!("the URL {e}"))?;
+    let url =
+        super::target::parse_url(&job.url).map_err(|_| "the URL is not a valid webhook URL".to_owned())?;
     // Names are checked by the client's resolver; addresses in the URL never reach it.
     if !sender.allow_private
         && let Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) = url.host()
-        && let Some(reason) = super::target::refused(&url, false).await
+        && let Some(address) = super::target::refused(&url, false).await
     {
-        return Err(format!("the target {reason}"));
+        return Err(format!("the target {address} is not a public address"));
     }
     let response = sender
         .client

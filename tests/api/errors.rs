@@ -19,11 +19,11 @@ struct Probe {
     count: u32,
 }
 
-async fn echo(body: web::Json<Probe>) -> HttpResponse {
+async fn echo(body: newsdesk::http::Json<Probe>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"title": body.title}))
 }
 
-async fn query(q: web::Query<Probe>) -> HttpResponse {
+async fn query(q: newsdesk::http::Query<Probe>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"count": q.count}))
 }
 
@@ -99,6 +99,7 @@ probe_test!(
         let res = app.call(post_json("/probe/echo", r#"{"title": "x", "count": "#)).await;
         let problem = res.problem(400);
         assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"));
+        assert_eq!(problem["code"], "body.malformed_json");
     }
 );
 
@@ -112,9 +113,13 @@ probe_test!(
 probe_test!(
     async fn a_body_of_the_wrong_shape_is_a_422_naming_the_problem(app) {
         let res = app.call(post_json("/probe/echo", r#"{"title":"x","count":"many"}"#)).await;
-        let problem = res.problem(422);
-        assert_eq!(problem["errors"][0]["field"], "body");
-        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("invalid type"));
+        assert_eq!(res.field_codes(), [("count".to_owned(), "wrong_type".to_owned())]);
+        let res = app.call(post_json("/probe/echo", r#"{"title":"x"}"#)).await;
+        assert_eq!(res.field_codes(), [("count".to_owned(), "required".to_owned())]);
+        let res = app.call(post_json("/probe/echo", r#""just text""#)).await;
+        assert_eq!(res.field_codes(), [("body".to_owned(), "wrong_type".to_owned())]);
+        let res = app.call(post_json("/probe/echo", r#"{"title":"x","count":-1}"#)).await;
+        assert_eq!(res.field_codes(), [("count".to_owned(), "invalid_value".to_owned())]);
     }
 );
 
@@ -148,9 +153,11 @@ probe_test!(
 
 probe_test!(
     async fn a_bad_query_string_is_a_400(app) {
-        app.get("/probe/query?title=x&count=abc").await.problem(400);
-        app.get("/probe/query?title=x&count=%FF").await.problem(400);
-        app.get("/probe/query?title=x").await.problem(400);
+        for bad in ["count=abc", "count=%FF", "count=-2", ""] {
+            let problem = app.get(&format!("/probe/query?title=x&{bad}")).await.problem(400);
+            assert_eq!(problem["code"], "query.invalid_param", "{bad}");
+            assert!(problem["detail"].as_str().unwrap().contains("`count`"), "{bad}: {problem}");
+        }
         assert_eq!(app.get("/probe/query?title=x&count=3").await.json()["count"], 3);
     }
 );

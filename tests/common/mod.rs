@@ -291,7 +291,36 @@ impl TestResponse {
                 .is_some_and(|t| t.starts_with("urn:newsdesk:problem:"))
         );
         assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(
+            problem["code"].as_str().is_some_and(|c| c.contains('.')),
+            "a machine code in {problem}"
+        );
+        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        if let Some(errors) = problem["errors"].as_array() {
+            for e in errors {
+                assert!(
+                    e["code"].is_string() && e["message"].is_string(),
+                    "field error {e}"
+                );
+            }
+        }
         problem
+    }
+
+    /// The `(field, code)` pairs of a 422 answer.
+    #[track_caller]
+    pub fn field_codes(&self) -> Vec<(String, String)> {
+        self.problem(422)["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
     }
 }
 
