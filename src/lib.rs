@@ -19,6 +19,7 @@ pub mod feeds;
 pub mod http;
 pub mod openapi;
 pub mod ops;
+pub mod reader;
 pub mod search;
 pub mod server;
 pub mod taxonomy;
