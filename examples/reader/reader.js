@@ -258,6 +258,8 @@ async function renderArticle(slug) {
   viewCount.textContent = formatCount(article.view_count);
 
   const comments = find(view, '.comments', HTMLElement);
+  // Approved comments with their replies; the comment list's own total counts threads only.
+  find(comments, '.comment-total', HTMLElement).textContent = `(${formatCount(article.comment_count)})`;
   const formSection = find(view, '.comment-form-section', HTMLElement);
   show(view);
 
@@ -335,7 +337,6 @@ function loadComments(section, articlePath) {
       for (const comment of answer.data) {
         list.append(commentItem(comment));
       }
-      find(section, '.comment-total', HTMLElement).textContent = `(${formatCount(answer.meta.total)})`;
       find(section, '.comments-empty', HTMLElement).hidden = answer.meta.total > 0;
       more.hidden = page >= answer.meta.total_pages;
     } catch (e) {
