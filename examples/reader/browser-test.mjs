@@ -181,6 +181,11 @@ async function articlePhase() {
   await page.screenshot({ path: join(artifacts, 'reader-home.png'), fullPage: true });
   console.log(`    screenshot ${join(artifacts, 'reader-home.png')}`);
 
+  await step('an unknown article path says the article is not there', async () => {
+    await page.goto(`${origin}/articles/khong-co-bai-nay`, { waitUntil: 'networkidle0' });
+    assertIncludes(await text('#main'), 'Không tìm thấy bài viết', 'page');
+  });
+
   let opened;
   await step('the demo article opens from the home page and counts its view', async () => {
     opened = await openDemoArticle();

@@ -566,7 +566,7 @@ async function main() {
       document.title = 'Không tìm thấy bài viết – Trang tin điện tử';
       showMessage('Không tìm thấy bài viết này. Có thể bài đã được gỡ hoặc đường dẫn không đúng.');
     } else {
-      showMessage(`Không tải được nội dung. ${describe(e)}`);
+      showMessage(`Không tải được nội dung. ${describe(e)}`, match !== null);
     }
   }
 }
