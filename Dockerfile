@@ -8,6 +8,8 @@ COPY migrations migrations
 COPY locales locales
 # The demo article is compiled in from the fixture page.
 COPY tests/fixtures tests/fixtures
+# So is the reference reader page.
+COPY examples/reader/index.html examples/reader/reader.js examples/reader/style.css examples/reader/
 RUN cargo build --release --locked && cp target/release/newsdesk /newsdesk
 
 FROM debian:bookworm-slim

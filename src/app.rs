@@ -170,6 +170,7 @@ pub fn build_app(
     >,
 > {
     let cors_enabled = !state.config.cors_origins.is_empty();
+    let reader_enabled = state.config.reader;
     let cors = cors(&state.config.cors_origins);
     let metrics = state.metrics.http.clone();
     App::new()
@@ -196,6 +197,11 @@ pub fn build_app(
         )
         .route("/docs", web::get().to(openapi::docs_redirect))
         .service(openapi::swagger_ui())
+        .configure(|cfg| {
+            if reader_enabled {
+                crate::reader::routes(cfg);
+            }
+        })
         .default_service(web::to(no_route))
         // Outermost last: the request id and log wrap everything, metrics see the final
         // status, and error rewriting sees CORS refusals.

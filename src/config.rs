@@ -29,6 +29,7 @@
 //! | `NEWSDESK_ACCESS_TOKEN_TTL` | `900` | access token lifetime in seconds |
 //! | `NEWSDESK_REFRESH_TOKEN_DAYS` | `30` | refresh token lifetime in days |
 //! | `NEWSDESK_WORKERS` | number of cores | HTTP worker threads |
+//! | `NEWSDESK_READER` | `off` | `on` serves the reference reader page at `/` (`serve --demo` turns it on) |
 //!
 //! Values are checked once at start ([`Settings::validate`]) so a typo stops the process with a
 //! message naming the variable instead of surfacing later as a confusing runtime error.
@@ -269,6 +270,17 @@ pub struct Settings {
     /// HTTP worker threads; defaults to the number of cores.
     #[arg(long, env = "NEWSDESK_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// `on` serves the reference reader page at `/` and `/articles/{slug}`; `serve --demo`
+    /// turns it on.
+    #[arg(
+        long,
+        env = "NEWSDESK_READER",
+        value_enum,
+        default_value = "off",
+        global = true
+    )]
+    pub reader: Switch,
 }
 
 /// A setting that failed validation, named by its environment variable.
@@ -314,6 +326,8 @@ pub struct Config {
     pub workers: usize,
     pub access_token_ttl: std::time::Duration,
     pub refresh_token_ttl: std::time::Duration,
+    /// Serve the reference reader page (see [`crate::reader`]).
+    pub reader: bool,
 }
 
 impl Settings {
@@ -494,6 +508,7 @@ impl Settings {
             workers,
             access_token_ttl: std::time::Duration::from_secs(self.access_token_ttl),
             refresh_token_ttl: std::time::Duration::from_secs(self.refresh_token_days * 86_400),
+            reader: self.reader == Switch::On,
         })
     }
 }

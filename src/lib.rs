@@ -20,6 +20,7 @@ pub mod http;
 pub mod i18n;
 pub mod openapi;
 pub mod ops;
+pub mod reader;
 pub mod search;
 pub mod server;
 pub mod taxonomy;

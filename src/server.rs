@@ -10,8 +10,11 @@ use crate::config::Config;
 /// In-flight requests get this long to finish after SIGINT/SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
+    // The demo content is there to be read: show it in the reference reader.
+    config.reader |= demo;
     let bind = config.bind;
+    let reader = config.reader;
     let workers = config.workers;
     let database = config.database.to_string();
     let state = actix_web::web::block(move || AppState::prepare(config)).await??;
@@ -36,6 +39,9 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
 
     tracing::info!(%bind, %database, workers, "newsdesk listening; API docs at http://{bind}/docs");
+    if reader {
+        tracing::info!("reader page at http://{bind}/");
+    }
     // actix stops accepting on SIGINT/SIGTERM and waits for in-flight requests to finish.
     let served = server.run().await;
     // The server has drained; now the workers stop and write what they hold.

@@ -35,6 +35,8 @@ mod outage;
 mod permissions;
 #[path = "api/processes.rs"]
 mod processes;
+#[path = "api/reader.rs"]
+mod reader;
 #[path = "api/search.rs"]
 mod search;
 #[path = "api/taxonomy.rs"]
