@@ -8,7 +8,10 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::envelope::Data;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::error::responses::Unavailable;
+use crate::openapi::OriginNotAllowed;
+use crate::openapi::bodies::{DataHealth, DataReadiness};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -39,7 +42,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     path = "/healthz",
     tag = "operations",
     operation_id = "get_health",
-    responses((status = 200, description = "The process is up.", body = Data<Health>))
+    security(),
+    responses(
+        (status = 200, description = "The process is up.", body = DataHealth),
+        (status = 400, response = OriginNotAllowed),
+    )
 )]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
@@ -53,11 +60,11 @@ pub async fn healthz() -> HttpResponse {
     path = "/readyz",
     tag = "operations",
     operation_id = "get_readiness",
+    security(),
     responses(
-        (status = 200, description = "The database is reachable.", body = Data<Readiness>),
-        (status = 503, description = "The database is unreachable; see `Retry-After`.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")))
+        (status = 200, description = "The database is reachable.", body = DataReadiness),
+        (status = 400, response = OriginNotAllowed),
+        (status = 503, response = Unavailable)
     )
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
