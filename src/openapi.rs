@@ -129,6 +129,17 @@ pub struct ApiDoc;
 )]
 pub struct OriginNotAllowed(#[allow(dead_code)] Problem);
 
+/// A string schema that takes only `values`, for a field whose Rust type is a `String` holding
+/// one of a fixed set (used with `#[schema(schema_with = …)]`, which also replaces the field's
+/// description).
+pub fn one_of_strings(values: &[&str], description: &str) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .description(Some(description))
+        .build()
+}
+
 /// Declares the `bearer` scheme that protected operations refer to.
 struct BearerAuth;
 

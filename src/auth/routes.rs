@@ -57,13 +57,20 @@ pub struct ChangePassword {
 pub struct TokenPair {
     /// A JWT for `Authorization: Bearer …`.
     pub access_token: String,
-    #[schema(example = "Bearer")]
+    #[schema(schema_with = token_type)]
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// Single use: `POST /auth/refresh` spends it and returns a new pair.
     pub refresh_token: String,
     pub author: Account,
+}
+
+fn token_type() -> utoipa::openapi::Object {
+    crate::openapi::one_of_strings(
+        &["Bearer"],
+        "How to send `access_token`: `Authorization: Bearer …`.",
+    )
 }
 
 fn client(req: &HttpRequest, state: &AppState) -> String {

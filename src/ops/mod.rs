@@ -5,29 +5,42 @@ pub mod metrics;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::Object;
 
 use crate::app::AppState;
 use crate::envelope::Data;
 use crate::error::ApiError;
 use crate::error::responses::Unavailable;
-use crate::openapi::OriginNotAllowed;
 use crate::openapi::bodies::{DataHealth, DataReadiness};
+use crate::openapi::{OriginNotAllowed, one_of_strings};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok` while the process serves requests.
-    #[schema(example = "ok")]
+    #[schema(schema_with = health_status)]
     pub status: String,
+}
+
+fn health_status() -> Object {
+    one_of_strings(&["ok"], "`ok` while the process serves requests.")
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` when the database answered.
-    #[schema(example = "ready")]
+    #[schema(schema_with = readiness_status)]
     pub status: String,
     /// Which database this process uses: `sqlite` or `postgres`.
-    #[schema(example = "postgres")]
+    #[schema(schema_with = database_kind)]
     pub database: String,
+}
+
+fn readiness_status() -> Object {
+    one_of_strings(&["ready"], "`ready` when the database answered.")
+}
+
+fn database_kind() -> Object {
+    one_of_strings(&["sqlite", "postgres"], "Which database this process uses.")
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -133,3 +133,62 @@ fn envelopes_refer_to_the_resources_they_hold() {
         );
     }
 }
+
+/// Properties of response schemas that the server leaves out at times (`skip_serializing_if`):
+/// the only ones that may be missing from `required`.
+const SOMETIMES_ABSENT: &[(&str, &str)] = &[("ChangedWebhook", "secret"), ("ListMeta", "total_capped")];
+
+/// Names of the schemas that `value` refers to, directly or through other schemas.
+fn reachable(value: &serde_json::Value, schemas: &serde_json::Value, seen: &mut Vec<String>) {
+    let mut found = Vec::new();
+    refs(value, String::new(), &mut found);
+    for (_, target) in found {
+        if let Some(name) = target.strip_prefix("#/components/schemas/")
+            && !seen.iter().any(|s| s == name)
+        {
+            seen.push(name.to_owned());
+            reachable(&schemas[name], schemas, seen);
+        }
+    }
+}
+
+#[test]
+fn response_schemas_require_every_property_the_server_always_sends() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let mut names = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            reachable(&op["responses"], schemas, &mut names);
+        }
+    }
+    // Problem documents belong to the error handling, which keeps its own optional fields.
+    names.retain(|n| n != "Problem" && n != "FieldError");
+    assert!(names.iter().any(|n| n == "ArticleSummary"));
+    let mut missing = Vec::new();
+    for name in &names {
+        let schema = &schemas[name.as_str()];
+        let parts = schema["allOf"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![schema.clone()]);
+        for part in parts {
+            let Some(properties) = part["properties"].as_object() else {
+                continue;
+            };
+            let required = part["required"].as_array().cloned().unwrap_or_default();
+            for property in properties.keys() {
+                let listed = required.iter().any(|r| r == property);
+                let may_be_absent = SOMETIMES_ABSENT.contains(&(name.as_str(), property.as_str()));
+                if listed == may_be_absent {
+                    missing.push(format!("{name}.{property}: required is {listed}"));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "response properties are required exactly when always sent:\n{}",
+        missing.join("\n")
+    );
+}
