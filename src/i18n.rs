@@ -168,8 +168,11 @@ fn render(lang: Lang, id: &str, args: &Args, extra: &[(&'static str, &str)]) -> 
 }
 
 /// Declares a closed set of message codes: the enum, its wire names and its catalogue ids.
+/// The codes are `tt`, not `literal`: a `literal` fragment reaches derives wrapped in an
+/// invisible group, which utoipa does not see through, and the document would list the
+/// variants' Rust names instead of the codes.
 macro_rules! codes {
-    ($(#[$meta:meta])* $name:ident, $prefix:literal { $($(#[$vmeta:meta])* $variant:ident = $code:literal,)* }) => {
+    ($(#[$meta:meta])* $name:ident, $prefix:literal { $($(#[$vmeta:meta])* $variant:ident = $code:tt,)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
         pub enum $name {

@@ -3,7 +3,7 @@
 //! `openapi/openapi.json`, where a test keeps the three identical.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToResponse};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{InvalidField, Problem, responses};
@@ -17,6 +17,11 @@ use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webh
             Errors are RFC 7807 problem documents (`application/problem+json`).",
         license(name = "MIT", identifier = "MIT")
     ),
+    servers((
+        url = "/",
+        description = "The server that serves this document: relative, so the docs UI and \
+            clients on the same origin call the API they were loaded from."
+    )),
     paths(
         ops::healthz,
         ops::readyz,
@@ -79,7 +84,9 @@ use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webh
         audit::routes::list_audit,
     ),
     components(
-        schemas(Problem, InvalidField),
+        // Query parameters refer to these by name, and utoipa registers only the schemas of
+        // bodies by itself.
+        schemas(Problem, InvalidField, articles::public::Sort),
         responses(
             responses::BadRequest,
             responses::Unauthorized,
@@ -91,6 +98,7 @@ use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webh
             responses::ValidationFailed,
             responses::TooManyRequests,
             responses::Unavailable,
+            OriginNotAllowed,
         )
     ),
     modifiers(&BearerAuth),
@@ -110,6 +118,27 @@ use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webh
     )
 )]
 pub struct ApiDoc;
+
+/// The CORS layer's refusal, made before any route runs, so every operation can answer it;
+/// operations that document no other 400 name it.
+#[derive(ToResponse)]
+#[response(
+    description = "A browser request from an `Origin` that `NEWSDESK_CORS_ORIGINS` does not list \
+        (only when that list is set).",
+    content_type = "application/problem+json"
+)]
+pub struct OriginNotAllowed(#[allow(dead_code)] Problem);
+
+/// A string schema that takes only `values`, for a field whose Rust type is a `String` holding
+/// one of a fixed set (used with `#[schema(schema_with = …)]`, which also replaces the field's
+/// description).
+pub fn one_of_strings(values: &[&str], description: &str) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .description(Some(description))
+        .build()
+}
 
 /// Declares the `bearer` scheme that protected operations refer to.
 struct BearerAuth;
@@ -153,4 +182,75 @@ pub async fn docs_redirect() -> actix_web::HttpResponse {
 /// Swagger UI at `/docs`, its assets compiled into the binary, reading `/openapi.json`.
 pub fn swagger_ui() -> SwaggerUi {
     SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec())
+}
+
+/// Response bodies as route annotations name them: utoipa's `body = …` composes a generic
+/// type with a derive-only trait, so each envelope gets a plain alias here. Each alias's
+/// component is named after its Rust form (`Data_ArticleDetail`, `Data_Vec_Tag`,
+/// `List_ArticleSummary`).
+pub mod bodies {
+    use crate::articles::dto::{ArticleDetail, ArticleSummary, EditorialArticle, Revision, RevisionSummary};
+    use crate::audit::service::AuditEntry;
+    use crate::auth::routes::TokenPair;
+    use crate::authors::dto::{Account, PublicAuthor};
+    use crate::comments::dto::{Accepted, BulkOutcome, CaptchaChallenge, CommentDetail, PublicComment};
+    use crate::envelope::{Data, List, Named};
+    use crate::ops::{Health, Readiness};
+    use crate::taxonomy::service::{Category, Tag};
+    use crate::webhooks::service::{ChangedWebhook, Delivery, Webhook, WebhookWithSecret};
+
+    impl Named for Accepted {}
+    impl Named for Account {}
+    impl Named for ArticleDetail {}
+    impl Named for ArticleSummary {}
+    impl Named for AuditEntry {}
+    impl Named for BulkOutcome {}
+    impl Named for CaptchaChallenge {}
+    impl Named for Category {}
+    impl Named for ChangedWebhook {}
+    impl Named for CommentDetail {}
+    impl Named for Delivery {}
+    impl Named for EditorialArticle {}
+    impl Named for Health {}
+    impl Named for PublicAuthor {}
+    impl Named for PublicComment {}
+    impl Named for Readiness {}
+    impl Named for Revision {}
+    impl Named for RevisionSummary {}
+    impl Named for Tag {}
+    impl Named for TokenPair {}
+    impl Named for Webhook {}
+    impl Named for WebhookWithSecret {}
+
+    pub type DataAccepted = Data<Accepted>;
+    pub type DataAccount = Data<Account>;
+    pub type DataArticleDetail = Data<ArticleDetail>;
+    pub type DataCaptchaChallenge = Data<CaptchaChallenge>;
+    pub type DataCategory = Data<Category>;
+    pub type DataChangedWebhook = Data<ChangedWebhook>;
+    pub type DataCommentDetail = Data<CommentDetail>;
+    pub type DataEditorialArticle = Data<EditorialArticle>;
+    pub type DataHealth = Data<Health>;
+    pub type DataPublicAuthor = Data<PublicAuthor>;
+    pub type DataReadiness = Data<Readiness>;
+    pub type DataRevision = Data<Revision>;
+    pub type DataTag = Data<Tag>;
+    pub type DataTokenPair = Data<TokenPair>;
+    pub type DataWebhook = Data<Webhook>;
+    pub type DataWebhookWithSecret = Data<WebhookWithSecret>;
+
+    pub type DataVecBulkOutcome = Data<Vec<BulkOutcome>>;
+    pub type DataVecCategory = Data<Vec<Category>>;
+    pub type DataVecRevisionSummary = Data<Vec<RevisionSummary>>;
+    pub type DataVecTag = Data<Vec<Tag>>;
+
+    pub type ListAccount = List<Account>;
+    pub type ListArticleSummary = List<ArticleSummary>;
+    pub type ListAuditEntry = List<AuditEntry>;
+    pub type ListCommentDetail = List<CommentDetail>;
+    pub type ListDelivery = List<Delivery>;
+    pub type ListEditorialArticle = List<EditorialArticle>;
+    pub type ListPublicAuthor = List<PublicAuthor>;
+    pub type ListPublicComment = List<PublicComment>;
+    pub type ListWebhook = List<Webhook>;
 }

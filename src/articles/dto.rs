@@ -19,7 +19,9 @@ pub struct Byline {
     pub slug: String,
     #[schema(example = "Hoàng Anh")]
     pub name: String,
+    #[schema(required)]
     pub bio: Option<String>,
+    #[schema(required)]
     pub avatar_url: Option<String>,
 }
 
@@ -115,24 +117,32 @@ pub struct EditorialArticle {
     pub id: i64,
     pub slug: String,
     pub title: String,
+    #[schema(required)]
     pub summary: Option<String>,
+    #[schema(required)]
     pub source: Option<String>,
     pub body: String,
     pub body_format: BodyFormat,
     /// The sanitised HTML readers get.
     pub body_html: String,
+    #[schema(required)]
     pub cover_image_url: Option<String>,
+    #[schema(required)]
     pub category: Option<CategoryRef>,
     pub tags: Vec<Tag>,
     pub authors: Vec<Byline>,
+    #[schema(required)]
     pub meta_title: Option<String>,
+    #[schema(required)]
     pub meta_description: Option<String>,
     pub comments_enabled: bool,
     pub status: ArticleState,
     /// Send it back with an edit; it changes with every saved edit.
     pub version: i64,
     /// When a scheduled article goes out.
+    #[schema(required)]
     pub publish_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub published_at: Option<DateTime<Utc>>,
     pub view_count: i64,
     pub comment_count: i64,
@@ -146,9 +156,13 @@ pub struct ArticleSummary {
     pub id: i64,
     pub slug: String,
     pub title: String,
+    #[schema(required)]
     pub summary: Option<String>,
+    #[schema(required)]
     pub source: Option<String>,
+    #[schema(required)]
     pub cover_image_url: Option<String>,
+    #[schema(required)]
     pub category: Option<CategoryRef>,
     pub tags: Vec<Tag>,
     pub authors: Vec<Byline>,
@@ -173,7 +187,9 @@ pub struct ArticleDetail {
     pub summary: ArticleSummary,
     pub body_html: String,
     pub body_format: BodyFormat,
+    #[schema(required)]
     pub meta_title: Option<String>,
+    #[schema(required)]
     pub meta_description: Option<String>,
     pub comments_enabled: bool,
     /// Up to 5 newer published articles (same category when it has one), nearest first.
@@ -188,6 +204,7 @@ pub struct RevisionSummary {
     pub version: i64,
     pub title: String,
     /// Who saved it.
+    #[schema(required)]
     pub edited_by: Option<Byline>,
     pub created_at: DateTime<Utc>,
 }
@@ -196,6 +213,7 @@ pub struct RevisionSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Revision {
     pub version: i64,
+    #[schema(required)]
     pub edited_by: Option<Byline>,
     pub created_at: DateTime<Utc>,
     pub content: Content,

@@ -98,13 +98,19 @@ impl From<&ArticleRow> for SummaryRow {
 pub struct Content {
     pub title: String,
     pub slug: String,
+    #[schema(required)]
     pub summary: Option<String>,
+    #[schema(required)]
     pub source: Option<String>,
     pub body: String,
     pub body_format: BodyFormat,
+    #[schema(required)]
     pub cover_image_url: Option<String>,
+    #[schema(required)]
     pub category_id: Option<i64>,
+    #[schema(required)]
     pub meta_title: Option<String>,
+    #[schema(required)]
     pub meta_description: Option<String>,
     pub comments_enabled: bool,
     pub tag_ids: Vec<i64>,

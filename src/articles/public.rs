@@ -21,6 +21,8 @@ use crate::search::{Field, Search};
 use crate::taxonomy::service as taxonomy;
 use std::collections::HashSet;
 
+/// Order of the public article list: newest first (the default), oldest first, most viewed,
+/// or, with `q`, title matches before summary matches before the rest, newest first within each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 pub enum Sort {
     #[serde(rename = "-published_at")]

@@ -3,10 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::dto::{
-    ArticleDetail, ArticleInput, ArticlePatch, ArticleSummary, EditorialArticle, PublishInput, Revision,
-    RevisionSummary,
-};
+use super::dto::{ArticleInput, ArticlePatch, EditorialArticle, PublishInput, Revision, RevisionSummary};
 use super::public::{self, ArticleQuery};
 use super::service::{self, EditorialFilter};
 use crate::app::AppState;
@@ -16,6 +13,10 @@ use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::json_bytes;
 use crate::i18n::{Code, FieldCode};
+use crate::openapi::bodies::{
+    DataArticleDetail, DataEditorialArticle, DataRevision, DataVecRevisionSummary, ListArticleSummary,
+    ListEditorialArticle,
+};
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/articles").route(web::get().to(list_articles)))
@@ -47,10 +48,10 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 
 /// Published articles, newest first, as summaries (no body).
 #[utoipa::path(
-    get, path = "/api/v1/articles", tag = "articles", operation_id = "list_articles",
+    get, path = "/api/v1/articles", tag = "articles", operation_id = "list_articles", security(),
     params(ArticleQuery),
     responses(
-        (status = 200, description = "A page of summaries.", body = List<ArticleSummary>,
+        (status = 200, description = "A page of summaries.", body = ListArticleSummary,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 400, response = BadRequest),
@@ -73,10 +74,10 @@ pub async fn list_articles(
 
 /// One published article with its body and its newer and older neighbours.
 #[utoipa::path(
-    get, path = "/api/v1/articles/{slug}", tag = "articles", operation_id = "get_article",
+    get, path = "/api/v1/articles/{slug}", tag = "articles", operation_id = "get_article", security(),
     params(("slug" = String, Path, description = "Article slug.")),
     responses(
-        (status = 200, description = "The article.", body = Data<ArticleDetail>,
+        (status = 200, description = "The article.", body = DataArticleDetail,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 404, response = NotFound),
@@ -97,7 +98,7 @@ pub async fn get_article(
 
 /// Counts one view of a published article. Counts are written in batches every few seconds.
 #[utoipa::path(
-    post, path = "/api/v1/articles/{slug}/views", tag = "articles", operation_id = "count_view",
+    post, path = "/api/v1/articles/{slug}/views", tag = "articles", operation_id = "count_view", security(),
     params(("slug" = String, Path, description = "Article slug.")),
     responses(
         (status = 204, description = "Counted."),
@@ -123,7 +124,7 @@ pub async fn count_view(
     get, path = "/api/v1/admin/articles", tag = "editorial", operation_id = "list_editorial_articles",
     params(PageQuery, EditorialFilter), security(("bearer" = [])),
     responses(
-        (status = 200, description = "Articles, most recently changed first.", body = List<EditorialArticle>),
+        (status = 200, description = "Articles, most recently changed first.", body = ListEditorialArticle),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     )
@@ -149,7 +150,7 @@ pub async fn list_editorial(
     post, path = "/api/v1/admin/articles", tag = "editorial", operation_id = "create_article",
     request_body = ArticleInput, security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created as a draft.", body = Data<EditorialArticle>,
+        (status = 201, description = "Created as a draft.", body = DataEditorialArticle,
             headers(("Location" = String), ("ETag" = String, description = "The version, for `If-Match`."))),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 409, response = Conflict),
@@ -185,7 +186,7 @@ fn editorial_response(article: EditorialArticle) -> HttpResponse {
     get, path = "/api/v1/admin/articles/{id}", tag = "editorial", operation_id = "get_editorial_article",
     params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
     responses(
-        (status = 200, description = "The article; `ETag` is its version.", body = Data<EditorialArticle>,
+        (status = 200, description = "The article; `ETag` is its version.", body = DataEditorialArticle,
             headers(("ETag" = String))),
         (status = 401, response = Unauthorized), (status = 404, response = NotFound),
     )
@@ -227,7 +228,7 @@ fn expected_version(req: &HttpRequest, body: &ArticlePatch) -> Result<i64, ApiEr
         ("If-Match" = Option<String>, Header, description = "The version read, as `\"<version>\"`; or send `version` in the body.")),
     request_body = ArticlePatch, security(("bearer" = [])),
     responses(
-        (status = 200, description = "Saved as a new version.", body = Data<EditorialArticle>, headers(("ETag" = String))),
+        (status = 200, description = "Saved as a new version.", body = DataEditorialArticle, headers(("ETag" = String))),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
@@ -281,7 +282,7 @@ pub async fn archive_article(
     post, path = "/api/v1/admin/articles/{id}/submit", tag = "editorial", operation_id = "submit_article",
     params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
     responses(
-        (status = 200, description = "In review.", body = Data<EditorialArticle>),
+        (status = 200, description = "In review.", body = DataEditorialArticle),
         (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict),
     )
@@ -316,7 +317,7 @@ fn publish_input(req: &HttpRequest, body: &web::Bytes) -> Result<PublishInput, A
     request_body(content = Option<PublishInput>, description = "Optional; no body publishes now."),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Published or scheduled.", body = Data<EditorialArticle>),
+        (status = 200, description = "Published or scheduled.", body = DataEditorialArticle),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
@@ -345,7 +346,7 @@ pub async fn publish_article(
     post, path = "/api/v1/admin/articles/{id}/unpublish", tag = "editorial", operation_id = "unpublish_article",
     params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
     responses(
-        (status = 200, description = "A draft again.", body = Data<EditorialArticle>),
+        (status = 200, description = "A draft again.", body = DataEditorialArticle),
         (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict),
     )
@@ -369,7 +370,7 @@ pub async fn unpublish_article(
     get, path = "/api/v1/admin/articles/{id}/revisions", tag = "editorial", operation_id = "list_revisions",
     params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
     responses(
-        (status = 200, description = "Versions.", body = Data<Vec<RevisionSummary>>),
+        (status = 200, description = "Versions.", body = DataVecRevisionSummary),
         (status = 401, response = Unauthorized), (status = 404, response = NotFound),
     )
 )]
@@ -392,7 +393,7 @@ pub async fn list_revisions(
     params(("id" = i64, Path, description = "Article id."), ("version" = i64, Path, description = "Version.")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The version.", body = Data<Revision>),
+        (status = 200, description = "The version.", body = DataRevision),
         (status = 401, response = Unauthorized), (status = 404, response = NotFound),
     )
 )]
@@ -415,7 +416,7 @@ pub async fn get_revision(
     params(("id" = i64, Path, description = "Article id."), ("version" = i64, Path, description = "Version to bring back.")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Restored as a new version.", body = Data<EditorialArticle>),
+        (status = 200, description = "Restored as a new version.", body = DataEditorialArticle),
         (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict),
         (status = 422, response = ValidationFailed),

@@ -9,6 +9,7 @@ use crate::auth::policy::{self, Action};
 use crate::envelope::{List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
+use crate::openapi::bodies::ListAuditEntry;
 
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/audit").route(web::get().to(list_audit)));
@@ -21,7 +22,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     params(PageQuery, AuditQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Audit entries, newest first.", body = List<AuditEntry>),
+        (status = 200, description = "Audit entries, newest first.", body = ListAuditEntry),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),

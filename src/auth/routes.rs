@@ -16,6 +16,7 @@ use crate::envelope::Data;
 use crate::error::responses::*;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
+use crate::openapi::bodies::{DataAccount, DataTokenPair};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").route(web::post().to(login)))
@@ -57,13 +58,20 @@ pub struct ChangePassword {
 pub struct TokenPair {
     /// A JWT for `Authorization: Bearer …`.
     pub access_token: String,
-    #[schema(example = "Bearer")]
+    #[schema(schema_with = token_type)]
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// Single use: `POST /auth/refresh` spends it and returns a new pair.
     pub refresh_token: String,
     pub author: Account,
+}
+
+fn token_type() -> utoipa::openapi::Object {
+    crate::openapi::one_of_strings(
+        &["Bearer"],
+        "How to send `access_token`: `Authorization: Bearer …`.",
+    )
 }
 
 fn client(req: &HttpRequest, state: &AppState) -> String {
@@ -96,10 +104,10 @@ fn invalid_credentials() -> ApiError {
 /// in the same time; repeated failures per email (5) or per client (20) within 15 minutes
 /// are refused with 429.
 #[utoipa::path(
-    post, path = "/api/v1/auth/login", tag = "auth", operation_id = "login",
+    post, path = "/api/v1/auth/login", tag = "auth", operation_id = "login", security(),
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in.", body = Data<TokenPair>),
+        (status = 200, description = "Signed in.", body = DataTokenPair),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 413, response = PayloadTooLarge),
@@ -189,10 +197,10 @@ pub async fn login(
 /// Spends a refresh token for a new pair. A token presented a second time revokes its whole
 /// session: whoever holds the newer token must sign in again.
 #[utoipa::path(
-    post, path = "/api/v1/auth/refresh", tag = "auth", operation_id = "refresh_token",
+    post, path = "/api/v1/auth/refresh", tag = "auth", operation_id = "refresh_token", security(),
     request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A new pair.", body = Data<TokenPair>),
+        (status = 200, description = "A new pair.", body = DataTokenPair),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 413, response = PayloadTooLarge),
@@ -233,7 +241,7 @@ pub async fn refresh(
 
 /// Ends the session the refresh token belongs to. Idempotent.
 #[utoipa::path(
-    post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout",
+    post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout", security(),
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Signed out."),
@@ -262,7 +270,7 @@ pub async fn logout(
     get, path = "/api/v1/auth/me", tag = "auth", operation_id = "get_me",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller's account.", body = Data<Account>),
+        (status = 200, description = "The caller's account.", body = DataAccount),
         (status = 401, response = Unauthorized),
     )
 )]
@@ -279,7 +287,7 @@ pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRespon
     request_body = UpdateMe,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The changed account.", body = Data<Account>),
+        (status = 200, description = "The changed account.", body = DataAccount),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 409, response = Conflict),

@@ -15,7 +15,9 @@ pub struct PublicAuthor {
     pub slug: String,
     #[schema(example = "Hoàng Anh")]
     pub name: String,
+    #[schema(required)]
     pub bio: Option<String>,
+    #[schema(required)]
     pub avatar_url: Option<String>,
     /// Published articles with this author in the byline.
     pub article_count: i64,
@@ -40,8 +42,11 @@ pub struct Account {
     pub id: i64,
     pub slug: String,
     pub name: String,
+    #[schema(required)]
     pub bio: Option<String>,
+    #[schema(required)]
     pub avatar_url: Option<String>,
+    #[schema(required)]
     pub email: Option<String>,
     pub role: Role,
     /// Deactivated accounts cannot sign in; their bylines stay.

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::cached_json;
 use crate::i18n::Code;
+use crate::openapi::bodies::{DataAccount, DataPublicAuthor, ListAccount, ListPublicAuthor};
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/authors").route(web::get().to(list_authors)))
@@ -35,10 +36,10 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 
 /// Public author profiles, by name.
 #[utoipa::path(
-    get, path = "/api/v1/authors", tag = "authors", operation_id = "list_authors",
+    get, path = "/api/v1/authors", tag = "authors", operation_id = "list_authors", security(),
     params(PageQuery),
     responses(
-        (status = 200, description = "Author profiles.", body = List<PublicAuthor>,
+        (status = 200, description = "Author profiles.", body = ListPublicAuthor,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 400, response = BadRequest),
@@ -71,10 +72,10 @@ pub async fn list_authors(
 
 /// One public author profile.
 #[utoipa::path(
-    get, path = "/api/v1/authors/{slug}", tag = "authors", operation_id = "get_author",
+    get, path = "/api/v1/authors/{slug}", tag = "authors", operation_id = "get_author", security(),
     params(("slug" = String, Path, description = "The author's slug.")),
     responses(
-        (status = 200, description = "The profile.", body = Data<PublicAuthor>,
+        (status = 200, description = "The profile.", body = DataPublicAuthor,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 404, response = NotFound),
@@ -104,7 +105,7 @@ pub async fn get_author(
     params(PageQuery, AccountFilter),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Accounts.", body = List<Account>),
+        (status = 200, description = "Accounts.", body = ListAccount),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -134,7 +135,7 @@ pub async fn list_accounts(
     request_body = CreateAuthor,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created.", body = Data<Account>,
+        (status = 201, description = "Created.", body = DataAccount,
             headers(("Location" = String, description = "The new account."))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
@@ -175,7 +176,7 @@ pub async fn create_account(
     params(("id" = i64, Path, description = "Account id.")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The account.", body = Data<Account>),
+        (status = 200, description = "The account.", body = DataAccount),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -200,7 +201,7 @@ pub async fn get_account(
     request_body = UpdateAuthor,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The changed account.", body = Data<Account>),
+        (status = 200, description = "The changed account.", body = DataAccount),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),

@@ -126,11 +126,14 @@ pub struct Moderator {
 /// One status change of a comment.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ModerationEntry {
-    /// Absent for the status a comment was created with.
+    /// Null for the status a comment was created with.
+    #[schema(required)]
     pub from: Option<CommentStatus>,
     pub to: CommentStatus,
-    /// Absent for automatic decisions (spam signals at submission).
+    /// Null for automatic decisions (spam signals at submission).
+    #[schema(required)]
     pub moderator: Option<Moderator>,
+    #[schema(required)]
     pub note: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -140,19 +143,24 @@ pub struct ModerationEntry {
 pub struct CommentDetail {
     pub id: i64,
     pub article: CommentArticle,
+    #[schema(required)]
     pub parent_id: Option<i64>,
     pub name: String,
+    #[schema(required)]
     pub phone: Option<String>,
+    #[schema(required)]
     pub email: Option<String>,
     pub title: String,
     pub content: String,
     pub status: CommentStatus,
     pub is_staff: bool,
     /// The staff account that wrote a staff reply.
+    #[schema(required)]
     pub author_id: Option<i64>,
     /// A keyed hash of the sender's address: equal for the same client, useless for finding
     /// the address.
     pub client_hash: String,
+    #[schema(required)]
     pub user_agent: Option<String>,
     /// Spam signals seen at submission: `honeypot`, `word:…`, `links:N`.
     pub flags: Vec<String>,
@@ -198,11 +206,14 @@ pub enum BulkResult {
 pub struct BulkOutcome {
     pub id: i64,
     pub result: BulkResult,
-    /// The comment's status afterwards, when it exists.
+    /// The comment's status afterwards; null when it does not exist.
+    #[schema(required)]
     pub status: Option<CommentStatus>,
     /// Why the comment was left as it is (`comment.not_found`, `comment.illegal_transition`).
+    #[schema(required)]
     pub code: Option<crate::i18n::Code>,
     /// The same, for a human, in the language of `Content-Language`.
+    #[schema(required)]
     pub detail: Option<String>,
 }
 

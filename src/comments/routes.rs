@@ -12,10 +12,15 @@ use super::spam;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action};
-use crate::envelope::{Data, List, PageQuery};
+use crate::envelope::{Data, PageQuery};
 use crate::error::responses::*;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
+use crate::openapi::OriginNotAllowed;
+use crate::openapi::bodies::{
+    DataAccepted, DataCaptchaChallenge, DataCommentDetail, DataVecBulkOutcome, ListCommentDetail,
+    ListPublicComment,
+};
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/captcha").route(web::get().to(get_captcha)))
@@ -51,10 +56,11 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
 /// The code is 5 characters without look-alikes, checked without case, valid 10 minutes, and
 /// a token verifies once.
 #[utoipa::path(
-    get, path = "/api/v1/captcha", tag = "comments", operation_id = "get_captcha",
+    get, path = "/api/v1/captcha", tag = "comments", operation_id = "get_captcha", security(),
     responses(
-        (status = 200, description = "A new code.", body = Data<CaptchaChallenge>,
+        (status = 200, description = "A new code.", body = DataCaptchaChallenge,
             headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, response = OriginNotAllowed),
     )
 )]
 pub async fn get_captcha(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -77,10 +83,10 @@ pub async fn get_captcha(state: web::Data<AppState>) -> Result<HttpResponse, Api
 /// Approved comments of a published article, oldest first and threaded; a page holds
 /// `per_page` top-level comments with all their replies. Never phone, email or address.
 #[utoipa::path(
-    get, path = "/api/v1/articles/{slug}/comments", tag = "comments", operation_id = "list_comments",
+    get, path = "/api/v1/articles/{slug}/comments", tag = "comments", operation_id = "list_comments", security(),
     params(("slug" = String, Path, description = "Article slug."), PageQuery),
     responses(
-        (status = 200, description = "A page of threads.", body = List<PublicComment>,
+        (status = 200, description = "A page of threads.", body = ListPublicComment,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 400, response = BadRequest), (status = 404, response = NotFound),
@@ -116,11 +122,11 @@ pub async fn list_comments(
 /// wrong, expired or reused captcha names `captcha_answer`; 429 beyond
 /// `NEWSDESK_COMMENT_RATE_PER_MIN` comments per client per minute.
 #[utoipa::path(
-    post, path = "/api/v1/articles/{slug}/comments", tag = "comments", operation_id = "submit_comment",
+    post, path = "/api/v1/articles/{slug}/comments", tag = "comments", operation_id = "submit_comment", security(),
     params(("slug" = String, Path, description = "Article slug.")),
     request_body = CommentInput,
     responses(
-        (status = 202, description = "Received; shown once a moderator approves it.", body = Data<Accepted>),
+        (status = 202, description = "Received; shown once a moderator approves it.", body = DataAccepted),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound), (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
@@ -201,7 +207,7 @@ pub async fn submit_comment(
     get, path = "/api/v1/admin/comments", tag = "moderation", operation_id = "list_moderation_comments",
     params(PageQuery, DeskFilter), security(("bearer" = [])),
     responses(
-        (status = 200, description = "Comments, newest first.", body = List<CommentDetail>),
+        (status = 200, description = "Comments, newest first.", body = ListCommentDetail),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     )
@@ -232,7 +238,7 @@ pub async fn list_desk(
     get, path = "/api/v1/admin/comments/{id}", tag = "moderation", operation_id = "get_moderation_comment",
     params(("id" = i64, Path, description = "Comment id.")), security(("bearer" = [])),
     responses(
-        (status = 200, description = "The comment.", body = Data<CommentDetail>),
+        (status = 200, description = "The comment.", body = DataCommentDetail),
         (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
     )
@@ -256,7 +262,7 @@ pub async fn get_comment(
     params(("id" = i64, Path, description = "Comment id.")), security(("bearer" = [])),
     request_body = ModerationInput,
     responses(
-        (status = 200, description = "The comment after the change.", body = Data<CommentDetail>),
+        (status = 200, description = "The comment after the change.", body = DataCommentDetail),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
@@ -287,7 +293,7 @@ pub async fn moderate_comment(
     security(("bearer" = [])), request_body = BulkModerationInput,
     responses(
         (status = 200, description = "One outcome per distinct id, in ascending id order.",
-            body = Data<Vec<BulkOutcome>>),
+            body = DataVecBulkOutcome),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
@@ -347,7 +353,7 @@ pub async fn delete_comment(
     params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
     request_body = StaffReplyInput,
     responses(
-        (status = 201, description = "Published.", body = Data<CommentDetail>,
+        (status = 201, description = "Published.", body = DataCommentDetail,
             headers(("Location" = String))),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),

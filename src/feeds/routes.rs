@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::error::responses::*;
+use crate::openapi::OriginNotAllowed;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/feed.xml").route(web::get().to(feed)))
@@ -23,7 +24,7 @@ pub struct FeedQuery {
 
 /// RSS 2.0: the 50 newest published articles, links to `{NEWSDESK_PUBLIC_URL}/articles/{slug}`.
 #[utoipa::path(
-    get, path = "/feed.xml", tag = "feeds", operation_id = "get_feed",
+    get, path = "/feed.xml", tag = "feeds", operation_id = "get_feed", security(),
     params(FeedQuery),
     responses(
         (status = 200, description = "The feed.", content_type = "application/rss+xml", body = String,
@@ -51,11 +52,12 @@ pub async fn feed(
 /// sitemaps (the protocol wants them on the host of the URLs they list) by passing these paths
 /// through to this server.
 #[utoipa::path(
-    get, path = "/sitemap.xml", tag = "feeds", operation_id = "get_sitemap",
+    get, path = "/sitemap.xml", tag = "feeds", operation_id = "get_sitemap", security(),
     responses(
         (status = 200, description = "A sitemap or a sitemap index.", content_type = "application/xml", body = String,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = OriginNotAllowed),
     )
 )]
 pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -73,7 +75,7 @@ pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
 
 /// One page of a sitemap index: up to 50,000 published articles, oldest first.
 #[utoipa::path(
-    get, path = "/sitemap-{page}.xml", tag = "feeds", operation_id = "get_sitemap_page",
+    get, path = "/sitemap-{page}.xml", tag = "feeds", operation_id = "get_sitemap_page", security(),
     params(("page" = i64, Path, description = "Page number, from 1.")),
     responses(
         (status = 200, description = "One sitemap.", content_type = "application/xml", body = String,

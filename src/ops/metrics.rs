@@ -104,8 +104,11 @@ impl Collector for PoolCollector {
     path = "/metrics",
     tag = "operations",
     operation_id = "get_metrics",
-    responses((status = 200, description = "Prometheus text format 0.0.4.",
-        body = String, content_type = "text/plain"))
+    security(),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4.", body = String, content_type = "text/plain"),
+        (status = 400, response = crate::openapi::OriginNotAllowed),
+    )
 )]
 pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let families = state.metrics.registry.gather();

@@ -5,26 +5,42 @@ pub mod metrics;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::Object;
 
 use crate::app::AppState;
 use crate::envelope::Data;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::error::responses::Unavailable;
+use crate::openapi::bodies::{DataHealth, DataReadiness};
+use crate::openapi::{OriginNotAllowed, one_of_strings};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok` while the process serves requests.
-    #[schema(example = "ok")]
+    #[schema(schema_with = health_status)]
     pub status: String,
+}
+
+fn health_status() -> Object {
+    one_of_strings(&["ok"], "`ok` while the process serves requests.")
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` when the database answered.
-    #[schema(example = "ready")]
+    #[schema(schema_with = readiness_status)]
     pub status: String,
     /// Which database this process uses: `sqlite` or `postgres`.
-    #[schema(example = "postgres")]
+    #[schema(schema_with = database_kind)]
     pub database: String,
+}
+
+fn readiness_status() -> Object {
+    one_of_strings(&["ready"], "`ready` when the database answered.")
+}
+
+fn database_kind() -> Object {
+    one_of_strings(&["sqlite", "postgres"], "Which database this process uses.")
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -39,7 +55,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     path = "/healthz",
     tag = "operations",
     operation_id = "get_health",
-    responses((status = 200, description = "The process is up.", body = Data<Health>))
+    security(),
+    responses(
+        (status = 200, description = "The process is up.", body = DataHealth),
+        (status = 400, response = OriginNotAllowed),
+    )
 )]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
@@ -53,11 +73,11 @@ pub async fn healthz() -> HttpResponse {
     path = "/readyz",
     tag = "operations",
     operation_id = "get_readiness",
+    security(),
     responses(
-        (status = 200, description = "The database is reachable.", body = Data<Readiness>),
-        (status = 503, description = "The database is unreachable; see `Retry-After`.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")))
+        (status = 200, description = "The database is reachable.", body = DataReadiness),
+        (status = 400, response = OriginNotAllowed),
+        (status = 503, response = Unavailable)
     )
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -11,6 +11,8 @@ use crate::envelope::Data;
 use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::cached_json;
+use crate::openapi::OriginNotAllowed;
+use crate::openapi::bodies::{DataCategory, DataTag, DataVecCategory, DataVecTag};
 
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/categories").route(web::get().to(list_categories)))
@@ -35,11 +37,12 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 
 /// The category tree: root categories with nested `children`.
 #[utoipa::path(
-    get, path = "/api/v1/categories", tag = "taxonomy", operation_id = "list_categories",
+    get, path = "/api/v1/categories", tag = "taxonomy", operation_id = "list_categories", security(),
     responses(
-        (status = 200, description = "The tree.", body = Data<Vec<Category>>,
+        (status = 200, description = "The tree.", body = DataVecCategory,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = OriginNotAllowed),
     )
 )]
 pub async fn list_categories(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -49,10 +52,10 @@ pub async fn list_categories(req: HttpRequest, state: web::Data<AppState>) -> Re
 
 /// One category with its parent and sub-tree.
 #[utoipa::path(
-    get, path = "/api/v1/categories/{slug}", tag = "taxonomy", operation_id = "get_category",
+    get, path = "/api/v1/categories/{slug}", tag = "taxonomy", operation_id = "get_category", security(),
     params(("slug" = String, Path, description = "Category slug.")),
     responses(
-        (status = 200, description = "The category.", body = Data<Category>,
+        (status = 200, description = "The category.", body = DataCategory,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 404, response = NotFound),
@@ -73,11 +76,12 @@ pub async fn get_category(
 
 /// Every tag, by name.
 #[utoipa::path(
-    get, path = "/api/v1/tags", tag = "taxonomy", operation_id = "list_tags",
+    get, path = "/api/v1/tags", tag = "taxonomy", operation_id = "list_tags", security(),
     responses(
-        (status = 200, description = "Tags.", body = Data<Vec<Tag>>,
+        (status = 200, description = "Tags.", body = DataVecTag,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = OriginNotAllowed),
     )
 )]
 pub async fn list_tags(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -101,7 +105,7 @@ async fn category_response(state: &AppState, id: i64) -> Result<Category, ApiErr
     post, path = "/api/v1/admin/categories", tag = "taxonomy", operation_id = "create_category",
     request_body = CategoryInput, security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created.", body = Data<Category>),
+        (status = 201, description = "Created.", body = DataCategory),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
@@ -128,7 +132,7 @@ pub async fn create_category(
     params(("id" = i64, Path, description = "Category id.")),
     request_body = CategoryPatch, security(("bearer" = [])),
     responses(
-        (status = 200, description = "Changed.", body = Data<Category>),
+        (status = 200, description = "Changed.", body = DataCategory),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
@@ -179,7 +183,7 @@ pub async fn delete_category(
     post, path = "/api/v1/admin/tags", tag = "taxonomy", operation_id = "create_tag",
     request_body = TagInput, security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created.", body = Data<Tag>),
+        (status = 201, description = "Created.", body = DataTag),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
@@ -206,7 +210,7 @@ pub async fn create_tag(
     params(("id" = i64, Path, description = "Tag id.")),
     request_body = TagInput, security(("bearer" = [])),
     responses(
-        (status = 200, description = "Changed.", body = Data<Tag>),
+        (status = 200, description = "Changed.", body = DataTag),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),

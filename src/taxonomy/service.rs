@@ -62,9 +62,11 @@ pub struct Category {
     pub id: i64,
     pub slug: String,
     pub name: String,
+    #[schema(required)]
     pub description: Option<String>,
     /// Order among siblings, ascending.
     pub position: i64,
+    #[schema(required)]
     pub parent: Option<CategoryRef>,
     /// Sub-categories, in order, each with its own children.
     #[schema(no_recursion)]

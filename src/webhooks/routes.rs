@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 
 use super::service::{
     self, ChangedWebhook, CheckedUrl, Delivery, DeliveryFilter, Webhook, WebhookInput, WebhookPatch,
-    WebhookWithSecret,
 };
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -14,6 +13,9 @@ use crate::envelope::{Data, List, PageQuery};
 use crate::error::responses::*;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldCode;
+use crate::openapi::bodies::{
+    DataChangedWebhook, DataWebhook, DataWebhookWithSecret, ListDelivery, ListWebhook,
+};
 
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -49,7 +51,7 @@ async fn checked(state: &AppState, raw: &str) -> Result<CheckedUrl, ApiError> {
     get, path = "/api/v1/admin/webhooks", tag = "webhooks", operation_id = "list_webhooks",
     params(PageQuery), security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of webhooks (secrets are never shown).", body = List<Webhook>),
+        (status = 200, description = "A page of webhooks (secrets are never shown).", body = ListWebhook),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     )
@@ -71,7 +73,7 @@ pub async fn list_webhooks(
     post, path = "/api/v1/admin/webhooks", tag = "webhooks", operation_id = "create_webhook",
     request_body = WebhookInput, security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created, with its secret.", body = Data<WebhookWithSecret>,
+        (status = 201, description = "Created, with its secret.", body = DataWebhookWithSecret,
             headers(("Location" = String))),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
@@ -106,7 +108,7 @@ pub async fn create_webhook(
     get, path = "/api/v1/admin/webhooks/{id}", tag = "webhooks", operation_id = "get_webhook",
     params(("id" = i64, Path, description = "Webhook id.")), security(("bearer" = [])),
     responses(
-        (status = 200, description = "The webhook.", body = Data<Webhook>),
+        (status = 200, description = "The webhook.", body = DataWebhook),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
@@ -131,7 +133,7 @@ pub async fn get_webhook(
     request_body = WebhookPatch, security(("bearer" = [])),
     responses(
         (status = 200, description = "Changed; `secret` is present only when the request set it.",
-            body = Data<ChangedWebhook>),
+            body = DataChangedWebhook),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
@@ -189,7 +191,7 @@ pub async fn delete_webhook(
     params(("id" = i64, Path, description = "Webhook id."), DeliveryFilter, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of deliveries.", body = List<Delivery>),
+        (status = 200, description = "A page of deliveries.", body = ListDelivery),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )

@@ -39,6 +39,7 @@ pub struct Webhook {
     #[schema(example = "https://portal.example.vn/hooks/newsdesk")]
     pub url: String,
     pub events: Vec<Event>,
+    #[schema(required)]
     pub description: Option<String>,
     /// An inactive webhook receives nothing: events meanwhile are not kept for it, and
     /// deliveries queued before wait until it is active again.
@@ -137,9 +138,11 @@ impl DeliveryState {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Attempt {
     pub attempted_at: DateTime<Utc>,
-    /// The receiver's HTTP status; absent when there was no answer.
+    /// The receiver's HTTP status; null when there was no answer.
+    #[schema(required)]
     pub status_code: Option<i64>,
-    /// Why the attempt failed, when it did.
+    /// Why the attempt failed; null when it did not.
+    #[schema(required)]
     pub error: Option<String>,
     pub duration_ms: i64,
 }
@@ -150,15 +153,20 @@ pub struct Delivery {
     /// Also sent as `X-Newsdesk-Delivery`: the same on every attempt, for receivers to drop
     /// repeats.
     pub id: i64,
+    #[schema(value_type = Event)]
     pub event: String,
     pub status: DeliveryState,
     /// Attempts since the delivery was queued (or last redelivered); `attempt_log` keeps all.
     pub attempts: i64,
-    /// When the next attempt is due; only while pending.
+    /// When the next attempt is due; null unless pending.
+    #[schema(required)]
     pub next_attempt_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub last_status_code: Option<i64>,
+    #[schema(required)]
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    #[schema(required)]
     pub delivered_at: Option<DateTime<Utc>>,
     /// The exact body sent, as signed.
     pub payload: serde_json::Value,

@@ -47,3 +47,148 @@ fn the_spec_declares_bearer_auth_and_the_problem_schema() {
         }
     }
 }
+
+/// Every `$ref` string in `value`, with the JSON path where it sits.
+fn refs<'a>(value: &'a serde_json::Value, at: String, found: &mut Vec<(String, &'a str)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("$ref", serde_json::Value::String(target)) => found.push((at.clone(), target)),
+                    _ => refs(child, format!("{at}/{key}"), found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                refs(child, format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_in_the_committed_spec_resolves() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut found = Vec::new();
+    refs(&spec, String::new(), &mut found);
+    assert!(!found.is_empty(), "the document uses references");
+    let dangling: Vec<String> = found
+        .iter()
+        .filter(|(_, target)| {
+            // Only local references: the document is served alone, with nothing beside it.
+            target
+                .strip_prefix('#')
+                .is_none_or(|pointer| spec.pointer(pointer).is_none())
+        })
+        .map(|(at, target)| format!("{at}: {target}"))
+        .collect();
+    assert!(
+        dangling.is_empty(),
+        "references that resolve to nothing:\n{}",
+        dangling.join("\n")
+    );
+}
+
+#[test]
+fn every_operation_declares_its_security() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let security = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path} declares `security`"));
+            // Public operations say so with an empty list; the rest take the bearer token.
+            let public = security.is_empty();
+            let bearer = security == &[serde_json::json!({"bearer": []})];
+            assert!(
+                public || bearer,
+                "{method} {path}: security is [] or bearer, not {security:?}"
+            );
+            assert_eq!(
+                bearer,
+                path.starts_with("/api/v1/admin/") || path.starts_with("/api/v1/auth/me"),
+                "{method} {path}: bearer exactly on the admin and own-account operations"
+            );
+        }
+    }
+}
+
+#[test]
+fn envelopes_refer_to_the_resources_they_hold() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let envelopes: Vec<_> = schemas
+        .iter()
+        .filter(|(name, _)| name.starts_with("Data_") || name.starts_with("List_"))
+        .collect();
+    assert!(!envelopes.is_empty());
+    for (name, schema) in envelopes {
+        let data = &schema["properties"]["data"];
+        let item = data.get("items").unwrap_or(data);
+        assert!(
+            item["$ref"].is_string() && item.as_object().unwrap().len() == 1,
+            "{name}.data refers to a named schema instead of copying one: {data}"
+        );
+    }
+}
+
+/// Properties of response schemas that the server leaves out at times (`skip_serializing_if`):
+/// the only ones that may be missing from `required`.
+const SOMETIMES_ABSENT: &[(&str, &str)] = &[("ChangedWebhook", "secret"), ("ListMeta", "total_capped")];
+
+/// Names of the schemas that `value` refers to, directly or through other schemas.
+fn reachable(value: &serde_json::Value, schemas: &serde_json::Value, seen: &mut Vec<String>) {
+    let mut found = Vec::new();
+    refs(value, String::new(), &mut found);
+    for (_, target) in found {
+        if let Some(name) = target.strip_prefix("#/components/schemas/")
+            && !seen.iter().any(|s| s == name)
+        {
+            seen.push(name.to_owned());
+            reachable(&schemas[name], schemas, seen);
+        }
+    }
+}
+
+#[test]
+fn response_schemas_require_every_property_the_server_always_sends() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let mut names = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            reachable(&op["responses"], schemas, &mut names);
+        }
+    }
+    // Problem documents belong to the error handling, which keeps its own optional fields.
+    names.retain(|n| n != "Problem" && n != "FieldError");
+    assert!(names.iter().any(|n| n == "ArticleSummary"));
+    let mut missing = Vec::new();
+    for name in &names {
+        let schema = &schemas[name.as_str()];
+        let parts = schema["allOf"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![schema.clone()]);
+        for part in parts {
+            let Some(properties) = part["properties"].as_object() else {
+                continue;
+            };
+            let required = part["required"].as_array().cloned().unwrap_or_default();
+            for property in properties.keys() {
+                let listed = required.iter().any(|r| r == property);
+                let may_be_absent = SOMETIMES_ABSENT.contains(&(name.as_str(), property.as_str()));
+                if listed == may_be_absent {
+                    missing.push(format!("{name}.{property}: required is {listed}"));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "response properties are required exactly when always sent:\n{}",
+        missing.join("\n")
+    );
+}
