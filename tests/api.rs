@@ -37,5 +37,7 @@ mod processes;
 mod search;
 #[path = "api/taxonomy.rs"]
 mod taxonomy;
+#[path = "api/times.rs"]
+mod times;
 #[path = "api/webhooks.rs"]
 mod webhooks;

@@ -132,11 +132,15 @@ pub struct EditorialArticle {
     /// Send it back with an edit; it changes with every saved edit.
     pub version: i64,
     /// When a scheduled article goes out.
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub publish_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub published_at: Option<DateTime<Utc>>,
     pub view_count: i64,
     pub comment_count: i64,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -152,7 +156,9 @@ pub struct ArticleSummary {
     pub category: Option<CategoryRef>,
     pub tags: Vec<Tag>,
     pub authors: Vec<Byline>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub published_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub view_count: i64,
     pub comment_count: i64,
@@ -163,6 +169,7 @@ pub struct ArticleSummary {
 pub struct Neighbour {
     pub slug: String,
     pub title: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub published_at: DateTime<Utc>,
 }
 
@@ -189,6 +196,7 @@ pub struct RevisionSummary {
     pub title: String,
     /// Who saved it.
     pub edited_by: Option<Byline>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -197,6 +205,7 @@ pub struct RevisionSummary {
 pub struct Revision {
     pub version: i64,
     pub edited_by: Option<Byline>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     pub content: Content,
 }

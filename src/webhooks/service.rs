@@ -42,7 +42,9 @@ pub struct Webhook {
     /// An inactive webhook receives nothing: events meanwhile are not kept for it, and
     /// deliveries queued before wait until it is active again.
     pub active: bool,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Deliveries waiting for a first or further attempt.
     pub pending: i64,
@@ -135,6 +137,7 @@ impl DeliveryState {
 /// One attempt to deliver.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Attempt {
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub attempted_at: DateTime<Utc>,
     /// The receiver's HTTP status; absent when there was no answer.
     pub status_code: Option<i64>,
@@ -154,10 +157,13 @@ pub struct Delivery {
     /// Attempts since the delivery was queued (or last redelivered); `attempt_log` keeps all.
     pub attempts: i64,
     /// When the next attempt is due; only while pending.
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub delivered_at: Option<DateTime<Utc>>,
     /// The exact body sent, as signed.
     pub payload: serde_json::Value,
