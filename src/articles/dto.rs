@@ -137,6 +137,7 @@ pub struct EditorialArticle {
     #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub published_at: Option<DateTime<Utc>>,
     pub view_count: i64,
+    /// Approved comments, replies included; the comment list's `meta.total` counts threads.
     pub comment_count: i64,
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
@@ -161,6 +162,7 @@ pub struct ArticleSummary {
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub view_count: i64,
+    /// Approved comments, replies included; the comment list's `meta.total` counts threads.
     pub comment_count: i64,
 }
 
