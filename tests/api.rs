@@ -17,6 +17,8 @@ mod cache;
 mod cli;
 #[path = "api/comments.rs"]
 mod comments;
+#[path = "api/cors.rs"]
+mod cors;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/feeds.rs"]
