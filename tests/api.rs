@@ -19,6 +19,8 @@ mod cli;
 mod comments;
 #[path = "api/cors.rs"]
 mod cors;
+#[path = "api/docs.rs"]
+mod docs;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/feeds.rs"]
