@@ -171,7 +171,7 @@ pub fn build_app(
 > {
     let cors_enabled = !state.config.cors_origins.is_empty();
     let reader_enabled = state.config.reader;
-    let cors = cors(&state.config.cors_origins);
+    let cors = cors(&state.config);
     let metrics = state.metrics.http.clone();
     App::new()
         .app_data(web::Data::new(state))
@@ -215,25 +215,30 @@ async fn no_route() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::not_found(Code::RouteNotFound))
 }
 
-/// Browsers may call the API only from the configured origins; with none configured the
-/// middleware is not installed at all and browsers apply their same-origin rule.
-fn cors(origins: &[String]) -> actix_cors::Cors {
+/// The methods of the API's routes, as browsers may use them cross-origin.
+pub const CORS_METHODS: [&str; 5] = ["GET", "POST", "PATCH", "DELETE", "OPTIONS"];
+
+/// Browsers may call the API only from the configured origins, sending the configured request
+/// headers; with no origin configured the middleware is not installed at all and browsers
+/// apply their same-origin rule. Refused preflights become problems in
+/// [`http::cors_refusal`].
+fn cors(config: &Config) -> actix_cors::Cors {
+    use actix_web::http::header;
     let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers([
-            actix_web::http::header::AUTHORIZATION,
-            actix_web::http::header::CONTENT_TYPE,
-            actix_web::http::header::IF_MATCH,
-            actix_web::http::header::IF_NONE_MATCH,
-        ])
+        .allowed_methods(CORS_METHODS)
+        .allowed_headers(config.cors_headers.iter().cloned())
+        // What a frontend reads from answers: ETags for `If-Match`/`If-None-Match`, the
+        // request id to quote, how long to wait after a 429 or 503, where a created resource
+        // lives, and the language of messages.
         .expose_headers([
-            actix_web::http::header::ETAG,
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::LOCATION,
+            header::ETAG,
             http::X_REQUEST_ID.clone(),
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::CONTENT_LANGUAGE,
         ])
         .max_age(3600);
-    for origin in origins {
+    for origin in &config.cors_origins {
         cors = cors.allowed_origin(origin);
     }
     cors

@@ -22,6 +22,7 @@
 //! | `NEWSDESK_WEBHOOK_TIMEOUT` | `10` | seconds a webhook receiver has to answer (1–60) |
 //! | `NEWSDESK_PUBLIC_URL` | `http://localhost:3000` | the frontend's address, for feed links |
 //! | `NEWSDESK_CORS_ORIGINS` | none | comma-separated browser origins allowed to call the API |
+//! | `NEWSDESK_CORS_HEADERS` | `Authorization, Content-Type, If-Match, If-None-Match, Accept-Language, X-Request-Id` | comma-separated request headers those origins may send |
 //! | `NEWSDESK_LOG` | `info` | log filter (`tracing` env-filter syntax) |
 //! | `NEWSDESK_LOG_FORMAT` | `text` | `json` for JSON lines |
 //! | `NEWSDESK_DB_POOL_SIZE` | `16` | database connections per process |
@@ -96,6 +97,11 @@ fn parse_role(s: &str) -> Result<crate::auth::Role, String> {
 /// mostly made of.
 pub const DEFAULT_SPAM_WORDS: &str =
     "casino,ca cuoc,ca do,nha cai,lo de,soi cau,xo so online,vay tien nhanh,viagra,porn";
+
+/// The request headers a browser frontend needs: credentials, JSON bodies, conditional
+/// requests, the language of messages, and its own request id to follow a call in the logs.
+pub const DEFAULT_CORS_HEADERS: &str =
+    "Authorization,Content-Type,If-Match,If-None-Match,Accept-Language,X-Request-Id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
@@ -232,6 +238,17 @@ pub struct Settings {
     #[arg(long, env = "NEWSDESK_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
 
+    /// Comma-separated request headers that those origins may send (the answer to a
+    /// preflight's `Access-Control-Request-Headers`), in any case.
+    #[arg(
+        long,
+        env = "NEWSDESK_CORS_HEADERS",
+        value_delimiter = ',',
+        default_value = DEFAULT_CORS_HEADERS,
+        global = true
+    )]
+    pub cors_headers: Vec<String>,
+
     /// Log filter, e.g. `info` or `newsdesk=debug,actix_web=info`.
     #[arg(long, env = "NEWSDESK_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -321,6 +338,7 @@ pub struct Config {
     pub webhook_timeout: std::time::Duration,
     pub public_url: url::Url,
     pub cors_origins: Vec<String>,
+    pub cors_headers: Vec<actix_web::http::header::HeaderName>,
     pub db_pool_size: u32,
     pub db_timeout: std::time::Duration,
     pub workers: usize,
@@ -406,6 +424,20 @@ impl Settings {
                 ));
             }
             cors_origins.push(normalised);
+        }
+
+        let mut cors_headers = Vec::new();
+        for name in self
+            .cors_headers
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+        {
+            let header = actix_web::http::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid("NEWSDESK_CORS_HEADERS", format!("`{name}` is not a header name")))?;
+            if !cors_headers.contains(&header) {
+                cors_headers.push(header);
+            }
         }
 
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
@@ -503,6 +535,7 @@ impl Settings {
             webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
             public_url,
             cors_origins,
+            cors_headers,
             db_pool_size: self.db_pool_size,
             db_timeout: std::time::Duration::from_secs(self.db_timeout),
             workers,

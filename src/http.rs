@@ -292,6 +292,18 @@ pub fn problem_for_plain_errors<B>(res: ServiceResponse<B>) -> actix_web::Result
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
 
+    let refused = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<actix_cors::CorsError>())
+        .map(|e| cors_refusal(e, res.request()));
+    if let Some(refusal) = refused {
+        let (req, _) = res.into_parts();
+        return Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, refusal.error_response()).map_into_right_body(),
+        ));
+    }
+
     let status = res.status();
     let error = match status {
         StatusCode::NOT_FOUND => ApiError::not_found(Code::RouteNotFound),
@@ -322,6 +334,64 @@ pub fn problem_for_plain_errors<B>(res: ServiceResponse<B>) -> actix_web::Result
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body(),
     ))
+}
+
+/// A preflight the CORS middleware refused, as a problem naming what was refused.
+///
+/// A well-formed preflight asking for something the configuration does not allow (an
+/// origin, a method, a request header) is a 403: the request is understood and refused by
+/// policy, and the fix is in the server's settings, not in the request. A malformed one is a
+/// 400. Browsers never show either answer to scripts; the `detail` is for the developer
+/// reading the network panel.
+pub fn cors_refusal(error: &actix_cors::CorsError, req: &HttpRequest) -> ApiError {
+    use actix_cors::CorsError;
+    let sent = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default()
+    };
+    let malformed =
+        |what: &str| ApiError::BadRequest(Msg::new(Code::CorsPreflightMalformed).arg("what", what));
+    match error {
+        CorsError::OriginNotAllowed => {
+            ApiError::Forbidden(Msg::new(Code::CorsOriginRefused).arg("origin", sent(header::ORIGIN)))
+        }
+        CorsError::MethodNotAllowed => ApiError::Forbidden(
+            Msg::new(Code::CorsMethodRefused)
+                .arg("method", sent(header::ACCESS_CONTROL_REQUEST_METHOD))
+                .arg("allowed", crate::app::CORS_METHODS.join(", ")),
+        ),
+        CorsError::HeadersNotAllowed => {
+            let allowed: Vec<&str> = req
+                .app_data::<web::Data<crate::app::AppState>>()
+                .map(|state| state.config.cors_headers.iter().map(HeaderName::as_str).collect())
+                .unwrap_or_default();
+            let requested = sent(header::ACCESS_CONTROL_REQUEST_HEADERS).to_ascii_lowercase();
+            let refused: Vec<&str> = requested
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty() && !allowed.contains(h))
+                .collect();
+            ApiError::Forbidden(
+                Msg::new(Code::CorsHeadersRefused)
+                    .arg("count", refused.len())
+                    .arg("headers", refused.join(", "))
+                    .arg(
+                        "allowed",
+                        if allowed.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            allowed.join(", ")
+                        },
+                    ),
+            )
+        }
+        CorsError::MissingOrigin => malformed("origin"),
+        CorsError::MissingRequestMethod | CorsError::BadRequestMethod => malformed("method"),
+        CorsError::BadRequestHeaders => malformed("headers"),
+        _ => malformed("other"),
+    }
 }
 
 /// Browsers and shared caches may keep a public answer 30 seconds before revalidating.

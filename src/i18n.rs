@@ -220,7 +220,7 @@ codes! {
         AuditResourceInvalid = "audit.resource_invalid",
         IfMatchInvalid = "article.if_match_invalid",
         IfMatchDisagrees = "article.if_match_disagrees",
-        CorsRefused = "cors.refused",
+        CorsPreflightMalformed = "cors.preflight_malformed",
         // 401
         AuthTokenMissing = "auth.token_missing",
         AuthHeaderUnreadable = "auth.header_unreadable",
@@ -232,6 +232,9 @@ codes! {
         AuthRefreshReused = "auth.refresh_reused",
         AuthRefreshInvalid = "auth.refresh_invalid",
         // 403
+        CorsOriginRefused = "cors.origin_refused",
+        CorsMethodRefused = "cors.method_refused",
+        CorsHeadersRefused = "cors.headers_refused",
         AuthForbidden = "auth.forbidden",
         ArticleNoAccess = "article.no_access",
         // 404
@@ -460,7 +463,11 @@ mod tests {
             ("status", Arg::Text("archived".into())),
             ("address", Arg::Text("10.0.0.1".into())),
             ("what", Arg::Text("origin".into())),
-            ("value", Arg::Text("https://example.vn".into())),
+            ("origin", Arg::Text("https://example.vn".into())),
+            ("method", Arg::Text("PUT".into())),
+            ("headers", Arg::Text("x-api-key".into())),
+            ("allowed", Arg::Text("authorization".into())),
+            ("count", Arg::Number(1)),
         ];
         let texts = |lang: Lang| -> Vec<(String, String)> {
             let mut texts: Vec<(String, String)> = Code::ALL

@@ -26,6 +26,7 @@ pub mod server;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod text;
+pub mod time;
 pub mod webhooks;
 pub mod workers;
 

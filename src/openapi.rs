@@ -120,7 +120,7 @@ use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webh
 pub struct ApiDoc;
 
 /// The CORS layer's refusal, made before any route runs, so every operation can answer it;
-/// operations that document no other 400 name it.
+/// operations that document no other 4xx name it.
 #[derive(ToResponse)]
 #[response(
     description = "A browser request from an `Origin` that `NEWSDESK_CORS_ORIGINS` does not list \

@@ -17,6 +17,10 @@ mod cache;
 mod cli;
 #[path = "api/comments.rs"]
 mod comments;
+#[path = "api/cors.rs"]
+mod cors;
+#[path = "api/docs.rs"]
+mod docs;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/feeds.rs"]
@@ -41,5 +45,7 @@ mod reader;
 mod search;
 #[path = "api/taxonomy.rs"]
 mod taxonomy;
+#[path = "api/times.rs"]
+mod times;
 #[path = "api/webhooks.rs"]
 mod webhooks;

@@ -46,10 +46,17 @@ audit-action_invalid = `action` must be an action name (`comment.moderate`) or a
 audit-resource_invalid = `resource` must be a kind ({ $kinds }) optionally followed by `:` and an id, such as `article:12`.
 article-if_match_invalid = `If-Match` must be "<version>".
 article-if_match_disagrees = `If-Match` and `version` disagree.
-cors-refused = { $what ->
-    [origin] Cross-origin requests from { $value } are not allowed.
-    [method] The method { $value } is not allowed in cross-origin requests.
-   *[header] The header { $value } is not allowed in cross-origin requests.
+cors-preflight_malformed = { $what ->
+    [origin] CORS: a preflight needs an Origin header.
+    [method] CORS: Access-Control-Request-Method must name one method.
+    [headers] CORS: Access-Control-Request-Headers must be a comma-separated list of header names.
+   *[other] CORS: the preflight request is malformed.
+}
+cors-origin_refused = CORS: the origin { $origin } may not call this API from a browser.
+cors-method_refused = CORS: the method { $method } is not allowed; allowed: { $allowed }.
+cors-headers_refused = { $count ->
+    [one] CORS: the request header { $headers } is not allowed; allowed: { $allowed }.
+   *[other] CORS: the request headers { $headers } are not allowed; allowed: { $allowed }.
 }
 
 auth-token_missing = Send an access token: `Authorization: Bearer <token>`.

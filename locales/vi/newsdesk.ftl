@@ -44,11 +44,15 @@ audit-action_invalid = Tham số `action` phải là tên thao tác (`comment.mo
 audit-resource_invalid = Tham số `resource` phải là loại đối tượng ({ $kinds }), có thể kèm `:` và mã số, ví dụ `article:12`.
 article-if_match_invalid = `If-Match` phải có dạng "<số phiên bản>".
 article-if_match_disagrees = `If-Match` và `version` không khớp nhau.
-cors-refused = { $what ->
-    [origin] Không cho phép yêu cầu khác nguồn từ { $value }.
-    [method] Không cho phép phương thức { $value } trong yêu cầu khác nguồn.
-   *[header] Không cho phép tiêu đề { $value } trong yêu cầu khác nguồn.
+cors-preflight_malformed = { $what ->
+    [origin] CORS: yêu cầu kiểm tra trước (preflight) cần có tiêu đề Origin.
+    [method] CORS: Access-Control-Request-Method phải nêu đúng một phương thức.
+    [headers] CORS: Access-Control-Request-Headers phải là danh sách tên tiêu đề cách nhau bằng dấu phẩy.
+   *[other] CORS: yêu cầu kiểm tra trước (preflight) không hợp lệ.
 }
+cors-origin_refused = CORS: nguồn { $origin } không được phép gọi API này từ trình duyệt.
+cors-method_refused = CORS: không cho phép phương thức { $method }; được phép: { $allowed }.
+cors-headers_refused = CORS: không cho phép tiêu đề { $headers }; được phép: { $allowed }.
 
 auth-token_missing = Vui lòng đăng nhập: gửi mã truy cập trong tiêu đề `Authorization: Bearer <token>`.
 auth-header_unreadable = Không đọc được tiêu đề Authorization.

@@ -141,12 +141,17 @@ pub struct EditorialArticle {
     pub version: i64,
     /// When a scheduled article goes out.
     #[schema(required)]
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub publish_at: Option<DateTime<Utc>>,
     #[schema(required)]
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub published_at: Option<DateTime<Utc>>,
     pub view_count: i64,
+    /// Approved comments, replies included; the comment list's `meta.total` counts threads.
     pub comment_count: i64,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -166,9 +171,12 @@ pub struct ArticleSummary {
     pub category: Option<CategoryRef>,
     pub tags: Vec<Tag>,
     pub authors: Vec<Byline>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub published_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub view_count: i64,
+    /// Approved comments, replies included; the comment list's `meta.total` counts threads.
     pub comment_count: i64,
 }
 
@@ -177,6 +185,7 @@ pub struct ArticleSummary {
 pub struct Neighbour {
     pub slug: String,
     pub title: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub published_at: DateTime<Utc>,
 }
 
@@ -206,6 +215,7 @@ pub struct RevisionSummary {
     /// Who saved it.
     #[schema(required)]
     pub edited_by: Option<Byline>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -215,6 +225,7 @@ pub struct Revision {
     pub version: i64,
     #[schema(required)]
     pub edited_by: Option<Byline>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     pub content: Content,
 }

@@ -75,8 +75,8 @@ fn event_data(conn: &mut Db, id: i64) -> Result<serde_json::Value, ApiError> {
         "status": row.status,
         "category_id": row.category_id,
         "version": row.version,
-        "published_at": row.published_at.map(|t| t.and_utc()),
-        "updated_at": row.updated_at.and_utc(),
+        "published_at": row.published_at.map(|t| crate::time::format(&t.and_utc())),
+        "updated_at": crate::time::format(&row.updated_at.and_utc()),
     }))
 }
 
@@ -677,7 +677,7 @@ fn transition(
         }
         let mut detail = serde_json::json!({ "from": current, "to": to });
         if let Some(at) = publish_at {
-            detail["publish_at"] = serde_json::json!(at.and_utc());
+            detail["publish_at"] = serde_json::json!(crate::time::format(&at.and_utc()));
         }
         Entry::new(by.actor, by.action, Resource::Article, Some(id))
             .detail(detail)

@@ -130,6 +130,7 @@ pub struct AuditActor {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
     /// The account that acted, as it is now; null for the system, an unknown email at
     /// sign-in, or an account since removed (then `actor_id` still says who it was).

@@ -98,6 +98,94 @@ pub fn allows(role: Role, action: Action) -> bool {
     }
 }
 
+/// What a row of the permission table asks about: one action, or an action on an article,
+/// whose answer may depend on ownership and state.
+enum Question {
+    Plain(Action),
+    OnArticle(fn(ArticleFacts) -> Action),
+}
+
+/// The rows of the table in `docs/API.md`, in the contract's order.
+fn questions() -> [(&'static str, Question); 10] {
+    use Question::*;
+    [
+        ("create articles", Plain(Action::CreateArticle)),
+        (
+            "edit an article, submit it for review, restore a revision",
+            OnArticle(Action::EditArticle),
+        ),
+        (
+            "publish / schedule / unpublish",
+            OnArticle(Action::PublishArticle),
+        ),
+        ("delete (archive) an article", OnArticle(Action::DeleteArticle)),
+        ("see drafts, revisions", OnArticle(Action::ViewArticle)),
+        (
+            "moderate comments, see commenters' phone/email, reply as staff",
+            Plain(Action::ModerateComments),
+        ),
+        ("manage categories and tags", Plain(Action::ManageTaxonomy)),
+        ("manage accounts and roles", Plain(Action::ManageAccounts)),
+        ("manage webhooks", Plain(Action::ManageWebhooks)),
+        ("read the audit log", Plain(Action::ViewAudit)),
+    ]
+}
+
+/// `, while draft or in_review` for a strict subset of the states; nothing for all of them.
+fn while_in(states: &[ArticleState]) -> String {
+    if states.len() == ArticleState::ALL.len() {
+        return String::new();
+    }
+    let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    match names.split_last() {
+        Some((last, [])) => format!(", while {last}"),
+        Some((last, rest)) => format!(", while {} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// One cell: `yes`/`no` for plain actions; for article actions `any`, `own`, `no`, or either
+/// of the first two narrowed to the states where it holds.
+fn cell(role: Role, question: &Question) -> String {
+    let on = match question {
+        Question::Plain(action) => return if allows(role, *action) { "yes" } else { "no" }.into(),
+        Question::OnArticle(on) => on,
+    };
+    let states_where = |own: bool| -> Vec<ArticleState> {
+        ArticleState::ALL
+            .into_iter()
+            .filter(|&state| allows(role, on(ArticleFacts { own, state })))
+            .collect()
+    };
+    let (own, others) = (states_where(true), states_where(false));
+    match (own.is_empty(), others.is_empty()) {
+        (true, true) => "no".into(),
+        (_, true) => format!("own{}", while_in(&own)),
+        _ if own == others => format!("any{}", while_in(&others)),
+        _ => format!("any{}; own{}", while_in(&others), while_in(&own)),
+    }
+}
+
+/// The role × action table of `docs/API.md`, as markdown, computed from [`allows`] so the
+/// guide cannot drift from what the server enforces.
+pub fn permission_table_markdown() -> String {
+    let mut header = String::from("| may … |");
+    let mut rule = String::from("|---|");
+    for role in Role::ALL {
+        header.push_str(&format!(" {role} |"));
+        rule.push_str("---|");
+    }
+    let mut table = format!("{header}\n{rule}\n");
+    for (label, question) in questions() {
+        table.push_str(&format!("| {label} |"));
+        for role in Role::ALL {
+            table.push_str(&format!(" {} |", cell(role, &question)));
+        }
+        table.push('\n');
+    }
+    table
+}
+
 /// 403 unless the caller's role allows the action.
 pub fn require(user: &AuthUser, action: Action) -> Result<(), ApiError> {
     if allows(user.role, action) {
@@ -217,5 +305,19 @@ mod tests {
             }
         }
         assert_eq!(Role::ALL, [Admin, Editor, Author, Contributor, Moderator]);
+    }
+
+    #[test]
+    fn the_table_says_what_the_contract_says() {
+        let table = permission_table_markdown();
+        for row in [
+            "| may … | admin | editor | author | contributor | moderator |",
+            "| edit an article, submit it for review, restore a revision | any | any | own | own, while draft or in_review | no |",
+            "| publish / schedule / unpublish | any | any | own | no | no |",
+            "| delete (archive) an article | any | any | own, while draft | own, while draft | no |",
+            "| moderate comments, see commenters' phone/email, reply as staff | yes | yes | no | no | yes |",
+        ] {
+            assert!(table.lines().any(|line| line == row), "{row}\nin\n{table}");
+        }
     }
 }

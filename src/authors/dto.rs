@@ -53,7 +53,9 @@ pub struct Account {
     pub active: bool,
     /// Whether the account has credentials (email and password); false for a byline only.
     pub can_sign_in: bool,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

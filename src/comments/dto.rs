@@ -100,6 +100,7 @@ pub struct PublicComment {
     pub title: String,
     /// Plain text; escape it when rendering.
     pub content: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// Written by the newsroom.
     pub is_staff: bool,
@@ -135,6 +136,7 @@ pub struct ModerationEntry {
     pub moderator: Option<Moderator>,
     #[schema(required)]
     pub note: Option<String>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
 }
 
@@ -164,7 +166,9 @@ pub struct CommentDetail {
     pub user_agent: Option<String>,
     /// Spam signals seen at submission: `honeypot`, `word:…`, `links:N`.
     pub flags: Vec<String>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Every status change, oldest first.
     pub history: Vec<ModerationEntry>,

@@ -60,7 +60,7 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
     responses(
         (status = 200, description = "A new code.", body = DataCaptchaChallenge,
             headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 400, response = OriginNotAllowed),
+        (status = 403, response = OriginNotAllowed),
     )
 )]
 pub async fn get_captcha(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -95,7 +95,7 @@ impl CommentEvent<'_> {
             "name": self.name,
             "title": self.title,
             "content": self.content,
-            "created_at": self.created_at.and_utc(),
+            "created_at": crate::time::format(&self.created_at.and_utc()),
         })
     }
 }

@@ -57,7 +57,7 @@ pub async fn feed(
         (status = 200, description = "A sitemap or a sitemap index.", content_type = "application/xml", body = String,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 400, response = OriginNotAllowed),
+        (status = 403, response = OriginNotAllowed),
     )
 )]
 pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -107,7 +107,7 @@ impl Collector for PoolCollector {
     security(),
     responses(
         (status = 200, description = "Prometheus text format 0.0.4.", body = String, content_type = "text/plain"),
-        (status = 400, response = crate::openapi::OriginNotAllowed),
+        (status = 403, response = crate::openapi::OriginNotAllowed),
     )
 )]
 pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -58,7 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     security(),
     responses(
         (status = 200, description = "The process is up.", body = DataHealth),
-        (status = 400, response = OriginNotAllowed),
+        (status = 403, response = OriginNotAllowed),
     )
 )]
 pub async fn healthz() -> HttpResponse {
@@ -76,7 +76,7 @@ pub async fn healthz() -> HttpResponse {
     security(),
     responses(
         (status = 200, description = "The database is reachable.", body = DataReadiness),
-        (status = 400, response = OriginNotAllowed),
+        (status = 403, response = OriginNotAllowed),
         (status = 503, response = Unavailable)
     )
 )]

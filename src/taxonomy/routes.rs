@@ -42,7 +42,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         (status = 200, description = "The tree.", body = DataVecCategory,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 400, response = OriginNotAllowed),
+        (status = 403, response = OriginNotAllowed),
     )
 )]
 pub async fn list_categories(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -81,7 +81,7 @@ pub async fn get_category(
         (status = 200, description = "Tags.", body = DataVecTag,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 400, response = OriginNotAllowed),
+        (status = 403, response = OriginNotAllowed),
     )
 )]
 pub async fn list_tags(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -84,6 +84,7 @@ pub(crate) fn take_written() -> bool {
 #[derive(serde::Serialize)]
 struct Body<'a> {
     event: &'static str,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     occurred_at: chrono::DateTime<chrono::Utc>,
     data: &'a Value,
 }

@@ -44,7 +44,9 @@ pub struct Webhook {
     /// An inactive webhook receives nothing: events meanwhile are not kept for it, and
     /// deliveries queued before wait until it is active again.
     pub active: bool,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Deliveries waiting for a first or further attempt.
     pub pending: i64,
@@ -137,6 +139,7 @@ impl DeliveryState {
 /// One attempt to deliver.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Attempt {
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub attempted_at: DateTime<Utc>,
     /// The receiver's HTTP status; null when there was no answer.
     #[schema(required)]
@@ -160,13 +163,16 @@ pub struct Delivery {
     pub attempts: i64,
     /// When the next attempt is due; null unless pending.
     #[schema(required)]
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     #[schema(required)]
     pub last_status_code: Option<i64>,
     #[schema(required)]
     pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     #[schema(required)]
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub delivered_at: Option<DateTime<Utc>>,
     /// The exact body sent, as signed.
     pub payload: serde_json::Value,
