@@ -314,8 +314,8 @@ impl ApiError {
         ApiError::Unavailable(e.to_string())
     }
 
-    /// The machine code of this problem.
-    pub fn code(&self) -> Code {
+    /// The message a variant carries, when it carries one.
+    fn msg(&self) -> Option<&Msg> {
         match self {
             ApiError::BadRequest(m)
             | ApiError::Unauthorized(m)
@@ -324,12 +324,22 @@ impl ApiError {
             | ApiError::Conflict(m)
             | ApiError::PayloadTooLarge(m)
             | ApiError::UnsupportedMediaType(m)
-            | ApiError::Http { msg: m, .. } => m.code,
+            | ApiError::Http { msg: m, .. } => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The machine code of this problem.
+    pub fn code(&self) -> Code {
+        if let Some(m) = self.msg() {
+            return m.code;
+        }
+        match self {
             ApiError::MethodNotAllowed => Code::MethodNotAllowed,
-            ApiError::Validation(_) => Code::ValidationFailed,
             ApiError::TooManyRequests { code, .. } => *code,
             ApiError::Unavailable(_) => Code::ServiceUnavailable,
             ApiError::Internal(_) => Code::InternalError,
+            _ => Code::ValidationFailed,
         }
     }
 
@@ -358,19 +368,12 @@ impl ApiError {
 
     /// The text shown to the client. Causes of 500s and 503s stay in the log.
     fn detail(&self, lang: Lang) -> String {
-        match self {
-            ApiError::BadRequest(m)
-            | ApiError::Unauthorized(m)
-            | ApiError::Forbidden(m)
-            | ApiError::NotFound(m)
-            | ApiError::Conflict(m)
-            | ApiError::PayloadTooLarge(m)
-            | ApiError::UnsupportedMediaType(m)
-            | ApiError::Http { msg: m, .. } => m.text(lang),
-            ApiError::TooManyRequests { retry_after, code } => {
+        match (self.msg(), self) {
+            (Some(m), _) => m.text(lang),
+            (None, ApiError::TooManyRequests { retry_after, code }) => {
                 Msg::new(*code).arg("seconds", *retry_after).text(lang)
             }
-            other => Msg::new(other.code()).text(lang),
+            (None, other) => Msg::new(other.code()).text(lang),
         }
     }
 

@@ -24,8 +24,7 @@ use crate::auth::policy::ArticleState;
 use crate::auth::{AuthUser, Role};
 use crate::db::Db;
 use crate::db::schema::articles;
-use crate::error::ApiError;
-use crate::error::FieldError;
+use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldCode;
 use crate::text;
 

@@ -17,8 +17,7 @@ use sha2::Sha256;
 
 use crate::db::Db;
 use crate::db::schema::captcha_spent;
-use crate::error::ApiError;
-use crate::error::FieldError;
+use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldCode;
 
 /// How long a code may be answered.

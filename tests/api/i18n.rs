@@ -34,21 +34,6 @@ async fn call_in(
     app.call(req).await
 }
 
-fn messages(problem: &Value) -> Vec<(String, String, String)> {
-    problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-                e["message"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 backend_test!(
     async fn the_comment_form_answers_in_vietnamese_when_asked(app: TestApp) {
         let editor = app.user(Role::Editor).await;
@@ -80,6 +65,7 @@ backend_test!(
         )
         .await;
         let problem = res.problem(422);
+        let errors = res.field_errors();
         assert_eq!(res.header("content-language"), Some("vi"));
         assert!(
             res.header("vary").is_some_and(|v| v.contains("Accept-Language")),
@@ -88,7 +74,6 @@ backend_test!(
         );
         assert_eq!(problem["code"], "validation.failed");
         assert_eq!(problem["title"], "Dữ liệu không hợp lệ");
-        let errors = messages(&problem);
         let find = |field: &str| {
             errors
                 .iter()
@@ -123,7 +108,7 @@ backend_test!(
         let problem = res.problem(422);
         assert_eq!(res.header("content-language"), Some("en"));
         assert_eq!(problem["title"], "Validation failed");
-        let errors = messages(&problem);
+        let errors = res.field_errors();
         assert!(
             errors
                 .iter()
@@ -159,8 +144,7 @@ backend_test!(
                 Some(&body),
             )
             .await;
-            let problem = res.problem(422);
-            let errors = messages(&problem);
+            let errors = res.field_errors();
             assert_eq!(errors.len(), 1, "{body}: {errors:?}");
             assert_eq!(
                 (errors[0].0.as_str(), errors[0].1.as_str()),

@@ -307,20 +307,22 @@ impl TestResponse {
         problem
     }
 
-    /// The `(field, code)` pairs of a 422 answer.
+    /// The `(field, code, message)` of each invalid field of a 422 answer.
     #[track_caller]
-    pub fn field_codes(&self) -> Vec<(String, String)> {
+    pub fn field_errors(&self) -> Vec<(String, String, String)> {
+        let text = |v: &Value| v.as_str().unwrap().to_owned();
         self.problem(422)["errors"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| {
-                (
-                    e["field"].as_str().unwrap().to_owned(),
-                    e["code"].as_str().unwrap().to_owned(),
-                )
-            })
+            .map(|e| (text(&e["field"]), text(&e["code"]), text(&e["message"])))
             .collect()
+    }
+
+    /// The `(field, code)` pairs of a 422 answer.
+    #[track_caller]
+    pub fn field_codes(&self) -> Vec<(String, String)> {
+        self.field_errors().into_iter().map(|(f, c, _)| (f, c)).collect()
     }
 }
 
