@@ -1,6 +1,8 @@
 # Throwaway PostgreSQL clusters for CI and benchmarks; source this file, then:
 #   pg_throwaway_start DIR PORT   initdb + start on 127.0.0.1:PORT, data under DIR
 #   pg_throwaway_stop DIR         stop (fast) and remove DIR
+#   pg_throwaway_pause DIR        stop the server (fast), keeping its data: an outage
+#   pg_throwaway_resume DIR PORT  start it again on the same port
 # As root, initdb refuses to run: the cluster then belongs to the `postgres` user.
 
 pg_throwaway_bin() {
@@ -25,6 +27,20 @@ pg_throwaway_start() {
   [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$dir"
   pg_throwaway_as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
     --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  pg_throwaway_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null \
+    || { cat "$dir/server.log" >&2; return 1; }
+}
+
+pg_throwaway_pause() {
+  local dir=$1 bin
+  bin=$(pg_throwaway_bin) || return 1
+  pg_throwaway_as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+}
+
+pg_throwaway_resume() {
+  local dir=$1 port=$2 bin
+  bin=$(pg_throwaway_bin) || return 1
   pg_throwaway_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null \
     || { cat "$dir/server.log" >&2; return 1; }

@@ -1,6 +1,7 @@
 //! The store: one connection type over both backends, a pool, and the helper that runs
 //! diesel work on the blocking thread pool so actix workers never wait on the database.
 
+pub mod breaker;
 pub mod migrate;
 pub mod schema;
 pub mod settings;
@@ -188,6 +189,12 @@ impl fmt::Display for DbUrl {
     }
 }
 
+/// How long a readiness probe waits for a connection.
+const READY_WITHIN: Duration = Duration::from_secs(1);
+
+/// The slices a checkout waits in, checking the breaker between them.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(100);
+
 /// A connection that answered a query this recently is taken to be alive without a probe.
 const TRUSTED_FOR: Duration = Duration::from_secs(1);
 
@@ -201,6 +208,7 @@ pub struct TrackedDb {
 #[derive(Debug)]
 pub struct DbManager {
     url: DbUrl,
+    breaker: std::sync::Arc<breaker::Breaker>,
 }
 
 impl r2d2::ManageConnection for DbManager {
@@ -208,10 +216,16 @@ impl r2d2::ManageConnection for DbManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<TrackedDb, ConnectionError> {
-        Ok(TrackedDb {
-            conn: self.url.connect()?,
-            last_ok: std::time::Instant::now(),
-        })
+        match self.url.connect() {
+            Ok(conn) => Ok(TrackedDb {
+                conn,
+                last_ok: std::time::Instant::now(),
+            }),
+            Err(e) => {
+                self.breaker.trip();
+                Err(e)
+            }
+        }
     }
 
     /// Probes with `SELECT 1` unless the connection worked within [`TRUSTED_FOR`]: after the
@@ -252,6 +266,10 @@ pub struct Database {
     changes: std::sync::Arc<crate::cache::Generations>,
     /// Woken after a call that wrote webhook deliveries (see [`crate::webhooks`]).
     outbox: std::sync::Arc<tokio::sync::Notify>,
+    /// Open while the database is unreachable (see [`breaker`]).
+    breaker: std::sync::Arc<breaker::Breaker>,
+    /// How long a request waits for a connection from a working database.
+    timeout: Duration,
 }
 
 impl fmt::Debug for Database {
@@ -268,6 +286,7 @@ impl Database {
     /// database reachable (migrations ran), and a pool that must fill before returning would
     /// turn a brief outage at start into a crash loop.
     pub fn new(url: &DbUrl, max_size: u32, timeout: Duration) -> Self {
+        let breaker = breaker::Breaker::new(url.clone());
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(max_size.min(2)))
@@ -275,14 +294,51 @@ impl Database {
             // Checked out connections are probed (see `DbManager::is_valid`): after the
             // database restarts, the dead ones are replaced.
             .test_on_check_out(true)
-            .build_unchecked(DbManager { url: url.clone() });
+            .build_unchecked(DbManager {
+                url: url.clone(),
+                breaker: breaker.clone(),
+            });
         Database {
             pool,
             backend: url.backend(),
             sqlite_writer: Default::default(),
             changes: Default::default(),
             outbox: Default::default(),
+            breaker,
+            timeout,
         }
+    }
+
+    /// A pooled connection, waiting up to `within` for one; 503 at once while the breaker
+    /// is open, and as soon as it opens during the wait.
+    pub fn checkout(&self, within: Duration) -> Result<PooledDb, ApiError> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if self.breaker.is_open() {
+                return Err(ApiError::Unavailable(
+                    "the database was unreachable moments ago; answering at once until it is back".into(),
+                ));
+            }
+            // Waited in slices, so a wait that began before the breaker opened ends with it.
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+                Ok(conn) => return Ok(conn),
+                Err(e) if left <= CHECKOUT_SLICE => return Err(ApiError::from_pool(e)),
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Readiness: the database answers `SELECT 1` within a second (or the breaker says it
+    /// cannot), so a health check never waits the whole connection timeout.
+    pub fn ready(&self) -> Result<(), ApiError> {
+        let mut tracked = self.checkout(READY_WITHIN.min(self.timeout))?;
+        tracked
+            .conn
+            .batch_execute("SELECT 1")
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        tracked.last_ok = std::time::Instant::now();
+        Ok(())
     }
 
     /// Notified when this process has committed webhook deliveries.
@@ -331,7 +387,7 @@ impl Database {
     where
         F: FnOnce(&mut Db) -> Result<T, ApiError>,
     {
-        let mut tracked = self.pool.get().map_err(ApiError::from_pool)?;
+        let mut tracked = self.checkout(self.timeout)?;
         let result = crate::cache::within(&self.changes, || f(&mut tracked.conn));
         // After the transaction has ended, so the worker finds the deliveries committed. A
         // rolled back write wakes it for nothing, which costs one empty query.

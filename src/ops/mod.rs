@@ -81,16 +81,10 @@ pub async fn healthz() -> HttpResponse {
     )
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    use diesel::connection::SimpleConnection;
-    state
-        .db
-        .run(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::from))
+    let db = state.db.clone();
+    web::block(move || db.ready())
         .await
-        .map_err(|e| match e {
-            // Any failure to reach the database means "not ready", never "server bug".
-            ApiError::Internal(cause) => ApiError::Unavailable(cause),
-            other => other,
-        })?;
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))??;
     let database = match state.db.backend() {
         crate::db::Backend::Postgres => "postgres",
         crate::db::Backend::Sqlite => "sqlite",
