@@ -33,6 +33,25 @@ fn assert_unauthorized(res: &crate::common::TestResponse) {
     assert_eq!(res.header("www-authenticate"), Some("Bearer"));
 }
 
+/// A 401 saying the token's session has ended.
+#[track_caller]
+fn assert_session_ended(res: &crate::common::TestResponse) {
+    assert_eq!(res.problem(401)["code"], "auth.session_ended");
+    assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+}
+
+/// Signs in again and returns the new access token.
+async fn sign_in(app: &crate::common::TestApp, email: &str, password: &str) -> String {
+    let res = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()["data"]["access_token"].as_str().unwrap().to_owned()
+}
+
 backend_test!(
     async fn login_returns_a_token_pair_and_the_account(app: TestApp) {
         let editor = app.user(Role::Editor).await;
@@ -219,11 +238,23 @@ backend_test!(
             )
             .await;
         assert_eq!(res.status, 200, "{}", res.text());
-        // Still a valid token claiming `admin`, but the account is an author now.
-        app.get_as(&other.access_token, "/api/v1/admin/authors")
-            .await
-            .problem(403);
-        // And its sessions ended: the refresh token is refused.
+        // A role change ends the account's sessions: the token claiming `admin` is dead.
+        assert_session_ended(&app.get_as(&other.access_token, "/api/v1/admin/authors").await);
+        // Signed in again, the account acts with the role the database holds.
+        let again = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": other.email, "password": other.password}),
+            )
+            .await;
+        assert_eq!(again.status, 200, "{}", again.text());
+        app.get_as(
+            again.json()["data"]["access_token"].as_str().unwrap(),
+            "/api/v1/admin/authors",
+        )
+        .await
+        .problem(403);
+        // The refresh token of the ended session is refused too.
         assert_unauthorized(
             &app.post_json(
                 "/api/v1/auth/refresh",
@@ -650,5 +681,144 @@ backend_test!(
             results.iter().map(|r| r.status).collect::<Vec<_>>()
         );
         assert_eq!(tried, 5, "exactly the limit reaches the password check");
+    }
+);
+
+backend_test!(
+    async fn signing_out_ends_the_access_token_at_once(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let other = sign_in(&app, &user.email, &user.password).await;
+        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        let res = app
+            .post_json(
+                "/api/v1/auth/logout",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_eq!(res.status, 204);
+        assert_session_ended(&app.get_as(&user.access_token, ME).await);
+        // The account's other session goes on.
+        assert_eq!(app.get_as(&other, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn a_replayed_refresh_token_ends_the_access_tokens_of_its_session(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let other = sign_in(&app, &user.email, &user.password).await;
+        let renewed = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_eq!(renewed.status, 200, "{}", renewed.text());
+        let renewed = renewed.json()["data"]["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(app.get_as(&renewed, ME).await.status, 200);
+
+        let replay = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_eq!(replay.problem(401)["code"], "auth.refresh_reused");
+        // Both the first access token and the one issued by the rotation die with the family.
+        assert_session_ended(&app.get_as(&user.access_token, ME).await);
+        assert_session_ended(&app.get_as(&renewed, ME).await);
+        assert_eq!(app.get_as(&other, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn a_password_change_ends_the_access_tokens_of_the_other_sessions(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let other = sign_in(&app, &user.email, &user.password).await;
+        assert_eq!(app.get_as(&other, ME).await.status, 200);
+        let res = app
+            .as_user(
+                &user.access_token,
+                Method::POST,
+                "/api/v1/auth/me/password",
+                Some(&json!({"current_password": user.password, "new_password": "a brand new secret"})),
+            )
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+        assert_session_ended(&app.get_as(&other, ME).await);
+        // The session that changed the password stays signed in.
+        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn an_administrators_password_reset_ends_a_stolen_access_token(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let editor = app.user(Role::Editor).await;
+        let article = json!({"title": "Tin nóng trong ngày"});
+        let res = app
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                "/api/v1/admin/articles",
+                Some(&article),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+
+        let res = app
+            .as_user(
+                &admin.access_token,
+                Method::PATCH,
+                &format!("/api/v1/admin/authors/{}", editor.id),
+                Some(&json!({"password": "a reset password for the editor"})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_session_ended(
+            &app.as_user(
+                &editor.access_token,
+                Method::POST,
+                "/api/v1/admin/articles",
+                Some(&article),
+            )
+            .await,
+        );
+        let fresh = sign_in(&app, &editor.email, "a reset password for the editor").await;
+        let res = app
+            .as_user(&fresh, Method::POST, "/api/v1/admin/articles", Some(&article))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+);
+
+backend_test!(
+    async fn a_token_from_before_a_deactivation_stays_dead_after_reactivation(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let user = app.user(Role::Editor).await;
+        let path = format!("/api/v1/admin/authors/{}", user.id);
+        let res = app
+            .as_user(&admin.access_token, Method::DELETE, &path, None)
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+        assert_eq!(
+            app.get_as(&user.access_token, ME).await.problem(401)["code"],
+            "auth.account_inactive"
+        );
+        let res = app
+            .as_user(
+                &admin.access_token,
+                Method::PATCH,
+                &path,
+                Some(&json!({"active": true})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_session_ended(&app.get_as(&user.access_token, ME).await);
+        // A new sign-in after the reactivation works.
+        let fresh = sign_in(&app, &user.email, &user.password).await;
+        assert_eq!(app.get_as(&fresh, ME).await.status, 200);
     }
 );
