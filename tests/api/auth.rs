@@ -52,6 +52,22 @@ async fn sign_in(app: &crate::common::TestApp, email: &str, password: &str) -> S
     res.json()["data"]["access_token"].as_str().unwrap().to_owned()
 }
 
+/// A sign-in attempt from the client address `ip`.
+async fn login_from(
+    app: &crate::common::TestApp,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> crate::common::TestResponse {
+    app.call(
+        actix_web::test::TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .peer_addr(std::net::SocketAddr::new(ip.parse().unwrap(), 40000))
+            .set_json(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
 backend_test!(
     async fn login_returns_a_token_pair_and_the_account(app: TestApp) {
         let editor = app.user(Role::Editor).await;
@@ -820,5 +836,79 @@ backend_test!(
         // A new sign-in after the reactivation works.
         let fresh = sign_in(&app, &user.email, &user.password).await;
         assert_eq!(app.get_as(&fresh, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn wrong_passwords_from_one_client_do_not_lock_the_owner_out(app: TestApp) {
+        let user = app.user(Role::Editor).await;
+        for n in 0..8 {
+            let res = login_from(&app, "127.0.0.2", &user.email, "a guess of a password").await;
+            assert_eq!(
+                res.status,
+                if n < 5 { 401 } else { 429 },
+                "attempt {n}: {}",
+                res.text()
+            );
+        }
+        let owner = login_from(&app, "127.0.0.3", &user.email, &user.password).await;
+        assert_eq!(owner.status, 200, "{}", owner.text());
+        // The guessing client stays throttled, even with the right password.
+        let res = login_from(&app, "127.0.0.2", &user.email, &user.password).await;
+        assert_eq!(res.problem(429)["code"], "auth.rate_limited");
+        let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=900).contains(&retry), "{retry}");
+    }
+);
+
+/// Moves every recorded sign-in failure `seconds` into the past, as if that time had passed.
+async fn age_failures(app: &crate::common::TestApp, seconds: i64) {
+    use diesel::prelude::*;
+    use newsdesk::db::schema::login_failures;
+    app.state
+        .db
+        .run(move |conn| {
+            let rows: Vec<(i64, chrono::NaiveDateTime)> = login_failures::table
+                .select((login_failures::id, login_failures::failed_at))
+                .load(conn)?;
+            for (id, at) in rows {
+                diesel::update(login_failures::table.find(id))
+                    .set(login_failures::failed_at.eq(at - chrono::Duration::seconds(seconds)))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+backend_test!(
+    async fn guesses_spread_over_many_clients_meet_a_short_growing_back_off(app: TestApp) {
+        let user = app.user(Role::Editor).await;
+        // 100 failures from 25 clients, each under its own limits.
+        for client in 0..25 {
+            for _ in 0..4 {
+                let res = login_from(&app, &format!("10.9.0.{client}"), &user.email, "spread guess!").await;
+                assert_eq!(res.status, 401, "{}", res.text());
+            }
+        }
+        // The email's ceiling is reached: every client waits a moment, not fifteen minutes.
+        let res = login_from(&app, "10.9.1.1", &user.email, &user.password).await;
+        assert_eq!(res.problem(429)["code"], "auth.rate_limited");
+        let first: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=2).contains(&first), "{first}");
+
+        // Once the back-off has passed, the owner signs in.
+        age_failures(&app, 60).await;
+        let res = login_from(&app, "10.9.1.2", &user.email, &user.password).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+
+        // One more failure, and the next wait is longer.
+        let res = login_from(&app, "10.9.1.3", &user.email, "spread guess!").await;
+        assert_eq!(res.status, 401, "{}", res.text());
+        let res = login_from(&app, "10.9.1.4", &user.email, "spread guess!").await;
+        res.problem(429);
+        let second: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!(second > first && second <= 60, "{first} then {second}");
     }
 );
