@@ -301,10 +301,12 @@ impl ApiError {
         ApiError::Unauthorized(Msg::new(code))
     }
 
-    /// 429 with `Retry-After` until `free_at` (at least a second).
+    /// 429 with `Retry-After` until `free_at`, in whole seconds rounded up (a client that
+    /// waits as told is not refused again for the fraction), at least a second.
     pub fn too_many_until(code: Code, free_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> Self {
+        let millis = (free_at - now).num_milliseconds();
         ApiError::TooManyRequests {
-            retry_after: (free_at - now).num_seconds().max(1).unsigned_abs(),
+            retry_after: (millis.saturating_add(999) / 1000).max(1).unsigned_abs(),
             code,
         }
     }

@@ -228,6 +228,7 @@ codes! {
         AuthTokenInvalid = "auth.token_invalid",
         AuthTokenExpired = "auth.token_expired",
         AuthAccountInactive = "auth.account_inactive",
+        AuthSessionEnded = "auth.session_ended",
         AuthCredentialsWrong = "auth.credentials_wrong",
         AuthRefreshReused = "auth.refresh_reused",
         AuthRefreshInvalid = "auth.refresh_invalid",

@@ -65,6 +65,7 @@ auth-bearer_required = Use the Bearer scheme.
 auth-token_invalid = The access token is invalid.
 auth-token_expired = The access token has expired.
 auth-account_inactive = The account is not active.
+auth-session_ended = This sign-in session has ended; sign in again.
 auth-credentials_wrong = The email or password is wrong.
 auth-refresh_reused = This refresh token was already used; sign in again.
 auth-refresh_invalid = The refresh token is invalid or expired.

@@ -60,6 +60,7 @@ auth-bearer_required = Vui lòng dùng kiểu xác thực Bearer.
 auth-token_invalid = Mã truy cập không hợp lệ.
 auth-token_expired = Mã truy cập đã hết hạn.
 auth-account_inactive = Tài khoản không còn hoạt động.
+auth-session_ended = Phiên đăng nhập đã kết thúc; vui lòng đăng nhập lại.
 auth-credentials_wrong = Email hoặc mật khẩu không đúng.
 auth-refresh_reused = Mã làm mới đã được sử dụng; vui lòng đăng nhập lại.
 auth-refresh_invalid = Mã làm mới không hợp lệ hoặc đã hết hạn.

@@ -101,8 +101,9 @@ fn invalid_credentials() -> ApiError {
 }
 
 /// Signs in with email and password. Unknown emails and wrong passwords get the same answer
-/// in the same time; repeated failures per email (5) or per client (20) within 15 minutes
-/// are refused with 429.
+/// in the same time. Within 15 minutes, 5 failures for an email from one client, or 20 from
+/// one client, are refused with 429 for that client; past 100 failures for an email from all
+/// clients, every attempt for it waits a short back-off (429 with `Retry-After`).
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth", operation_id = "login", security(),
     request_body = LoginRequest,
@@ -373,13 +374,13 @@ pub async fn change_password(
             .await?;
         return Err(ApiError::validation("current_password", FieldCode::PasswordWrong));
     };
-    let email_subject = subjects[0].0.clone();
+    let pair_subject = subjects[0].0.clone();
     let keep = user.session.clone();
     state
         .db
         .run(move |conn| {
             conn.transaction::<_, ApiError, _>(|conn| {
-                sessions::attempt_succeeded(conn, &attempt, &email_subject)?;
+                sessions::attempt_succeeded(conn, &attempt, &pair_subject)?;
                 service::set_password(conn, id, &new_hash)?;
                 sessions::revoke_all(conn, id, Some(&keep))?;
                 Entry::new(Some(id), "account.password", Resource::Account, Some(id))

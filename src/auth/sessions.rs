@@ -16,10 +16,20 @@ use crate::i18n::Code;
 
 /// Failed sign-ins are counted over this window.
 pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
-/// Failures per email address within the window before sign-in is refused.
-pub const EMAIL_LIMIT: i64 = 5;
+/// Failures for one email from one client within the window before that client is refused
+/// for that email. Counting per email alone would let anyone who knows an address lock its
+/// owner out; per pair, a client that has not failed itself can still sign in.
+pub const PAIR_LIMIT: i64 = 5;
 /// Failures per client address within the window before sign-in is refused.
 pub const CLIENT_LIMIT: i64 = 20;
+/// Failures per email from all clients within the window past which every attempt for it
+/// waits a back-off: guessing spread over many addresses slows to a trickle, while the
+/// owner waits seconds, not the window.
+pub const EMAIL_CEILING: i64 = 100;
+/// The back-off after the failure that reaches [`EMAIL_CEILING`]; it doubles with each
+/// further failure, up to [`BACKOFF_MAX_SECS`].
+pub const BACKOFF_BASE_SECS: i64 = 2;
+pub const BACKOFF_MAX_SECS: i64 = 60;
 
 /// `bytes` random bytes from the OS, base64url without padding.
 pub fn random_token(bytes: usize) -> Result<String, ApiError> {
@@ -49,12 +59,50 @@ pub fn client_fingerprint(key: &str, address: Option<std::net::IpAddr>) -> Strin
     }
 }
 
-/// The throttling subjects of one sign-in attempt, with their limits.
-pub fn login_subjects(email_key: &str, client: &str) -> [(String, i64); 2] {
+/// How a throttling subject is limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Refused once this many failures are in the window, until the oldest ages out.
+    Window(i64),
+    /// Past this many failures in the window, each attempt waits a growing back-off after
+    /// the latest failure.
+    Backoff(i64),
+}
+
+/// The throttling subjects of one sign-in attempt, with their limits. The first is the
+/// (email, client) pair, whose failures a success clears.
+pub fn login_subjects(email_key: &str, client: &str) -> [(String, Limit); 3] {
     [
-        (format!("email:{email_key}"), EMAIL_LIMIT),
-        (format!("client:{client}"), CLIENT_LIMIT),
+        (format!("pair:{client}:{email_key}"), Limit::Window(PAIR_LIMIT)),
+        (format!("client:{client}"), Limit::Window(CLIENT_LIMIT)),
+        (format!("email:{email_key}"), Limit::Backoff(EMAIL_CEILING)),
     ]
+}
+
+/// The wait after the latest failure once `over` failures beyond the ceiling are recorded.
+fn backoff(over: i64) -> chrono::Duration {
+    let doublings = u32::try_from(over.clamp(0, 16)).unwrap_or(16);
+    chrono::Duration::seconds(
+        BACKOFF_BASE_SECS
+            .saturating_mul(1 << doublings)
+            .min(BACKOFF_MAX_SECS),
+    )
+}
+
+/// When the subject is free again if an attempt at `at` must be refused, given the failures
+/// in the window before it (oldest first).
+fn refused_until(limit: Limit, before: &[NaiveDateTime], at: NaiveDateTime) -> Option<NaiveDateTime> {
+    let count = before.len() as i64;
+    match limit {
+        Limit::Window(max) if count >= max => {
+            Some(before.first().copied().unwrap_or(at) + chrono::Duration::seconds(THROTTLE_WINDOW_SECS))
+        }
+        Limit::Backoff(ceiling) if count >= ceiling => {
+            let free = before.last().copied().unwrap_or(at) + backoff(count - ceiling);
+            (at < free).then_some(free)
+        }
+        _ => None,
+    }
 }
 
 fn window_start() -> NaiveDateTime {
@@ -63,13 +111,14 @@ fn window_start() -> NaiveDateTime {
 
 /// Registers a sign-in attempt before the password is checked, or refuses it with 429 when a
 /// subject has used up its attempts; `Retry-After` is when the oldest attempt in the window
-/// ages out. Returns the ids of the rows recorded, for [`attempt_succeeded`].
+/// ages out, or, past the email's ceiling, when its back-off ends. Returns the ids of the rows
+/// recorded, for [`attempt_succeeded`].
 ///
 /// Recording first and counting after, in one transaction, is what makes a burst of parallel
 /// guesses count: checking first would let every request of the burst through the check
 /// before any of them had failed. On PostgreSQL an advisory lock per subject serialises the
 /// attempts of one subject; on SQLite the insert takes the write lock.
-pub fn begin_attempt(conn: &mut Db, subjects: &[(String, i64)]) -> Result<Vec<i64>, ApiError> {
+pub fn begin_attempt(conn: &mut Db, subjects: &[(String, Limit)]) -> Result<Vec<i64>, ApiError> {
     let at = now();
     let since = window_start();
     conn.transaction::<_, ApiError, _>(|conn| {
@@ -88,32 +137,30 @@ pub fn begin_attempt(conn: &mut Db, subjects: &[(String, i64)]) -> Result<Vec<i6
                     .get_result::<i64>(conn)?,
             );
         }
-        for (subject, limit) in subjects {
-            let recent: Vec<NaiveDateTime> = login_failures::table
+        for ((subject, limit), own) in subjects.iter().zip(&ids) {
+            let before: Vec<NaiveDateTime> = login_failures::table
                 .filter(login_failures::subject.eq(subject))
                 .filter(login_failures::failed_at.gt(since))
+                .filter(login_failures::id.ne(own))
                 .order(login_failures::failed_at.asc())
                 .select(login_failures::failed_at)
                 .load(conn)?;
-            if recent.len() as i64 > *limit {
-                let oldest = recent.first().copied().unwrap_or(at);
+            if let Some(free_at) = refused_until(*limit, &before, at) {
                 // Returning an error rolls the attempt back: refused attempts do not extend
                 // the wait.
-                return Err(ApiError::too_many_until(
-                    Code::AuthRateLimited,
-                    oldest + chrono::Duration::seconds(THROTTLE_WINDOW_SECS),
-                    at,
-                ));
+                return Err(ApiError::too_many_until(Code::AuthRateLimited, free_at, at));
             }
         }
         Ok(ids)
     })
 }
 
-/// A successful attempt is not a failure: removes its rows and the failures of its email.
-pub fn attempt_succeeded(conn: &mut Db, ids: &[i64], email_subject: &str) -> QueryResult<()> {
+/// A successful attempt is not a failure: removes its rows and the failures of its (email,
+/// client) pair. The email's failures from everywhere stay: one sign-in by the owner must not
+/// hand a distributed guesser a fresh allowance.
+pub fn attempt_succeeded(conn: &mut Db, ids: &[i64], pair_subject: &str) -> QueryResult<()> {
     diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids))).execute(conn)?;
-    diesel::delete(login_failures::table.filter(login_failures::subject.eq(email_subject))).execute(conn)?;
+    diesel::delete(login_failures::table.filter(login_failures::subject.eq(pair_subject))).execute(conn)?;
     // Old rows only cost space; trim them now and then.
     diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(window_start())))
         .execute(conn)?;

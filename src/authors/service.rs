@@ -261,7 +261,8 @@ pub fn find_by_email(conn: &mut Db, email: &str) -> QueryResult<Option<AuthorRow
 
 /// Applies a validated change by `actor` (an administrator, or the account itself).
 /// Deactivation, a new password or a new role end the account's sessions (refresh tokens);
-/// access tokens stop working at once because every request re-reads the account.
+/// their access tokens stop working at once because every request re-reads the account and
+/// its session.
 pub fn update(
     conn: &mut Db,
     actor: Option<i64>,

@@ -33,6 +33,41 @@ fn assert_unauthorized(res: &crate::common::TestResponse) {
     assert_eq!(res.header("www-authenticate"), Some("Bearer"));
 }
 
+/// A 401 saying the token's session has ended.
+#[track_caller]
+fn assert_session_ended(res: &crate::common::TestResponse) {
+    assert_eq!(res.problem(401)["code"], "auth.session_ended");
+    assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+}
+
+/// Signs in again and returns the new access token.
+async fn sign_in(app: &crate::common::TestApp, email: &str, password: &str) -> String {
+    let res = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()["data"]["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A sign-in attempt from the client address `ip`.
+async fn login_from(
+    app: &crate::common::TestApp,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> crate::common::TestResponse {
+    app.call(
+        actix_web::test::TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .peer_addr(std::net::SocketAddr::new(ip.parse().unwrap(), 40000))
+            .set_json(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
 backend_test!(
     async fn login_returns_a_token_pair_and_the_account(app: TestApp) {
         let editor = app.user(Role::Editor).await;
@@ -219,11 +254,23 @@ backend_test!(
             )
             .await;
         assert_eq!(res.status, 200, "{}", res.text());
-        // Still a valid token claiming `admin`, but the account is an author now.
-        app.get_as(&other.access_token, "/api/v1/admin/authors")
-            .await
-            .problem(403);
-        // And its sessions ended: the refresh token is refused.
+        // A role change ends the account's sessions: the token claiming `admin` is dead.
+        assert_session_ended(&app.get_as(&other.access_token, "/api/v1/admin/authors").await);
+        // Signed in again, the account acts with the role the database holds.
+        let again = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": other.email, "password": other.password}),
+            )
+            .await;
+        assert_eq!(again.status, 200, "{}", again.text());
+        app.get_as(
+            again.json()["data"]["access_token"].as_str().unwrap(),
+            "/api/v1/admin/authors",
+        )
+        .await
+        .problem(403);
+        // The refresh token of the ended session is refused too.
         assert_unauthorized(
             &app.post_json(
                 "/api/v1/auth/refresh",
@@ -650,5 +697,218 @@ backend_test!(
             results.iter().map(|r| r.status).collect::<Vec<_>>()
         );
         assert_eq!(tried, 5, "exactly the limit reaches the password check");
+    }
+);
+
+backend_test!(
+    async fn signing_out_ends_the_access_token_at_once(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let other = sign_in(&app, &user.email, &user.password).await;
+        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        let res = app
+            .post_json(
+                "/api/v1/auth/logout",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_eq!(res.status, 204);
+        assert_session_ended(&app.get_as(&user.access_token, ME).await);
+        // The account's other session goes on.
+        assert_eq!(app.get_as(&other, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn a_replayed_refresh_token_ends_the_access_tokens_of_its_session(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let other = sign_in(&app, &user.email, &user.password).await;
+        let renewed = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_eq!(renewed.status, 200, "{}", renewed.text());
+        let renewed = renewed.json()["data"]["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(app.get_as(&renewed, ME).await.status, 200);
+
+        let replay = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_eq!(replay.problem(401)["code"], "auth.refresh_reused");
+        // Both the first access token and the one issued by the rotation die with the family.
+        assert_session_ended(&app.get_as(&user.access_token, ME).await);
+        assert_session_ended(&app.get_as(&renewed, ME).await);
+        assert_eq!(app.get_as(&other, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn a_password_change_ends_the_access_tokens_of_the_other_sessions(app: TestApp) {
+        let user = app.user(Role::Author).await;
+        let other = sign_in(&app, &user.email, &user.password).await;
+        assert_eq!(app.get_as(&other, ME).await.status, 200);
+        let res = app
+            .as_user(
+                &user.access_token,
+                Method::POST,
+                "/api/v1/auth/me/password",
+                Some(&json!({"current_password": user.password, "new_password": "a brand new secret"})),
+            )
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+        assert_session_ended(&app.get_as(&other, ME).await);
+        // The session that changed the password stays signed in.
+        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn an_administrators_password_reset_ends_a_stolen_access_token(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let editor = app.user(Role::Editor).await;
+        let article = json!({"title": "Tin nóng trong ngày"});
+        let res = app
+            .as_user(
+                &editor.access_token,
+                Method::POST,
+                "/api/v1/admin/articles",
+                Some(&article),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+
+        let res = app
+            .as_user(
+                &admin.access_token,
+                Method::PATCH,
+                &format!("/api/v1/admin/authors/{}", editor.id),
+                Some(&json!({"password": "a reset password for the editor"})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_session_ended(
+            &app.as_user(
+                &editor.access_token,
+                Method::POST,
+                "/api/v1/admin/articles",
+                Some(&article),
+            )
+            .await,
+        );
+        let fresh = sign_in(&app, &editor.email, "a reset password for the editor").await;
+        let res = app
+            .as_user(&fresh, Method::POST, "/api/v1/admin/articles", Some(&article))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+);
+
+backend_test!(
+    async fn a_token_from_before_a_deactivation_stays_dead_after_reactivation(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let user = app.user(Role::Editor).await;
+        let path = format!("/api/v1/admin/authors/{}", user.id);
+        let res = app
+            .as_user(&admin.access_token, Method::DELETE, &path, None)
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+        assert_eq!(
+            app.get_as(&user.access_token, ME).await.problem(401)["code"],
+            "auth.account_inactive"
+        );
+        let res = app
+            .as_user(
+                &admin.access_token,
+                Method::PATCH,
+                &path,
+                Some(&json!({"active": true})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_session_ended(&app.get_as(&user.access_token, ME).await);
+        // A new sign-in after the reactivation works.
+        let fresh = sign_in(&app, &user.email, &user.password).await;
+        assert_eq!(app.get_as(&fresh, ME).await.status, 200);
+    }
+);
+
+backend_test!(
+    async fn wrong_passwords_from_one_client_do_not_lock_the_owner_out(app: TestApp) {
+        let user = app.user(Role::Editor).await;
+        for n in 0..8 {
+            let res = login_from(&app, "127.0.0.2", &user.email, "a guess of a password").await;
+            assert_eq!(
+                res.status,
+                if n < 5 { 401 } else { 429 },
+                "attempt {n}: {}",
+                res.text()
+            );
+        }
+        let owner = login_from(&app, "127.0.0.3", &user.email, &user.password).await;
+        assert_eq!(owner.status, 200, "{}", owner.text());
+        // The guessing client stays throttled, even with the right password.
+        let res = login_from(&app, "127.0.0.2", &user.email, &user.password).await;
+        assert_eq!(res.problem(429)["code"], "auth.rate_limited");
+        let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=900).contains(&retry), "{retry}");
+    }
+);
+
+/// Moves every recorded sign-in failure `seconds` into the past, as if that time had passed.
+async fn age_failures(app: &crate::common::TestApp, seconds: i64) {
+    use diesel::prelude::*;
+    use newsdesk::db::schema::login_failures;
+    app.state
+        .db
+        .run(move |conn| {
+            let rows: Vec<(i64, chrono::NaiveDateTime)> = login_failures::table
+                .select((login_failures::id, login_failures::failed_at))
+                .load(conn)?;
+            for (id, at) in rows {
+                diesel::update(login_failures::table.find(id))
+                    .set(login_failures::failed_at.eq(at - chrono::Duration::seconds(seconds)))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+backend_test!(
+    async fn guesses_spread_over_many_clients_meet_a_short_growing_back_off(app: TestApp) {
+        let user = app.user(Role::Editor).await;
+        // 100 failures from 25 clients, each under its own limits.
+        for client in 0..25 {
+            for _ in 0..4 {
+                let res = login_from(&app, &format!("10.9.0.{client}"), &user.email, "spread guess!").await;
+                assert_eq!(res.status, 401, "{}", res.text());
+            }
+        }
+        // The email's ceiling is reached: every client waits a moment, not fifteen minutes.
+        let res = login_from(&app, "10.9.1.1", &user.email, &user.password).await;
+        assert_eq!(res.problem(429)["code"], "auth.rate_limited");
+        let first: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=2).contains(&first), "{first}");
+
+        // Once the back-off has passed, the owner signs in.
+        age_failures(&app, 60).await;
+        let res = login_from(&app, "10.9.1.2", &user.email, &user.password).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+
+        // One more failure, and the next wait is longer.
+        let res = login_from(&app, "10.9.1.3", &user.email, "spread guess!").await;
+        assert_eq!(res.status, 401, "{}", res.text());
+        let res = login_from(&app, "10.9.1.4", &user.email, "spread guess!").await;
+        res.problem(429);
+        let second: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!(second > first && second <= 60, "{first} then {second}");
     }
 );
