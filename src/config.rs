@@ -67,6 +67,17 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Write a consistent copy of the SQLite database to PATH while the server keeps running.
+    /// PostgreSQL databases are backed up with `pg_dump` instead.
+    Backup {
+        path: std::path::PathBuf,
+        /// Replace PATH if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup back in place of the SQLite database, with the server stopped. The backup
+    /// is checked first; the database it replaces is kept as `<file>.before-restore`.
+    Restore { path: std::path::PathBuf },
     /// Manage accounts from the command line.
     User {
         #[command(subcommand)]

@@ -9,6 +9,7 @@ pub mod articles;
 pub mod audit;
 pub mod auth;
 pub mod authors;
+pub mod backup;
 pub mod cache;
 pub mod comments;
 pub mod config;

@@ -29,6 +29,14 @@ async fn main() -> ExitCode {
             action: UserCommand::Create { email, name, role },
         } => create_user(config, &email, &name, role).await,
         Command::Import { files } => import(config, files).await,
+        Command::Backup { path, force } => {
+            newsdesk::backup::backup(&config.database, &path, force).map(|_| ())
+        }
+        Command::Restore { path } => newsdesk::backup::restore(&config.database, &path).map(|restored| {
+            if let Some(kept) = restored.kept {
+                println!("the database it replaced is kept as {}", kept.display());
+            }
+        }),
         Command::Openapi => Ok(()),
     };
     match result {

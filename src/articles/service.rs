@@ -471,19 +471,23 @@ pub fn create(conn: &mut Db, user: &AuthUser, input: ArticleInput) -> Result<Edi
         author_ids: input.author_ids.unwrap_or_else(|| vec![user.id]),
     };
     let content = check_content(conn, user, content, input.tags)?;
-    let id = insert(
-        conn,
-        &content,
-        Some(user.id),
-        Placement {
-            status: ArticleState::Draft,
-            published_at: None,
-        },
-    )?;
-    reload(conn, id)
+    // The answer is read in the transaction that wrote it, like every other write's.
+    conn.transaction(|conn| {
+        let id = insert(
+            conn,
+            &content,
+            Some(user.id),
+            Placement {
+                status: ArticleState::Draft,
+                published_at: None,
+            },
+        )?;
+        reload(conn, id)
+    })
 }
 
-/// Saves new content if the article is still at `expected`; returns the new version.
+/// Saves new content if the article is still at `expected`; returns the article as this
+/// transaction wrote it, read before the commit so a later edit cannot show through.
 ///
 /// The version check is the UPDATE's own WHERE clause, and it is the transaction's first
 /// statement: of concurrent edits based on one version exactly one matches, the others change
@@ -496,7 +500,7 @@ fn save(
     c: &Content,
     editor: i64,
     audit: Entry,
-) -> Result<i64, ApiError> {
+) -> Result<EditorialArticle, ApiError> {
     let body_html = render::to_html(&c.body, c.body_format);
     let next = expected + 1;
     conn.transaction::<_, ApiError, _>(|conn| {
@@ -541,7 +545,7 @@ fn save(
             webhooks::emit(conn, Event::ArticleUpdated, &[data])?;
         }
         audit.record(conn)?;
-        Ok(next)
+        reload(conn, id)
     })
 }
 
@@ -614,8 +618,7 @@ pub fn update(
     let c = check_content(conn, user, c, patch.tags)?;
     let audit = Entry::new(Some(user.id), "article.update", Resource::Article, Some(id))
         .detail(serde_json::json!({ "version": expected + 1 }));
-    save(conn, id, expected, &c, user.id, audit)?;
-    reload(conn, id)
+    save(conn, id, expected, &c, user.id, audit)
 }
 
 /// Who asks for a workflow move, as the audit log names it.
@@ -626,7 +629,8 @@ struct Move {
 
 /// Moves the article from one of `from` to `to`; anything else is a 409 naming the state it
 /// is in. Reports the move to webhook subscribers when it changes what readers see, and to
-/// the audit log, in the same transaction.
+/// the audit log, in the same transaction. Returns the article as the move left it, read
+/// before the commit.
 fn transition(
     conn: &mut Db,
     id: i64,
@@ -635,7 +639,7 @@ fn transition(
     publish_at: Option<NaiveDateTime>,
     published_at: Option<NaiveDateTime>,
     by: Move,
-) -> Result<(), ApiError> {
+) -> Result<EditorialArticle, ApiError> {
     conn.transaction(|conn| {
         // Written first: the row stays locked (SQLite: the write lock is taken) until the
         // commit, so the state read next is the state moved from.
@@ -682,7 +686,7 @@ fn transition(
         Entry::new(by.actor, by.action, Resource::Article, Some(id))
             .detail(detail)
             .record(conn)?;
-        Ok(())
+        reload(conn, id)
     })
 }
 
@@ -700,8 +704,7 @@ pub fn submit(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticl
             actor: Some(user.id),
             action: "article.submit",
         },
-    )?;
-    reload(conn, id)
+    )
 }
 
 /// Publishes now, or schedules when `publish_at` is in the future.
@@ -726,17 +729,16 @@ pub fn publish(
                 actor: Some(user.id),
                 action: "article.schedule",
             };
-            transition(conn, id, &from, ArticleState::Scheduled, Some(when), None, by)?
+            transition(conn, id, &from, ArticleState::Scheduled, Some(when), None, by)
         }
         _ => {
             let by = Move {
                 actor: Some(user.id),
                 action: "article.publish",
             };
-            transition(conn, id, &from, ArticleState::Published, None, Some(at), by)?
+            transition(conn, id, &from, ArticleState::Published, None, Some(at), by)
         }
     }
-    reload(conn, id)
 }
 
 pub fn unpublish(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticle, ApiError> {
@@ -753,8 +755,7 @@ pub fn unpublish(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArt
             actor: Some(user.id),
             action: "article.unpublish",
         },
-    )?;
-    reload(conn, id)
+    )
 }
 
 /// `DELETE`: archives. The article leaves every public list; its history stays.
@@ -779,7 +780,8 @@ pub fn archive(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> 
         None,
         row.published_at,
         by,
-    )
+    )?;
+    Ok(())
 }
 
 /// Publishes every scheduled article that is due, in one statement: safe with any number of
@@ -1043,6 +1045,5 @@ pub fn restore(conn: &mut Db, user: &AuthUser, id: i64, version: i64) -> Result<
     let c = check_content(conn, user, c, None)?;
     let audit = Entry::new(Some(user.id), "article.restore", Resource::Article, Some(id))
         .detail(serde_json::json!({ "restored": version, "version": row.version + 1 }));
-    save(conn, id, row.version, &c, user.id, audit)?;
-    reload(conn, id)
+    save(conn, id, row.version, &c, user.id, audit)
 }

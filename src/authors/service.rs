@@ -216,7 +216,7 @@ pub fn create(
         "role": form.role,
         "can_sign_in": form.email.is_some() && form.password_hash.is_some(),
     });
-    let id = conn.transaction::<_, ApiError, _>(|conn| {
+    conn.transaction::<_, ApiError, _>(|conn| {
         let id: i64 = diesel::insert_into(authors::table)
             .values(&form)
             .returning(authors::id)
@@ -225,9 +225,8 @@ pub fn create(
         Entry::new(actor, "account.create", Resource::Account, Some(id))
             .detail(detail)
             .record(conn)?;
-        Ok(id)
-    })?;
-    find(conn, id)
+        find(conn, id)
+    })
 }
 
 pub fn find(conn: &mut Db, id: i64) -> Result<AuthorRow, ApiError> {
@@ -355,9 +354,8 @@ fn change(
             .record(conn)?;
         // Bylines show the public profile; lists of authors show who is active.
         crate::cache::changed(conn, crate::cache::Scope::Content)?;
-        Ok(())
-    })?;
-    find(conn, id)
+        find(conn, id)
+    })
 }
 
 pub fn deactivate(conn: &mut Db, actor: Option<i64>, id: i64) -> Result<AuthorRow, ApiError> {

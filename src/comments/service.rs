@@ -860,9 +860,9 @@ pub fn moderate(
             Ok(_) => Ok(()),
             Err((None, detail)) => Err(ApiError::NotFound(detail)),
             Err((Some(_), detail)) => Err(ApiError::Conflict(detail)),
-        }
-    })?;
-    detail(conn, id)
+        }?;
+        detail(conn, id)
+    })
 }
 
 /// Moves many comments at once; each one that cannot move is reported and left as it is.
@@ -983,7 +983,7 @@ pub fn staff_reply(
     let name: String = authors::table.find(staff).select(authors::name).first(conn)?;
     let form = CleanForm::new(name, title, content, input.parent_id);
     let at = now();
-    let id = conn.transaction::<_, ApiError, _>(|conn| {
+    conn.transaction::<_, ApiError, _>(|conn| {
         if !lock_article(conn, article_id)? {
             return Err(ApiError::not_found(Code::ArticleNotFound));
         }
@@ -1043,7 +1043,6 @@ pub fn staff_reply(
         .data()];
         webhooks::emit(conn, Event::CommentCreated, &data)?;
         webhooks::emit(conn, Event::CommentApproved, &data)?;
-        Ok(id)
-    })?;
-    detail(conn, id)
+        detail(conn, id)
+    })
 }

@@ -50,3 +50,9 @@ pub fn applied(conn: &mut Db) -> Result<Vec<String>, BoxError> {
 fn versions(list: Vec<MigrationVersion<'_>>) -> Vec<String> {
     list.into_iter().map(|v| v.to_string()).collect()
 }
+
+/// Versions of the SQLite migrations this binary carries, oldest first.
+pub fn known_sqlite() -> Result<Vec<String>, BoxError> {
+    let list = diesel::migration::MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)?;
+    Ok(list.iter().map(|m| m.name().version().to_string()).collect())
+}

@@ -418,7 +418,7 @@ pub fn create_category(conn: &mut Db, actor: i64, input: CategoryInput) -> Resul
     let at = now();
     let mut detail = named(&slug, &name);
     detail["parent_id"] = serde_json::json!(input.parent_id);
-    let id = conn.transaction::<_, ApiError, _>(|conn| {
+    conn.transaction::<_, ApiError, _>(|conn| {
         let id: i64 = diesel::insert_into(categories::table)
             .values((
                 categories::slug.eq(slug),
@@ -435,9 +435,8 @@ pub fn create_category(conn: &mut Db, actor: i64, input: CategoryInput) -> Resul
         Entry::new(Some(actor), "category.create", Resource::Category, Some(id))
             .detail(detail)
             .record(conn)?;
-        Ok(id)
-    })?;
-    find_category(conn, id)
+        find_category(conn, id)
+    })
 }
 
 pub fn find_category(conn: &mut Db, id: i64) -> Result<CategoryRow, ApiError> {
@@ -499,9 +498,8 @@ pub fn update_category(
         // Articles show their category's name and slug, and category lists take in
         // sub-categories.
         cache::changed(conn, Scope::Content)?;
-        Ok(())
-    })?;
-    find_category(conn, id)
+        find_category(conn, id)
+    })
 }
 
 pub fn delete_category(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiError> {
@@ -531,7 +529,7 @@ pub fn delete_category(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiErro
 pub fn create_tag(conn: &mut Db, actor: i64, input: TagInput) -> Result<TagRow, ApiError> {
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
     let detail = named(&slug, &name);
-    let id = conn.transaction::<_, ApiError, _>(|conn| {
+    conn.transaction::<_, ApiError, _>(|conn| {
         let id: i64 = diesel::insert_into(tags::table)
             .values((
                 tags::slug.eq(slug),
@@ -544,9 +542,8 @@ pub fn create_tag(conn: &mut Db, actor: i64, input: TagInput) -> Result<TagRow, 
         Entry::new(Some(actor), "tag.create", Resource::Tag, Some(id))
             .detail(detail)
             .record(conn)?;
-        Ok(id)
-    })?;
-    find_tag(conn, id)
+        find_tag(conn, id)
+    })
 }
 
 pub fn find_tag(conn: &mut Db, id: i64) -> Result<TagRow, ApiError> {
@@ -572,9 +569,8 @@ pub fn update_tag(conn: &mut Db, actor: i64, id: i64, input: TagInput) -> Result
             .detail(detail)
             .record(conn)?;
         cache::changed(conn, Scope::Content)?;
-        Ok(())
-    })?;
-    find_tag(conn, id)
+        find_tag(conn, id)
+    })
 }
 
 pub fn delete_tag(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiError> {

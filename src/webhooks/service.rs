@@ -350,7 +350,7 @@ pub fn create(
     let at = now();
     let events = events_column(&input.events);
     let description = input.description.filter(|d| !d.trim().is_empty());
-    let id = conn.transaction::<_, ApiError, _>(|conn| {
+    let webhook = conn.transaction::<_, ApiError, _>(|conn| {
         let id: i64 = diesel::insert_into(webhooks::table)
             .values((
                 webhooks::url.eq(&url.0),
@@ -367,12 +367,9 @@ pub fn create(
         Entry::new(Some(actor), "webhook.create", Resource::Webhook, Some(id))
             .detail(serde_json::json!({"url": url.0, "events": events_of(&events)}))
             .record(conn)?;
-        Ok(id)
+        one(conn, id)
     })?;
-    Ok(WebhookWithSecret {
-        webhook: one(conn, id)?,
-        secret,
-    })
+    Ok(WebhookWithSecret { webhook, secret })
 }
 
 /// The columns a patch sets; `None` leaves a column as it is.
@@ -427,9 +424,9 @@ pub fn update(
         Entry::new(Some(actor), "webhook.update", Resource::Webhook, Some(id))
             .detail(serde_json::json!({ "changed": changed }))
             .record(conn)?;
-        Ok(())
-    })?;
-    Ok((one(conn, id)?, patch.secret))
+        one(conn, id)
+    })
+    .map(|webhook| (webhook, patch.secret))
 }
 
 /// Deletes the webhook with its deliveries, sent or not.

@@ -566,6 +566,74 @@ backend_test!(
     }
 );
 
+backend_test!(
+    async fn every_successful_edit_answers_with_what_it_wrote(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let id = create(&app, &editor, json!({"title": "Nhiều người sửa"})).await["id"]
+            .as_i64()
+            .unwrap();
+        let path = admin_article(id);
+        // 16 editors, each reading the current version and saving its own summary until three
+        // of its edits are accepted; 409s are retried with a fresh read.
+        let writers = (0..16).map(|w| {
+            let (app, editor, path) = (&app, &editor, &path);
+            async move {
+                let mut accepted = Vec::new();
+                let mut attempt = 0;
+                while accepted.len() < 3 {
+                    attempt += 1;
+                    assert!(attempt < 500, "writer {w} never got an edit in");
+                    let current = app.get_as(&editor.access_token, path).await.json()["data"]["version"]
+                        .as_i64()
+                        .unwrap();
+                    let summary = format!("Tóm tắt của người {w}, lần {attempt}");
+                    let title = format!("Tiêu đề {w}.{attempt}");
+                    let body = json!({"version": current, "summary": summary, "title": title});
+                    let res = app
+                        .as_user(&editor.access_token, Method::PATCH, path, Some(&body))
+                        .await;
+                    match res.status.as_u16() {
+                        200 => accepted.push((summary, title, current, res.json()["data"].clone())),
+                        409 => {
+                            res.problem(409);
+                        }
+                        other => panic!("writer {w}: unexpected {other}: {}", res.text()),
+                    }
+                }
+                accepted
+            }
+        });
+        let accepted: Vec<_> = join_all(writers).await.into_iter().flatten().collect();
+        assert_eq!(accepted.len(), 48);
+        let mut versions = Vec::new();
+        for (summary, title, based_on, answer) in &accepted {
+            assert_eq!(
+                answer["summary"], *summary,
+                "the answer shows this request's summary"
+            );
+            assert_eq!(answer["title"], *title, "the answer shows this request's title");
+            let version = answer["version"].as_i64().unwrap();
+            assert_eq!(
+                version,
+                based_on + 1,
+                "the answer names the version this request wrote"
+            );
+            let revision = app
+                .get_as(&editor.access_token, &format!("{path}/revisions/{version}"))
+                .await;
+            assert_eq!(revision.status, 200, "{}", revision.text());
+            assert_eq!(revision.json()["data"]["content"]["summary"], *summary);
+            versions.push(version);
+        }
+        versions.sort_unstable();
+        assert_eq!(
+            versions,
+            (2..=49).collect::<Vec<i64>>(),
+            "every accepted edit is its own version"
+        );
+    }
+);
+
 // ---------------------------------------------------------------------------------------------
 // Workflow
 

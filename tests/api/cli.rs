@@ -262,6 +262,10 @@ fn user_create_reads_the_password_from_stdin_never_argv() {
 }
 
 fn start(dir: &std::path::Path, demo: bool) -> (std::process::Child, u16) {
+    start_with(dir, demo, &[])
+}
+
+fn start_with(dir: &std::path::Path, demo: bool, env: &[(&str, &str)]) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -269,6 +273,7 @@ fn start(dir: &std::path::Path, demo: bool) -> (std::process::Child, u16) {
         .port();
     let mut cmd = newsdesk(dir);
     cmd.env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
+        .envs(env.iter().copied())
         .arg("serve")
         .stdout(Stdio::null());
     if demo {
@@ -315,4 +320,269 @@ fn views_counted_just_before_a_clean_shutdown_are_not_lost() {
     let article: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(article["data"]["view_count"], 25);
     stop(server);
+}
+
+/// The titles of the comments stored in a SQLite database file.
+fn stored_comment_titles(db: &std::path::Path) -> std::collections::HashSet<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Title {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        title: String,
+    }
+    let mut conn = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+    diesel::sql_query("SELECT title FROM comments")
+        .load::<Title>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.title)
+        .collect()
+}
+
+#[test]
+fn a_backup_taken_under_comment_load_restores_every_comment_acknowledged_before_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("NEWSDESK_CAPTCHA", "off"),
+        ("NEWSDESK_COMMENT_RATE_PER_MIN", "0"),
+    ];
+    let (server, port) = start_with(dir.path(), true, &env);
+    let (_, list) = http_get(port, "/api/v1/articles?per_page=1").unwrap();
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let slug = list["data"][0]["slug"].as_str().unwrap().to_owned();
+
+    // Comments keep arriving before, during and after the backup; each one acknowledged is
+    // noted with the moment its 202 came back.
+    let acknowledged: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let stop_posting = Arc::new(AtomicBool::new(false));
+    let poster = {
+        let (acknowledged, stop_posting, slug) = (acknowledged.clone(), stop_posting.clone(), slug.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop_posting.load(Ordering::Relaxed) {
+                n += 1;
+                let title = format!("Ý kiến số {n}");
+                let body = serde_json::json!({
+                    "name": "Bạn đọc",
+                    "title": title,
+                    "content": format!("Nội dung góp ý thứ {n} về bài viết."),
+                })
+                .to_string();
+                let path = format!("/api/v1/articles/{slug}/comments");
+                if let Some((status, text)) = http(port, "POST", &path, Some(&body)) {
+                    assert_eq!(status, 202, "{text}");
+                    acknowledged.lock().unwrap().push((Instant::now(), title));
+                }
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < 30 {
+        assert!(Instant::now() < deadline, "comments are not being accepted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let began = Instant::now();
+    let out = newsdesk(dir.path()).args(["backup", "copy.db"]).output().unwrap();
+    let ended = Instant::now();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        progress.contains("started") && progress.contains("done"),
+        "{progress}"
+    );
+    let during = acknowledged.lock().unwrap().len();
+    // The load went on after the copy was taken.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < during + 10 {
+        assert!(Instant::now() < deadline, "comments stopped being accepted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // A running server keeps its database: restoring now is refused and changes nothing.
+    let refused = newsdesk(dir.path())
+        .args(["restore", "copy.db"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("in use"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!dir.path().join("newsdesk.db.before-restore").exists());
+
+    stop_posting.store(true, Ordering::Relaxed);
+    poster.join().unwrap();
+    stop(server);
+    let everything = acknowledged.lock().unwrap().clone();
+    let before: Vec<&String> = everything
+        .iter()
+        .filter(|(at, _)| *at < began)
+        .map(|(_, t)| t)
+        .collect();
+    let after: Vec<&String> = everything
+        .iter()
+        .filter(|(at, _)| *at > ended)
+        .map(|(_, t)| t)
+        .collect();
+    assert!(before.len() >= 30 && !after.is_empty());
+
+    let restored = newsdesk(dir.path())
+        .args(["restore", "copy.db"])
+        .output()
+        .unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let titles = stored_comment_titles(&dir.path().join("newsdesk.db"));
+    for title in &before {
+        assert!(
+            titles.contains(*title),
+            "{title} was acknowledged before the backup began"
+        );
+    }
+    for title in &after {
+        assert!(!titles.contains(*title), "{title} came after the backup ended");
+    }
+    // Nothing is lost: the database replaced is kept, with every comment in it.
+    let kept = stored_comment_titles(&dir.path().join("newsdesk.db.before-restore"));
+    assert!(everything.iter().all(|(_, t)| kept.contains(t)));
+
+    // The restored database serves.
+    let (server, port) = start_with(dir.path(), false, &env);
+    let (status, body) = http_get(port, &format!("/api/v1/articles/{slug}")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    stop(server);
+}
+
+#[test]
+fn restore_refuses_a_corrupt_or_foreign_file_and_leaves_the_database_alone() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let out = newsdesk(dir.path()).arg("migrate").output().unwrap();
+    assert!(out.status.success());
+    let out = newsdesk(dir.path()).args(["backup", "good.db"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // An existing file is only replaced on request.
+    let out = newsdesk(dir.path()).args(["backup", "good.db"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    let out = newsdesk(dir.path())
+        .args(["backup", "--force", "good.db"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    // Written after the backup: in the database a restore replaces, not in the backup.
+    let mut live = diesel::SqliteConnection::establish(path("newsdesk.db").to_str().unwrap()).unwrap();
+    live.batch_execute("INSERT INTO tags (slug, name, created_at) VALUES ('moc', 'Mốc', CURRENT_TIMESTAMP);")
+        .unwrap();
+    drop(live);
+    let tag_slugs = |file: &str| {
+        #[derive(QueryableByName)]
+        struct Slug {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            slug: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(path(file).to_str().unwrap()).unwrap();
+        diesel::sql_query("SELECT slug FROM tags")
+            .load::<Slug>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.slug)
+            .collect::<Vec<_>>()
+    };
+
+    std::fs::write(path("junk.db"), "không phải cơ sở dữ liệu".repeat(400)).unwrap();
+
+    let mut foreign = diesel::SqliteConnection::establish(path("foreign.db").to_str().unwrap()).unwrap();
+    foreign
+        .batch_execute(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('x');",
+        )
+        .unwrap();
+    drop(foreign);
+
+    std::fs::copy(path("good.db"), path("future.db")).unwrap();
+    let mut future = diesel::SqliteConnection::establish(path("future.db").to_str().unwrap()).unwrap();
+    future
+        .batch_execute("INSERT INTO __diesel_schema_migrations (version) VALUES ('99991231000000');")
+        .unwrap();
+    drop(future);
+
+    // Every page after the first overwritten: the header still says SQLite, the tree is gone.
+    let mut bytes = std::fs::read(path("good.db")).unwrap();
+    let page = u16::from_be_bytes([bytes[16], bytes[17]]) as usize;
+    for b in &mut bytes[page..] {
+        *b = 0x5a;
+    }
+    std::fs::write(path("corrupt.db"), bytes).unwrap();
+
+    let original = std::fs::read(path("newsdesk.db")).unwrap();
+    for (file, says) in [
+        ("junk.db", "not a usable SQLite database"),
+        ("corrupt.db", "corrupt.db"),
+        ("foreign.db", "not a newsdesk database"),
+        ("future.db", "99991231000000"),
+        ("missing.db", "no backup"),
+    ] {
+        let out = newsdesk(dir.path()).args(["restore", file]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {stderr}");
+        assert!(stderr.contains(says), "{file}: {stderr}");
+        assert!(
+            std::fs::read(path("newsdesk.db")).unwrap() == original,
+            "{file} changed the database"
+        );
+        assert!(!path("newsdesk.db.before-restore").exists(), "{file}");
+        assert!(!path("newsdesk.db.restoring").exists(), "{file}");
+    }
+
+    let out = newsdesk(dir.path())
+        .args(["restore", "good.db"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        tag_slugs("newsdesk.db"),
+        Vec::<String>::new(),
+        "the backup's content"
+    );
+    assert_eq!(
+        tag_slugs("newsdesk.db.before-restore"),
+        ["moc"],
+        "the replaced database is kept"
+    );
+}
+
+#[test]
+fn backup_and_restore_point_postgres_users_at_pg_dump_and_pg_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, tool) in [("backup", "pg_dump"), ("restore", "pg_restore")] {
+        let out = newsdesk(dir.path())
+            .env(
+                "NEWSDESK_DATABASE_URL",
+                "postgres://newsdesk@127.0.0.1:1/newsdesk",
+            )
+            .args([command, "newsdesk.dump"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(tool));
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
 }
