@@ -189,6 +189,10 @@ impl fmt::Display for DbUrl {
     }
 }
 
+/// r2d2's connection timeout, which it halves into the longest pause between reconnection
+/// attempts.
+const POOL_RECONNECT_TIMEOUT: Duration = Duration::from_millis(600);
+
 /// How long a readiness probe waits for a connection.
 const READY_WITHIN: Duration = Duration::from_secs(1);
 
@@ -290,7 +294,10 @@ impl Database {
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(max_size.min(2)))
-            .connection_timeout(timeout)
+            // Requests wait by `checkout`, up to `timeout`; r2d2's own timeout only caps the
+            // back-off of its reconnection attempts (at half of it), which after an outage is
+            // how long the pool may take to notice the database is back.
+            .connection_timeout(POOL_RECONNECT_TIMEOUT)
             // Checked out connections are probed (see `DbManager::is_valid`): after the
             // database restarts, the dead ones are replaced.
             .test_on_check_out(true)
