@@ -121,9 +121,10 @@ const KNOWN_METHODS: [Method; 9] = [
     Method::CONNECT,
 ];
 
-/// Unknown methods are answered with 405 like any other unsupported one.
-static OTHER_METHOD: std::sync::LazyLock<Method> =
-    std::sync::LazyLock::new(|| Method::from_bytes(b"OTHER").unwrap_or(Method::GET));
+/// No route has it, so an unknown method gets the same 405 as any unsupported one.
+static OTHER_METHOD: std::sync::LazyLock<Method> = std::sync::LazyLock::new(|| {
+    Method::from_bytes(b"OTHER").unwrap_or_else(|e| unreachable!("OTHER is a method token: {e}"))
+});
 
 /// Answers `HEAD` on every `GET` route by running the request as a `GET` and sending the
 /// answer's status and headers without its body (RFC 9110 §9.3.2), and folds unknown methods
