@@ -203,10 +203,12 @@ pub fn build_app(
             }
         })
         .default_service(web::to(no_route))
-        // Outermost last: the request id and log wrap everything, metrics see the final
-        // status, and error rewriting sees CORS refusals.
+        // Outermost last: the request id and log wrap everything (and log the method as
+        // sent), metrics see the final status and the method as routed, HEAD drops the body
+        // of the final answer, and error rewriting sees CORS refusals.
         .wrap(Condition::new(cors_enabled, cors))
         .wrap(ErrorHandlers::new().default_handler(http::problem_for_plain_errors))
+        .wrap(from_fn(http::normalise_method))
         .wrap(metrics)
         .wrap(from_fn(http::request_context))
 }

@@ -31,6 +31,9 @@
 //! | `NEWSDESK_REFRESH_TOKEN_DAYS` | `30` | refresh token lifetime in days |
 //! | `NEWSDESK_WORKERS` | number of cores | HTTP worker threads |
 //! | `NEWSDESK_READER` | `off` | `on` serves the reference reader page at `/` (`serve --demo` turns it on) |
+//! | `NEWSDESK_BODY_TIMEOUT` | `10` | seconds a request body has to arrive in full before the request is cut with 408 |
+//! | `NEWSDESK_MAX_CONNECTIONS` | `10000` | open client connections per process; past it new ones wait in the listen queue |
+//! | `NEWSDESK_METRICS_TOKEN` | none | bearer token `/metrics` requires; unset, `/metrics` is public |
 //!
 //! Values are checked once at start ([`Settings::validate`]) so a typo stops the process with a
 //! message naming the variable instead of surfacing later as a confusing runtime error.
@@ -309,6 +312,26 @@ pub struct Settings {
         global = true
     )]
     pub reader: Switch,
+
+    /// Seconds a request body has to arrive in full; a slower one is cut with 408, so clients
+    /// trickling bytes cannot hold connections and memory indefinitely.
+    #[arg(long, env = "NEWSDESK_BODY_TIMEOUT", default_value_t = 10, global = true)]
+    pub body_timeout: u64,
+
+    /// Open client connections per process (shared out among the HTTP workers). Past it new
+    /// connections wait in the listen queue instead of exhausting file descriptors.
+    #[arg(
+        long,
+        env = "NEWSDESK_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_connections: usize,
+
+    /// Bearer token that `/metrics` requires (`Authorization: Bearer <token>`); unset,
+    /// `/metrics` is public.
+    #[arg(long, env = "NEWSDESK_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// A setting that failed validation, named by its environment variable.
@@ -357,6 +380,9 @@ pub struct Config {
     pub refresh_token_ttl: std::time::Duration,
     /// Serve the reference reader page (see [`crate::reader`]).
     pub reader: bool,
+    pub body_timeout: std::time::Duration,
+    pub max_connections: usize,
+    pub metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -521,6 +547,28 @@ impl Settings {
                 "must be between 1 and 86400 seconds",
             ));
         }
+        if !(1..=300).contains(&self.body_timeout) {
+            return Err(invalid(
+                "NEWSDESK_BODY_TIMEOUT",
+                "must be between 1 and 300 seconds",
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err(invalid(
+                "NEWSDESK_MAX_CONNECTIONS",
+                "must be between 1 and 1000000",
+            ));
+        }
+        let metrics_token = match self.metrics_token.as_deref() {
+            None | Some("") => None,
+            Some(t) if t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()) => {
+                return Err(invalid(
+                    "NEWSDESK_METRICS_TOKEN",
+                    "must be at least 16 printable characters without spaces",
+                ));
+            }
+            Some(t) => Some(t.to_owned()),
+        };
         let workers = match self.workers {
             Some(0) => return Err(invalid("NEWSDESK_WORKERS", "must be at least 1")),
             Some(n) => n,
@@ -553,6 +601,9 @@ impl Settings {
             access_token_ttl: std::time::Duration::from_secs(self.access_token_ttl),
             refresh_token_ttl: std::time::Duration::from_secs(self.refresh_token_days * 86_400),
             reader: self.reader == Switch::On,
+            body_timeout: std::time::Duration::from_secs(self.body_timeout),
+            max_connections: self.max_connections,
+            metrics_token,
         })
     }
 }

@@ -449,6 +449,14 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        // The rest of a body that was too slow or too large may still be on its way; reading
+        // it to keep the connection would hand the client the time it was just refused.
+        if matches!(
+            self.status_code(),
+            StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
+        ) {
+            response.force_close();
+        }
         let body = serde_json::to_vec(&self.problem_in(lang)).unwrap_or_else(|_| {
             br#"{"type":"urn:newsdesk:problem:internal","title":"Internal server error","status":500,"code":"internal.error","detail":"Internal server error"}"#
                 .to_vec()

@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PathError;
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
@@ -106,6 +106,76 @@ pub async fn request_context(
     Ok(res)
 }
 
+/// The methods the API knows by name; any other is seen (by routing, metrics and everything
+/// else inside the request log) as `OTHER`, so a client inventing methods cannot make new
+/// metric series. The request log still shows the method as sent.
+const KNOWN_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::CONNECT,
+];
+
+/// No route has it, so an unknown method gets the same 405 as any unsupported one.
+static OTHER_METHOD: std::sync::LazyLock<Method> = std::sync::LazyLock::new(|| {
+    Method::from_bytes(b"OTHER").unwrap_or_else(|e| unreachable!("OTHER is a method token: {e}"))
+});
+
+/// Answers `HEAD` on every `GET` route by running the request as a `GET` and sending the
+/// answer's status and headers without its body (RFC 9110 §9.3.2), and folds unknown methods
+/// into `OTHER`. A `405` lists `HEAD` wherever it lists `GET`.
+///
+/// HEAD requests therefore count as `GET` in the metrics.
+pub async fn normalise_method(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let head = req.method() == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+    } else if !KNOWN_METHODS.contains(req.method()) {
+        req.head_mut().method = OTHER_METHOD.clone();
+    }
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    if let Some(allow) = res.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()) {
+        let methods: Vec<&str> = allow.split(',').map(str::trim).collect();
+        if methods.contains(&"GET") && !methods.contains(&"HEAD") {
+            let with_head = format!("{allow}, HEAD");
+            if let Ok(value) = HeaderValue::from_str(&with_head) {
+                res.headers_mut().insert(header::ALLOW, value);
+            }
+        }
+    }
+    if head {
+        res = res.map_body(|_, body| BoxBody::new(HeadBody(body.size())));
+    }
+    Ok(res)
+}
+
+/// The body of an answer to `HEAD`: the size of the `GET` answer's body (which the HTTP layer
+/// sends as `Content-Length`) and no bytes.
+struct HeadBody(BodySize);
+
+impl MessageBody for HeadBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        self.0
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<web::Bytes, Self::Error>>> {
+        std::task::Poll::Ready(None)
+    }
+}
+
 /// A JSON request body, like `web::Json`, whose errors name the field at fault: `{"name": 5}`
 /// is a 422 on `name` with code `wrong_type`, not a parser message about line and column.
 pub struct Json<T>(pub T);
@@ -137,6 +207,23 @@ fn too_large() -> ApiError {
     ApiError::PayloadTooLarge(Msg::new(Code::BodyTooLarge).arg("max", JSON_LIMIT))
 }
 
+/// The answer to a body that did not arrive in time. The connection is closed after it (see
+/// [`ApiError`]'s response): the rest of the body may still be on its way.
+fn body_timed_out() -> ApiError {
+    ApiError::Http {
+        status: StatusCode::REQUEST_TIMEOUT,
+        msg: Msg::new(Code::RequestTimeout),
+    }
+}
+
+/// How long a request body may take to arrive, from the settings.
+fn body_timeout(req: &HttpRequest) -> std::time::Duration {
+    req.app_data::<web::Data<crate::app::AppState>>()
+        .map_or(DEFAULT_BODY_TIMEOUT, |state| state.config.body_timeout)
+}
+
+const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn unsupported_type() -> ApiError {
     ApiError::UnsupportedMediaType(Msg::new(Code::BodyUnsupportedType))
 }
@@ -152,6 +239,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let deadline = body_timeout(req);
         let mut payload = payload.take();
         Box::pin(async move {
             if !json {
@@ -160,14 +248,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if declared.is_some_and(|n| n > JSON_LIMIT) {
                 return Err(too_large().into());
             }
-            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::bad_request(Code::BodyUnreadable))?;
-                if body.len() + chunk.len() > JSON_LIMIT {
-                    return Err(too_large().into());
+            let read = async {
+                let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|_| ApiError::bad_request(Code::BodyUnreadable))?;
+                    if body.len() + chunk.len() > JSON_LIMIT {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            // One deadline for the whole body, not per chunk: a client sending a byte a
+            // second would otherwise hold the connection as long as it likes.
+            let body = tokio::time::timeout(deadline, read)
+                .await
+                .map_err(|_| body_timed_out())??;
             Ok(Json(parse_json(&body)?))
         })
     }

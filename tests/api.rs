@@ -21,6 +21,8 @@ mod comments;
 mod cors;
 #[path = "api/docs.rs"]
 mod docs;
+#[path = "api/edge.rs"]
+mod edge;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/feeds.rs"]

@@ -1,7 +1,8 @@
 //! Prometheus metrics: request counts and latency histograms by route pattern, method and
 //! status (recorded by `actix-web-prom`), and the database pool's gauges, read at scrape time.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
@@ -10,6 +11,7 @@ use prometheus::{Encoder, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 use crate::app::AppState;
 use crate::db::Pool;
 use crate::error::ApiError;
+use crate::i18n::Code;
 
 /// One registry per process; cloning shares it.
 #[derive(Clone)]
@@ -107,10 +109,14 @@ impl Collector for PoolCollector {
     security(),
     responses(
         (status = 200, description = "Prometheus text format 0.0.4.", body = String, content_type = "text/plain"),
+        (status = 401, response = crate::error::responses::Unauthorized),
         (status = 403, response = crate::openapi::OriginNotAllowed),
     )
 )]
-pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn scrape(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(expected) = &state.config.metrics_token {
+        authorize(&req, expected)?;
+    }
     let families = state.metrics.registry.gather();
     let mut text = Vec::new();
     TextEncoder::new()
@@ -120,4 +126,27 @@ pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .insert_header(("Content-Type", "text/plain; version=0.0.4; charset=utf-8"))
         .insert_header(("Cache-Control", "no-store"))
         .body(text))
+}
+
+/// Checks `Authorization: Bearer <token>` against `NEWSDESK_METRICS_TOKEN`. Both sides are
+/// hashed first and the digests compared in constant time, so neither the time taken nor an
+/// early exit tells a guesser how much of the token, or its length, was right.
+fn authorize(req: &HttpRequest, expected: &str) -> Result<(), ApiError> {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized(Code::AuthTokenMissing))?;
+    let given = header
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::unauthorized(Code::AuthBearerRequired))?;
+    let same = Sha256::digest(given.trim().as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes()));
+    if bool::from(same) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(Code::AuthTokenInvalid))
+    }
 }

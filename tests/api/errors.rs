@@ -200,6 +200,6 @@ backend_test!(
     async fn a_wrong_method_is_a_405_problem_with_allow(app: TestApp) {
         let res = app.send(Method::DELETE, "/healthz").await;
         res.problem(405);
-        assert_eq!(res.header("allow"), Some("GET"));
+        assert_eq!(res.header("allow"), Some("GET, HEAD"));
     }
 );
