@@ -88,12 +88,18 @@ mod tests {
         breaker.trip();
         assert!(breaker.is_open());
         std::thread::sleep(PROBE_EVERY * 3);
-        assert!(breaker.is_open(), "closed while the database still cannot be opened");
+        assert!(
+            breaker.is_open(),
+            "closed while the database still cannot be opened"
+        );
 
         std::fs::create_dir(&missing).unwrap_or_else(|e| panic!("{e}"));
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while breaker.is_open() {
-            assert!(std::time::Instant::now() < deadline, "the prober never closed the breaker");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the prober never closed the breaker"
+            );
             std::thread::sleep(PROBE_EVERY / 4);
         }
         // A later failure opens it again and starts a new prober.
