@@ -26,22 +26,9 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PG = os.path.join(HERE, "..", "pg-throwaway.sh")
+from drill import free_port, pg
+
 ADMIN = {"email": "drill@example.vn", "password": "drill-admin-password"}
-
-
-def pg(command, *args):
-    quoted = " ".join(f"'{a}'" for a in args)
-    subprocess.run(["bash", "-c", f"source '{PG}' && {command} {quoted}"], check=True)
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Client:

@@ -22,21 +22,7 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PG = os.path.join(HERE, "..", "pg-throwaway.sh")
-
-
-def pg(command, *args):
-    quoted = " ".join(f"'{a}'" for a in args)
-    subprocess.run(["bash", "-c", f"source '{PG}' && {command} {quoted}"], check=True)
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from drill import free_port, pg
 
 
 def request(conn, method, path, body=None):
