@@ -158,11 +158,12 @@ impl DbUrl {
 ///   transaction across `kill -9` (the WAL write has reached the kernel), but could drop the
 ///   last commits on power loss; an editor's acknowledged save must survive both, and the
 ///   write rate of a CMS makes the extra fsync affordable.
-/// - `busy_timeout` makes a writer wait for the lock instead of failing at once.
+/// - `busy_timeout` makes a writer wait for the lock instead of failing at once; it comes
+///   first so that switching to WAL, which takes a lock too, waits as well.
 /// - Foreign keys are off by default in SQLite and must be enabled per connection.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
-PRAGMA busy_timeout = 5000;
 PRAGMA foreign_keys = ON;";
 
 impl fmt::Debug for DbUrl {
@@ -226,7 +227,12 @@ impl r2d2::ManageConnection for DbManager {
                 last_ok: std::time::Instant::now(),
             }),
             Err(e) => {
-                self.breaker.trip();
+                // Only a server that refuses connections is an outage. SQLite opens a local
+                // file: a failure there is a lock held a moment too long by another
+                // connection, which the next attempt gets past.
+                if self.url.backend() == Backend::Postgres {
+                    self.breaker.trip();
+                }
                 Err(e)
             }
         }
