@@ -362,16 +362,21 @@ pub fn title(lang: Lang, kind: &str) -> String {
     render(lang, &format!("problem-{kind}"), &Vec::new(), &[])
 }
 
+/// Every parameter a message of the catalogue uses. A message missing one of its parameters
+/// does not render at all, so the documentation tables pass them all, and the catalogue test
+/// checks this list against its own sample values.
+const PARAMETERS: &[&str] = &[
+    "max", "min", "seconds", "current", "line", "column", "name", "role", "from", "to", "kinds", "status",
+    "address", "what", "origin", "method", "headers", "allowed", "count",
+];
+
 /// The catalogue as Markdown tables (problem codes, then field codes), each message with
 /// its parameters shown as `{name}`: the reference in `docs/API.md`, kept equal by a test.
 pub fn code_tables() -> String {
-    let placeholders: Args = [
-        "max", "min", "seconds", "current", "line", "column", "name", "role", "from", "to", "kinds",
-        "status", "address", "what", "value",
-    ]
-    .into_iter()
-    .map(|name| (name, Arg::Text(format!("{{{name}}}"))))
-    .collect();
+    let placeholders: Args = PARAMETERS
+        .iter()
+        .map(|name| (*name, Arg::Text(format!("{{{name}}}"))))
+        .collect();
     let cell = |text: String| text.replace('|', "\\|").replace('\n', " ");
     let mut out = String::from("| `code` | English | Tiếng Việt |\n|---|---|---|\n");
     for code in Code::ALL {
@@ -470,6 +475,20 @@ mod tests {
             ("allowed", Arg::Text("authorization".into())),
             ("count", Arg::Number(1)),
         ];
+        let sampled: std::collections::BTreeSet<&str> = args.iter().map(|(name, _)| *name).collect();
+        let listed: std::collections::BTreeSet<&str> = PARAMETERS.iter().copied().collect();
+        assert_eq!(
+            sampled, listed,
+            "PARAMETERS and the sample values name different parameters"
+        );
+        let tables = code_tables();
+        for code in Code::ALL {
+            assert!(
+                !tables.contains(&format!("| {} |", code.catalogue_id())),
+                "{} does not render in the documentation tables",
+                code.as_str()
+            );
+        }
         let texts = |lang: Lang| -> Vec<(String, String)> {
             let mut texts: Vec<(String, String)> = Code::ALL
                 .iter()
