@@ -195,7 +195,7 @@ impl<T> std::ops::Deref for Json<T> {
 }
 
 /// Whether the request says its body is JSON (`application/json` or any `+json` type).
-pub fn is_json(req: &HttpRequest) -> bool {
+fn is_json(req: &HttpRequest) -> bool {
     use actix_web::HttpMessage;
     req.mime_type()
         .ok()
@@ -234,44 +234,80 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let deadline = body_timeout(req);
-        let mut payload = payload.take();
+        let body = read_body(req, payload);
         Box::pin(async move {
             if !json {
                 return Err(unsupported_type().into());
             }
-            if declared.is_some_and(|n| n > JSON_LIMIT) {
-                return Err(too_large().into());
-            }
-            let read = async {
-                let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
-                while let Some(chunk) = payload.next().await {
-                    let chunk = chunk.map_err(|_| ApiError::bad_request(Code::BodyUnreadable))?;
-                    if body.len() + chunk.len() > JSON_LIMIT {
-                        return Err(too_large());
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(body)
-            };
-            // One deadline for the whole body, not per chunk: a client sending a byte a
-            // second would otherwise hold the connection as long as it likes.
-            let body = tokio::time::timeout(deadline, read)
-                .await
-                .map_err(|_| body_timed_out())??;
-            Ok(Json(parse_json(&body)?))
+            Ok(Json(parse_json(&body.await?)?))
         })
+    }
+}
+
+/// A JSON body that may be left out: an empty body (or JSON `null`) is `None`, anything else
+/// must be a valid `T` sent as JSON. (`Option<Json<T>>` would read a malformed body as no
+/// body, and e.g. publish at once what the caller meant to schedule.)
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            if !json {
+                return Err(unsupported_type().into());
+            }
+            Ok(OptionalJson(parse_json(&body)?))
+        })
+    }
+}
+
+/// The whole request body: at most [`JSON_LIMIT`] bytes (413 beyond, before reading when the
+/// length is declared) within the body deadline (408 after it).
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl std::future::Future<Output = Result<web::BytesMut, ApiError>> + 'static {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let deadline = body_timeout(req);
+    let mut payload = payload.take();
+    async move {
+        if declared.is_some_and(|n| n > JSON_LIMIT) {
+            return Err(too_large());
+        }
+        let read = async {
+            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::bad_request(Code::BodyUnreadable))?;
+                if body.len() + chunk.len() > JSON_LIMIT {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body)
+        };
+        // One deadline for the whole body, not per chunk: a client sending a byte a second
+        // would otherwise hold the connection as long as it likes.
+        tokio::time::timeout(deadline, read)
+            .await
+            .map_err(|_| body_timed_out())?
     }
 }
 
 /// Parses a JSON body; a malformed one is a 400, a well-formed one of the wrong shape a 422
 /// naming the field.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -297,19 +297,6 @@ pub async fn submit_article(
     Ok(editorial_response(article))
 }
 
-/// The optional body of `publish`: an empty body (or JSON `null`) means "now", anything else
-/// must be a valid `PublishInput`. (`Option<web::Json<_>>` would read a malformed body as no
-/// body, and publish at once what the caller meant to schedule.)
-fn publish_input(req: &HttpRequest, body: &web::Bytes) -> Result<PublishInput, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(PublishInput::default());
-    }
-    if !crate::http::is_json(req) {
-        return Err(ApiError::UnsupportedMediaType(Code::BodyUnsupportedType.into()));
-    }
-    crate::http::parse_json::<Option<PublishInput>>(body).map(Option::unwrap_or_default)
-}
-
 /// Publishes now, or schedules for a future `publish_at`.
 #[utoipa::path(
     post, path = "/api/v1/admin/articles/{id}/publish", tag = "editorial", operation_id = "publish_article",
@@ -325,14 +312,13 @@ fn publish_input(req: &HttpRequest, body: &web::Bytes) -> Result<PublishInput, A
     )
 )]
 pub async fn publish_article(
-    req: HttpRequest,
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: crate::http::OptionalJson<PublishInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let publish_at = publish_input(&req, &body)?.publish_at;
+    let publish_at = body.0.unwrap_or_default().publish_at;
     let article = state
         .db
         .run(move |conn| service::publish(conn, &user, id, publish_at))
