@@ -324,7 +324,7 @@ impl Database {
 
     /// A pooled connection, waiting up to `within` for one; 503 at once while the breaker
     /// is open, and as soon as it opens during the wait.
-    pub fn checkout(&self, within: Duration) -> Result<PooledDb, ApiError> {
+    fn checkout(&self, within: Duration) -> Result<PooledDb, ApiError> {
         let deadline = std::time::Instant::now() + within;
         loop {
             if self.breaker.is_open() {
@@ -345,13 +345,10 @@ impl Database {
     /// Readiness: the database answers `SELECT 1` within a second (or the breaker says it
     /// cannot), so a health check never waits the whole connection timeout.
     pub fn ready(&self) -> Result<(), ApiError> {
-        let mut tracked = self.checkout(READY_WITHIN.min(self.timeout))?;
-        tracked
-            .conn
-            .batch_execute("SELECT 1")
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        tracked.last_ok = std::time::Instant::now();
-        Ok(())
+        self.run_within(READY_WITHIN.min(self.timeout), |conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(|e| ApiError::Unavailable(e.to_string()))
+        })
     }
 
     /// Notified when this process has committed webhook deliveries.
@@ -400,7 +397,15 @@ impl Database {
     where
         F: FnOnce(&mut Db) -> Result<T, ApiError>,
     {
-        let mut tracked = self.checkout(self.timeout)?;
+        self.run_within(self.timeout, f)
+    }
+
+    /// [`run_here`](Self::run_here), waiting at most `within` for a connection.
+    fn run_within<F, T>(&self, within: Duration, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError>,
+    {
+        let mut tracked = self.checkout(within)?;
         let result = crate::cache::within(&self.changes, || f(&mut tracked.conn));
         // After the transaction has ended, so the worker finds the deliveries committed. A
         // rolled back write wakes it for nothing, which costs one empty query.
