@@ -627,10 +627,8 @@ struct Move {
     action: &'static str,
 }
 
-/// Moves the article from one of `from` to `to`; anything else is a 409 naming the state it
-/// is in. Reports the move to webhook subscribers when it changes what readers see, and to
-/// the audit log, in the same transaction. Returns the article as the move left it, read
-/// before the commit.
+/// [`move_state`] in a transaction of its own, answering with the article as the move left
+/// it, read before the commit.
 fn transition(
     conn: &mut Db,
     id: i64,
@@ -641,53 +639,69 @@ fn transition(
     by: Move,
 ) -> Result<EditorialArticle, ApiError> {
     conn.transaction(|conn| {
-        // Written first: the row stays locked (SQLite: the write lock is taken) until the
-        // commit, so the state read next is the state moved from.
-        let found = diesel::update(articles::table.find(id))
-            .set(articles::version.eq(articles::version))
-            .execute(conn)?;
-        if found == 0 {
-            return Err(ApiError::not_found(Code::ArticleNotFound));
-        }
-        let current = find_row(conn, id)?.state();
-        if !from.contains(&current) {
-            return Err(ApiError::Conflict(
-                Msg::new(Code::ArticleIllegalTransition)
-                    .arg("from", current.as_str())
-                    .arg("to", to.as_str()),
-            ));
-        }
-        diesel::update(articles::table.find(id))
-            .set((
-                articles::status.eq(to.as_str()),
-                articles::publish_at.eq(publish_at),
-                articles::published_at.eq(published_at),
-                articles::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let live = published_at.filter(|_| to == ArticleState::Published);
-        crate::search::rekey(conn, id, live)?;
-        let was_public = current == ArticleState::Published;
-        let public = to == ArticleState::Published;
-        if was_public || public {
-            cache::changed(conn, Scope::Content)?;
-            let data = event_data(conn, id)?;
-            let event = if public {
-                Event::ArticlePublished
-            } else {
-                Event::ArticleUnpublished
-            };
-            webhooks::emit(conn, event, &[data])?;
-        }
-        let mut detail = serde_json::json!({ "from": current, "to": to });
-        if let Some(at) = publish_at {
-            detail["publish_at"] = serde_json::json!(crate::time::format(&at.and_utc()));
-        }
-        Entry::new(by.actor, by.action, Resource::Article, Some(id))
-            .detail(detail)
-            .record(conn)?;
+        move_state(conn, id, from, to, publish_at, published_at, by)?;
         reload(conn, id)
     })
+}
+
+/// Moves the article from one of `from` to `to`; anything else is a 409 naming the state it
+/// is in. Reports the move to webhook subscribers when it changes what readers see, and to
+/// the audit log. Call it inside a transaction.
+fn move_state(
+    conn: &mut Db,
+    id: i64,
+    from: &[ArticleState],
+    to: ArticleState,
+    publish_at: Option<NaiveDateTime>,
+    published_at: Option<NaiveDateTime>,
+    by: Move,
+) -> Result<(), ApiError> {
+    // Written first: the row stays locked (SQLite: the write lock is taken) until the
+    // commit, so the state read next is the state moved from.
+    let found = diesel::update(articles::table.find(id))
+        .set(articles::version.eq(articles::version))
+        .execute(conn)?;
+    if found == 0 {
+        return Err(ApiError::not_found(Code::ArticleNotFound));
+    }
+    let current = find_row(conn, id)?.state();
+    if !from.contains(&current) {
+        return Err(ApiError::Conflict(
+            Msg::new(Code::ArticleIllegalTransition)
+                .arg("from", current.as_str())
+                .arg("to", to.as_str()),
+        ));
+    }
+    diesel::update(articles::table.find(id))
+        .set((
+            articles::status.eq(to.as_str()),
+            articles::publish_at.eq(publish_at),
+            articles::published_at.eq(published_at),
+            articles::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let live = published_at.filter(|_| to == ArticleState::Published);
+    crate::search::rekey(conn, id, live)?;
+    let was_public = current == ArticleState::Published;
+    let public = to == ArticleState::Published;
+    if was_public || public {
+        cache::changed(conn, Scope::Content)?;
+        let data = event_data(conn, id)?;
+        let event = if public {
+            Event::ArticlePublished
+        } else {
+            Event::ArticleUnpublished
+        };
+        webhooks::emit(conn, event, &[data])?;
+    }
+    let mut detail = serde_json::json!({ "from": current, "to": to });
+    if let Some(at) = publish_at {
+        detail["publish_at"] = serde_json::json!(crate::time::format(&at.and_utc()));
+    }
+    Entry::new(by.actor, by.action, Resource::Article, Some(id))
+        .detail(detail)
+        .record(conn)?;
+    Ok(())
 }
 
 pub fn submit(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticle, ApiError> {
@@ -772,16 +786,17 @@ pub fn archive(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> 
         actor: Some(user.id),
         action: "article.archive",
     };
-    transition(
-        conn,
-        id,
-        &from,
-        ArticleState::Archived,
-        None,
-        row.published_at,
-        by,
-    )?;
-    Ok(())
+    conn.transaction(|conn| {
+        move_state(
+            conn,
+            id,
+            &from,
+            ArticleState::Archived,
+            None,
+            row.published_at,
+            by,
+        )
+    })
 }
 
 /// Publishes every scheduled article that is due, in one statement: safe with any number of
