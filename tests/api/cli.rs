@@ -4,15 +4,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn newsdesk(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
-    cmd.current_dir(dir)
-        .env("NEWSDESK_LOG", "warn")
-        .env_remove("NEWSDESK_DATABASE_URL")
-        .env_remove("NEWSDESK_BIND")
-        .stdin(Stdio::null());
-    cmd
-}
+use crate::common::binary::{newsdesk, serve, stop};
 
 #[test]
 fn openapi_prints_the_committed_spec() {
@@ -261,50 +253,10 @@ fn user_create_reads_the_password_from_stdin_never_argv() {
     assert_eq!(bad_role.status.code(), Some(2));
 }
 
-fn start(dir: &std::path::Path, demo: bool) -> (std::process::Child, u16) {
-    start_with(dir, demo, &[])
-}
-
-fn start_with(dir: &std::path::Path, demo: bool, env: &[(&str, &str)]) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = newsdesk(dir);
-    cmd.env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
-        .envs(env.iter().copied())
-        .arg("serve")
-        .stdout(Stdio::null());
-    if demo {
-        cmd.arg("--demo");
-    }
-    let child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http_get(port, "/readyz").is_none() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (child, port)
-}
-
-fn stop(child: std::process::Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "graceful shutdown exits 0, got {}",
-        out.status
-    );
-}
-
 #[test]
 fn views_counted_just_before_a_clean_shutdown_are_not_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, port) = start(dir.path(), true);
+    let (server, port) = serve(dir.path(), &["--demo"], &[]);
     let (_, list) = http_get(port, "/api/v1/articles?per_page=1").unwrap();
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
     let slug = list["data"][0]["slug"].as_str().unwrap().to_owned();
@@ -315,7 +267,7 @@ fn views_counted_just_before_a_clean_shutdown_are_not_lost() {
     // Stopped at once: most or all of these are still in memory, written only on the way out.
     stop(server);
 
-    let (server, port) = start(dir.path(), false);
+    let (server, port) = serve(dir.path(), &[], &[]);
     let (_, body) = http_get(port, &format!("/api/v1/articles/{slug}")).unwrap();
     let article: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(article["data"]["view_count"], 25);
@@ -349,7 +301,7 @@ fn a_backup_taken_under_comment_load_restores_every_comment_acknowledged_before_
         ("NEWSDESK_CAPTCHA", "off"),
         ("NEWSDESK_COMMENT_RATE_PER_MIN", "0"),
     ];
-    let (server, port) = start_with(dir.path(), true, &env);
+    let (server, port) = serve(dir.path(), &["--demo"], &env);
     let (_, list) = http_get(port, "/api/v1/articles?per_page=1").unwrap();
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
     let slug = list["data"][0]["slug"].as_str().unwrap().to_owned();
@@ -455,7 +407,7 @@ fn a_backup_taken_under_comment_load_restores_every_comment_acknowledged_before_
     assert!(everything.iter().all(|(_, t)| kept.contains(t)));
 
     // The restored database serves.
-    let (server, port) = start_with(dir.path(), false, &env);
+    let (server, port) = serve(dir.path(), &[], &env);
     let (status, body) = http_get(port, &format!("/api/v1/articles/{slug}")).unwrap();
     assert_eq!(status, 200, "{body}");
     stop(server);

@@ -4,7 +4,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
@@ -13,6 +12,7 @@ use newsdesk::auth::Role;
 use serde_json::json;
 
 use crate::backend_test;
+use crate::common::binary::{serve, stop};
 use crate::common::{Backend, TestAppBuilder};
 
 backend_test!(
@@ -175,40 +175,6 @@ fn a_short_or_spaced_metrics_token_stops_the_start() {
     }
 }
 
-/// A `newsdesk serve` on a fresh SQLite database in `dir`, with these extra settings.
-fn serve(dir: &std::path::Path, envs: &[(&str, &str)]) -> (Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
-    cmd.current_dir(dir)
-        .env("NEWSDESK_LOG", "warn")
-        .env_remove("NEWSDESK_DATABASE_URL")
-        .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
-        .envs(envs.iter().copied())
-        .arg("serve")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while crate::common::receiver::http(port, "GET", "/readyz", None, None).is_none() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        assert!(child.try_wait().unwrap().is_none(), "server exited early");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (child, port)
-}
-
-fn stop(mut child: Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
-}
-
 /// Sends `request` as is, then reads until the server closes the connection (or 15 s pass);
 /// returns the status, the headers (lower-case names) and the body.
 fn exchange(port: u16, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -262,7 +228,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[test]
 fn over_tcp_a_slow_body_is_cut_with_a_408_problem_and_head_keeps_content_length() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, port) = serve(dir.path(), &[("NEWSDESK_BODY_TIMEOUT", "1")]);
+    let (server, port) = serve(dir.path(), &[], &[("NEWSDESK_BODY_TIMEOUT", "1")]);
 
     // Headers at once, then a body that never completes.
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -332,7 +298,7 @@ fn over_tcp_a_slow_body_is_cut_with_a_408_problem_and_head_keeps_content_length(
 #[test]
 fn over_tcp_malformed_and_oversized_requests_are_refused_before_the_app() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, port) = serve(dir.path(), &[]);
+    let (server, port) = serve(dir.path(), &[], &[]);
 
     let (status, headers, body) = exchange(port, b"GARBAGE\r\n\r\n");
     assert_eq!(status, 400);

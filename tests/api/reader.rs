@@ -2,9 +2,6 @@
 //! content types and caching headers. The page never touches the database, so these run on
 //! SQLite only.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use clap::Parser;
@@ -150,29 +147,8 @@ async fn api_routes_and_unknown_paths_keep_their_answers_with_the_reader_on() {
 #[test]
 fn serve_demo_serves_the_reader() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_newsdesk"))
-        .current_dir(dir.path())
-        .env("NEWSDESK_LOG", "warn")
-        .env("NEWSDESK_DATABASE_URL", "sqlite://newsdesk.db")
-        .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
-        .env_remove("NEWSDESK_READER")
-        .args(["serve", "--demo"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut server, port) = crate::common::binary::serve(dir.path(), &["--demo"], &[]);
     let http = |method, path| crate::common::receiver::http(port, method, path, None, None);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http("GET", "/readyz").is_none() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        assert!(server.try_wait().unwrap().is_none(), "server exited early");
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let page = http("GET", "/");
     let head = http("HEAD", "/articles/tich-cuc-cai-cach");
     server.kill().unwrap();
