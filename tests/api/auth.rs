@@ -68,6 +68,16 @@ async fn login_from(
     .await
 }
 
+/// `POST /auth/me/password` with this body, as the holder of `token`.
+async fn change_password(
+    app: &crate::common::TestApp,
+    token: &str,
+    body: &serde_json::Value,
+) -> crate::common::TestResponse {
+    app.as_user(token, Method::POST, "/api/v1/auth/me/password", Some(body))
+        .await
+}
+
 backend_test!(
     async fn login_returns_a_token_pair_and_the_account(app: TestApp) {
         let editor = app.user(Role::Editor).await;
@@ -388,33 +398,27 @@ backend_test!(
             .unwrap()
             .to_owned();
 
-        let wrong = app
-            .as_user(
-                &user.access_token,
-                Method::POST,
-                "/api/v1/auth/me/password",
-                Some(&json!({"current_password": "not it at all", "new_password": "a brand new secret"})),
-            )
-            .await;
+        let wrong = change_password(
+            &app,
+            &user.access_token,
+            &json!({"current_password": "not it at all", "new_password": "a brand new secret"}),
+        )
+        .await;
         assert_eq!(wrong.problem(422)["errors"][0]["field"], "current_password");
-        let weak = app
-            .as_user(
-                &user.access_token,
-                Method::POST,
-                "/api/v1/auth/me/password",
-                Some(&json!({"current_password": user.password, "new_password": "short"})),
-            )
-            .await;
+        let weak = change_password(
+            &app,
+            &user.access_token,
+            &json!({"current_password": user.password, "new_password": "short"}),
+        )
+        .await;
         assert_eq!(weak.problem(422)["errors"][0]["field"], "new_password");
 
-        let res = app
-            .as_user(
-                &user.access_token,
-                Method::POST,
-                "/api/v1/auth/me/password",
-                Some(&json!({"current_password": user.password, "new_password": "a brand new secret"})),
-            )
-            .await;
+        let res = change_password(
+            &app,
+            &user.access_token,
+            &json!({"current_password": user.password, "new_password": "a brand new secret"}),
+        )
+        .await;
         assert_eq!(res.status, 204, "{}", res.text());
 
         assert_unauthorized(
@@ -658,25 +662,11 @@ backend_test!(
         let user = app.user(Role::Author).await;
         let guess = json!({"current_password": "not my password", "new_password": "a brand new secret"});
         for _ in 0..5 {
-            let res = app
-                .as_user(
-                    &user.access_token,
-                    Method::POST,
-                    "/api/v1/auth/me/password",
-                    Some(&guess),
-                )
-                .await;
+            let res = change_password(&app, &user.access_token, &guess).await;
             res.problem(422);
         }
         let right = json!({"current_password": user.password, "new_password": "a brand new secret"});
-        let res = app
-            .as_user(
-                &user.access_token,
-                Method::POST,
-                "/api/v1/auth/me/password",
-                Some(&right),
-            )
-            .await;
+        let res = change_password(&app, &user.access_token, &right).await;
         res.problem(429);
         assert!(res.header("retry-after").is_some());
     }
@@ -754,14 +744,12 @@ backend_test!(
         let user = app.user(Role::Author).await;
         let other = sign_in(&app, &user.email, &user.password).await;
         assert_eq!(app.get_as(&other, ME).await.status, 200);
-        let res = app
-            .as_user(
-                &user.access_token,
-                Method::POST,
-                "/api/v1/auth/me/password",
-                Some(&json!({"current_password": user.password, "new_password": "a brand new secret"})),
-            )
-            .await;
+        let res = change_password(
+            &app,
+            &user.access_token,
+            &json!({"current_password": user.password, "new_password": "a brand new secret"}),
+        )
+        .await;
         assert_eq!(res.status, 204, "{}", res.text());
         assert_session_ended(&app.get_as(&other, ME).await);
         // The session that changed the password stays signed in.

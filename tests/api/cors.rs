@@ -12,6 +12,16 @@ use crate::common::{TestApp, TestResponse};
 
 const FRONTEND: &str = "https://news.example.vn";
 
+/// The request headers browsers may send without `NEWSDESK_CORS_HEADERS`.
+const DEFAULT_HEADERS: [&str; 6] = [
+    "authorization",
+    "content-type",
+    "if-match",
+    "if-none-match",
+    "accept-language",
+    "x-request-id",
+];
+
 fn frontend_only(c: &mut Config) {
     c.cors_origins = vec![FRONTEND.to_owned()];
 }
@@ -50,14 +60,7 @@ backend_test!(
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(res.header("access-control-allow-origin"), Some(FRONTEND));
         let allowed = names(&res, "access-control-allow-headers");
-        for header in [
-            "authorization",
-            "content-type",
-            "if-match",
-            "if-none-match",
-            "accept-language",
-            "x-request-id",
-        ] {
+        for header in DEFAULT_HEADERS {
             assert!(allowed.iter().any(|h| h == header), "{header} in {allowed:?}");
         }
         assert!(names(&res, "access-control-allow-methods").iter().any(|m| m == "patch"));
@@ -152,14 +155,7 @@ fn newsdesk_cors_headers_is_read_and_checked() {
     let defaults = Config::for_database(DbUrl::parse("sqlite://unused.db").unwrap()).cors_headers;
     assert_eq!(
         defaults.iter().map(HeaderName::as_str).collect::<Vec<_>>(),
-        [
-            "authorization",
-            "content-type",
-            "if-match",
-            "if-none-match",
-            "accept-language",
-            "x-request-id",
-        ]
+        DEFAULT_HEADERS
     );
 
     let parse = |value: &str| {
