@@ -15,7 +15,7 @@ use crate::db::{self, Database};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::ops::metrics::Metrics;
-use crate::{articles, audit, auth, authors, comments, feeds, http, openapi, ops, taxonomy, webhooks};
+use crate::{auth, comments, http, openapi, webhooks};
 
 /// Secrets every process must agree on; generated once and kept in the database.
 pub struct Secrets {
@@ -176,25 +176,7 @@ pub fn build_app(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(http::path_config())
-        .configure(ops::routes)
-        .configure(feeds::routes::routes)
-        .service(
-            web::scope("/api/v1")
-                .service(
-                    web::scope("/admin")
-                        .configure(authors::routes::admin_routes)
-                        .configure(articles::routes::admin_routes)
-                        .configure(comments::routes::admin_routes)
-                        .configure(taxonomy::routes::admin_routes)
-                        .configure(webhooks::routes::admin_routes)
-                        .configure(audit::routes::admin_routes),
-                )
-                .configure(auth::routes::routes)
-                .configure(authors::routes::public_routes)
-                .configure(articles::routes::public_routes)
-                .configure(comments::routes::public_routes)
-                .configure(taxonomy::routes::public_routes),
-        )
+        .configure(crate::routing::register)
         .route("/docs", web::get().to(openapi::docs_redirect))
         .service(openapi::swagger_ui())
         .configure(|cfg| {

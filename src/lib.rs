@@ -22,6 +22,7 @@ pub mod i18n;
 pub mod openapi;
 pub mod ops;
 pub mod reader;
+pub mod routing;
 pub mod search;
 pub mod server;
 pub mod taxonomy;

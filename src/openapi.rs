@@ -6,8 +6,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::articles;
 use crate::error::{InvalidField, Problem, responses};
-use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,67 +22,6 @@ use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webh
         description = "The server that serves this document: relative, so the docs UI and \
             clients on the same origin call the API they were loaded from."
     )),
-    paths(
-        ops::healthz,
-        ops::readyz,
-        ops::metrics::scrape,
-        auth::routes::login,
-        auth::routes::refresh,
-        auth::routes::logout,
-        auth::routes::me,
-        auth::routes::update_me,
-        auth::routes::change_password,
-        authors::routes::list_authors,
-        authors::routes::get_author,
-        authors::routes::list_accounts,
-        authors::routes::create_account,
-        authors::routes::get_account,
-        authors::routes::update_account,
-        authors::routes::deactivate_account,
-        articles::routes::list_articles,
-        articles::routes::get_article,
-        articles::routes::count_view,
-        articles::routes::list_editorial,
-        articles::routes::create_article,
-        articles::routes::get_editorial,
-        articles::routes::update_article,
-        articles::routes::archive_article,
-        articles::routes::submit_article,
-        articles::routes::publish_article,
-        articles::routes::unpublish_article,
-        articles::routes::list_revisions,
-        articles::routes::get_revision,
-        articles::routes::restore_revision,
-        comments::routes::get_captcha,
-        comments::routes::list_comments,
-        comments::routes::submit_comment,
-        comments::routes::list_desk,
-        comments::routes::get_comment,
-        comments::routes::moderate_comment,
-        comments::routes::moderate_many,
-        comments::routes::delete_comment,
-        comments::routes::staff_reply,
-        feeds::routes::feed,
-        feeds::routes::sitemap,
-        feeds::routes::sitemap_page,
-        taxonomy::routes::list_categories,
-        taxonomy::routes::get_category,
-        taxonomy::routes::list_tags,
-        taxonomy::routes::create_category,
-        taxonomy::routes::update_category,
-        taxonomy::routes::delete_category,
-        taxonomy::routes::create_tag,
-        taxonomy::routes::update_tag,
-        taxonomy::routes::delete_tag,
-        webhooks::routes::list_webhooks,
-        webhooks::routes::create_webhook,
-        webhooks::routes::get_webhook,
-        webhooks::routes::update_webhook,
-        webhooks::routes::delete_webhook,
-        webhooks::routes::list_deliveries,
-        webhooks::routes::redeliver,
-        audit::routes::list_audit,
-    ),
     components(
         // Query parameters refer to these by name, and utoipa registers only the schemas of
         // bodies by itself.
@@ -159,8 +98,45 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The whole document: what [`ApiDoc`] declares, every endpoint of [`crate::routing`], and
+/// the bearer requirement on every operation that does not declare its own.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    crate::routing::document(&mut doc);
+    signed_in_by_default(&mut doc);
+    doc
+}
+
+/// An operation that declares no `security` needs a signed-in caller: it gets the bearer
+/// requirement and the 401 that every such operation can answer. Public operations say so
+/// with an empty `security()`, so a new endpoint is protected in the document unless it is
+/// declared public, as it is in the code unless its handler takes no `AuthUser`.
+fn signed_in_by_default(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{Ref, RefOr};
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if operation.security.is_some() {
+                continue;
+            }
+            operation.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+            operation
+                .responses
+                .responses
+                .entry("401".to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unauthorized")));
+        }
+    }
 }
 
 /// The document as committed: pretty-printed, ending in a newline.

@@ -17,34 +17,25 @@ use crate::openapi::bodies::{
     DataArticleDetail, DataEditorialArticle, DataRevision, DataVecRevisionSummary, ListArticleSummary,
     ListEditorialArticle,
 };
+use crate::routing::{Endpoint, endpoints};
 
-pub fn public_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/articles").route(web::get().to(list_articles)))
-        .service(web::resource("/articles/{slug}").route(web::get().to(get_article)))
-        .service(web::resource("/articles/{slug}/views").route(web::post().to(count_view)));
-}
-
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/articles")
-            .route(web::get().to(list_editorial))
-            .route(web::post().to(create_article)),
-    )
-    .service(
-        web::resource("/articles/{id}")
-            .route(web::get().to(get_editorial))
-            .route(web::patch().to(update_article))
-            .route(web::delete().to(archive_article)),
-    )
-    .service(web::resource("/articles/{id}/submit").route(web::post().to(submit_article)))
-    .service(web::resource("/articles/{id}/publish").route(web::post().to(publish_article)))
-    .service(web::resource("/articles/{id}/unpublish").route(web::post().to(unpublish_article)))
-    .service(web::resource("/articles/{id}/revisions").route(web::get().to(list_revisions)))
-    .service(web::resource("/articles/{id}/revisions/{version}").route(web::get().to(get_revision)))
-    .service(
-        web::resource("/articles/{id}/revisions/{version}/restore").route(web::post().to(restore_revision)),
-    );
-}
+/// The handlers of this module, served and documented from this one list.
+pub const ENDPOINTS: &[Endpoint] = endpoints![
+    list_articles,
+    get_article,
+    count_view,
+    list_editorial,
+    create_article,
+    get_editorial,
+    update_article,
+    archive_article,
+    submit_article,
+    publish_article,
+    unpublish_article,
+    list_revisions,
+    get_revision,
+    restore_revision,
+];
 
 /// Published articles, newest first, as summaries (no body).
 #[utoipa::path(
@@ -122,11 +113,10 @@ pub async fn count_view(
 /// authors and contributors.
 #[utoipa::path(
     get, path = "/api/v1/admin/articles", tag = "editorial", operation_id = "list_editorial_articles",
-    params(PageQuery, EditorialFilter), security(("bearer" = [])),
+    params(PageQuery, EditorialFilter),
     responses(
         (status = 200, description = "Articles, most recently changed first.", body = ListEditorialArticle),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_editorial(
@@ -148,14 +138,11 @@ pub async fn list_editorial(
 /// caller.
 #[utoipa::path(
     post, path = "/api/v1/admin/articles", tag = "editorial", operation_id = "create_article",
-    request_body = ArticleInput, security(("bearer" = [])),
+    request_body = ArticleInput,
     responses(
         (status = 201, description = "Created as a draft.", body = DataEditorialArticle,
             headers(("Location" = String), ("ETag" = String, description = "The version, for `If-Match`."))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn create_article(
@@ -184,11 +171,11 @@ fn editorial_response(article: EditorialArticle) -> HttpResponse {
 /// One article in any state, with its body source and version.
 #[utoipa::path(
     get, path = "/api/v1/admin/articles/{id}", tag = "editorial", operation_id = "get_editorial_article",
-    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id.")),
     responses(
         (status = 200, description = "The article; `ETag` is its version.", body = DataEditorialArticle,
             headers(("ETag" = String))),
-        (status = 401, response = Unauthorized), (status = 404, response = NotFound),
+        (status = 404, response = NotFound),
     )
 )]
 pub async fn get_editorial(
@@ -226,13 +213,11 @@ fn expected_version(req: &HttpRequest, body: &ArticlePatch) -> Result<i64, ApiEr
     patch, path = "/api/v1/admin/articles/{id}", tag = "editorial", operation_id = "update_article",
     params(("id" = i64, Path, description = "Article id."),
         ("If-Match" = Option<String>, Header, description = "The version read, as `\"<version>\"`; or send `version` in the body.")),
-    request_body = ArticlePatch, security(("bearer" = [])),
+    request_body = ArticlePatch,
     responses(
         (status = 200, description = "Saved as a new version.", body = DataEditorialArticle, headers(("ETag" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+        (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn update_article(
@@ -256,9 +241,9 @@ pub async fn update_article(
 /// Archives the article (the contract's delete): it leaves every public list.
 #[utoipa::path(
     delete, path = "/api/v1/admin/articles/{id}", tag = "editorial", operation_id = "archive_article",
-    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id.")),
     responses(
-        (status = 204, description = "Archived."), (status = 401, response = Unauthorized),
+        (status = 204, description = "Archived."),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     )
@@ -280,11 +265,11 @@ pub async fn archive_article(
 /// Submits a draft for review.
 #[utoipa::path(
     post, path = "/api/v1/admin/articles/{id}/submit", tag = "editorial", operation_id = "submit_article",
-    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id.")),
     responses(
         (status = 200, description = "In review.", body = DataEditorialArticle),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-        (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn submit_article(
@@ -302,13 +287,10 @@ pub async fn submit_article(
     post, path = "/api/v1/admin/articles/{id}/publish", tag = "editorial", operation_id = "publish_article",
     params(("id" = i64, Path, description = "Article id.")),
     request_body(content = Option<PublishInput>, description = "Optional; no body publishes now."),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Published or scheduled.", body = DataEditorialArticle),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+        (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn publish_article(
@@ -330,11 +312,11 @@ pub async fn publish_article(
 /// Takes a published or scheduled article back to draft.
 #[utoipa::path(
     post, path = "/api/v1/admin/articles/{id}/unpublish", tag = "editorial", operation_id = "unpublish_article",
-    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id.")),
     responses(
         (status = 200, description = "A draft again.", body = DataEditorialArticle),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-        (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn unpublish_article(
@@ -354,10 +336,10 @@ pub async fn unpublish_article(
 /// Every saved version, newest first.
 #[utoipa::path(
     get, path = "/api/v1/admin/articles/{id}/revisions", tag = "editorial", operation_id = "list_revisions",
-    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id.")),
     responses(
         (status = 200, description = "Versions.", body = DataVecRevisionSummary),
-        (status = 401, response = Unauthorized), (status = 404, response = NotFound),
+        (status = 404, response = NotFound),
     )
 )]
 pub async fn list_revisions(
@@ -377,10 +359,9 @@ pub async fn list_revisions(
 #[utoipa::path(
     get, path = "/api/v1/admin/articles/{id}/revisions/{version}", tag = "editorial", operation_id = "get_revision",
     params(("id" = i64, Path, description = "Article id."), ("version" = i64, Path, description = "Version.")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The version.", body = DataRevision),
-        (status = 401, response = Unauthorized), (status = 404, response = NotFound),
+        (status = 404, response = NotFound),
     )
 )]
 pub async fn get_revision(
@@ -400,12 +381,10 @@ pub async fn get_revision(
 #[utoipa::path(
     post, path = "/api/v1/admin/articles/{id}/revisions/{version}/restore", tag = "editorial", operation_id = "restore_revision",
     params(("id" = i64, Path, description = "Article id."), ("version" = i64, Path, description = "Version to bring back.")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Restored as a new version.", body = DataEditorialArticle),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-        (status = 404, response = NotFound), (status = 409, response = Conflict),
-        (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 422, response = ValidationFailed),
     )
 )]
 pub async fn restore_revision(

@@ -17,18 +17,10 @@ use crate::error::responses::*;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
 use crate::openapi::bodies::{DataAccount, DataTokenPair};
+use crate::routing::{Endpoint, endpoints};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/auth/login").route(web::post().to(login)))
-        .service(web::resource("/auth/refresh").route(web::post().to(refresh)))
-        .service(web::resource("/auth/logout").route(web::post().to(logout)))
-        .service(
-            web::resource("/auth/me")
-                .route(web::get().to(me))
-                .route(web::patch().to(update_me)),
-        )
-        .service(web::resource("/auth/me/password").route(web::post().to(change_password)));
-}
+/// The handlers of this module, served and documented from this one list.
+pub const ENDPOINTS: &[Endpoint] = endpoints![login, refresh, logout, me, update_me, change_password,];
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -109,12 +101,8 @@ fn invalid_credentials() -> ApiError {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in.", body = DataTokenPair),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 429, response = TooManyRequests),
+        (status = 401, response = Unauthorized), (status = 429, response = TooManyRequests),
+        JsonBody,
     )
 )]
 pub async fn login(
@@ -202,11 +190,7 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new pair.", body = DataTokenPair),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 401, response = Unauthorized), JsonBody,
     )
 )]
 pub async fn refresh(
@@ -246,10 +230,7 @@ pub async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Signed out."),
-        (status = 400, response = BadRequest),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        JsonBody,
     )
 )]
 pub async fn logout(
@@ -269,10 +250,8 @@ pub async fn logout(
 /// The caller's own account, role included.
 #[utoipa::path(
     get, path = "/api/v1/auth/me", tag = "auth", operation_id = "get_me",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's account.", body = DataAccount),
-        (status = 401, response = Unauthorized),
     )
 )]
 pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -286,15 +265,9 @@ pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRespon
 #[utoipa::path(
     patch, path = "/api/v1/auth/me", tag = "auth", operation_id = "update_me",
     request_body = UpdateMe,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed account.", body = DataAccount),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn update_me(
@@ -315,15 +288,9 @@ pub async fn update_me(
 #[utoipa::path(
     post, path = "/api/v1/auth/me/password", tag = "auth", operation_id = "change_password",
     request_body = ChangePassword,
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed; other sessions are signed out."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 429, response = TooManyRequests),
+        (status = 429, response = TooManyRequests), JsonBody,
     )
 )]
 pub async fn change_password(

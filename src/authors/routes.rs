@@ -14,25 +14,18 @@ use crate::error::responses::*;
 use crate::http::cached_json;
 use crate::i18n::Code;
 use crate::openapi::bodies::{DataAccount, DataPublicAuthor, ListAccount, ListPublicAuthor};
+use crate::routing::{Endpoint, endpoints};
 
-pub fn public_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/authors").route(web::get().to(list_authors)))
-        .service(web::resource("/authors/{slug}").route(web::get().to(get_author)));
-}
-
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/authors")
-            .route(web::get().to(list_accounts))
-            .route(web::post().to(create_account)),
-    )
-    .service(
-        web::resource("/authors/{id}")
-            .route(web::get().to(get_account))
-            .route(web::patch().to(update_account))
-            .route(web::delete().to(deactivate_account)),
-    );
-}
+/// The handlers of this module, served and documented from this one list.
+pub const ENDPOINTS: &[Endpoint] = endpoints![
+    list_authors,
+    get_author,
+    list_accounts,
+    create_account,
+    get_account,
+    update_account,
+    deactivate_account,
+];
 
 /// Public author profiles, by name.
 #[utoipa::path(
@@ -103,12 +96,9 @@ pub async fn get_author(
 #[utoipa::path(
     get, path = "/api/v1/admin/authors", tag = "accounts", operation_id = "list_accounts",
     params(PageQuery, AccountFilter),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Accounts.", body = ListAccount),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_accounts(
@@ -133,17 +123,10 @@ pub async fn list_accounts(
 #[utoipa::path(
     post, path = "/api/v1/admin/authors", tag = "accounts", operation_id = "create_account",
     request_body = CreateAuthor,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = DataAccount,
             headers(("Location" = String, description = "The new account."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn create_account(
@@ -174,12 +157,9 @@ pub async fn create_account(
 #[utoipa::path(
     get, path = "/api/v1/admin/authors/{id}", tag = "accounts", operation_id = "get_account",
     params(("id" = i64, Path, description = "Account id.")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The account.", body = DataAccount),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn get_account(
@@ -199,17 +179,10 @@ pub async fn get_account(
     patch, path = "/api/v1/admin/authors/{id}", tag = "accounts", operation_id = "update_account",
     params(("id" = i64, Path, description = "Account id.")),
     request_body = UpdateAuthor,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed account.", body = DataAccount),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn update_account(
@@ -243,12 +216,9 @@ pub async fn update_account(
 #[utoipa::path(
     delete, path = "/api/v1/admin/authors/{id}", tag = "accounts", operation_id = "deactivate_account",
     params(("id" = i64, Path, description = "Account id.")),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Deactivated."),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     )
 )]

@@ -21,28 +21,20 @@ use crate::openapi::bodies::{
     DataAccepted, DataCaptchaChallenge, DataCommentDetail, DataVecBulkOutcome, ListCommentDetail,
     ListPublicComment,
 };
+use crate::routing::{Endpoint, endpoints};
 
-pub fn public_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/captcha").route(web::get().to(get_captcha)))
-        .service(
-            web::resource("/articles/{slug}/comments")
-                .route(web::get().to(list_comments))
-                .route(web::post().to(submit_comment)),
-        );
-}
-
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/comments").route(web::get().to(list_desk)))
-        // Before `/comments/{id}`, which would otherwise take `moderate` for an id.
-        .service(web::resource("/comments/moderate").route(web::post().to(moderate_many)))
-        .service(
-            web::resource("/comments/{id}")
-                .route(web::get().to(get_comment))
-                .route(web::patch().to(moderate_comment))
-                .route(web::delete().to(delete_comment)),
-        )
-        .service(web::resource("/articles/{id}/comments").route(web::post().to(staff_reply)));
-}
+/// The handlers of this module, served and documented from this one list.
+pub const ENDPOINTS: &[Endpoint] = endpoints![
+    get_captcha,
+    list_comments,
+    submit_comment,
+    list_desk,
+    get_comment,
+    moderate_comment,
+    moderate_many,
+    delete_comment,
+    staff_reply,
+];
 
 fn no_store(mut res: HttpResponse) -> HttpResponse {
     res.headers_mut().insert(
@@ -127,11 +119,8 @@ pub async fn list_comments(
     request_body = CommentInput,
     responses(
         (status = 202, description = "Received; shown once a moderator approves it.", body = DataAccepted),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 429, response = TooManyRequests),
+        (status = 429, response = TooManyRequests), JsonBody,
     )
 )]
 pub async fn submit_comment(
@@ -205,11 +194,10 @@ pub async fn submit_comment(
 /// Comments for moderation, newest first, with phone, email, client hash and history.
 #[utoipa::path(
     get, path = "/api/v1/admin/comments", tag = "moderation", operation_id = "list_moderation_comments",
-    params(PageQuery, DeskFilter), security(("bearer" = [])),
+    params(PageQuery, DeskFilter),
     responses(
         (status = 200, description = "Comments, newest first.", body = ListCommentDetail),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_desk(
@@ -236,11 +224,10 @@ pub async fn list_desk(
 /// One comment with everything moderators may see.
 #[utoipa::path(
     get, path = "/api/v1/admin/comments/{id}", tag = "moderation", operation_id = "get_moderation_comment",
-    params(("id" = i64, Path, description = "Comment id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Comment id.")),
     responses(
         (status = 200, description = "The comment.", body = DataCommentDetail),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn get_comment(
@@ -259,14 +246,12 @@ pub async fn get_comment(
 /// its note go into the comment's history.
 #[utoipa::path(
     patch, path = "/api/v1/admin/comments/{id}", tag = "moderation", operation_id = "moderate_comment",
-    params(("id" = i64, Path, description = "Comment id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Comment id.")),
     request_body = ModerationInput,
     responses(
         (status = 200, description = "The comment after the change.", body = DataCommentDetail),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+        (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn moderate_comment(
@@ -289,14 +274,11 @@ pub async fn moderate_comment(
 /// Moves up to 100 comments to one status in one transaction; each comment that cannot make
 /// the move is reported (`conflict`, `not_found`) and left as it is.
 #[utoipa::path(
-    post, path = "/api/v1/admin/comments/moderate", tag = "moderation", operation_id = "moderate_comments",
-    security(("bearer" = [])), request_body = BulkModerationInput,
+    post, path = "/api/v1/admin/comments/moderate", tag = "moderation", operation_id = "moderate_comments", request_body = BulkModerationInput,
     responses(
         (status = 200, description = "One outcome per distinct id, in ascending id order.",
             body = DataVecBulkOutcome),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), JsonBody,
     )
 )]
 pub async fn moderate_many(
@@ -325,11 +307,10 @@ pub async fn moderate_many(
 /// comment down but keep it, reject it instead.
 #[utoipa::path(
     delete, path = "/api/v1/admin/comments/{id}", tag = "moderation", operation_id = "delete_comment",
-    params(("id" = i64, Path, description = "Comment id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Comment id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn delete_comment(
@@ -350,15 +331,12 @@ pub async fn delete_comment(
 /// name. Allowed on articles whose comments are closed.
 #[utoipa::path(
     post, path = "/api/v1/admin/articles/{id}/comments", tag = "moderation", operation_id = "create_staff_reply",
-    params(("id" = i64, Path, description = "Article id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id.")),
     request_body = StaffReplyInput,
     responses(
         (status = 201, description = "Published.", body = DataCommentDetail,
             headers(("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), JsonBody,
     )
 )]
 pub async fn staff_reply(

@@ -8,12 +8,11 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::openapi::OriginNotAllowed;
+use crate::routing::{Endpoint, endpoints};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/feed.xml").route(web::get().to(feed)))
-        .service(web::resource("/sitemap.xml").route(web::get().to(sitemap)))
-        .service(web::resource("/sitemap-{page:[0-9]{1,7}}.xml").route(web::get().to(sitemap_page)));
-}
+/// The handlers of this module, served and documented from this one list.
+pub const ENDPOINTS: &[Endpoint] =
+    endpoints![feed, sitemap, sitemap_page = "/sitemap-{page:[0-9]{1,7}}.xml",];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

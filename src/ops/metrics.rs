@@ -12,6 +12,7 @@ use crate::app::AppState;
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::i18n::Code;
+use crate::routing::{Endpoint, endpoints};
 
 /// One registry per process; cloning shares it.
 #[derive(Clone)]
@@ -99,6 +100,9 @@ impl Collector for PoolCollector {
             .collect()
     }
 }
+
+/// The metrics endpoint, served and documented from this list.
+pub const ENDPOINTS: &[Endpoint] = endpoints![scrape];
 
 /// Prometheus text exposition of every metric of this process.
 #[utoipa::path(

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::error::responses::Unavailable;
 use crate::openapi::bodies::{DataHealth, DataReadiness};
 use crate::openapi::{OriginNotAllowed, one_of_strings};
+use crate::routing::{Endpoint, endpoints};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -43,11 +44,8 @@ fn database_kind() -> Object {
     one_of_strings(&["sqlite", "postgres"], "Which database this process uses.")
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").route(web::get().to(healthz)))
-        .service(web::resource("/readyz").route(web::get().to(readyz)))
-        .service(web::resource("/metrics").route(web::get().to(metrics::scrape)));
-}
+/// The handlers of this module, served and documented from this one list.
+pub const ENDPOINTS: &[Endpoint] = endpoints![healthz, readyz,];
 
 /// Liveness: the process is up and serving HTTP. Does not touch the database.
 #[utoipa::path(
@@ -76,8 +74,7 @@ pub async fn healthz() -> HttpResponse {
     security(),
     responses(
         (status = 200, description = "The database is reachable.", body = DataReadiness),
-        (status = 403, response = OriginNotAllowed),
-        (status = 503, response = Unavailable)
+        (status = 403, response = OriginNotAllowed), (status = 503, response = Unavailable),
     )
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

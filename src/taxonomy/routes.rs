@@ -13,27 +13,20 @@ use crate::error::responses::*;
 use crate::http::cached_json;
 use crate::openapi::OriginNotAllowed;
 use crate::openapi::bodies::{DataCategory, DataTag, DataVecCategory, DataVecTag};
+use crate::routing::{Endpoint, endpoints};
 
-pub fn public_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/categories").route(web::get().to(list_categories)))
-        .service(web::resource("/categories/{slug}").route(web::get().to(get_category)))
-        .service(web::resource("/tags").route(web::get().to(list_tags)));
-}
-
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/categories").route(web::post().to(create_category)))
-        .service(
-            web::resource("/categories/{id}")
-                .route(web::patch().to(update_category))
-                .route(web::delete().to(delete_category)),
-        )
-        .service(web::resource("/tags").route(web::post().to(create_tag)))
-        .service(
-            web::resource("/tags/{id}")
-                .route(web::patch().to(update_tag))
-                .route(web::delete().to(delete_tag)),
-        );
-}
+/// The handlers of this module, served and documented from this one list.
+pub const ENDPOINTS: &[Endpoint] = endpoints![
+    list_categories,
+    get_category,
+    list_tags,
+    create_category,
+    update_category,
+    delete_category,
+    create_tag,
+    update_tag,
+    delete_tag,
+];
 
 /// The category tree: root categories with nested `children`.
 #[utoipa::path(
@@ -103,13 +96,10 @@ async fn category_response(state: &AppState, id: i64) -> Result<Category, ApiErr
 /// Creates a category (editor, admin).
 #[utoipa::path(
     post, path = "/api/v1/admin/categories", tag = "taxonomy", operation_id = "create_category",
-    request_body = CategoryInput, security(("bearer" = [])),
+    request_body = CategoryInput,
     responses(
         (status = 201, description = "Created.", body = DataCategory),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn create_category(
@@ -130,13 +120,11 @@ pub async fn create_category(
 #[utoipa::path(
     patch, path = "/api/v1/admin/categories/{id}", tag = "taxonomy", operation_id = "update_category",
     params(("id" = i64, Path, description = "Category id.")),
-    request_body = CategoryPatch, security(("bearer" = [])),
+    request_body = CategoryPatch,
     responses(
         (status = 200, description = "Changed.", body = DataCategory),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+        (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn update_category(
@@ -157,9 +145,9 @@ pub async fn update_category(
 /// Deletes a category without sub-categories; its articles lose their category (editor, admin).
 #[utoipa::path(
     delete, path = "/api/v1/admin/categories/{id}", tag = "taxonomy", operation_id = "delete_category",
-    params(("id" = i64, Path, description = "Category id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Category id.")),
     responses(
-        (status = 204, description = "Deleted."), (status = 401, response = Unauthorized),
+        (status = 204, description = "Deleted."),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     )
@@ -181,13 +169,10 @@ pub async fn delete_category(
 /// Creates a tag (editor, admin).
 #[utoipa::path(
     post, path = "/api/v1/admin/tags", tag = "taxonomy", operation_id = "create_tag",
-    request_body = TagInput, security(("bearer" = [])),
+    request_body = TagInput,
     responses(
         (status = 201, description = "Created.", body = DataTag),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn create_tag(
@@ -208,13 +193,11 @@ pub async fn create_tag(
 #[utoipa::path(
     patch, path = "/api/v1/admin/tags/{id}", tag = "taxonomy", operation_id = "update_tag",
     params(("id" = i64, Path, description = "Tag id.")),
-    request_body = TagInput, security(("bearer" = [])),
+    request_body = TagInput,
     responses(
         (status = 200, description = "Changed.", body = DataTag),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+        (status = 409, response = Conflict), JsonBody,
     )
 )]
 pub async fn update_tag(
@@ -235,9 +218,9 @@ pub async fn update_tag(
 /// Deletes a tag and removes it from its articles (editor, admin).
 #[utoipa::path(
     delete, path = "/api/v1/admin/tags/{id}", tag = "taxonomy", operation_id = "delete_tag",
-    params(("id" = i64, Path, description = "Tag id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Tag id.")),
     responses(
-        (status = 204, description = "Deleted."), (status = 401, response = Unauthorized),
+        (status = 204, description = "Deleted."),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]

@@ -16,24 +16,18 @@ use crate::i18n::FieldCode;
 use crate::openapi::bodies::{
     DataChangedWebhook, DataWebhook, DataWebhookWithSecret, ListDelivery, ListWebhook,
 };
+use crate::routing::{Endpoint, endpoints};
 
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/webhooks")
-            .route(web::get().to(list_webhooks))
-            .route(web::post().to(create_webhook)),
-    )
-    .service(
-        web::resource("/webhooks/{id}")
-            .route(web::get().to(get_webhook))
-            .route(web::patch().to(update_webhook))
-            .route(web::delete().to(delete_webhook)),
-    )
-    .service(web::resource("/webhooks/{id}/deliveries").route(web::get().to(list_deliveries)))
-    .service(
-        web::resource("/webhooks/{id}/deliveries/{delivery}/redeliver").route(web::post().to(redeliver)),
-    );
-}
+/// The handlers of this module, served and documented from this one list.
+pub const ENDPOINTS: &[Endpoint] = endpoints![
+    list_webhooks,
+    create_webhook,
+    get_webhook,
+    update_webhook,
+    delete_webhook,
+    list_deliveries,
+    redeliver,
+];
 
 /// Checks the URL's target (which may resolve its name) before any connection is taken.
 async fn checked(state: &AppState, raw: &str) -> Result<CheckedUrl, ApiError> {
@@ -49,11 +43,10 @@ async fn checked(state: &AppState, raw: &str) -> Result<CheckedUrl, ApiError> {
 /// Every webhook, oldest first, with its pending and failed delivery counts.
 #[utoipa::path(
     get, path = "/api/v1/admin/webhooks", tag = "webhooks", operation_id = "list_webhooks",
-    params(PageQuery), security(("bearer" = [])),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of webhooks (secrets are never shown).", body = ListWebhook),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_webhooks(
@@ -71,13 +64,11 @@ pub async fn list_webhooks(
 /// Subscribes a URL to events. The answer holds the signing secret, shown only this once.
 #[utoipa::path(
     post, path = "/api/v1/admin/webhooks", tag = "webhooks", operation_id = "create_webhook",
-    request_body = WebhookInput, security(("bearer" = [])),
+    request_body = WebhookInput,
     responses(
         (status = 201, description = "Created, with its secret.", body = DataWebhookWithSecret,
             headers(("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), JsonBody,
     )
 )]
 pub async fn create_webhook(
@@ -106,10 +97,9 @@ pub async fn create_webhook(
 /// One webhook.
 #[utoipa::path(
     get, path = "/api/v1/admin/webhooks/{id}", tag = "webhooks", operation_id = "get_webhook",
-    params(("id" = i64, Path, description = "Webhook id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Webhook id.")),
     responses(
         (status = 200, description = "The webhook.", body = DataWebhook),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
@@ -130,14 +120,11 @@ pub async fn get_webhook(
 #[utoipa::path(
     patch, path = "/api/v1/admin/webhooks/{id}", tag = "webhooks", operation_id = "update_webhook",
     params(("id" = i64, Path, description = "Webhook id.")),
-    request_body = WebhookPatch, security(("bearer" = [])),
+    request_body = WebhookPatch,
     responses(
         (status = 200, description = "Changed; `secret` is present only when the request set it.",
             body = DataChangedWebhook),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), JsonBody,
     )
 )]
 pub async fn update_webhook(
@@ -166,10 +153,9 @@ pub async fn update_webhook(
 /// Deletes a webhook and its deliveries, including those not yet sent.
 #[utoipa::path(
     delete, path = "/api/v1/admin/webhooks/{id}", tag = "webhooks", operation_id = "delete_webhook",
-    params(("id" = i64, Path, description = "Webhook id.")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Webhook id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
@@ -189,11 +175,10 @@ pub async fn delete_webhook(
 #[utoipa::path(
     get, path = "/api/v1/admin/webhooks/{id}/deliveries", tag = "webhooks", operation_id = "list_deliveries",
     params(("id" = i64, Path, description = "Webhook id."), DeliveryFilter, PageQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of deliveries.", body = ListDelivery),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
     )
 )]
 pub async fn list_deliveries(
@@ -218,10 +203,8 @@ pub async fn list_deliveries(
     post, path = "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/redeliver", tag = "webhooks",
     operation_id = "redeliver_webhook",
     params(("id" = i64, Path, description = "Webhook id."), ("delivery" = i64, Path, description = "Delivery id.")),
-    security(("bearer" = [])),
     responses(
         (status = 202, description = "Queued; the worker sends it at once."),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     )
