@@ -11,6 +11,7 @@ use newsdesk::db::schema::articles;
 use serde_json::{Value, json};
 
 use crate::backend_test;
+use crate::common::problem_fields;
 use crate::common::slugs;
 use crate::common::{TestApp, TestResponse, TestUser};
 
@@ -35,7 +36,7 @@ async fn create(app: &TestApp, user: &TestUser, body: Value) -> Value {
         .as_user(&user.access_token, Method::POST, ADMIN_ARTICLES, Some(&body))
         .await;
     assert_eq!(res.status, 201, "create {body}: {}", res.text());
-    res.json()["data"].clone()
+    res.data()
 }
 
 async fn action(app: &TestApp, user: &TestUser, id: i64, what: &str, body: Option<&Value>) -> TestResponse {
@@ -51,7 +52,7 @@ async fn action(app: &TestApp, user: &TestUser, id: i64, what: &str, body: Optio
 async fn publish_now(app: &TestApp, user: &TestUser, id: i64) -> Value {
     let res = action(app, user, id, "publish", None).await;
     assert_eq!(res.status, 200, "publish {id}: {}", res.text());
-    res.json()["data"].clone()
+    res.data()
 }
 
 fn parse_time(rfc3339: &str) -> NaiveDateTime {
@@ -93,17 +94,6 @@ fn hour(n: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn fields(problem: &Value) -> Vec<String> {
-    let mut fields: Vec<String> = problem["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors in {problem}"))
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_owned())
-        .collect();
-    fields.sort();
-    fields
-}
-
 async fn public_detail(app: &TestApp, slug: &str) -> TestResponse {
     app.get(&format!("{PUBLIC_ARTICLES}/{slug}")).await
 }
@@ -116,9 +106,9 @@ async fn category(app: &TestApp, user: &TestUser, body: Value) -> Value {
             "/api/v1/admin/categories",
             Some(&body),
         )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["data"].clone()
+        .await
+        .expect(201);
+    res.data()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,9 +129,9 @@ backend_test!(
                     "tags": ["Cải cách hành chính", "Hà Nội", "cai cach hanh chinh"],
                 })),
             )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        let data = res.json()["data"].clone();
+            .await
+            .expect(201);
+        let data = res.data();
         let id = data["id"].as_i64().unwrap();
         assert_eq!(res.header("location").unwrap(), admin_article(id));
         assert_eq!(res.header("etag"), Some("\"1\""));
@@ -166,10 +156,12 @@ backend_test!(
         assert_eq!(public_tags["data"][0]["name"], "Cải cách hành chính");
 
         // The editorial read shows the same article.
-        let read = app.get_as(&author.access_token, &admin_article(id)).await;
-        assert_eq!(read.status, 200);
+        let read = app
+            .get_as(&author.access_token, &admin_article(id))
+            .await
+            .expect(200);
         assert_eq!(read.header("etag"), Some("\"1\""));
-        assert_eq!(read.json()["data"]["title"], "Tích cực cải cách hành chính");
+        assert_eq!(read.data()["title"], "Tích cực cải cách hành chính");
 
         // The same title again gets the next free slug; a taken explicit slug is a 409.
         let again = create(&app, &author, json!({"title": "Tích cực  cải cách hành chính"})).await;
@@ -206,7 +198,7 @@ backend_test!(
             )
             .await;
         assert_eq!(
-            fields(&res.problem(422)),
+            problem_fields(&res.problem(422)),
             ["category_id", "cover_image_url", "slug", "summary", "title"]
         );
         let empty = app
@@ -217,7 +209,7 @@ backend_test!(
                 Some(&json!({"title": ""})),
             )
             .await;
-        assert_eq!(fields(&empty.problem(422)), ["title"]);
+        assert_eq!(problem_fields(&empty.problem(422)), ["title"]);
         let no_author = app
             .as_user(
                 &editor.access_token,
@@ -226,7 +218,7 @@ backend_test!(
                 Some(&json!({"title": "Tin", "author_ids": [999_999]})),
             )
             .await;
-        assert_eq!(fields(&no_author.problem(422)), ["author_ids"]);
+        assert_eq!(problem_fields(&no_author.problem(422)), ["author_ids"]);
         let bad_tag = app
             .as_user(
                 &editor.access_token,
@@ -235,9 +227,9 @@ backend_test!(
                 Some(&json!({"title": "Tin", "tags": ["ổn", "  "]})),
             )
             .await;
-        assert_eq!(fields(&bad_tag.problem(422)), ["tags[1]"]);
+        assert_eq!(problem_fields(&bad_tag.problem(422)), ["tags[1]"]);
         assert_eq!(
-            app.get("/api/v1/tags").await.json()["data"],
+            app.get("/api/v1/tags").await.data(),
             json!([]),
             "a refused article creates no tags"
         );
@@ -275,7 +267,7 @@ backend_test!(
         let shared: Vec<i64> = answers
             .iter()
             .map(|res| {
-                let tags = res.json()["data"]["tags"].clone();
+                let tags = res.data()["tags"].clone();
                 let tag = tags
                     .as_array()
                     .unwrap()
@@ -287,13 +279,7 @@ backend_test!(
             })
             .collect();
         assert!(shared.iter().all(|id| *id == shared[0]), "one tag: {shared:?}");
-        assert_eq!(
-            app.get("/api/v1/tags").await.json()["data"]
-                .as_array()
-                .unwrap()
-                .len(),
-            9
-        );
+        assert_eq!(app.get("/api/v1/tags").await.data().as_array().unwrap().len(), 9);
     }
 );
 
@@ -309,7 +295,7 @@ backend_test!(
                 Some(&json!({"title": "Tin", "author_ids": [other.id]})),
             )
             .await;
-        assert_eq!(fields(&res.problem(422)), ["author_ids"]);
+        assert_eq!(problem_fields(&res.problem(422)), ["author_ids"]);
         let shared = create(
             &app,
             &contributor,
@@ -361,15 +347,15 @@ backend_test!(
 
         // An edit re-renders, and the public page serves the sanitised HTML.
         let id = article["id"].as_i64().unwrap();
-        let res = app
+        app
             .as_user(
                 &author.access_token,
                 Method::PATCH,
                 &admin_article(id),
                 Some(&json!({"version": 1, "body": "# Tiêu đề\n\n<a href=\"https://x.vn\" onmouseover=\"y()\">x</a>"})),
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+            .await
+            .expect(200);
         publish_now(&app, &author, id).await;
         let public = public_detail(&app, "bai-markdown").await.json();
         let html = public["data"]["body_html"].as_str().unwrap();
@@ -397,10 +383,10 @@ backend_test!(
                 &admin_article(id),
                 Some(&json!({"version": 1, "title": "Bản hai"})),
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+            .await
+            .expect(200);
         assert_eq!(res.header("etag"), Some("\"2\""));
-        let data = res.json()["data"].clone();
+        let data = res.data();
         assert_eq!(
             (data["version"].clone(), data["title"].clone()),
             (json!(2), json!("Bản hai"))
@@ -413,10 +399,10 @@ backend_test!(
                     .insert_header(("If-Match", "\"2\""))
                     .set_json(json!({"summary": "Tóm tắt mới"})),
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["version"], 3);
-        assert_eq!(res.json()["data"]["summary"], "Tóm tắt mới");
+            .await
+            .expect(200);
+        assert_eq!(res.data()["version"], 3);
+        assert_eq!(res.data()["summary"], "Tóm tắt mới");
 
         // Without a version the edit is refused and names the field.
         let res = app
@@ -427,7 +413,7 @@ backend_test!(
                 Some(&json!({"title": "Không phiên bản"})),
             )
             .await;
-        assert_eq!(fields(&res.problem(422)), ["version"]);
+        assert_eq!(problem_fields(&res.problem(422)), ["version"]);
         // Header and body that disagree, or an If-Match that is no version, are malformed.
         let res = app
             .call(
@@ -467,9 +453,9 @@ backend_test!(
                 &admin_article(id),
                 Some(&json!({"version": 3, "summary": null, "slug": "ban-moi"})),
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        let data = res.json()["data"].clone();
+            .await
+            .expect(200);
+        let data = res.data();
         assert_eq!(
             (data["summary"].clone(), data["slug"].clone()),
             (Value::Null, json!("ban-moi"))
@@ -493,15 +479,14 @@ backend_test!(
             .as_i64()
             .unwrap();
         // Both read version 1; the first to save wins.
-        let winner = app
-            .as_user(
-                &first.access_token,
-                Method::PATCH,
-                &admin_article(id),
-                Some(&json!({"version": 1, "title": "Của người thứ nhất", "body": "A"})),
-            )
-            .await;
-        assert_eq!(winner.status, 200);
+        app.as_user(
+            &first.access_token,
+            Method::PATCH,
+            &admin_article(id),
+            Some(&json!({"version": 1, "title": "Của người thứ nhất", "body": "A"})),
+        )
+        .await
+        .expect(200);
         let loser = app
             .as_user(
                 &second.access_token,
@@ -515,7 +500,7 @@ backend_test!(
             problem["detail"].as_str().unwrap().contains("version is 2"),
             "{problem}"
         );
-        let now = app.get_as(&second.access_token, &admin_article(id)).await.json()["data"].clone();
+        let now = app.get_as(&second.access_token, &admin_article(id)).await.data();
         assert_eq!(now["version"], 2);
         assert_eq!(now["title"], "Của người thứ nhất");
         assert_eq!(now["body"], "A");
@@ -554,7 +539,7 @@ backend_test!(
             }
         }
         assert_eq!(winners.len(), 1, "exactly one edit wins");
-        let now = app.get_as(&editor.access_token, &path).await.json()["data"].clone();
+        let now = app.get_as(&editor.access_token, &path).await.data();
         assert_eq!(now["version"], 2);
         assert_eq!(now["title"], format!("Sửa lần {}", winners[0]));
         assert_eq!(now["body"], format!("Thân {}", winners[0]), "no mix of two edits");
@@ -583,7 +568,7 @@ backend_test!(
                 while accepted.len() < 3 {
                     attempt += 1;
                     assert!(attempt < 500, "writer {w} never got an edit in");
-                    let current = app.get_as(&editor.access_token, path).await.json()["data"]["version"]
+                    let current = app.get_as(&editor.access_token, path).await.data()["version"]
                         .as_i64()
                         .unwrap();
                     let summary = format!("Tóm tắt của người {w}, lần {attempt}");
@@ -593,7 +578,7 @@ backend_test!(
                         .as_user(&editor.access_token, Method::PATCH, path, Some(&body))
                         .await;
                     match res.status.as_u16() {
-                        200 => accepted.push((summary, title, current, res.json()["data"].clone())),
+                        200 => accepted.push((summary, title, current, res.data())),
                         409 => {
                             res.problem(409);
                         }
@@ -620,9 +605,9 @@ backend_test!(
             );
             let revision = app
                 .get_as(&editor.access_token, &format!("{path}/revisions/{version}"))
-                .await;
-            assert_eq!(revision.status, 200, "{}", revision.text());
-            assert_eq!(revision.json()["data"]["content"]["summary"], *summary);
+                .await
+                .expect(200);
+            assert_eq!(revision.data()["content"]["summary"], *summary);
             versions.push(version);
         }
         versions.sort_unstable();
@@ -645,9 +630,8 @@ backend_test!(
         let id = article["id"].as_i64().unwrap();
         public_detail(&app, "tin-moi").await.problem(404);
 
-        let res = action(&app, &contributor, id, "submit", None).await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["status"], "in_review");
+        let res = action(&app, &contributor, id, "submit", None).await.expect(200);
+        assert_eq!(res.data()["status"], "in_review");
         let detail = action(&app, &contributor, id, "submit", None).await.problem(409)["detail"].clone();
         assert!(detail.as_str().unwrap().contains("in_review"), "{detail}");
 
@@ -656,9 +640,8 @@ backend_test!(
         assert_eq!(data["status"], "published");
         let at: DateTime<Utc> = data["published_at"].as_str().unwrap().parse().unwrap();
         assert!(at >= before && at <= Utc::now() + Duration::seconds(1), "{at}");
-        let public = public_detail(&app, "tin-moi").await;
-        assert_eq!(public.status, 200);
-        assert_eq!(public.json()["data"]["published_at"], data["published_at"]);
+        let public = public_detail(&app, "tin-moi").await.expect(200);
+        assert_eq!(public.data()["published_at"], data["published_at"]);
         assert_eq!(slugs(&app.get(PUBLIC_ARTICLES).await.json()), ["tin-moi"]);
 
         // Illegal transitions name the state the article is in.
@@ -673,9 +656,8 @@ backend_test!(
             "{problem}"
         );
 
-        let res = action(&app, &editor, id, "unpublish", None).await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["status"], "draft");
+        let res = action(&app, &editor, id, "unpublish", None).await.expect(200);
+        assert_eq!(res.data()["status"], "draft");
         public_detail(&app, "tin-moi").await.problem(404);
         assert_eq!(app.get(PUBLIC_ARTICLES).await.json()["meta"]["total"], 0);
         let problem = action(&app, &editor, id, "unpublish", None).await.problem(409);
@@ -705,9 +687,9 @@ backend_test!(
             "publish",
             Some(&json!({"publish_at": when_text})),
         )
-        .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        let data = res.json()["data"].clone();
+        .await
+        .expect(200);
+        let data = res.data();
         assert_eq!(data["status"], "scheduled");
         assert_eq!(data["publish_at"], when_text.as_str());
         assert_eq!(data["published_at"], Value::Null);
@@ -742,9 +724,8 @@ backend_test!(
             Vec::<i64>::new(),
             "published once"
         );
-        let public = public_detail(&app, "tin-hen-gio").await;
-        assert_eq!(public.status, 200, "{}", public.text());
-        assert_eq!(public.json()["data"]["published_at"], "2021-01-02T03:04:05Z");
+        let public = public_detail(&app, "tin-hen-gio").await.expect(200);
+        assert_eq!(public.data()["published_at"], "2021-01-02T03:04:05Z");
         let editorial = app.get_as(&editor.access_token, &admin_article(id)).await.json();
         assert_eq!(editorial["data"]["status"], "published");
 
@@ -760,7 +741,7 @@ backend_test!(
             Some(&json!({"publish_at": "2020-01-14T13:59:00Z"})),
         )
         .await;
-        assert_eq!(res.json()["data"]["status"], "published");
+        assert_eq!(res.data()["status"], "published");
         assert_eq!(public_detail(&app, "tin-qua-han").await.status, 200);
     }
 );
@@ -773,13 +754,13 @@ backend_test!(
             .unwrap();
         let when = (Utc::now() + Duration::hours(2)).to_rfc3339();
         let res = action(&app, &editor, id, "publish", Some(&json!({"publish_at": when}))).await;
-        assert_eq!(res.json()["data"]["status"], "scheduled");
+        assert_eq!(res.data()["status"], "scheduled");
         let res = action(&app, &editor, id, "unpublish", None).await;
-        assert_eq!(res.json()["data"]["status"], "draft");
-        assert_eq!(res.json()["data"]["publish_at"], Value::Null);
+        assert_eq!(res.data()["status"], "draft");
+        assert_eq!(res.data()["publish_at"], Value::Null);
         // Scheduled again, then published right away after all.
         let res = action(&app, &editor, id, "publish", Some(&json!({"publish_at": when}))).await;
-        assert_eq!(res.json()["data"]["status"], "scheduled");
+        assert_eq!(res.data()["status"], "scheduled");
         let data = publish_now(&app, &editor, id).await;
         assert_eq!(
             (data["status"].clone(), data["publish_at"].clone()),
@@ -787,8 +768,8 @@ backend_test!(
         );
         assert_eq!(public_detail(&app, "tin-hoan").await.status, 200);
         let res = action(&app, &editor, id, "unpublish", None).await;
-        assert_eq!(res.json()["data"]["status"], "draft");
-        assert_eq!(res.json()["data"]["published_at"], Value::Null);
+        assert_eq!(res.data()["status"], "draft");
+        assert_eq!(res.data()["published_at"], Value::Null);
         app.state
             .db
             .run(move |conn| {
@@ -856,19 +837,19 @@ backend_test!(
                 authed(&editor, Method::POST, &format!("{}/publish", admin_article(id)))
                     .insert_header(("Content-Type", "application/json")),
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["status"], "published");
+            .await
+            .expect(200);
+        assert_eq!(res.data()["status"], "published");
         let other = create(&app, &editor, json!({"title": "Tin rỗng"})).await["id"]
             .as_i64()
             .unwrap();
         let res = action(&app, &editor, other, "publish", Some(&json!({}))).await;
-        assert_eq!(res.json()["data"]["status"], "published");
+        assert_eq!(res.data()["status"], "published");
         let third = create(&app, &editor, json!({"title": "Tin null"})).await["id"]
             .as_i64()
             .unwrap();
         let res = action(&app, &editor, third, "publish", Some(&Value::Null)).await;
-        assert_eq!(res.json()["data"]["status"], "published", "{}", res.text());
+        assert_eq!(res.data()["status"], "published", "{}", res.text());
     }
 );
 
@@ -889,8 +870,8 @@ backend_test!(
                 &admin_article(gone_id),
                 None,
             )
-            .await;
-        assert_eq!(res.status, 204, "{}", res.text());
+            .await
+            .expect(204);
         assert!(res.body.is_empty());
         assert_eq!(slugs(&app.get(PUBLIC_ARTICLES).await.json()), ["tin-giu"]);
         public_detail(&app, "tin-xoa").await.problem(404);
@@ -956,9 +937,11 @@ backend_test!(
             let path = path.clone();
             let app = &app;
             async move {
-                let res = app.as_user(&token, Method::PATCH, &path, Some(&body)).await;
-                assert_eq!(res.status, 200, "{}", res.text());
-                res.json()["data"].clone()
+                let res = app
+                    .as_user(&token, Method::PATCH, &path, Some(&body))
+                    .await
+                    .expect(200);
+                res.data()
             }
         };
         edit(
@@ -971,9 +954,9 @@ backend_test!(
 
         let list = app
             .get_as(&author.access_token, &format!("{path}/revisions"))
-            .await;
-        assert_eq!(list.status, 200);
-        let list = list.json()["data"].clone();
+            .await
+            .expect(200)
+            .data();
         let versions: Vec<i64> = list
             .as_array()
             .unwrap()
@@ -988,9 +971,9 @@ backend_test!(
 
         let first = app
             .get_as(&author.access_token, &format!("{path}/revisions/1"))
-            .await;
-        assert_eq!(first.status, 200);
-        let content = first.json()["data"]["content"].clone();
+            .await
+            .expect(200);
+        let content = first.data()["content"].clone();
         assert_eq!(content["title"], "Bản một");
         assert_eq!(content["body"], "Thân một");
         assert_eq!(content["slug"], "ban-mot");
@@ -1003,9 +986,9 @@ backend_test!(
                 &format!("{path}/revisions/1/restore"),
                 None,
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        let restored = res.json()["data"].clone();
+            .await
+            .expect(200);
+        let restored = res.data();
         assert_eq!(restored["version"], 4, "a restore is a new version");
         assert_eq!(restored["title"], "Bản một");
         assert_eq!(restored["body"], "Thân một");
@@ -1109,15 +1092,14 @@ backend_test!(
             json!({"name": "Mục con", "parent_id": section["id"]}),
         )
         .await;
-        let res = app
-            .as_user(
-                &editor.access_token,
-                Method::PATCH,
-                &admin_article(a["id"].as_i64().unwrap()),
-                Some(&json!({"version": 1, "category_id": sub["id"]})),
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.as_user(
+            &editor.access_token,
+            Method::PATCH,
+            &admin_article(a["id"].as_i64().unwrap()),
+            Some(&json!({"version": 1, "category_id": sub["id"]})),
+        )
+        .await
+        .expect(200);
         for who in [&editor, &first] {
             let in_section = app
                 .get_as(
@@ -1137,7 +1119,7 @@ backend_test!(
             .json();
         assert_eq!(in_section["meta"]["total"], 0);
         // Someone else's article is not even acknowledged.
-        let c_id = app.get_as(&second.access_token, ADMIN_ARTICLES).await.json()["data"][0]["id"]
+        let c_id = app.get_as(&second.access_token, ADMIN_ARTICLES).await.data()[0]["id"]
             .as_i64()
             .unwrap();
         app.get_as(&first.access_token, &admin_article(c_id))
@@ -1169,8 +1151,7 @@ backend_test!(
         )
         .await;
 
-        let list = app.get(PUBLIC_ARTICLES).await;
-        assert_eq!(list.status, 200);
+        let list = app.get(PUBLIC_ARTICLES).await.expect(200);
         let body = list.json();
         assert_eq!(
             slugs(&body),
@@ -1255,8 +1236,7 @@ backend_test!(
             let mut pages = 0;
             let mut next = format!("{PUBLIC_ARTICLES}?per_page=3&sort={sort}");
             loop {
-                let res = app.get(&next).await;
-                assert_eq!(res.status, 200, "{}", res.text());
+                let res = app.get(&next).await.expect(200);
                 let page = res.json();
                 assert_eq!(page["meta"]["total"], 7);
                 seen.extend(slugs(&page));
@@ -1357,7 +1337,7 @@ backend_test!(
         assert_eq!(query("tag=nong").await, ["tin-ha-noi", "tin-thoi-su"]);
         assert_eq!(query("tag=thu-do").await, ["tin-ha-noi"]);
         assert_eq!(query("tag=khong-co").await, Vec::<String>::new());
-        let writer_slug = app.get_as(&writer.access_token, "/api/v1/auth/me").await.json()["data"]["slug"]
+        let writer_slug = app.get_as(&writer.access_token, "/api/v1/auth/me").await.data()["slug"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -1382,10 +1362,9 @@ backend_test!(
         );
         for (slug, views) in [("tin-thoi-su", 3), ("tin-the-thao", 1), ("tin-ha-noi", 5)] {
             for _ in 0..views {
-                let res = app
-                    .post_json(&format!("{PUBLIC_ARTICLES}/{slug}/views"), &json!({}))
-                    .await;
-                assert_eq!(res.status, 204);
+                app.post_json(&format!("{PUBLIC_ARTICLES}/{slug}/views"), &json!({}))
+                    .await
+                    .expect(204);
             }
         }
         newsdesk::workers::flush_views(&app.state).await.unwrap();
@@ -1422,8 +1401,7 @@ backend_test!(
             PUBLIC_ARTICLES.to_owned(),
             format!("{PUBLIC_ARTICLES}/tin-co-etag"),
         ] {
-            let first = app.get(&path).await;
-            assert_eq!(first.status, 200);
+            let first = app.get(&path).await.expect(200);
             let etag = first.header("etag").unwrap().to_owned();
             assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
             assert!(
@@ -1457,16 +1435,15 @@ backend_test!(
             );
             // An edit changes the answer and its ETag.
             let version =
-                app.get_as(&editor.access_token, &admin_article(id)).await.json()["data"]["version"].clone();
-            let res = app
-                .as_user(
-                    &editor.access_token,
-                    Method::PATCH,
-                    &admin_article(id),
-                    Some(&json!({"version": version, "summary": format!("Tóm tắt {version}")})),
-                )
-                .await;
-            assert_eq!(res.status, 200);
+                app.get_as(&editor.access_token, &admin_article(id)).await.data()["version"].clone();
+            app.as_user(
+                &editor.access_token,
+                Method::PATCH,
+                &admin_article(id),
+                Some(&json!({"version": version, "summary": format!("Tóm tắt {version}")})),
+            )
+            .await
+            .expect(200);
             let changed = conditional(etag.clone()).await;
             assert_eq!(changed.status, 200, "{path}");
             assert_ne!(changed.header("etag"), Some(etag.as_str()));
@@ -1513,9 +1490,8 @@ backend_test!(
         )
         .await;
 
-        let res = public_detail(&app, "cai-cach-5").await;
-        assert_eq!(res.status, 200);
-        let data = res.json()["data"].clone();
+        let res = public_detail(&app, "cai-cach-5").await.expect(200);
+        let data = res.data();
         assert_eq!(data["title"], "Cải cách 5");
         assert_eq!(data["body_html"], "<p>Đoạn <strong>5</strong>.</p>\n");
         assert_eq!(data["body_format"], "markdown");
@@ -1571,10 +1547,10 @@ backend_test!(
         let keys: Vec<&String> = data["newer"][0].as_object().unwrap().keys().collect();
         assert_eq!(keys, ["published_at", "slug", "title"]);
 
-        let oldest = public_detail(&app, "cai-cach-0").await.json()["data"].clone();
+        let oldest = public_detail(&app, "cai-cach-0").await.data();
         assert_eq!(oldest["older"], json!([]));
         assert_eq!(titles(&oldest["newer"]).len(), 5);
-        let newest = public_detail(&app, "cai-cach-11").await.json()["data"].clone();
+        let newest = public_detail(&app, "cai-cach-11").await.data();
         assert_eq!(newest["newer"], json!([]));
         assert_eq!(
             titles(&newest["older"]),
@@ -1586,9 +1562,9 @@ backend_test!(
                 "cai-cach-6"
             ]
         );
-        let near_end = public_detail(&app, "cai-cach-9").await.json()["data"].clone();
+        let near_end = public_detail(&app, "cai-cach-9").await.data();
         assert_eq!(titles(&near_end["newer"]), ["cai-cach-10", "cai-cach-11"]);
-        let sport = public_detail(&app, "the-thao-45").await.json()["data"].clone();
+        let sport = public_detail(&app, "the-thao-45").await.data();
         assert_eq!(titles(&sport["newer"]), ["the-thao-55"]);
         assert_eq!(sport["older"], json!([]));
     }
@@ -1606,8 +1582,7 @@ backend_test! {
         published(&app, &editor, json!({"title": "Tin được xem"}), &hour(1)).await;
         create(&app, &editor, json!({"title": "Tin nháp"})).await;
         let views = format!("{PUBLIC_ARTICLES}/tin-duoc-xem/views");
-        let one = app.send(Method::POST, &views).await;
-        assert_eq!(one.status, 204, "{}", one.text());
+        let one = app.send(Method::POST, &views).await.expect(204);
         assert!(one.body.is_empty());
         app.send(Method::POST, &format!("{PUBLIC_ARTICLES}/tin-nhap/views"))
             .await
@@ -1650,9 +1625,8 @@ backend_test!(
         let loaded = app.state.db.run(newsdesk::articles::demo::load).await.unwrap();
         assert!(loaded);
         let slug = "tich-cuc-cai-cach-hanh-chinh-de-nang-cao-muc-do-hai-long-cua-cong-dan";
-        let res = public_detail(&app, slug).await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        let data = res.json()["data"].clone();
+        let res = public_detail(&app, slug).await.expect(200);
+        let data = res.data();
         assert_eq!(
             data["title"],
             "Tích cực cải cách hành chính để nâng cao mức độ hài lòng của công dân"
@@ -1742,7 +1716,7 @@ backend_test!(
 
         let list = app.get(PUBLIC_ARTICLES).await.json();
         assert_eq!(slugs(&list), ["tin-nhap-bon", "tin-nhap-mot"]);
-        let one = public_detail(&app, "tin-nhap-mot").await.json()["data"].clone();
+        let one = public_detail(&app, "tin-nhap-mot").await.data();
         assert_eq!(one["published_at"], "2020-01-14T13:59:00Z");
         assert_eq!(one["source"], "HNP");
         assert_eq!(one["body_html"], "<p>Đoạn <strong>đậm</strong>.</p>\n");
