@@ -1666,7 +1666,7 @@ backend_test!(
         let list = app.get(PUBLIC_ARTICLES).await.json();
         let total = list["meta"]["total"].clone();
         assert!(slugs(&list).contains(&slug.to_owned()));
-        assert_eq!(app.get("/api/v1/authors/hoang-anh").await.status, 200);
+        app.get("/api/v1/authors/hoang-anh").await.expect(200);
 
         // A second load finds content and changes nothing.
         let again = app.state.db.run(newsdesk::articles::demo::load).await.unwrap();

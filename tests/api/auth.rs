@@ -195,7 +195,7 @@ backend_test!(
             }
         }
         // The genuine token still works.
-        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        app.get_as(&user.access_token, ME).await.expect(200);
     }
 );
 
@@ -203,12 +203,9 @@ backend_test!(
     async fn the_role_in_the_database_wins_over_the_role_in_the_token(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let other = app.user(Role::Admin).await;
-        assert_eq!(
-            app.get_as(&other.access_token, "/api/v1/admin/authors")
-                .await
-                .status,
-            200
-        );
+        app.get_as(&other.access_token, "/api/v1/admin/authors")
+            .await
+            .expect(200);
         app.as_user(
             &admin.access_token,
             Method::PATCH,
@@ -251,12 +248,9 @@ backend_test!(
         let pair = first.data();
         let newer = pair["refresh_token"].as_str().unwrap().to_owned();
         assert_ne!(newer, user.refresh_token);
-        assert_eq!(
-            app.get_as(pair["access_token"].as_str().unwrap(), ME)
-                .await
-                .status,
-            200
-        );
+        app.get_as(pair["access_token"].as_str().unwrap(), ME)
+            .await
+            .expect(200);
         assert_eq!(
             claims_of(pair["access_token"].as_str().unwrap())["sid"],
             claims_of(&user.access_token)["sid"]
@@ -278,12 +272,9 @@ backend_test!(
         // Another session of the same account is untouched.
         let other = app.login(&user).await;
         let other_refresh = other.data()["refresh_token"].as_str().unwrap().to_owned();
-        assert_eq!(
-            app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": other_refresh}))
-                .await
-                .status,
-            200
-        );
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": other_refresh}))
+            .await
+            .expect(200);
 
         assert_unauthorized(
             &app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": "made-up"}))
@@ -314,15 +305,12 @@ backend_test!(
     async fn logout_ends_the_session_and_is_idempotent(app: TestApp) {
         let user = app.user(Role::Author).await;
         let body = json!({"refresh_token": user.refresh_token});
-        assert_eq!(app.post_json("/api/v1/auth/logout", &body).await.status, 204);
-        assert_eq!(app.post_json("/api/v1/auth/logout", &body).await.status, 204);
+        app.post_json("/api/v1/auth/logout", &body).await.expect(204);
+        app.post_json("/api/v1/auth/logout", &body).await.expect(204);
         assert_unauthorized(&app.post_json("/api/v1/auth/refresh", &body).await);
-        assert_eq!(
-            app.post_json("/api/v1/auth/logout", &json!({"refresh_token": "unknown"}))
-                .await
-                .status,
-            204
-        );
+        app.post_json("/api/v1/auth/logout", &json!({"refresh_token": "unknown"}))
+            .await
+            .expect(204);
     }
 );
 
@@ -361,17 +349,14 @@ backend_test!(
             &app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": second}))
                 .await,
         );
-        assert_eq!(
-            app.post_json(
-                "/api/v1/auth/refresh",
-                &json!({"refresh_token": user.refresh_token})
-            )
-            .await
-            .status,
-            200
-        );
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await
+        .expect(200);
         assert_unauthorized(&app.login(&user).await);
-        assert_eq!(app.login_as(&user.email, "a brand new secret").await.status, 200);
+        app.login_as(&user.email, "a brand new secret").await.expect(200);
     }
 );
 
@@ -379,7 +364,7 @@ backend_test!(
     async fn deactivation_blocks_the_token_refresh_and_sign_in_at_once(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let user = app.user(Role::Editor).await;
-        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        app.get_as(&user.access_token, ME).await.expect(200);
         app.as_user(
             &admin.access_token,
             Method::DELETE,
@@ -413,7 +398,7 @@ backend_test!(
         )
         .await
         .expect(200);
-        assert_eq!(app.login(&user).await.status, 200);
+        app.login(&user).await.expect(200);
     }
 );
 
@@ -430,7 +415,7 @@ backend_test!(
         assert!((1..=900).contains(&retry), "{retry}");
         // Another account from the same client is not affected yet.
         let other = app.user(Role::Author).await;
-        assert_eq!(app.login(&other).await.status, 200);
+        app.login(&other).await.expect(200);
     }
 );
 
@@ -547,7 +532,7 @@ backend_test!(
     async fn signing_out_ends_the_access_token_at_once(app: TestApp) {
         let user = app.user(Role::Author).await;
         let other = app.sign_in(&user.email, &user.password).await;
-        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        app.get_as(&user.access_token, ME).await.expect(200);
         app.post_json(
             "/api/v1/auth/logout",
             &json!({"refresh_token": user.refresh_token}),
@@ -556,7 +541,7 @@ backend_test!(
         .expect(204);
         assert_session_ended(&app.get_as(&user.access_token, ME).await);
         // The account's other session goes on.
-        assert_eq!(app.get_as(&other, ME).await.status, 200);
+        app.get_as(&other, ME).await.expect(200);
     }
 );
 
@@ -575,7 +560,7 @@ backend_test!(
             .as_str()
             .unwrap()
             .to_owned();
-        assert_eq!(app.get_as(&renewed, ME).await.status, 200);
+        app.get_as(&renewed, ME).await.expect(200);
 
         let replay = app
             .post_json(
@@ -587,7 +572,7 @@ backend_test!(
         // Both the first access token and the one issued by the rotation die with the family.
         assert_session_ended(&app.get_as(&user.access_token, ME).await);
         assert_session_ended(&app.get_as(&renewed, ME).await);
-        assert_eq!(app.get_as(&other, ME).await.status, 200);
+        app.get_as(&other, ME).await.expect(200);
     }
 );
 
@@ -595,7 +580,7 @@ backend_test!(
     async fn a_password_change_ends_the_access_tokens_of_the_other_sessions(app: TestApp) {
         let user = app.user(Role::Author).await;
         let other = app.sign_in(&user.email, &user.password).await;
-        assert_eq!(app.get_as(&other, ME).await.status, 200);
+        app.get_as(&other, ME).await.expect(200);
         change_password(
             &app,
             &user.access_token,
@@ -605,7 +590,7 @@ backend_test!(
         .expect(204);
         assert_session_ended(&app.get_as(&other, ME).await);
         // The session that changed the password stays signed in.
-        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        app.get_as(&user.access_token, ME).await.expect(200);
     }
 );
 
@@ -672,7 +657,7 @@ backend_test!(
         assert_session_ended(&app.get_as(&user.access_token, ME).await);
         // A new sign-in after the reactivation works.
         let fresh = app.sign_in(&user.email, &user.password).await;
-        assert_eq!(app.get_as(&fresh, ME).await.status, 200);
+        app.get_as(&fresh, ME).await.expect(200);
     }
 );
 

@@ -135,7 +135,7 @@ backend_test!(
         let editor = app.user(Role::Editor).await;
         let (id, slug) = app.published_article(&editor, json!({"title": "Sẽ rút"})).await;
         assert_eq!(title_of(&app, &slug).await, "Sẽ rút");
-        assert_eq!(app.get("/feed.xml").await.status, 200);
+        app.get("/feed.xml").await.expect(200);
         app.as_user(
             &editor.access_token,
             Method::POST,
@@ -143,7 +143,7 @@ backend_test!(
             None,
         )
         .await;
-        assert_eq!(app.get(&format!("/api/v1/articles/{slug}")).await.status, 404);
+        app.get(&format!("/api/v1/articles/{slug}")).await.expect(404);
         assert!(!app.get("/feed.xml").await.text().contains("Sẽ rút"));
 
         // Scheduled a moment ahead, then published by the scheduler's run.

@@ -354,7 +354,7 @@ backend_test!(
         )
         .await
         .expect(200);
-        assert_eq!(app.get("/api/v1/categories/thoi-su-moi").await.status, 200);
+        app.get("/api/v1/categories/thoi-su-moi").await.expect(200);
         app.get("/api/v1/categories/thoi-su").await.problem(404);
         assert_eq!(
             slugs_of(&tree(&app).await),

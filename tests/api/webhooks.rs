@@ -125,13 +125,13 @@ backend_test!(
 
         for role in [Role::Editor, Role::Author, Role::Contributor, Role::Moderator] {
             let user = app.user(role).await;
-            assert_eq!(app.get_as(&user.access_token, "/api/v1/admin/webhooks").await.status, 403);
+            app.get_as(&user.access_token, "/api/v1/admin/webhooks").await.expect(403);
             let res = app
                 .as_user(&user.access_token, Method::DELETE, &path, None)
                 .await;
             res.problem(403);
         }
-        assert_eq!(app.get("/api/v1/admin/webhooks").await.status, 401);
+        app.get("/api/v1/admin/webhooks").await.expect(401);
 
         app.as_user(&admin.access_token, Method::DELETE, &path, None).await.expect(204);
         app.get_as(&admin.access_token, &path).await.problem(404);
@@ -271,16 +271,16 @@ backend_test!(
         // A draft changes: readers see nothing, so nobody hears of it.
         app.as_user(&token, Method::PATCH, &article, Some(&patch(1, "B"))).await;
         let publish = format!("{article}/publish");
-        assert_eq!(app.as_user(&token, Method::POST, &publish, None).await.status, 200);
+        app.as_user(&token, Method::POST, &publish, None).await.expect(200);
         // Publishing twice is a 409 and fires nothing.
         app.as_user(&token, Method::POST, &publish, None).await.problem(409);
         app.as_user(&token, Method::PATCH, &article, Some(&patch(2, "C"))).await.expect(200);
         // A stale edit is refused and fires nothing.
         app.as_user(&token, Method::PATCH, &article, Some(&patch(2, "D"))).await.problem(409);
         let unpublish = format!("{article}/unpublish");
-        assert_eq!(app.as_user(&token, Method::POST, &unpublish, None).await.status, 200);
-        assert_eq!(app.as_user(&token, Method::POST, &publish, None).await.status, 200);
-        assert_eq!(app.as_user(&token, Method::DELETE, &article, None).await.status, 204);
+        app.as_user(&token, Method::POST, &unpublish, None).await.expect(200);
+        app.as_user(&token, Method::POST, &publish, None).await.expect(200);
+        app.as_user(&token, Method::DELETE, &article, None).await.expect(204);
         // Scheduled, then published by the scheduler: once, however often it runs.
         let res = app
             .as_user(&token, Method::POST, "/api/v1/admin/articles", Some(&json!({"title": "Hẹn giờ", "body": "E"})))
