@@ -5,7 +5,7 @@ mod common;
 
 #[path = "api/accounts.rs"]
 mod accounts;
-#[path = "api/articles.rs"]
+#[path = "api/articles/mod.rs"]
 mod articles;
 #[path = "api/audit.rs"]
 mod audit;
