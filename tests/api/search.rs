@@ -29,6 +29,28 @@ async fn search(app: &TestApp, q: &str, extra: &str) -> Vec<String> {
     slugs(&list)
 }
 
+/// Asserts that each of the queries finds the demo's sample article.
+async fn assert_found(app: &TestApp, queries: &[&str]) {
+    for q in queries {
+        let found = search(app, q, "").await;
+        assert!(
+            found.contains(&SAMPLE.to_owned()),
+            "{q} must find the sample: {found:?}"
+        );
+    }
+}
+
+/// Asserts that none of the queries finds the demo's sample article.
+async fn assert_not_found(app: &TestApp, queries: &[&str]) {
+    for q in queries {
+        let found = search(app, q, "").await;
+        assert!(
+            !found.contains(&SAMPLE.to_owned()),
+            "{q} must not find the sample: {found:?}"
+        );
+    }
+}
+
 async fn editorial_search(app: &TestApp, token: &str, q: &str) -> Vec<String> {
     let res = app
         .get_as(token, &format!("/api/v1/admin/articles?q={}", encoded(q)))
@@ -40,7 +62,7 @@ async fn editorial_search(app: &TestApp, token: &str, q: &str) -> Vec<String> {
 backend_test!(
     async fn the_sample_article_is_found_with_or_without_diacritics(app: TestApp) {
         assert!(app.state.db.run(newsdesk::articles::demo::load).await.unwrap());
-        for q in [
+        let queries = [
             "cai cach hanh chinh",
             "CẢI CÁCH",
             "dong da",
@@ -50,42 +72,19 @@ backend_test!(
             "\"một cửa\"",
             "“mot cua”",
             "hài lòng công dân",
-        ] {
-            let found = search(&app, q, "").await;
-            assert!(
-                found.contains(&SAMPLE.to_owned()),
-                "{q} must find the sample: {found:?}"
-            );
-        }
+        ];
+        assert_found(&app, &queries).await;
         // Every word is required, and a phrase is its words in order.
-        for q in ["dong da xyzzy", "\"cửa một\"", "sipas-xyz", "hanoi"] {
-            let found = search(&app, q, "").await;
-            assert!(
-                !found.contains(&SAMPLE.to_owned()),
-                "{q} must not find the sample: {found:?}"
-            );
-        }
+        assert_not_found(&app, &["dong da xyzzy", "\"cửa một\"", "sipas-xyz", "hanoi"]).await;
     }
 );
 
 backend_test!(
     async fn the_last_word_is_a_prefix_while_typing(app: TestApp) {
         assert!(app.state.db.run(newsdesk::articles::demo::load).await.unwrap());
-        for q in ["cai cach hanh chi", "SIPA", "Đống Đ", "ca"] {
-            let found = search(&app, q, "").await;
-            assert!(
-                found.contains(&SAMPLE.to_owned()),
-                "{q} must find the sample: {found:?}"
-            );
-        }
+        assert_found(&app, &["cai cach hanh chi", "SIPA", "Đống Đ", "ca"]).await;
         // Only the last word, and never inside a closed phrase.
-        for q in ["sipa dong", "\"sipa\"", "\"mot cu\""] {
-            let found = search(&app, q, "").await;
-            assert!(
-                !found.contains(&SAMPLE.to_owned()),
-                "{q} must not find the sample: {found:?}"
-            );
-        }
+        assert_not_found(&app, &["sipa dong", "\"sipa\"", "\"mot cu\""]).await;
     }
 );
 
