@@ -3,6 +3,7 @@ use newsdesk::auth::Role;
 use serde_json::json;
 
 use crate::backend_test;
+use crate::common::problem_fields;
 
 const ADMIN_AUTHORS: &str = "/api/v1/admin/authors";
 
@@ -80,15 +81,10 @@ backend_test!(
         let res = app
             .as_user(&admin.access_token, Method::POST, ADMIN_AUTHORS, Some(&body))
             .await;
-        let problem = res.problem(422);
-        let mut fields: Vec<&str> = problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
-        fields.sort();
-        assert_eq!(fields, ["avatar_url", "email", "name", "password", "slug"]);
+        assert_eq!(
+            problem_fields(&res.problem(422)),
+            ["avatar_url", "email", "name", "password", "slug"]
+        );
         let res = app
             .as_user(
                 &admin.access_token,

@@ -22,6 +22,21 @@ async fn send(
     app.as_user(&user.access_token, method, path, body.as_ref()).await
 }
 
+/// Asserts that deleting `deleted` again and editing an unknown id of `collection` both
+/// answer 404.
+async fn assert_gone(app: &TestApp, user: &TestUser, deleted: &str, collection: &str) {
+    send(app, user, Method::DELETE, deleted, None).await.problem(404);
+    send(
+        app,
+        user,
+        Method::PATCH,
+        &format!("{collection}/999999"),
+        Some(json!({"name": "x"})),
+    )
+    .await
+    .problem(404);
+}
+
 async fn new_category(app: &TestApp, user: &TestUser, body: Value) -> Value {
     let res = send(app, user, Method::POST, ADMIN_CATEGORIES, Some(body.clone())).await;
     assert_eq!(res.status, 201, "{body}: {}", res.text());
@@ -274,24 +289,13 @@ backend_test!(
         .await
         .expect(204);
         assert_eq!(tree(&app).await, json!([]));
-        send(
+        assert_gone(
             &app,
             &editor,
-            Method::DELETE,
             &format!("{ADMIN_CATEGORIES}/{}", id(&parent)),
-            None,
+            ADMIN_CATEGORIES,
         )
-        .await
-        .problem(404);
-        send(
-            &app,
-            &editor,
-            Method::PATCH,
-            &format!("{ADMIN_CATEGORIES}/999999"),
-            Some(json!({"name": "x"})),
-        )
-        .await
-        .problem(404);
+        .await;
     }
 );
 
@@ -463,24 +467,7 @@ backend_test!(
         assert_eq!(slugs_of(&app.get("/api/v1/tags").await.data()), ["thu-do"]);
         let detail = app.get("/api/v1/articles/tin-gan-the").await.data();
         assert_eq!(slugs_of(&detail["tags"]), ["thu-do"], "removed from its articles");
-        send(
-            &app,
-            &editor,
-            Method::DELETE,
-            &format!("{ADMIN_TAGS}/{}", id(&tag)),
-            None,
-        )
-        .await
-        .problem(404);
-        send(
-            &app,
-            &editor,
-            Method::PATCH,
-            &format!("{ADMIN_TAGS}/999999"),
-            Some(json!({"name": "x"})),
-        )
-        .await
-        .problem(404);
+        assert_gone(&app, &editor, &format!("{ADMIN_TAGS}/{}", id(&tag)), ADMIN_TAGS).await;
         // Unknown tag ids on an article are a validation error, not a silent drop.
         let res = send(
             &app,
