@@ -303,11 +303,7 @@ async fn a_change_made_through_one_server_is_served_by_another_within_a_second()
     let Some(first) = TestAppBuilder::new(Backend::Postgres).build().await else {
         return;
     };
-    let second = TestAppBuilder::new(Backend::Postgres)
-        .database(first.state.config.database.clone())
-        .build()
-        .await
-        .unwrap();
+    let second = first.another_process().build().await.unwrap();
     let editor = first.user(Role::Editor).await;
     let before = second.state.db.changes().stamp();
     let (id, slug) = first

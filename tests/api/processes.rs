@@ -6,11 +6,10 @@ use newsdesk::auth::Role;
 use serde_json::json;
 
 use crate::backend_test;
-use crate::common::{TestApp, TestAppBuilder};
+use crate::common::TestApp;
 
 async fn second_process(app: &TestApp) -> TestApp {
-    TestAppBuilder::new(app.backend)
-        .database(app.state.config.database.clone())
+    app.another_process()
         .build()
         .await
         .expect("a second process on the same database")

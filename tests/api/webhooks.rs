@@ -11,7 +11,7 @@ use sha2::Sha256;
 
 use crate::backend_test;
 use crate::common::receiver::Receiver;
-use crate::common::{TestApp, TestAppBuilder, TestUser};
+use crate::common::{TestApp, TestUser};
 
 const SECRET: &str = "bí mật của cổng thông tin";
 const ALL: [&str; 5] = [
@@ -483,9 +483,8 @@ backend_test!(
 );
 
 async fn second_process(app: &TestApp) -> TestApp {
-    TestAppBuilder::new(app.backend)
+    app.another_process()
         .config(|c| c.webhook_allow_private = true)
-        .database(app.state.config.database.clone())
         .build()
         .await
         .expect("a second process on the same database")

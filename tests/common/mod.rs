@@ -145,6 +145,11 @@ impl TestApp {
         }
     }
 
+    /// Another app on this app's database, as a second process of the same deployment.
+    pub fn another_process(&self) -> TestAppBuilder {
+        TestAppBuilder::new(self.backend).database(self.state.config.database.clone())
+    }
+
     pub async fn get(&self, path: &str) -> TestResponse {
         self.call(test::TestRequest::get().uri(path)).await
     }
