@@ -569,6 +569,16 @@ fn call(port: u16, method: &str, path: &str, token: &str, body: Value) -> Value 
     serde_json::from_str(&text).unwrap()
 }
 
+/// Signs the administrator `serve` created in to the server on `port`; returns the access token.
+fn admin_token(port: u16) -> String {
+    let login = json!({"email": "admin@example.vn", "password": "mật khẩu quản trị đủ dài"}).to_string();
+    let (_, text) = http(port, "POST", "/api/v1/auth/login", None, Some(&login)).unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// `kill -9` while the receiver holds the first attempt open: the delivery was claimed and
 /// never finished. The restarted server sends it again once the claim lapses.
 fn survives_kill_during_delivery(database: &str) {
@@ -576,12 +586,7 @@ fn survives_kill_during_delivery(database: &str) {
     let receiver = Receiver::start();
     receiver.hang(true);
     let (mut server, port) = serve(database, dir.path());
-    let login = json!({"email": "admin@example.vn", "password": "mật khẩu quản trị đủ dài"}).to_string();
-    let (_, text) = http(port, "POST", "/api/v1/auth/login", None, Some(&login)).unwrap();
-    let token = serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = admin_token(port);
     let hook = json!({"url": receiver.url, "events": ["article.published"], "secret": SECRET});
     let webhook = call(port, "POST", "/api/v1/admin/webhooks", &token, hook)["data"]["id"].clone();
     let article = json!({"title": "Sống sót sau sự cố", "body": "X"});
@@ -611,11 +616,7 @@ fn survives_kill_during_delivery(database: &str) {
         got[1].header("X-Newsdesk-Signature"),
         expected_signature(&got[1].body)
     );
-    let (_, text) = http(port, "POST", "/api/v1/auth/login", None, Some(&login)).unwrap();
-    let token = serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = admin_token(port);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let list = call(
