@@ -45,6 +45,19 @@ fn ip(address: &str) -> std::net::IpAddr {
     address.parse().unwrap()
 }
 
+/// An administrator's change to an account (`PATCH /admin/authors/{id}`), which must succeed.
+async fn change_account(
+    app: &crate::common::TestApp,
+    admin: &crate::common::TestUser,
+    account: &crate::common::TestUser,
+    body: serde_json::Value,
+) {
+    let path = format!("/api/v1/admin/authors/{}", account.id);
+    app.as_user(&admin.access_token, Method::PATCH, &path, Some(&body))
+        .await
+        .expect(200);
+}
+
 /// `POST /auth/me/password` with this body, as the holder of `token`.
 async fn change_password(
     app: &crate::common::TestApp,
@@ -206,14 +219,7 @@ backend_test!(
         app.get_as(&other.access_token, "/api/v1/admin/authors")
             .await
             .expect(200);
-        app.as_user(
-            &admin.access_token,
-            Method::PATCH,
-            &format!("/api/v1/admin/authors/{}", other.id),
-            Some(&json!({"role": "author"})),
-        )
-        .await
-        .expect(200);
+        change_account(&app, &admin, &other, json!({"role": "author"})).await;
         // A role change ends the account's sessions: the token claiming `admin` is dead.
         assert_session_ended(&app.get_as(&other.access_token, "/api/v1/admin/authors").await);
         // Signed in again, the account acts with the role the database holds.
@@ -390,14 +396,7 @@ backend_test!(
             .await;
         assert_eq!(account.data()["active"], false);
 
-        app.as_user(
-            &admin.access_token,
-            Method::PATCH,
-            &format!("/api/v1/admin/authors/{}", user.id),
-            Some(&json!({"active": true})),
-        )
-        .await
-        .expect(200);
+        change_account(&app, &admin, &user, json!({"active": true})).await;
         app.login(&user).await.expect(200);
     }
 );
@@ -608,14 +607,13 @@ backend_test!(
         .await
         .expect(201);
 
-        app.as_user(
-            &admin.access_token,
-            Method::PATCH,
-            &format!("/api/v1/admin/authors/{}", editor.id),
-            Some(&json!({"password": "a reset password for the editor"})),
+        change_account(
+            &app,
+            &admin,
+            &editor,
+            json!({"password": "a reset password for the editor"}),
         )
-        .await
-        .expect(200);
+        .await;
         assert_session_ended(
             &app.as_user(
                 &editor.access_token,
