@@ -7,7 +7,7 @@ mod common;
 mod accounts;
 #[path = "api/articles/mod.rs"]
 mod articles;
-#[path = "api/audit.rs"]
+#[path = "api/audit/mod.rs"]
 mod audit;
 #[path = "api/auth.rs"]
 mod auth;
