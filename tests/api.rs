@@ -5,9 +5,9 @@ mod common;
 
 #[path = "api/accounts.rs"]
 mod accounts;
-#[path = "api/articles.rs"]
+#[path = "api/articles/mod.rs"]
 mod articles;
-#[path = "api/audit.rs"]
+#[path = "api/audit/mod.rs"]
 mod audit;
 #[path = "api/auth.rs"]
 mod auth;

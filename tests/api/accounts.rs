@@ -3,6 +3,7 @@ use newsdesk::auth::Role;
 use serde_json::json;
 
 use crate::backend_test;
+use crate::common::problem_fields;
 
 const ADMIN_AUTHORS: &str = "/api/v1/admin/authors";
 
@@ -16,9 +17,9 @@ backend_test!(
                 ADMIN_AUTHORS,
                 Some(&json!({"name": "Hoàng Anh", "bio": "Phóng viên"})),
             )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        let data = res.json()["data"].clone();
+            .await
+            .expect(201);
+        let data = res.data();
         assert_eq!(data["slug"], "hoang-anh");
         assert_eq!(data["role"], "author");
         assert_eq!(
@@ -35,7 +36,7 @@ backend_test!(
                 Some(&json!({"name": "Hoàng  Anh"})),
             )
             .await;
-        assert_eq!(again.json()["data"]["slug"], "hoang-anh-2");
+        assert_eq!(again.data()["slug"], "hoang-anh-2");
         app.as_user(
             &admin.access_token,
             Method::POST,
@@ -51,25 +52,19 @@ backend_test!(
     async fn emails_are_unique_regardless_of_case(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let body = json!({"name": "Biên tập", "email": "Editor@Example.vn", "password": "một mật khẩu dài", "role": "editor"});
-        assert_eq!(
-            app.as_user(&admin.access_token, Method::POST, ADMIN_AUTHORS, Some(&body))
-                .await
-                .status,
-            201
-        );
+        app.as_user(&admin.access_token, Method::POST, ADMIN_AUTHORS, Some(&body))
+            .await
+            .expect(201);
         let dup = json!({"name": "Khác", "email": "editor@example.VN"});
         let res = app
             .as_user(&admin.access_token, Method::POST, ADMIN_AUTHORS, Some(&dup))
             .await;
         assert!(res.problem(409)["detail"].as_str().unwrap().contains("email"));
         let login = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": "editor@example.vn", "password": "một mật khẩu dài"}),
-            )
-            .await;
-        assert_eq!(login.status, 200);
-        assert_eq!(login.json()["data"]["author"]["role"], "editor");
+            .login_as("editor@example.vn", "một mật khẩu dài")
+            .await
+            .expect(200);
+        assert_eq!(login.data()["author"]["role"], "editor");
     }
 );
 
@@ -86,15 +81,10 @@ backend_test!(
         let res = app
             .as_user(&admin.access_token, Method::POST, ADMIN_AUTHORS, Some(&body))
             .await;
-        let problem = res.problem(422);
-        let mut fields: Vec<&str> = problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
-        fields.sort();
-        assert_eq!(fields, ["avatar_url", "email", "name", "password", "slug"]);
+        assert_eq!(
+            problem_fields(&res.problem(422)),
+            ["avatar_url", "email", "name", "password", "slug"]
+        );
         let res = app
             .as_user(
                 &admin.access_token,
@@ -119,22 +109,20 @@ backend_test!(
 backend_test!(
     async fn public_profiles_never_show_private_fields(app: TestApp) {
         let editor = app.user(Role::Editor).await;
-        let list = app.get("/api/v1/authors").await;
-        assert_eq!(list.status, 200);
+        let list = app.get("/api/v1/authors").await.expect(200);
         let text = list.text();
         assert!(!text.contains(&editor.email));
         assert!(!text.contains("argon2"));
         for private in ["\"email\"", "\"role\"", "\"active\"", "password"] {
             assert!(!text.contains(private), "{private} in {text}");
         }
-        let item = list.json()["data"][0].clone();
+        let item = list.data()[0].clone();
         let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["article_count", "avatar_url", "bio", "id", "name", "slug"]);
         assert_eq!(list.json()["meta"]["total"], 1);
 
         let slug = item["slug"].as_str().unwrap();
-        let one = app.get(&format!("/api/v1/authors/{slug}")).await;
-        assert_eq!(one.status, 200);
+        let one = app.get(&format!("/api/v1/authors/{slug}")).await.expect(200);
         assert!(!one.text().contains(&editor.email));
         app.get("/api/v1/authors/no-such-author").await.problem(404);
     }
@@ -157,8 +145,8 @@ backend_test!(
                     .uri("/api/v1/authors")
                     .insert_header(("If-None-Match", etag.as_str())),
             )
-            .await;
-        assert_eq!(again.status, 304);
+            .await
+            .expect(304);
         assert!(again.body.is_empty());
         assert_eq!(again.header("etag"), Some(etag.as_str()));
 
@@ -169,8 +157,8 @@ backend_test!(
                     .uri("/api/v1/authors")
                     .insert_header(("If-None-Match", etag.as_str())),
             )
-            .await;
-        assert_eq!(changed.status, 200);
+            .await
+            .expect(200);
         assert_ne!(changed.header("etag"), Some(etag.as_str()));
     }
 );
@@ -186,8 +174,8 @@ backend_test!(
                 &admin.access_token,
                 "/api/v1/admin/authors?role=moderator&per_page=2&page=2",
             )
-            .await;
-        assert_eq!(page.status, 200);
+            .await
+            .expect(200);
         let body = page.json();
         assert_eq!(
             body["meta"],
@@ -231,7 +219,7 @@ backend_test!(
         .await
         .problem(409);
         assert_eq!(
-            app.get_as(&admin.access_token, "/api/v1/auth/me").await.json()["data"]["role"],
+            app.get_as(&admin.access_token, "/api/v1/auth/me").await.data()["role"],
             "admin"
         );
     }
@@ -267,24 +255,23 @@ backend_test!(
         assert!(app.state.db.run(newsdesk::articles::demo::load).await.unwrap());
         let profile = app.get("/api/v1/authors/hoang-anh").await;
         assert_eq!(
-            profile.json()["data"]["article_count"],
+            profile.data()["article_count"],
             5,
             "the sample article and four companions"
         );
 
         let editor = app.user(Role::Editor).await;
-        let author_id = profile.json()["data"]["id"].as_i64().unwrap();
-        let draft = app
-            .as_user(
-                &editor.access_token,
-                Method::POST,
-                "/api/v1/admin/articles",
-                Some(&json!({"title": "Bản nháp", "author_ids": [author_id]})),
-            )
-            .await;
-        assert_eq!(draft.status, 201);
+        let author_id = profile.data()["id"].as_i64().unwrap();
+        app.as_user(
+            &editor.access_token,
+            Method::POST,
+            "/api/v1/admin/articles",
+            Some(&json!({"title": "Bản nháp", "author_ids": [author_id]})),
+        )
+        .await
+        .expect(201);
         assert_eq!(
-            app.get("/api/v1/authors/hoang-anh").await.json()["data"]["article_count"],
+            app.get("/api/v1/authors/hoang-anh").await.data()["article_count"],
             5
         );
         let list = app.get("/api/v1/authors").await.json();
@@ -351,12 +338,7 @@ backend_test!(
                 "{path} {body}: {problem}"
             );
         }
-        let login = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": "a\u{0}@example.vn", "password": "whatever password"}),
-            )
-            .await;
+        let login = app.login_as("a\u{0}@example.vn", "whatever password").await;
         assert!(
             login.status.is_client_error(),
             "{} {}",

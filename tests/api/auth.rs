@@ -40,32 +40,22 @@ fn assert_session_ended(res: &crate::common::TestResponse) {
     assert_eq!(res.header("www-authenticate"), Some("Bearer"));
 }
 
-/// Signs in again and returns the new access token.
-async fn sign_in(app: &crate::common::TestApp, email: &str, password: &str) -> String {
-    let res = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": email, "password": password}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()["data"]["access_token"].as_str().unwrap().to_owned()
+/// A client address, for sign-ins that must not share a throttle.
+fn ip(address: &str) -> std::net::IpAddr {
+    address.parse().unwrap()
 }
 
-/// A sign-in attempt from the client address `ip`.
-async fn login_from(
+/// An administrator's change to an account (`PATCH /admin/authors/{id}`), which must succeed.
+async fn change_account(
     app: &crate::common::TestApp,
-    ip: &str,
-    email: &str,
-    password: &str,
-) -> crate::common::TestResponse {
-    app.call(
-        actix_web::test::TestRequest::post()
-            .uri("/api/v1/auth/login")
-            .peer_addr(std::net::SocketAddr::new(ip.parse().unwrap(), 40000))
-            .set_json(json!({"email": email, "password": password})),
-    )
-    .await
+    admin: &crate::common::TestUser,
+    account: &crate::common::TestUser,
+    body: serde_json::Value,
+) {
+    let path = format!("/api/v1/admin/authors/{}", account.id);
+    app.as_user(&admin.access_token, Method::PATCH, &path, Some(&body))
+        .await
+        .expect(200);
 }
 
 /// `POST /auth/me/password` with this body, as the holder of `token`.
@@ -81,15 +71,9 @@ async fn change_password(
 backend_test!(
     async fn login_returns_a_token_pair_and_the_account(app: TestApp) {
         let editor = app.user(Role::Editor).await;
-        let res = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": editor.email, "password": editor.password}),
-            )
-            .await;
-        assert_eq!(res.status, 200);
+        let res = app.login(&editor).await.expect(200);
         assert_eq!(res.header("cache-control"), Some("no-store"));
-        let data = &res.json()["data"];
+        let data = &res.data();
         assert_eq!(data["token_type"], "Bearer");
         assert_eq!(data["expires_in"], 900);
         assert_eq!(data["author"]["role"], "editor");
@@ -107,40 +91,28 @@ backend_test!(
         );
         assert!(claims["jti"].is_string());
 
-        let me = app.get_as(data["access_token"].as_str().unwrap(), ME).await;
-        assert_eq!(me.status, 200);
-        assert_eq!(me.json()["data"]["id"], editor.id);
+        let me = app
+            .get_as(data["access_token"].as_str().unwrap(), ME)
+            .await
+            .expect(200);
+        assert_eq!(me.data()["id"], editor.id);
     }
 );
 
 backend_test!(
     async fn the_email_is_matched_regardless_of_case(app: TestApp) {
         let user = app.user(Role::Author).await;
-        let res = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email.to_uppercase(), "password": user.password}),
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.login_as(&user.email.to_uppercase(), &user.password)
+            .await
+            .expect(200);
     }
 );
 
 backend_test!(
     async fn unknown_email_and_wrong_password_get_the_same_401(app: TestApp) {
         let user = app.user(Role::Author).await;
-        let wrong = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": "wrong password!"}),
-            )
-            .await;
-        let unknown = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": "nobody@example.vn", "password": "wrong password!"}),
-            )
-            .await;
+        let wrong = app.login_as(&user.email, "wrong password!").await;
+        let unknown = app.login_as("nobody@example.vn", "wrong password!").await;
         assert_unauthorized(&wrong);
         assert_unauthorized(&unknown);
         assert_eq!(wrong.body, unknown.body);
@@ -158,15 +130,10 @@ backend_test!(
                 "/api/v1/admin/authors",
                 Some(&json!({"name": "Hoàng Anh", "email": "hoang.anh@example.vn"})),
             )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        assert_eq!(res.json()["data"]["can_sign_in"], false);
-        let login = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": "hoang.anh@example.vn", "password": ""}),
-            )
-            .await;
+            .await
+            .expect(201);
+        assert_eq!(res.data()["can_sign_in"], false);
+        let login = app.login_as("hoang.anh@example.vn", "").await;
         assert_unauthorized(&login);
     }
 );
@@ -241,7 +208,7 @@ backend_test!(
             }
         }
         // The genuine token still works.
-        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        app.get_as(&user.access_token, ME).await.expect(200);
     }
 );
 
@@ -249,33 +216,16 @@ backend_test!(
     async fn the_role_in_the_database_wins_over_the_role_in_the_token(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let other = app.user(Role::Admin).await;
-        assert_eq!(
-            app.get_as(&other.access_token, "/api/v1/admin/authors")
-                .await
-                .status,
-            200
-        );
-        let res = app
-            .as_user(
-                &admin.access_token,
-                Method::PATCH,
-                &format!("/api/v1/admin/authors/{}", other.id),
-                Some(&json!({"role": "author"})),
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.get_as(&other.access_token, "/api/v1/admin/authors")
+            .await
+            .expect(200);
+        change_account(&app, &admin, &other, json!({"role": "author"})).await;
         // A role change ends the account's sessions: the token claiming `admin` is dead.
         assert_session_ended(&app.get_as(&other.access_token, "/api/v1/admin/authors").await);
         // Signed in again, the account acts with the role the database holds.
-        let again = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": other.email, "password": other.password}),
-            )
-            .await;
-        assert_eq!(again.status, 200, "{}", again.text());
+        let again = app.login(&other).await.expect(200);
         app.get_as(
-            again.json()["data"]["access_token"].as_str().unwrap(),
+            again.data()["access_token"].as_str().unwrap(),
             "/api/v1/admin/authors",
         )
         .await
@@ -299,17 +249,14 @@ backend_test!(
                 "/api/v1/auth/refresh",
                 &json!({"refresh_token": user.refresh_token}),
             )
-            .await;
-        assert_eq!(first.status, 200, "{}", first.text());
-        let pair = first.json()["data"].clone();
+            .await
+            .expect(200);
+        let pair = first.data();
         let newer = pair["refresh_token"].as_str().unwrap().to_owned();
         assert_ne!(newer, user.refresh_token);
-        assert_eq!(
-            app.get_as(pair["access_token"].as_str().unwrap(), ME)
-                .await
-                .status,
-            200
-        );
+        app.get_as(pair["access_token"].as_str().unwrap(), ME)
+            .await
+            .expect(200);
         assert_eq!(
             claims_of(pair["access_token"].as_str().unwrap())["sid"],
             claims_of(&user.access_token)["sid"]
@@ -329,19 +276,11 @@ backend_test!(
         assert_unauthorized(&after);
 
         // Another session of the same account is untouched.
-        let other = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": user.password}),
-            )
-            .await;
-        let other_refresh = other.json()["data"]["refresh_token"].as_str().unwrap().to_owned();
-        assert_eq!(
-            app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": other_refresh}))
-                .await
-                .status,
-            200
-        );
+        let other = app.login(&user).await;
+        let other_refresh = other.data()["refresh_token"].as_str().unwrap().to_owned();
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": other_refresh}))
+            .await
+            .expect(200);
 
         assert_unauthorized(
             &app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": "made-up"}))
@@ -372,28 +311,19 @@ backend_test!(
     async fn logout_ends_the_session_and_is_idempotent(app: TestApp) {
         let user = app.user(Role::Author).await;
         let body = json!({"refresh_token": user.refresh_token});
-        assert_eq!(app.post_json("/api/v1/auth/logout", &body).await.status, 204);
-        assert_eq!(app.post_json("/api/v1/auth/logout", &body).await.status, 204);
+        app.post_json("/api/v1/auth/logout", &body).await.expect(204);
+        app.post_json("/api/v1/auth/logout", &body).await.expect(204);
         assert_unauthorized(&app.post_json("/api/v1/auth/refresh", &body).await);
-        assert_eq!(
-            app.post_json("/api/v1/auth/logout", &json!({"refresh_token": "unknown"}))
-                .await
-                .status,
-            204
-        );
+        app.post_json("/api/v1/auth/logout", &json!({"refresh_token": "unknown"}))
+            .await
+            .expect(204);
     }
 );
 
 backend_test!(
     async fn a_password_change_keeps_this_session_and_ends_the_others(app: TestApp) {
         let user = app.user(Role::Author).await;
-        let second = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": user.password}),
-            )
-            .await
-            .json()["data"]["refresh_token"]
+        let second = app.login(&user).await.data()["refresh_token"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -413,43 +343,26 @@ backend_test!(
         .await;
         assert_eq!(weak.problem(422)["errors"][0]["field"], "new_password");
 
-        let res = change_password(
+        change_password(
             &app,
             &user.access_token,
             &json!({"current_password": user.password, "new_password": "a brand new secret"}),
         )
-        .await;
-        assert_eq!(res.status, 204, "{}", res.text());
+        .await
+        .expect(204);
 
         assert_unauthorized(
             &app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": second}))
                 .await,
         );
-        assert_eq!(
-            app.post_json(
-                "/api/v1/auth/refresh",
-                &json!({"refresh_token": user.refresh_token})
-            )
-            .await
-            .status,
-            200
-        );
-        assert_unauthorized(
-            &app.post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": user.password}),
-            )
-            .await,
-        );
-        assert_eq!(
-            app.post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": "a brand new secret"})
-            )
-            .await
-            .status,
-            200
-        );
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await
+        .expect(200);
+        assert_unauthorized(&app.login(&user).await);
+        app.login_as(&user.email, "a brand new secret").await.expect(200);
     }
 );
 
@@ -457,16 +370,15 @@ backend_test!(
     async fn deactivation_blocks_the_token_refresh_and_sign_in_at_once(app: TestApp) {
         let admin = app.user(Role::Admin).await;
         let user = app.user(Role::Editor).await;
-        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
-        let res = app
-            .as_user(
-                &admin.access_token,
-                Method::DELETE,
-                &format!("/api/v1/admin/authors/{}", user.id),
-                None,
-            )
-            .await;
-        assert_eq!(res.status, 204, "{}", res.text());
+        app.get_as(&user.access_token, ME).await.expect(200);
+        app.as_user(
+            &admin.access_token,
+            Method::DELETE,
+            &format!("/api/v1/admin/authors/{}", user.id),
+            None,
+        )
+        .await
+        .expect(204);
 
         assert_unauthorized(&app.get_as(&user.access_token, ME).await);
         assert_unauthorized(
@@ -476,38 +388,16 @@ backend_test!(
             )
             .await,
         );
-        assert_unauthorized(
-            &app.post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": user.password}),
-            )
-            .await,
-        );
+        assert_unauthorized(&app.login(&user).await);
 
         // The profile stays (bylines keep pointing at it), marked inactive.
         let account = app
             .get_as(&admin.access_token, &format!("/api/v1/admin/authors/{}", user.id))
             .await;
-        assert_eq!(account.json()["data"]["active"], false);
+        assert_eq!(account.data()["active"], false);
 
-        let again = app
-            .as_user(
-                &admin.access_token,
-                Method::PATCH,
-                &format!("/api/v1/admin/authors/{}", user.id),
-                Some(&json!({"active": true})),
-            )
-            .await;
-        assert_eq!(again.status, 200);
-        assert_eq!(
-            app.post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": user.password})
-            )
-            .await
-            .status,
-            200
-        );
+        change_account(&app, &admin, &user, json!({"active": true})).await;
+        app.login(&user).await.expect(200);
     }
 );
 
@@ -515,55 +405,27 @@ backend_test!(
     async fn repeated_failures_for_one_email_are_throttled_with_retry_after(app: TestApp) {
         let user = app.user(Role::Author).await;
         for _ in 0..5 {
-            let res = app
-                .post_json(
-                    "/api/v1/auth/login",
-                    &json!({"email": user.email, "password": "guess guess guess"}),
-                )
-                .await;
-            assert_eq!(res.status, 401);
+            app.login_as(&user.email, "guess guess guess").await.expect(401);
         }
         // Even the right password is refused while throttled.
-        let res = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": user.password}),
-            )
-            .await;
+        let res = app.login(&user).await;
         res.problem(429);
         let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
         assert!((1..=900).contains(&retry), "{retry}");
         // Another account from the same client is not affected yet.
         let other = app.user(Role::Author).await;
-        assert_eq!(
-            app.post_json(
-                "/api/v1/auth/login",
-                &json!({"email": other.email, "password": other.password})
-            )
-            .await
-            .status,
-            200
-        );
+        app.login(&other).await.expect(200);
     }
 );
 
 backend_test!(
     async fn one_client_guessing_many_emails_is_throttled(app: TestApp) {
         for n in 0..20 {
-            let res = app
-                .post_json(
-                    "/api/v1/auth/login",
-                    &json!({"email": format!("guess{n}@example.vn"), "password": "guess guess guess"}),
-                )
-                .await;
-            assert_eq!(res.status, 401);
+            app.login_as(&format!("guess{n}@example.vn"), "guess guess guess")
+                .await
+                .expect(401);
         }
-        let res = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": "guess99@example.vn", "password": "guess guess guess"}),
-            )
-            .await;
+        let res = app.login_as("guess99@example.vn", "guess guess guess").await;
         res.problem(429);
         assert!(res.header("retry-after").is_some());
     }
@@ -573,33 +435,13 @@ backend_test!(
     async fn a_successful_sign_in_clears_the_failures_of_its_email(app: TestApp) {
         let user = app.user(Role::Author).await;
         for _ in 0..4 {
-            app.post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": "nope nope nope"}),
-            )
-            .await;
+            app.login_as(&user.email, "nope nope nope").await;
         }
-        let ok = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": user.password}),
-            )
-            .await;
-        assert_eq!(ok.status, 200);
+        app.login(&user).await.expect(200);
         for _ in 0..4 {
-            app.post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": "nope nope nope"}),
-            )
-            .await;
+            app.login_as(&user.email, "nope nope nope").await;
         }
-        let ok = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": user.email, "password": user.password}),
-            )
-            .await;
-        assert_eq!(ok.status, 200, "{}", ok.text());
+        app.login(&user).await.expect(200);
     }
 );
 
@@ -615,12 +457,7 @@ backend_test!(
         .await
         .problem(422);
         let huge = "x".repeat(2000);
-        app.post_json(
-            "/api/v1/auth/login",
-            &json!({"email": "a@b.vn", "password": huge}),
-        )
-        .await
-        .problem(422);
+        app.login_as("a@b.vn", &huge).await.problem(422);
     }
 );
 
@@ -634,9 +471,9 @@ backend_test!(
                 ME,
                 Some(&json!({"name": "  Nguyễn Văn A  ", "bio": "Cộng tác viên"})),
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        let data = &res.json()["data"];
+            .await
+            .expect(200);
+        let data = &res.data();
         assert_eq!(data["name"], "Nguyễn Văn A");
         assert_eq!(data["bio"], "Cộng tác viên");
         assert_eq!(data["role"], "contributor");
@@ -652,8 +489,8 @@ backend_test!(
         let cleared = app
             .as_user(&user.access_token, Method::PATCH, ME, Some(&json!({"bio": null})))
             .await;
-        assert_eq!(cleared.json()["data"]["bio"], Value::Null);
-        assert_eq!(cleared.json()["data"]["name"], "Nguyễn Văn A");
+        assert_eq!(cleared.data()["bio"], Value::Null);
+        assert_eq!(cleared.data()["name"], "Nguyễn Văn A");
     }
 );
 
@@ -693,37 +530,36 @@ backend_test!(
 backend_test!(
     async fn signing_out_ends_the_access_token_at_once(app: TestApp) {
         let user = app.user(Role::Author).await;
-        let other = sign_in(&app, &user.email, &user.password).await;
-        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
-        let res = app
-            .post_json(
-                "/api/v1/auth/logout",
-                &json!({"refresh_token": user.refresh_token}),
-            )
-            .await;
-        assert_eq!(res.status, 204);
+        let other = app.sign_in(&user.email, &user.password).await;
+        app.get_as(&user.access_token, ME).await.expect(200);
+        app.post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await
+        .expect(204);
         assert_session_ended(&app.get_as(&user.access_token, ME).await);
         // The account's other session goes on.
-        assert_eq!(app.get_as(&other, ME).await.status, 200);
+        app.get_as(&other, ME).await.expect(200);
     }
 );
 
 backend_test!(
     async fn a_replayed_refresh_token_ends_the_access_tokens_of_its_session(app: TestApp) {
         let user = app.user(Role::Author).await;
-        let other = sign_in(&app, &user.email, &user.password).await;
+        let other = app.sign_in(&user.email, &user.password).await;
         let renewed = app
             .post_json(
                 "/api/v1/auth/refresh",
                 &json!({"refresh_token": user.refresh_token}),
             )
-            .await;
-        assert_eq!(renewed.status, 200, "{}", renewed.text());
-        let renewed = renewed.json()["data"]["access_token"]
+            .await
+            .expect(200)
+            .data()["access_token"]
             .as_str()
             .unwrap()
             .to_owned();
-        assert_eq!(app.get_as(&renewed, ME).await.status, 200);
+        app.get_as(&renewed, ME).await.expect(200);
 
         let replay = app
             .post_json(
@@ -735,25 +571,25 @@ backend_test!(
         // Both the first access token and the one issued by the rotation die with the family.
         assert_session_ended(&app.get_as(&user.access_token, ME).await);
         assert_session_ended(&app.get_as(&renewed, ME).await);
-        assert_eq!(app.get_as(&other, ME).await.status, 200);
+        app.get_as(&other, ME).await.expect(200);
     }
 );
 
 backend_test!(
     async fn a_password_change_ends_the_access_tokens_of_the_other_sessions(app: TestApp) {
         let user = app.user(Role::Author).await;
-        let other = sign_in(&app, &user.email, &user.password).await;
-        assert_eq!(app.get_as(&other, ME).await.status, 200);
-        let res = change_password(
+        let other = app.sign_in(&user.email, &user.password).await;
+        app.get_as(&other, ME).await.expect(200);
+        change_password(
             &app,
             &user.access_token,
             &json!({"current_password": user.password, "new_password": "a brand new secret"}),
         )
-        .await;
-        assert_eq!(res.status, 204, "{}", res.text());
+        .await
+        .expect(204);
         assert_session_ended(&app.get_as(&other, ME).await);
         // The session that changed the password stays signed in.
-        assert_eq!(app.get_as(&user.access_token, ME).await.status, 200);
+        app.get_as(&user.access_token, ME).await.expect(200);
     }
 );
 
@@ -762,25 +598,22 @@ backend_test!(
         let admin = app.user(Role::Admin).await;
         let editor = app.user(Role::Editor).await;
         let article = json!({"title": "Tin nóng trong ngày"});
-        let res = app
-            .as_user(
-                &editor.access_token,
-                Method::POST,
-                "/api/v1/admin/articles",
-                Some(&article),
-            )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
+        app.as_user(
+            &editor.access_token,
+            Method::POST,
+            "/api/v1/admin/articles",
+            Some(&article),
+        )
+        .await
+        .expect(201);
 
-        let res = app
-            .as_user(
-                &admin.access_token,
-                Method::PATCH,
-                &format!("/api/v1/admin/authors/{}", editor.id),
-                Some(&json!({"password": "a reset password for the editor"})),
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        change_account(
+            &app,
+            &admin,
+            &editor,
+            json!({"password": "a reset password for the editor"}),
+        )
+        .await;
         assert_session_ended(
             &app.as_user(
                 &editor.access_token,
@@ -790,11 +623,12 @@ backend_test!(
             )
             .await,
         );
-        let fresh = sign_in(&app, &editor.email, "a reset password for the editor").await;
-        let res = app
-            .as_user(&fresh, Method::POST, "/api/v1/admin/articles", Some(&article))
+        let fresh = app
+            .sign_in(&editor.email, "a reset password for the editor")
             .await;
-        assert_eq!(res.status, 201, "{}", res.text());
+        app.as_user(&fresh, Method::POST, "/api/v1/admin/articles", Some(&article))
+            .await
+            .expect(201);
     }
 );
 
@@ -803,27 +637,25 @@ backend_test!(
         let admin = app.user(Role::Admin).await;
         let user = app.user(Role::Editor).await;
         let path = format!("/api/v1/admin/authors/{}", user.id);
-        let res = app
-            .as_user(&admin.access_token, Method::DELETE, &path, None)
-            .await;
-        assert_eq!(res.status, 204, "{}", res.text());
+        app.as_user(&admin.access_token, Method::DELETE, &path, None)
+            .await
+            .expect(204);
         assert_eq!(
             app.get_as(&user.access_token, ME).await.problem(401)["code"],
             "auth.account_inactive"
         );
-        let res = app
-            .as_user(
-                &admin.access_token,
-                Method::PATCH,
-                &path,
-                Some(&json!({"active": true})),
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.as_user(
+            &admin.access_token,
+            Method::PATCH,
+            &path,
+            Some(&json!({"active": true})),
+        )
+        .await
+        .expect(200);
         assert_session_ended(&app.get_as(&user.access_token, ME).await);
         // A new sign-in after the reactivation works.
-        let fresh = sign_in(&app, &user.email, &user.password).await;
-        assert_eq!(app.get_as(&fresh, ME).await.status, 200);
+        let fresh = app.sign_in(&user.email, &user.password).await;
+        app.get_as(&fresh, ME).await.expect(200);
     }
 );
 
@@ -831,7 +663,9 @@ backend_test!(
     async fn wrong_passwords_from_one_client_do_not_lock_the_owner_out(app: TestApp) {
         let user = app.user(Role::Editor).await;
         for n in 0..8 {
-            let res = login_from(&app, "127.0.0.2", &user.email, "a guess of a password").await;
+            let res = app
+                .login_from(ip("127.0.0.2"), &user.email, "a guess of a password")
+                .await;
             assert_eq!(
                 res.status,
                 if n < 5 { 401 } else { 429 },
@@ -839,10 +673,11 @@ backend_test!(
                 res.text()
             );
         }
-        let owner = login_from(&app, "127.0.0.3", &user.email, &user.password).await;
-        assert_eq!(owner.status, 200, "{}", owner.text());
+        app.login_from(ip("127.0.0.3"), &user.email, &user.password)
+            .await
+            .expect(200);
         // The guessing client stays throttled, even with the right password.
-        let res = login_from(&app, "127.0.0.2", &user.email, &user.password).await;
+        let res = app.login_from(ip("127.0.0.2"), &user.email, &user.password).await;
         assert_eq!(res.problem(429)["code"], "auth.rate_limited");
         let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
         assert!((1..=900).contains(&retry), "{retry}");
@@ -876,25 +711,28 @@ backend_test!(
         // 100 failures from 25 clients, each under its own limits.
         for client in 0..25 {
             for _ in 0..4 {
-                let res = login_from(&app, &format!("10.9.0.{client}"), &user.email, "spread guess!").await;
-                assert_eq!(res.status, 401, "{}", res.text());
+                app.login_from(ip(&format!("10.9.0.{client}")), &user.email, "spread guess!")
+                    .await
+                    .expect(401);
             }
         }
         // The email's ceiling is reached: every client waits a moment, not fifteen minutes.
-        let res = login_from(&app, "10.9.1.1", &user.email, &user.password).await;
+        let res = app.login_from(ip("10.9.1.1"), &user.email, &user.password).await;
         assert_eq!(res.problem(429)["code"], "auth.rate_limited");
         let first: u64 = res.header("retry-after").unwrap().parse().unwrap();
         assert!((1..=2).contains(&first), "{first}");
 
         // Once the back-off has passed, the owner signs in.
         age_failures(&app, 60).await;
-        let res = login_from(&app, "10.9.1.2", &user.email, &user.password).await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.login_from(ip("10.9.1.2"), &user.email, &user.password)
+            .await
+            .expect(200);
 
         // One more failure, and the next wait is longer.
-        let res = login_from(&app, "10.9.1.3", &user.email, "spread guess!").await;
-        assert_eq!(res.status, 401, "{}", res.text());
-        let res = login_from(&app, "10.9.1.4", &user.email, "spread guess!").await;
+        app.login_from(ip("10.9.1.3"), &user.email, "spread guess!")
+            .await
+            .expect(401);
+        let res = app.login_from(ip("10.9.1.4"), &user.email, "spread guess!").await;
         res.problem(429);
         let second: u64 = res.header("retry-after").unwrap().parse().unwrap();
         assert!(second > first && second <= 60, "{first} then {second}");

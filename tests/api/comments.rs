@@ -14,6 +14,7 @@ use newsdesk::comments::captcha;
 use serde_json::{Value, json};
 
 use crate::backend_test;
+use crate::common::problem_fields;
 use crate::common::{TestApp, TestResponse, TestUser};
 
 const DESK: &str = "/api/v1/admin/comments";
@@ -71,9 +72,8 @@ async fn post(app: &TestApp, slug: &str, body: &Value) -> TestResponse {
 
 /// Submits a comment and returns its id.
 async fn submit(app: &TestApp, slug: &str, body: &Value) -> i64 {
-    let res = post(app, slug, body).await;
-    assert_eq!(res.status, 202, "{}", res.text());
-    res.json()["data"]["id"].as_i64().unwrap()
+    let res = post(app, slug, body).await.expect(202);
+    res.data()["id"].as_i64().unwrap()
 }
 
 /// A published article, its comments open or closed; returns `(id, slug)`.
@@ -103,37 +103,28 @@ async fn moderate(
 }
 
 async fn approve(app: &TestApp, moderator: &TestUser, id: i64) {
-    let res = moderate(app, moderator, id, "approved", None).await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    moderate(app, moderator, id, "approved", None).await.expect(200);
 }
 
 async fn desk_item(app: &TestApp, moderator: &TestUser, id: i64) -> Value {
-    let res = app.get_as(&moderator.access_token, &format!("{DESK}/{id}")).await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()["data"].clone()
+    let res = app
+        .get_as(&moderator.access_token, &format!("{DESK}/{id}"))
+        .await
+        .expect(200);
+    res.data()
 }
 
 async fn comment_count(app: &TestApp, slug: &str) -> i64 {
-    let res = app.get(&format!("/api/v1/articles/{slug}")).await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()["data"]["comment_count"].as_i64().unwrap()
+    let res = app.get(&format!("/api/v1/articles/{slug}")).await.expect(200);
+    res.data()["comment_count"].as_i64().unwrap()
 }
 
 async fn public(app: &TestApp, slug: &str, query: &str) -> Value {
-    let res = app.get(&format!("/api/v1/articles/{slug}/comments{query}")).await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    let res = app
+        .get(&format!("/api/v1/articles/{slug}/comments{query}"))
+        .await
+        .expect(200);
     res.json()
-}
-
-fn fields(problem: &Value) -> Vec<String> {
-    let mut fields: Vec<String> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_owned())
-        .collect();
-    fields.sort();
-    fields
 }
 
 fn ids(list: &Value) -> Vec<i64> {
@@ -146,17 +137,16 @@ fn ids(list: &Value) -> Vec<i64> {
 
 backend_test! {
     async fn the_captcha_is_a_png_with_a_token_that_verifies_once(app: TestApp) {
-        let res = app.get("/api/v1/captcha").await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        let res = app.get("/api/v1/captcha").await.expect(200);
         assert_eq!(res.header("cache-control"), Some("no-store"));
-        let data = res.json()["data"].clone();
+        let data = res.data();
         assert_eq!(data["expires_in"], 600);
         let image = data["image"].as_str().unwrap();
         let png = base64::engine::general_purpose::STANDARD
             .decode(image.strip_prefix("data:image/png;base64,").expect("a PNG data URL"))
             .unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
-        let again = app.get("/api/v1/captcha").await.json()["data"].clone();
+        let again = app.get("/api/v1/captcha").await.data();
         assert_ne!(again["captcha_token"], data["captcha_token"], "each call is a new code");
 
         let editor = app.user(Role::Editor).await;
@@ -166,7 +156,7 @@ backend_test! {
         body["captcha_token"] = data["captcha_token"].clone();
         body["captcha_answer"] = json!("00000");
         let problem = post(&app, &slug, &body).await.problem(422);
-        assert_eq!(fields(&problem), ["captcha_answer"]);
+        assert_eq!(problem_fields(&problem), ["captcha_answer"]);
         assert!(problem["errors"][0]["message"].as_str().unwrap().contains("does not match"));
 
         // A solved token admits one comment, and only one.
@@ -175,7 +165,7 @@ backend_test! {
         let mut reuse = body.clone();
         reuse["content"] = json!("Một ý kiến khác với cùng mã");
         let problem = post(&app, &slug, &reuse).await.problem(422);
-        assert_eq!(fields(&problem), ["captcha_answer"]);
+        assert_eq!(problem_fields(&problem), ["captcha_answer"]);
         assert!(problem["errors"][0]["message"].as_str().unwrap().contains("already been used"));
     }
 }
@@ -202,7 +192,7 @@ backend_test! {
             body["captcha_token"] = token;
             body["captcha_answer"] = answer;
             let problem = post(&app, &slug, &body).await.problem(422);
-            assert_eq!(fields(&problem), ["captcha_answer"], "{case}");
+            assert_eq!(problem_fields(&problem), ["captcha_answer"], "{case}");
             assert!(problem["errors"][0]["message"].as_str().unwrap().contains(message), "{case}: {problem}");
         }
         let desk = app.get_as(&moderator.access_token, &format!("{DESK}?article_id={id}")).await.json();
@@ -227,7 +217,7 @@ backend_test! {
         let accepted = answers.iter().filter(|r| r.status == 202).count();
         assert_eq!(accepted, 1, "{:?}", answers.iter().map(|r| r.text()).collect::<Vec<_>>());
         for res in answers.iter().filter(|r| r.status != 202) {
-            assert_eq!(fields(&res.problem(422)), ["captcha_answer"]);
+            assert_eq!(problem_fields(&res.problem(422)), ["captcha_answer"]);
         }
     }
 }
@@ -237,8 +227,7 @@ backend_test! {
     async fn with_the_captcha_off_the_form_needs_no_token(app: TestApp) {
         let editor = app.user(Role::Editor).await;
         let (_, slug) = article(&app, &editor, "Bài không mã", true).await;
-        let res = post(&app, &slug, &json!({"name": "An", "title": "Hỏi", "content": "Không cần mã."})).await;
-        assert_eq!(res.status, 202, "{}", res.text());
+        post(&app, &slug, &json!({"name": "An", "title": "Hỏi", "content": "Không cần mã."})).await.expect(202);
     }
 }
 
@@ -247,9 +236,8 @@ backend_test! {
         let editor = app.user(Role::Editor).await;
         let moderator = app.user(Role::Moderator).await;
         let (_, slug) = article(&app, &editor, "Tích cực cải cách hành chính", true).await;
-        let res = post(&app, &slug, &form(&app, "Thủ tục ở phường đã nhanh hơn nhiều.")).await;
-        assert_eq!(res.status, 202, "{}", res.text());
-        let data = res.json()["data"].clone();
+        let res = post(&app, &slug, &form(&app, "Thủ tục ở phường đã nhanh hơn nhiều.")).await.expect(202);
+        let data = res.data();
         assert_eq!(data["status"], "pending");
         assert_eq!(data.as_object().unwrap().len(), 2, "only id and status: {data}");
         let id = data["id"].as_i64().unwrap();
@@ -300,7 +288,7 @@ backend_test! {
         body["phone"] = json!("12345");
         body["email"] = json!("không phải email");
         let problem = post(&app, &slug, &body).await.problem(422);
-        assert_eq!(fields(&problem), ["content", "email", "name", "phone", "title"]);
+        assert_eq!(problem_fields(&problem), ["content", "email", "name", "phone", "title"]);
 
         for phone in ["0912345678", "02439421234", "+84912345678", "+33612345678", ""] {
             let mut body = form(&app, &format!("Số {phone}"));
@@ -310,11 +298,11 @@ backend_test! {
         for phone in ["0012345678", "091234567", "+840912345678", "+8491234", "09123456789012", "0912abc678"] {
             let mut body = form(&app, &format!("Số {phone}"));
             body["phone"] = json!(phone);
-            assert_eq!(fields(&post(&app, &slug, &body).await.problem(422)), ["phone"], "{phone}");
+            assert_eq!(problem_fields(&post(&app, &slug, &body).await.problem(422)), ["phone"], "{phone}");
         }
         let mut body = form(&app, "Có ký tự \u{0} ở giữa");
         body["title"] = json!("Tiêu đề");
-        assert_eq!(fields(&post(&app, &slug, &body).await.problem(422)), ["content"]);
+        assert_eq!(problem_fields(&post(&app, &slug, &body).await.problem(422)), ["content"]);
         let mut body = form(&app, "Thừa trường");
         body["role"] = json!("admin");
         post(&app, &slug, &body).await.problem(422);
@@ -330,7 +318,7 @@ backend_test! {
             .as_user(&editor.access_token, Method::POST, "/api/v1/admin/articles",
                 Some(&json!({"title": "Bản nháp chưa đăng"})))
             .await;
-        let draft = res.json()["data"]["slug"].as_str().unwrap().to_owned();
+        let draft = res.data()["slug"].as_str().unwrap().to_owned();
         post(&app, &draft, &form(&app, "Nháp")).await.problem(404);
         app.get(&format!("/api/v1/articles/{draft}/comments")).await.problem(404);
         let (_, closed) = article(&app, &editor, "Bài đã khóa bình luận", false).await;
@@ -347,10 +335,9 @@ backend_test! {
 
         let mut bot = form(&app, "Nội dung bình thường");
         bot["website"] = json!("http://spam.example");
-        let res = post(&app, &slug, &bot).await;
-        assert_eq!(res.status, 202);
-        assert_eq!(res.json()["data"]["status"], "pending", "the robot is not told");
-        let item = desk_item(&app, &moderator, res.json()["data"]["id"].as_i64().unwrap()).await;
+        let res = post(&app, &slug, &bot).await.expect(202);
+        assert_eq!(res.data()["status"], "pending", "the robot is not told");
+        let item = desk_item(&app, &moderator, res.data()["id"].as_i64().unwrap()).await;
         assert_eq!(item["status"], "spam");
         assert_eq!(item["flags"], json!(["honeypot"]));
         assert_eq!(item["history"][0]["to"], "spam");
@@ -374,8 +361,7 @@ backend_test! {
         assert_eq!(desk_item(&app, &moderator, id).await["status"], "spam");
 
         // A false alarm goes back to pending.
-        let res = moderate(&app, &moderator, id, "pending", Some("không phải spam")).await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        moderate(&app, &moderator, id, "pending", Some("không phải spam")).await.expect(200);
     }
 }
 
@@ -404,8 +390,7 @@ backend_test! {
         let editor = app.user(Role::Editor).await;
         let (_, slug) = article(&app, &editor, "Bài gửi trùng", true).await;
         let client = fresh_client();
-        let res = post_from(&app, client, &slug, &form(&app, "Đề nghị công khai tiến độ.")).await;
-        assert_eq!(res.status, 202);
+        post_from(&app, client, &slug, &form(&app, "Đề nghị công khai tiến độ.")).await.expect(202);
         // Case, diacritics and punctuation aside, it is the same text.
         let res = post_from(&app, client, &slug, &form(&app, "de nghi cong khai tien do")).await;
         let problem = res.problem(409);
@@ -476,7 +461,7 @@ backend_test! {
         // Only approved comments of the same article can be answered.
         for (target, parent) in [(&slug, pending), (&other, top[0]), (&slug, 999_999)] {
             let problem = post(&app, target, &reply_to(parent, "Không được")).await.problem(422);
-            assert_eq!(fields(&problem), ["parent_id"]);
+            assert_eq!(problem_fields(&problem), ["parent_id"]);
         }
 
         let page = public(&app, &slug, "?per_page=2").await;
@@ -506,8 +491,7 @@ backend_test! {
         let first = app.get(&path).await;
         let etag = first.header("etag").unwrap().to_owned();
         assert!(first.header("cache-control").unwrap().contains("max-age"));
-        let res = app.call(TestRequest::get().uri(&path).insert_header(("If-None-Match", etag.clone()))).await;
-        assert_eq!(res.status, 304);
+        app.call(TestRequest::get().uri(&path).insert_header(("If-None-Match", etag.clone()))).await.expect(304);
         let id = submit(&app, &slug, &form(&app, "Mới")).await;
         approve(&app, &moderator, id).await;
         let res = app.call(TestRequest::get().uri(&path).insert_header(("If-None-Match", etag.clone()))).await;
@@ -522,9 +506,8 @@ backend_test! {
         let (_, slug) = article(&app, &editor, "Bài kiểm duyệt", true).await;
         let id = submit(&app, &slug, &form(&app, "Cần duyệt")).await;
 
-        let res = moderate(&app, &moderator, id, "approved", Some("  Hợp lệ  ")).await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["status"], "approved");
+        let res = moderate(&app, &moderator, id, "approved", Some("  Hợp lệ  ")).await.expect(200);
+        assert_eq!(res.data()["status"], "approved");
         assert_eq!(comment_count(&app, &slug).await, 1);
 
         for illegal in ["approved", "pending"] {
@@ -583,9 +566,9 @@ backend_test! {
         let res = app
             .as_user(&moderator.access_token, Method::POST, &format!("{DESK}/moderate"),
                 Some(&json!({"ids": [c, a, b, 999_999, a], "status": "approved", "note": "Loạt 1"})))
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        let outcomes = res.json()["data"].clone();
+            .await
+            .expect(200);
+        let outcomes = res.data();
         let summary: Vec<(i64, String)> = outcomes
             .as_array()
             .unwrap()
@@ -607,7 +590,7 @@ backend_test! {
             let res = app
                 .as_user(&moderator.access_token, Method::POST, &format!("{DESK}/moderate"), Some(&body))
                 .await;
-            assert_eq!(fields(&res.problem(422)), ["ids"]);
+            assert_eq!(problem_fields(&res.problem(422)), ["ids"]);
         }
     }
 }
@@ -631,8 +614,7 @@ backend_test! {
         assert_eq!(comment_count(&app, &slug).await, 3);
 
         let path = format!("{DESK}/{root}");
-        let res = app.as_user(&moderator.access_token, Method::DELETE, &path, None).await;
-        assert_eq!(res.status, 204, "{}", res.text());
+        app.as_user(&moderator.access_token, Method::DELETE, &path, None).await.expect(204);
         assert_eq!(comment_count(&app, &slug).await, 1);
         for gone in [root, child, grandchild] {
             app.get_as(&moderator.access_token, &format!("{DESK}/{gone}")).await.problem(404);
@@ -651,9 +633,9 @@ backend_test! {
         let res = app
             .as_user(&moderator.access_token, Method::POST, &path,
                 Some(&json!({"title": "Ban biên tập trả lời", "content": "Cảm ơn bạn đọc."})))
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        let reply = res.json()["data"].clone();
+            .await
+            .expect(201);
+        let reply = res.data();
         assert_eq!(reply["status"], "approved");
         assert_eq!(reply["is_staff"], true);
         assert_eq!(reply["author_id"], moderator.id);
@@ -667,9 +649,9 @@ backend_test! {
         let res = app
             .as_user(&moderator.access_token, Method::POST, &path,
                 Some(&json!({"title": "Trả lời", "content": "Tiếp", "parent_id": reply["id"]})))
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        assert_eq!(ids(&public(&app, &slug, "").await["data"][0]["replies"]), [res.json()["data"]["id"].as_i64().unwrap()]);
+            .await
+            .expect(201);
+        assert_eq!(ids(&public(&app, &slug, "").await["data"][0]["replies"]), [res.data()["id"].as_i64().unwrap()]);
 
         let res = app
             .as_user(&moderator.access_token, Method::POST, "/api/v1/admin/articles/999999/comments",
@@ -679,7 +661,7 @@ backend_test! {
         let res = app
             .as_user(&moderator.access_token, Method::POST, &path, Some(&json!({"title": "", "content": ""})))
             .await;
-        assert_eq!(fields(&res.problem(422)), ["content", "title"]);
+        assert_eq!(problem_fields(&res.problem(422)), ["content", "title"]);
     }
 }
 
@@ -702,7 +684,7 @@ backend_test! {
             async move {
                 let res = app.get_as(&token, &format!("{DESK}{query}")).await;
                 assert_eq!(res.status, 200, "{query}: {}", res.text());
-                ids(&res.json()["data"])
+                ids(&res.data())
             }
         };
         assert_eq!(list(String::new()).await, [c, b, a], "newest first");

@@ -54,7 +54,7 @@ backend_test! {
             .as_user(&editor.access_token, actix_web::http::Method::POST, "/api/v1/admin/categories",
                 Some(&json!({"name": "Cải cách hành chính"})))
             .await;
-        let category = res.json()["data"]["id"].as_i64().unwrap();
+        let category = res.data()["id"].as_i64().unwrap();
         let (_, news) = app
             .published_article(&editor, json!({"title": "Hỏi & đáp <mới>", "summary": "Tóm tắt", "category_id": category}))
             .await;
@@ -62,8 +62,7 @@ backend_test! {
         app.as_user(&editor.access_token, actix_web::http::Method::POST, "/api/v1/admin/articles",
             Some(&json!({"title": "Bản nháp bí mật"}))).await;
 
-        let res = app.get("/feed.xml").await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        let res = app.get("/feed.xml").await.expect(200);
         assert_eq!(res.header("content-type"), Some("application/rss+xml; charset=utf-8"));
         let xml = res.text();
         let mut titles = texts_of(&xml, "title");
@@ -81,8 +80,7 @@ backend_test! {
         app.get("/feed.xml?category=khong-co").await.problem(404);
 
         let etag = res.header("etag").unwrap().to_owned();
-        let again = app.call(TestRequest::get().uri("/feed.xml").insert_header(("If-None-Match", etag))).await;
-        assert_eq!(again.status, 304);
+        app.call(TestRequest::get().uri("/feed.xml").insert_header(("If-None-Match", etag))).await.expect(304);
     }
 }
 
@@ -94,8 +92,7 @@ backend_test! {
         app.as_user(&editor.access_token, actix_web::http::Method::POST, "/api/v1/admin/articles",
             Some(&json!({"title": "Bản nháp"}))).await;
 
-        let res = app.get("/sitemap.xml").await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        let res = app.get("/sitemap.xml").await.expect(200);
         assert_eq!(res.header("content-type"), Some("application/xml; charset=utf-8"));
         assert!(res.header("etag").is_some());
         let xml = res.text();
@@ -107,7 +104,7 @@ backend_test! {
         let lastmod = texts_of(&xml, "lastmod");
         assert_eq!(lastmod.len(), 2);
         assert!(chrono::DateTime::parse_from_rfc3339(&lastmod[0]).is_ok(), "{lastmod:?}");
-        assert_eq!(app.get("/sitemap-1.xml").await.status, 200);
+        app.get("/sitemap-1.xml").await.expect(200);
         app.get("/sitemap-2.xml").await.problem(404);
 
         // Past the page size, the sitemap is an index of pages.

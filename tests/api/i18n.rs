@@ -184,9 +184,9 @@ backend_test!(
                 "/api/v1/admin/articles",
                 Some(&create("Một", "mot")),
             )
-            .await;
-        assert_eq!(res.status, 201);
-        let id = res.json()["data"]["id"].as_i64().unwrap();
+            .await
+            .expect(201);
+        let id = res.data()["id"].as_i64().unwrap();
 
         let taken = app
             .as_user(

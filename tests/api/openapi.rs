@@ -13,8 +13,7 @@ fn the_committed_spec_matches_the_code() {
 
 backend_test!(
     async fn the_served_spec_is_the_committed_one(app: TestApp) {
-        let res = app.get("/openapi.json").await;
-        assert_eq!(res.status, 200);
+        let res = app.get("/openapi.json").await.expect(200);
         let committed: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
         assert_eq!(res.json(), committed);
     }

@@ -3,8 +3,7 @@ use crate::common::{Backend, TestAppBuilder};
 
 backend_test!(
     async fn healthz_says_ok_without_touching_the_database(app: TestApp) {
-        let res = app.get("/healthz").await;
-        assert_eq!(res.status, 200);
+        let res = app.get("/healthz").await.expect(200);
         assert_eq!(res.json(), serde_json::json!({"data": {"status": "ok"}}));
         assert_eq!(res.header("cache-control"), Some("no-store"));
     }
@@ -12,14 +11,13 @@ backend_test!(
 
 backend_test!(
     async fn readyz_names_the_database_it_reached(app: TestApp) {
-        let res = app.get("/readyz").await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        let res = app.get("/readyz").await.expect(200);
         let expected = match app.backend {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         };
-        assert_eq!(res.json()["data"]["database"], expected);
-        assert_eq!(res.json()["data"]["status"], "ready");
+        assert_eq!(res.data()["database"], expected);
+        assert_eq!(res.data()["status"], "ready");
     }
 );
 
@@ -64,8 +62,7 @@ backend_test!(
         app.get("/healthz").await;
         app.get("/healthz").await;
         app.get("/definitely/not/a/route").await;
-        let res = app.get("/metrics").await;
-        assert_eq!(res.status, 200);
+        let res = app.get("/metrics").await.expect(200);
         assert!(res.header("content-type").unwrap().starts_with("text/plain"));
         let text = res.text();
         let healthz = text
@@ -93,15 +90,12 @@ backend_test!(
 
 backend_test!(
     async fn swagger_ui_is_served_from_the_binary(app: TestApp) {
-        let redirect = app.get("/docs").await;
-        assert_eq!(redirect.status, 308);
+        let redirect = app.get("/docs").await.expect(308);
         assert_eq!(redirect.header("location"), Some("/docs/"));
 
-        let page = app.get("/docs/").await;
-        assert_eq!(page.status, 200);
+        let page = app.get("/docs/").await.expect(200);
         assert!(page.text().contains("swagger-ui"), "{}", page.text());
-        let bundle = app.get("/docs/swagger-ui-bundle.js").await;
-        assert_eq!(bundle.status, 200);
+        let bundle = app.get("/docs/swagger-ui-bundle.js").await.expect(200);
         assert!(bundle.body.len() > 100_000, "the bundle itself, not a CDN link");
         let init = app.get("/docs/swagger-initializer.js").await;
         assert!(init.text().contains("/openapi.json"), "{}", init.text());
@@ -123,8 +117,8 @@ async fn browsers_get_cors_headers_only_for_configured_origins() {
                 .insert_header(("Origin", "https://portal.example.vn"))
                 .insert_header(("Access-Control-Request-Method", "GET")),
         )
-        .await;
-    assert_eq!(preflight.status, 200);
+        .await
+        .expect(200);
     assert_eq!(
         preflight.header("access-control-allow-origin"),
         Some("https://portal.example.vn")
@@ -136,8 +130,8 @@ async fn browsers_get_cors_headers_only_for_configured_origins() {
                 .uri("/healthz")
                 .insert_header(("Origin", "https://portal.example.vn")),
         )
-        .await;
-    assert_eq!(allowed.status, 200);
+        .await
+        .expect(200);
     assert!(
         allowed
             .header("access-control-expose-headers")

@@ -6,11 +6,10 @@ use newsdesk::auth::Role;
 use serde_json::json;
 
 use crate::backend_test;
-use crate::common::{TestApp, TestAppBuilder};
+use crate::common::TestApp;
 
 async fn second_process(app: &TestApp) -> TestApp {
-    TestAppBuilder::new(app.backend)
-        .database(app.state.config.database.clone())
+    app.another_process()
         .build()
         .await
         .expect("a second process on the same database")
@@ -42,7 +41,7 @@ backend_test!(
         assert_eq!(a + b, 2500);
         assert_eq!(newsdesk::workers::flush_views(&app.state).await.unwrap(), 0);
         let detail = other.get(&format!("/api/v1/articles/{slug}")).await;
-        assert_eq!(detail.json()["data"]["view_count"], 2500);
+        assert_eq!(detail.data()["view_count"], 2500);
     }
 );
 
@@ -61,7 +60,7 @@ backend_test!(
                 Some(&json!({"title": "Hẹn giờ đăng"})),
             )
             .await;
-        let id = res.json()["data"]["id"].as_i64().unwrap();
+        let id = res.data()["id"].as_i64().unwrap();
         let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
         let res = app
             .as_user(
@@ -71,7 +70,7 @@ backend_test!(
                 Some(&json!({"publish_at": later})),
             )
             .await;
-        assert_eq!(res.json()["data"]["status"], "scheduled");
+        assert_eq!(res.data()["status"], "scheduled");
         // Make it due without waiting an hour.
         app.state
             .db
@@ -94,6 +93,6 @@ backend_test!(
         let res = other
             .get_as(&editor.access_token, &format!("/api/v1/admin/articles/{id}"))
             .await;
-        assert_eq!(res.json()["data"]["status"], "published");
+        assert_eq!(res.data()["status"], "published");
     }
 );

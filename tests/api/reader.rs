@@ -136,7 +136,7 @@ async fn head_answers_like_get() {
 #[actix_web::test]
 async fn api_routes_and_unknown_paths_keep_their_answers_with_the_reader_on() {
     let app = reader_app().await;
-    assert_eq!(app.get("/api/v1/articles").await.status, 200);
+    app.get("/api/v1/articles").await.expect(200);
     app.get("/api/v1/articles/khong-co-bai-nay").await.problem(404);
     app.get("/khong-co-trang-nay").await.problem(404);
     app.get("/articles/").await.problem(404);

@@ -29,6 +29,28 @@ async fn search(app: &TestApp, q: &str, extra: &str) -> Vec<String> {
     slugs(&list)
 }
 
+/// Asserts that each of the queries finds the demo's sample article.
+async fn assert_found(app: &TestApp, queries: &[&str]) {
+    for q in queries {
+        let found = search(app, q, "").await;
+        assert!(
+            found.contains(&SAMPLE.to_owned()),
+            "{q} must find the sample: {found:?}"
+        );
+    }
+}
+
+/// Asserts that none of the queries finds the demo's sample article.
+async fn assert_not_found(app: &TestApp, queries: &[&str]) {
+    for q in queries {
+        let found = search(app, q, "").await;
+        assert!(
+            !found.contains(&SAMPLE.to_owned()),
+            "{q} must not find the sample: {found:?}"
+        );
+    }
+}
+
 async fn editorial_search(app: &TestApp, token: &str, q: &str) -> Vec<String> {
     let res = app
         .get_as(token, &format!("/api/v1/admin/articles?q={}", encoded(q)))
@@ -40,7 +62,7 @@ async fn editorial_search(app: &TestApp, token: &str, q: &str) -> Vec<String> {
 backend_test!(
     async fn the_sample_article_is_found_with_or_without_diacritics(app: TestApp) {
         assert!(app.state.db.run(newsdesk::articles::demo::load).await.unwrap());
-        for q in [
+        let queries = [
             "cai cach hanh chinh",
             "CẢI CÁCH",
             "dong da",
@@ -50,42 +72,19 @@ backend_test!(
             "\"một cửa\"",
             "“mot cua”",
             "hài lòng công dân",
-        ] {
-            let found = search(&app, q, "").await;
-            assert!(
-                found.contains(&SAMPLE.to_owned()),
-                "{q} must find the sample: {found:?}"
-            );
-        }
+        ];
+        assert_found(&app, &queries).await;
         // Every word is required, and a phrase is its words in order.
-        for q in ["dong da xyzzy", "\"cửa một\"", "sipas-xyz", "hanoi"] {
-            let found = search(&app, q, "").await;
-            assert!(
-                !found.contains(&SAMPLE.to_owned()),
-                "{q} must not find the sample: {found:?}"
-            );
-        }
+        assert_not_found(&app, &["dong da xyzzy", "\"cửa một\"", "sipas-xyz", "hanoi"]).await;
     }
 );
 
 backend_test!(
     async fn the_last_word_is_a_prefix_while_typing(app: TestApp) {
         assert!(app.state.db.run(newsdesk::articles::demo::load).await.unwrap());
-        for q in ["cai cach hanh chi", "SIPA", "Đống Đ", "ca"] {
-            let found = search(&app, q, "").await;
-            assert!(
-                found.contains(&SAMPLE.to_owned()),
-                "{q} must find the sample: {found:?}"
-            );
-        }
+        assert_found(&app, &["cai cach hanh chi", "SIPA", "Đống Đ", "ca"]).await;
         // Only the last word, and never inside a closed phrase.
-        for q in ["sipa dong", "\"sipa\"", "\"mot cu\""] {
-            let found = search(&app, q, "").await;
-            assert!(
-                !found.contains(&SAMPLE.to_owned()),
-                "{q} must not find the sample: {found:?}"
-            );
-        }
+        assert_not_found(&app, &["sipa dong", "\"sipa\"", "\"mot cu\""]).await;
     }
 );
 
@@ -103,29 +102,27 @@ backend_test!(
 
         // Edit title and body: the old words are gone, the new ones found, in one save.
         let path = format!("/api/v1/admin/articles/{id}");
-        let res = app
-            .as_user(
-                &editor.access_token,
-                Method::PATCH,
-                &path,
-                Some(&json!({"version": 1, "title": "Sáp nhập phường", "body": "Quận **Ba Đình**."})),
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.as_user(
+            &editor.access_token,
+            Method::PATCH,
+            &path,
+            Some(&json!({"version": 1, "title": "Sáp nhập phường", "body": "Quận **Ba Đình**."})),
+        )
+        .await
+        .expect(200);
         assert!(search(&app, "khai truong", "").await.is_empty());
         assert!(search(&app, "lang ha", "").await.is_empty());
         assert_eq!(search(&app, "sap nhap ba dinh", "").await, [slug.as_str()]);
 
         // Restoring the first version brings its text back into the index.
-        let res = app
-            .as_user(
-                &editor.access_token,
-                Method::POST,
-                &format!("{path}/revisions/1/restore"),
-                None,
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.as_user(
+            &editor.access_token,
+            Method::POST,
+            &format!("{path}/revisions/1/restore"),
+            None,
+        )
+        .await
+        .expect(200);
         assert_eq!(search(&app, "khai truong", "").await, [slug.as_str()]);
         assert!(search(&app, "ba dinh", "").await.is_empty());
 
@@ -138,7 +135,7 @@ backend_test!(
                 Some(&json!({"title": "Dự thảo khai trương"})),
             )
             .await;
-        let draft = res.json()["data"]["slug"].as_str().unwrap().to_owned();
+        let draft = res.data()["slug"].as_str().unwrap().to_owned();
         assert_eq!(search(&app, "khai truong", "").await, [slug.as_str()]);
         let mut editorial = editorial_search(&app, &editor.access_token, "khai truong").await;
         editorial.sort();
@@ -164,15 +161,14 @@ backend_test!(
             (&author, "Lịch tiếp công dân tháng một"),
             (&other, "Lịch tiếp công dân tháng hai"),
         ] {
-            let res = app
-                .as_user(
-                    &user.access_token,
-                    Method::POST,
-                    "/api/v1/admin/articles",
-                    Some(&json!({"title": title})),
-                )
-                .await;
-            assert_eq!(res.status, 201, "{}", res.text());
+            app.as_user(
+                &user.access_token,
+                Method::POST,
+                "/api/v1/admin/articles",
+                Some(&json!({"title": title})),
+            )
+            .await
+            .expect(201);
         }
         assert_eq!(
             editorial_search(&app, &author.access_token, "lich tiep").await,
@@ -243,7 +239,7 @@ backend_test!(
                 Some(&json!({"name": "Thanh niên"})),
             )
             .await;
-        let category = res.json()["data"]["id"].as_i64().unwrap();
+        let category = res.data()["id"].as_i64().unwrap();
         let (_, young) = app
             .published_article(
                 &editor,
@@ -286,7 +282,7 @@ backend_test!(
             .published_article(&other, json!({"title": "Hiến máu cứu người", "tags": ["Y tế"]}))
             .await;
         assert_eq!(search(&app, "hien mau", "").await.len(), 3);
-        let author = app.get_as(&other.access_token, "/api/v1/auth/me").await.json()["data"]["slug"]
+        let author = app.get_as(&other.access_token, "/api/v1/auth/me").await.data()["slug"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -335,26 +331,23 @@ backend_test!(
         assert_eq!(search(&app, "", "").await.len(), 1, "an empty q is no search");
         assert_eq!(search(&app, "thong:*", "").await.len(), 1);
 
-        let res = app.get("/api/v1/articles?sort=relevance").await;
-        assert_eq!(res.status, 400, "{}", res.text());
+        let res = app.get("/api/v1/articles?sort=relevance").await.expect(400);
         assert!(res.problem(400)["detail"].as_str().unwrap().contains("q"));
-        let res = app
-            .get("/api/v1/articles?q=thong&sort=relevance&cursor=MTox")
-            .await;
-        assert_eq!(res.status, 400, "{}", res.text());
-        let res = app.get(&format!("/api/v1/articles?q={}", "a".repeat(201))).await;
-        assert_eq!(res.status, 400, "{}", res.text());
-        let res = app
-            .get(&format!("/api/v1/articles?q={}", encoded(&"ab ".repeat(17))))
-            .await;
-        assert_eq!(res.status, 400, "{}", res.text());
-        let res = app
-            .get_as(
-                &editor.access_token,
-                &format!("/api/v1/admin/articles?q={}", "a".repeat(201)),
-            )
-            .await;
-        assert_eq!(res.status, 400, "{}", res.text());
+        app.get("/api/v1/articles?q=thong&sort=relevance&cursor=MTox")
+            .await
+            .expect(400);
+        app.get(&format!("/api/v1/articles?q={}", "a".repeat(201)))
+            .await
+            .expect(400);
+        app.get(&format!("/api/v1/articles?q={}", encoded(&"ab ".repeat(17))))
+            .await
+            .expect(400);
+        app.get_as(
+            &editor.access_token,
+            &format!("/api/v1/admin/articles?q={}", "a".repeat(201)),
+        )
+        .await
+        .expect(400);
     }
 );
 
@@ -437,8 +430,7 @@ backend_test! {
         // A list's cursor is not a search's, and the other way round.
         let plain = app.get("/api/v1/articles?per_page=1").await.json();
         let plain_cursor = plain["meta"]["next_cursor"].as_str().unwrap();
-        let res = app.get(&format!("/api/v1/articles?q=thong&cursor={plain_cursor}")).await;
-        assert_eq!(res.status, 400, "{}", res.text());
+        app.get(&format!("/api/v1/articles?q=thong&cursor={plain_cursor}")).await.expect(400);
     }
 }
 
@@ -462,21 +454,19 @@ backend_test!(
         )
         .await;
         assert_eq!(search(&app, "lich hop", "").await, [b.as_str()]);
-        let res = app
-            .as_user(
-                &editor.access_token,
-                Method::POST,
-                &format!("{path}/publish"),
-                None,
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.as_user(
+            &editor.access_token,
+            Method::POST,
+            &format!("{path}/publish"),
+            None,
+        )
+        .await
+        .expect(200);
         assert_eq!(search(&app, "lich hop", "").await, [a.clone(), b.clone()]);
         // Archived: gone from readers' searches.
-        let res = app
-            .as_user(&editor.access_token, Method::DELETE, &path, None)
-            .await;
-        assert_eq!(res.status, 204, "{}", res.text());
+        app.as_user(&editor.access_token, Method::DELETE, &path, None)
+            .await
+            .expect(204);
         assert_eq!(search(&app, "lich hop", "").await, [b]);
     }
 );

@@ -6,6 +6,7 @@ use newsdesk::auth::Role;
 use serde_json::{Value, json};
 
 use crate::backend_test;
+use crate::common::problem_fields;
 use crate::common::{TestApp, TestResponse, TestUser};
 
 const ADMIN_CATEGORIES: &str = "/api/v1/admin/categories";
@@ -21,16 +22,31 @@ async fn send(
     app.as_user(&user.access_token, method, path, body.as_ref()).await
 }
 
+/// Asserts that deleting `deleted` again and editing an unknown id of `collection` both
+/// answer 404.
+async fn assert_gone(app: &TestApp, user: &TestUser, deleted: &str, collection: &str) {
+    send(app, user, Method::DELETE, deleted, None).await.problem(404);
+    send(
+        app,
+        user,
+        Method::PATCH,
+        &format!("{collection}/999999"),
+        Some(json!({"name": "x"})),
+    )
+    .await
+    .problem(404);
+}
+
 async fn new_category(app: &TestApp, user: &TestUser, body: Value) -> Value {
     let res = send(app, user, Method::POST, ADMIN_CATEGORIES, Some(body.clone())).await;
     assert_eq!(res.status, 201, "{body}: {}", res.text());
-    res.json()["data"].clone()
+    res.data()
 }
 
 async fn new_tag(app: &TestApp, user: &TestUser, body: Value) -> Value {
     let res = send(app, user, Method::POST, ADMIN_TAGS, Some(body.clone())).await;
     assert_eq!(res.status, 201, "{body}: {}", res.text());
-    res.json()["data"].clone()
+    res.data()
 }
 
 fn id(v: &Value) -> i64 {
@@ -45,19 +61,9 @@ fn slugs_of(list: &Value) -> Vec<String> {
         .collect()
 }
 
-fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors in {problem}"))
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 async fn tree(app: &TestApp) -> Value {
-    let res = app.get("/api/v1/categories").await;
-    assert_eq!(res.status, 200);
-    res.json()["data"].clone()
+    let res = app.get("/api/v1/categories").await.expect(200);
+    res.data()
 }
 
 backend_test!(
@@ -117,9 +123,7 @@ backend_test!(
             "ha-noi"
         );
 
-        let one = app.get("/api/v1/categories/ha-noi").await;
-        assert_eq!(one.status, 200);
-        let one = one.json()["data"].clone();
+        let one = app.get("/api/v1/categories/ha-noi").await.expect(200).data();
         assert_eq!(one["parent"]["slug"], "thoi-su");
         assert_eq!(slugs_of(&one["children"]), ["quan-dong-da"]);
         app.get("/api/v1/categories/khong-co").await.problem(404);
@@ -132,10 +136,10 @@ backend_test!(
             &format!("{ADMIN_CATEGORIES}/{}", id(&economy)),
             Some(json!({"position": 3, "name": "Kinh tế - Tài chính"})),
         )
-        .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["name"], "Kinh tế - Tài chính");
-        assert_eq!(res.json()["data"]["slug"], "kinh-te", "renaming keeps the slug");
+        .await
+        .expect(200);
+        assert_eq!(res.data()["name"], "Kinh tế - Tài chính");
+        assert_eq!(res.data()["slug"], "kinh-te", "renaming keeps the slug");
         assert_eq!(slugs_of(&tree(&app).await), ["thoi-su", "kinh-te"]);
         let res = send(
             &app,
@@ -144,11 +148,11 @@ backend_test!(
             &format!("{ADMIN_CATEGORIES}/{}", id(&hanoi)),
             Some(json!({"parent_id": id(&economy)})),
         )
-        .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["parent"]["slug"], "kinh-te");
+        .await
+        .expect(200);
+        assert_eq!(res.data()["parent"]["slug"], "kinh-te");
         assert_eq!(
-            slugs_of(&res.json()["data"]["children"]),
+            slugs_of(&res.data()["children"]),
             ["quan-dong-da"],
             "the sub-tree moves along"
         );
@@ -163,7 +167,7 @@ backend_test!(
             Some(json!({"parent_id": null})),
         )
         .await;
-        assert_eq!(res.json()["data"]["parent"], Value::Null);
+        assert_eq!(res.data()["parent"], Value::Null);
         assert_eq!(tree(&app).await.as_array().unwrap().len(), 3, "a root again");
     }
 );
@@ -184,7 +188,11 @@ backend_test!(
                 Some(json!({"parent_id": parent})),
             )
             .await;
-            assert_eq!(fields(&res.problem(422)), ["parent_id"], "parent {parent}");
+            assert_eq!(
+                problem_fields(&res.problem(422)),
+                ["parent_id"],
+                "parent {parent}"
+            );
         }
         let res = send(
             &app,
@@ -194,7 +202,7 @@ backend_test!(
             Some(json!({"parent_id": 999_999})),
         )
         .await;
-        assert_eq!(fields(&res.problem(422)), ["parent_id"]);
+        assert_eq!(problem_fields(&res.problem(422)), ["parent_id"]);
         let res = send(
             &app,
             &editor,
@@ -203,18 +211,18 @@ backend_test!(
             Some(json!({"name": "D", "parent_id": 999_999})),
         )
         .await;
-        assert_eq!(fields(&res.problem(422)), ["parent_id"]);
+        assert_eq!(problem_fields(&res.problem(422)), ["parent_id"]);
         assert_eq!(tree(&app).await, before, "nothing moved");
         // Moving a leaf elsewhere in its own branch is fine.
-        let res = send(
+        send(
             &app,
             &editor,
             Method::PATCH,
             &format!("{ADMIN_CATEGORIES}/{}", id(&c)),
             Some(json!({"parent_id": id(&a)})),
         )
-        .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        .await
+        .expect(200);
     }
 );
 
@@ -231,17 +239,16 @@ backend_test!(
             Some(json!({"title": "Tin Hà Nội", "category_id": id(&child)})),
         )
         .await
-        .json()["data"]
-            .clone();
-        let published = send(
+        .data();
+        send(
             &app,
             &editor,
             Method::POST,
             &format!("/api/v1/admin/articles/{}/publish", id(&article)),
             None,
         )
-        .await;
-        assert_eq!(published.status, 200);
+        .await
+        .expect(200);
 
         let res = send(
             &app,
@@ -259,47 +266,36 @@ backend_test!(
         );
         assert_eq!(tree(&app).await.as_array().unwrap().len(), 1);
 
-        let res = send(
+        send(
             &app,
             &editor,
             Method::DELETE,
             &format!("{ADMIN_CATEGORIES}/{}", id(&child)),
             None,
         )
-        .await;
-        assert_eq!(res.status, 204, "{}", res.text());
+        .await
+        .expect(204);
         app.get("/api/v1/categories/ha-noi").await.problem(404);
         let detail = app.get("/api/v1/articles/tin-ha-noi").await;
         assert_eq!(detail.status, 200, "the article stays published");
-        assert_eq!(detail.json()["data"]["category"], Value::Null);
-        let res = send(
+        assert_eq!(detail.data()["category"], Value::Null);
+        send(
             &app,
             &editor,
             Method::DELETE,
             &format!("{ADMIN_CATEGORIES}/{}", id(&parent)),
             None,
+        )
+        .await
+        .expect(204);
+        assert_eq!(tree(&app).await, json!([]));
+        assert_gone(
+            &app,
+            &editor,
+            &format!("{ADMIN_CATEGORIES}/{}", id(&parent)),
+            ADMIN_CATEGORIES,
         )
         .await;
-        assert_eq!(res.status, 204);
-        assert_eq!(tree(&app).await, json!([]));
-        send(
-            &app,
-            &editor,
-            Method::DELETE,
-            &format!("{ADMIN_CATEGORIES}/{}", id(&parent)),
-            None,
-        )
-        .await
-        .problem(404);
-        send(
-            &app,
-            &editor,
-            Method::PATCH,
-            &format!("{ADMIN_CATEGORIES}/999999"),
-            Some(json!({"name": "x"})),
-        )
-        .await
-        .problem(404);
     }
 );
 
@@ -343,9 +339,7 @@ backend_test!(
             Some(json!({"name": "  ", "slug": "Không Hợp Lệ"})),
         )
         .await;
-        let mut names = fields(&res.problem(422));
-        names.sort();
-        assert_eq!(names, ["name", "slug"]);
+        assert_eq!(problem_fields(&res.problem(422)), ["name", "slug"]);
         let res = send(
             &app,
             &editor,
@@ -354,17 +348,17 @@ backend_test!(
             Some(json!({"name": "!!!"})),
         )
         .await;
-        assert_eq!(fields(&res.problem(422)), ["name"]);
-        let res = send(
+        assert_eq!(problem_fields(&res.problem(422)), ["name"]);
+        send(
             &app,
             &editor,
             Method::PATCH,
             &format!("{ADMIN_CATEGORIES}/{}", id(&first)),
             Some(json!({"slug": "thoi-su-moi"})),
         )
-        .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(app.get("/api/v1/categories/thoi-su-moi").await.status, 200);
+        .await
+        .expect(200);
+        app.get("/api/v1/categories/thoi-su-moi").await.expect(200);
         app.get("/api/v1/categories/thoi-su").await.problem(404);
         assert_eq!(
             slugs_of(&tree(&app).await),
@@ -381,7 +375,7 @@ backend_test!(
         assert_eq!(tag["slug"], "cai-cach-hanh-chinh");
         let other = new_tag(&app, &editor, json!({"name": "Hà Nội", "slug": "thu-do"})).await;
         assert_eq!(other["slug"], "thu-do");
-        let list = app.get("/api/v1/tags").await.json()["data"].clone();
+        let list = app.get("/api/v1/tags").await.data();
         assert_eq!(slugs_of(&list), ["cai-cach-hanh-chinh", "thu-do"]);
 
         // Slugs are unique, whether made from a name or given.
@@ -404,7 +398,7 @@ backend_test!(
         .await
         .problem(409);
         let res = send(&app, &editor, Method::POST, ADMIN_TAGS, Some(json!({"name": ""}))).await;
-        assert_eq!(fields(&res.problem(422)), ["name"]);
+        assert_eq!(problem_fields(&res.problem(422)), ["name"]);
 
         // An article tagged by name reuses the tag.
         let article = send(
@@ -415,8 +409,7 @@ backend_test!(
             Some(json!({"title": "Tin gắn thẻ", "tags": ["Cải cách hành chính"], "tag_ids": [id(&other)]})),
         )
         .await
-        .json()["data"]
-            .clone();
+        .data();
         let tag_ids: Vec<i64> = article["tags"].as_array().unwrap().iter().map(id).collect();
         assert_eq!(tag_ids.len(), 2);
         assert!(tag_ids.contains(&id(&tag)) && tag_ids.contains(&id(&other)));
@@ -436,10 +429,10 @@ backend_test!(
             &format!("{ADMIN_TAGS}/{}", id(&tag)),
             Some(json!({"name": "CCHC", "slug": "cchc"})),
         )
-        .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        .await
+        .expect(200);
         assert_eq!(
-            res.json()["data"],
+            res.data(),
             json!({"id": id(&tag), "slug": "cchc", "name": "CCHC"})
         );
         send(
@@ -451,7 +444,7 @@ backend_test!(
         )
         .await
         .problem(409);
-        let detail = app.get("/api/v1/articles/tin-gan-the").await.json()["data"].clone();
+        let detail = app.get("/api/v1/articles/tin-gan-the").await.data();
         assert_eq!(
             slugs_of(&detail["tags"]),
             ["cchc", "thu-do"],
@@ -462,39 +455,19 @@ backend_test!(
             1
         );
 
-        let res = send(
+        send(
             &app,
             &editor,
             Method::DELETE,
             &format!("{ADMIN_TAGS}/{}", id(&tag)),
             None,
         )
-        .await;
-        assert_eq!(res.status, 204, "{}", res.text());
-        assert_eq!(
-            slugs_of(&app.get("/api/v1/tags").await.json()["data"]),
-            ["thu-do"]
-        );
-        let detail = app.get("/api/v1/articles/tin-gan-the").await.json()["data"].clone();
+        .await
+        .expect(204);
+        assert_eq!(slugs_of(&app.get("/api/v1/tags").await.data()), ["thu-do"]);
+        let detail = app.get("/api/v1/articles/tin-gan-the").await.data();
         assert_eq!(slugs_of(&detail["tags"]), ["thu-do"], "removed from its articles");
-        send(
-            &app,
-            &editor,
-            Method::DELETE,
-            &format!("{ADMIN_TAGS}/{}", id(&tag)),
-            None,
-        )
-        .await
-        .problem(404);
-        send(
-            &app,
-            &editor,
-            Method::PATCH,
-            &format!("{ADMIN_TAGS}/999999"),
-            Some(json!({"name": "x"})),
-        )
-        .await
-        .problem(404);
+        assert_gone(&app, &editor, &format!("{ADMIN_TAGS}/{}", id(&tag)), ADMIN_TAGS).await;
         // Unknown tag ids on an article are a validation error, not a silent drop.
         let res = send(
             &app,
@@ -504,7 +477,7 @@ backend_test!(
             Some(json!({"title": "Tin thẻ lạ", "tag_ids": [id(&tag)]})),
         )
         .await;
-        assert_eq!(fields(&res.problem(422)), ["tag_ids"]);
+        assert_eq!(problem_fields(&res.problem(422)), ["tag_ids"]);
     }
 );
 

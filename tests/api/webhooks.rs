@@ -11,7 +11,7 @@ use sha2::Sha256;
 
 use crate::backend_test;
 use crate::common::receiver::Receiver;
-use crate::common::{TestApp, TestAppBuilder, TestUser};
+use crate::common::{TestApp, TestUser};
 
 const SECRET: &str = "bí mật của cổng thông tin";
 const ALL: [&str; 5] = [
@@ -30,9 +30,9 @@ async fn subscribe(app: &TestApp, admin: &TestUser, url: &str, events: &[&str]) 
             "/api/v1/admin/webhooks",
             Some(&json!({"url": url, "events": events, "secret": SECRET})),
         )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["data"]["id"].as_i64().unwrap()
+        .await
+        .expect(201);
+    res.data()["id"].as_i64().unwrap()
 }
 
 fn expected_signature(body: &str) -> String {
@@ -47,9 +47,9 @@ async fn deliveries(app: &TestApp, admin: &TestUser, webhook: i64) -> Vec<Value>
             &admin.access_token,
             &format!("/api/v1/admin/webhooks/{webhook}/deliveries?per_page=100"),
         )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()["data"].as_array().unwrap().clone()
+        .await
+        .expect(200);
+    res.data().as_array().unwrap().clone()
 }
 
 /// A receiver, an admin, and a webhook of theirs sending `events` to the receiver.
@@ -82,9 +82,9 @@ backend_test!(
                 Some(&json!({"url": "http://127.0.0.1:9/hook", "events": ["article.published"],
                     "description": "Dựng lại trang chủ"})),
             )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        let created = res.json()["data"].clone();
+            .await
+            .expect(201);
+        let created = res.data();
         let id = created["id"].as_i64().unwrap();
         assert_eq!(res.header("Location"), Some(format!("/api/v1/admin/webhooks/{id}").as_str()));
         let secret = created["secret"].as_str().unwrap();
@@ -92,14 +92,13 @@ backend_test!(
         assert_eq!(created["events"], json!(["article.published"]));
         assert_eq!(created["active"], true);
 
-        let listed = app.get_as(&admin.access_token, "/api/v1/admin/webhooks").await;
-        assert_eq!(listed.status, 200);
+        let listed = app.get_as(&admin.access_token, "/api/v1/admin/webhooks").await.expect(200);
         assert_eq!(listed.json()["meta"]["total"], 1);
         assert!(!listed.text().contains(secret), "listing never shows the secret");
         let one = app
             .get_as(&admin.access_token, &format!("/api/v1/admin/webhooks/{id}"))
             .await;
-        assert!(one.json()["data"].get("secret").is_none());
+        assert!(one.data().get("secret").is_none());
 
         let path = format!("/api/v1/admin/webhooks/{id}");
         let res = app
@@ -109,11 +108,11 @@ backend_test!(
                 &path,
                 Some(&json!({"events": ["comment.created", "article.updated", "comment.created"], "active": false})),
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["events"], json!(["article.updated", "comment.created"]));
-        assert_eq!(res.json()["data"]["active"], false);
-        assert!(res.json()["data"].get("secret").is_none());
+            .await
+            .expect(200);
+        assert_eq!(res.data()["events"], json!(["article.updated", "comment.created"]));
+        assert_eq!(res.data()["active"], false);
+        assert!(res.data().get("secret").is_none());
         let res = app
             .as_user(
                 &admin.access_token,
@@ -122,20 +121,19 @@ backend_test!(
                 Some(&json!({"secret": "một bí mật mới đủ dài"})),
             )
             .await;
-        assert_eq!(res.json()["data"]["secret"], "một bí mật mới đủ dài");
+        assert_eq!(res.data()["secret"], "một bí mật mới đủ dài");
 
         for role in [Role::Editor, Role::Author, Role::Contributor, Role::Moderator] {
             let user = app.user(role).await;
-            assert_eq!(app.get_as(&user.access_token, "/api/v1/admin/webhooks").await.status, 403);
+            app.get_as(&user.access_token, "/api/v1/admin/webhooks").await.expect(403);
             let res = app
                 .as_user(&user.access_token, Method::DELETE, &path, None)
                 .await;
             res.problem(403);
         }
-        assert_eq!(app.get("/api/v1/admin/webhooks").await.status, 401);
+        app.get("/api/v1/admin/webhooks").await.expect(401);
 
-        let res = app.as_user(&admin.access_token, Method::DELETE, &path, None).await;
-        assert_eq!(res.status, 204);
+        app.as_user(&admin.access_token, Method::DELETE, &path, None).await.expect(204);
         app.get_as(&admin.access_token, &path).await.problem(404);
         app.as_user(&admin.access_token, Method::DELETE, &path, None)
             .await
@@ -267,28 +265,27 @@ backend_test!(
         let res = app
             .as_user(&token, Method::POST, "/api/v1/admin/articles", Some(&json!({"title": "Bản nháp", "body": "A"})))
             .await;
-        let id = res.json()["data"]["id"].as_i64().unwrap();
+        let id = res.data()["id"].as_i64().unwrap();
         let article = format!("/api/v1/admin/articles/{id}");
         let patch = |version: i64, body: &str| json!({"version": version, "body": body});
         // A draft changes: readers see nothing, so nobody hears of it.
         app.as_user(&token, Method::PATCH, &article, Some(&patch(1, "B"))).await;
         let publish = format!("{article}/publish");
-        assert_eq!(app.as_user(&token, Method::POST, &publish, None).await.status, 200);
+        app.as_user(&token, Method::POST, &publish, None).await.expect(200);
         // Publishing twice is a 409 and fires nothing.
         app.as_user(&token, Method::POST, &publish, None).await.problem(409);
-        let res = app.as_user(&token, Method::PATCH, &article, Some(&patch(2, "C"))).await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        app.as_user(&token, Method::PATCH, &article, Some(&patch(2, "C"))).await.expect(200);
         // A stale edit is refused and fires nothing.
         app.as_user(&token, Method::PATCH, &article, Some(&patch(2, "D"))).await.problem(409);
         let unpublish = format!("{article}/unpublish");
-        assert_eq!(app.as_user(&token, Method::POST, &unpublish, None).await.status, 200);
-        assert_eq!(app.as_user(&token, Method::POST, &publish, None).await.status, 200);
-        assert_eq!(app.as_user(&token, Method::DELETE, &article, None).await.status, 204);
+        app.as_user(&token, Method::POST, &unpublish, None).await.expect(200);
+        app.as_user(&token, Method::POST, &publish, None).await.expect(200);
+        app.as_user(&token, Method::DELETE, &article, None).await.expect(204);
         // Scheduled, then published by the scheduler: once, however often it runs.
         let res = app
             .as_user(&token, Method::POST, "/api/v1/admin/articles", Some(&json!({"title": "Hẹn giờ", "body": "E"})))
             .await;
-        let scheduled = res.json()["data"]["id"].as_i64().unwrap();
+        let scheduled = res.data()["id"].as_i64().unwrap();
         let soon = chrono::Utc::now() + chrono::Duration::milliseconds(300);
         let res = app
             .as_user(
@@ -298,7 +295,7 @@ backend_test!(
                 Some(&json!({"publish_at": soon})),
             )
             .await;
-        assert_eq!(res.json()["data"]["status"], "scheduled");
+        assert_eq!(res.data()["status"], "scheduled");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while newsdesk::workers::run_scheduler(&app.state).await.unwrap().is_empty() {
             assert!(std::time::Instant::now() < deadline, "the scheduler never published");
@@ -312,7 +309,7 @@ backend_test!(
         got.sort_by_key(|r| r.delivery());
         let events: Vec<(String, i64)> = got
             .iter()
-            .map(|r| (r.event(), r.json()["data"]["id"].as_i64().unwrap()))
+            .map(|r| (r.event(), r.data()["id"].as_i64().unwrap()))
             .collect();
         let expected = [
             ("article.published", id),
@@ -327,8 +324,8 @@ backend_test!(
             expected.map(|(e, i)| (e.to_owned(), i)).to_vec(),
             "exactly these, in the order of the changes"
         );
-        assert_eq!(got[1].json()["data"]["version"], 3, "the event shows the change");
-        assert_eq!(got[4].json()["data"]["status"], "archived");
+        assert_eq!(got[1].data()["version"], 3, "the event shows the change");
+        assert_eq!(got[4].data()["status"], "archived");
     }
 );
 
@@ -340,15 +337,15 @@ backend_test!(
         subscribe(&app, &admin, &a.url, &["article.published"]).await;
         subscribe(&app, &admin, &b.url, &["comment.created"]).await;
         let off = subscribe(&app, &admin, &c.url, &["article.published"]).await;
-        let res = app
+        app
             .as_user(
                 &admin.access_token,
                 Method::PATCH,
                 &format!("/api/v1/admin/webhooks/{off}"),
                 Some(&json!({"active": false})),
             )
-            .await;
-        assert_eq!(res.status, 200);
+            .await
+            .expect(200);
         let editor = app.user(Role::Editor).await;
         app.published_article(&editor, json!({"title": "Một sự kiện", "body": "X"}))
             .await;
@@ -366,13 +363,13 @@ backend_test!(
         let res = app
             .as_user(&admin.access_token, Method::PATCH, &path, Some(&pause(false)))
             .await;
-        assert_eq!(res.json()["data"]["pending"], 1);
+        assert_eq!(res.data()["pending"], 1);
         assert_eq!(deliver(&app).await, 1, "only the first webhook's");
         assert!(c.received().is_empty());
         app.as_user(&admin.access_token, Method::PATCH, &path, Some(&pause(true)))
             .await;
         assert_eq!(deliver(&app).await, 1);
-        assert_eq!(c.wait_for(1, Duration::from_secs(5))[0].json()["data"]["title"], "Tạm dừng");
+        assert_eq!(c.wait_for(1, Duration::from_secs(5))[0].data()["title"], "Tạm dừng");
     }
 );
 
@@ -460,15 +457,14 @@ backend_test!(
         assert_eq!(attempts, 13);
         assert_eq!(deliver_due_at(&app.state, at + chrono::Duration::days(7)).await.unwrap(), 0);
         let hooks = app.get_as(&admin.access_token, "/api/v1/admin/webhooks").await;
-        assert_eq!(hooks.json()["data"][0]["failed"], 1);
+        assert_eq!(hooks.data()[0]["failed"], 1);
 
         // Fixed receiver: an administrator sends it again.
         receiver.answer(204);
         let list = deliveries(&app, &admin, webhook).await;
         let delivery = list[0]["id"].as_i64().unwrap();
         let redeliver = format!("/api/v1/admin/webhooks/{webhook}/deliveries/{delivery}/redeliver");
-        let res = app.as_user(&admin.access_token, Method::POST, &redeliver, None).await;
-        assert_eq!(res.status, 202, "{}", res.text());
+        app.as_user(&admin.access_token, Method::POST, &redeliver, None).await.expect(202);
         app.as_user(&admin.access_token, Method::POST, &redeliver, None)
             .await
             .problem(409);
@@ -487,9 +483,8 @@ backend_test!(
 );
 
 async fn second_process(app: &TestApp) -> TestApp {
-    TestAppBuilder::new(app.backend)
+    app.another_process()
         .config(|c| c.webhook_allow_private = true)
-        .database(app.state.config.database.clone())
         .build()
         .await
         .expect("a second process on the same database")
@@ -507,7 +502,7 @@ backend_test!(
         let other = second_process(&app).await;
         assert_eq!(deliver(&other).await, 1);
         let got = receiver.wait_for(1, Duration::from_secs(5));
-        assert_eq!(got[0].json()["data"]["id"], id);
+        assert_eq!(got[0].data()["id"], id);
         assert_eq!(deliver(&app).await, 0);
     }
 );
@@ -574,6 +569,16 @@ fn call(port: u16, method: &str, path: &str, token: &str, body: Value) -> Value 
     serde_json::from_str(&text).unwrap()
 }
 
+/// Signs the administrator `serve` created in to the server on `port`; returns the access token.
+fn admin_token(port: u16) -> String {
+    let login = json!({"email": "admin@example.vn", "password": "mật khẩu quản trị đủ dài"}).to_string();
+    let (_, text) = http(port, "POST", "/api/v1/auth/login", None, Some(&login)).unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// `kill -9` while the receiver holds the first attempt open: the delivery was claimed and
 /// never finished. The restarted server sends it again once the claim lapses.
 fn survives_kill_during_delivery(database: &str) {
@@ -581,12 +586,7 @@ fn survives_kill_during_delivery(database: &str) {
     let receiver = Receiver::start();
     receiver.hang(true);
     let (mut server, port) = serve(database, dir.path());
-    let login = json!({"email": "admin@example.vn", "password": "mật khẩu quản trị đủ dài"}).to_string();
-    let (_, text) = http(port, "POST", "/api/v1/auth/login", None, Some(&login)).unwrap();
-    let token = serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = admin_token(port);
     let hook = json!({"url": receiver.url, "events": ["article.published"], "secret": SECRET});
     let webhook = call(port, "POST", "/api/v1/admin/webhooks", &token, hook)["data"]["id"].clone();
     let article = json!({"title": "Sống sót sau sự cố", "body": "X"});
@@ -616,11 +616,7 @@ fn survives_kill_during_delivery(database: &str) {
         got[1].header("X-Newsdesk-Signature"),
         expected_signature(&got[1].body)
     );
-    let (_, text) = http(port, "POST", "/api/v1/auth/login", None, Some(&login)).unwrap();
-    let token = serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = admin_token(port);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let list = call(
@@ -679,19 +675,19 @@ backend_test!(
                     &json!({"name": "Trần Thị Bình", "phone": "0912345678", "email": "binh@example.vn",
                         "title": "Góp ý", "content": content}),
                 )
-                .await;
-            assert_eq!(res.status, 202, "{}", res.text());
-            ids.push(res.json()["data"]["id"].as_i64().unwrap());
+                .await
+                .expect(202);
+            ids.push(res.data()["id"].as_i64().unwrap());
         }
-        let res = app
+        app
             .as_user(
                 &editor.access_token,
                 Method::PATCH,
                 &format!("/api/v1/admin/comments/{}", ids[0]),
                 Some(&json!({"status": "approved"})),
             )
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+            .await
+            .expect(200);
 
         assert_eq!(deliver(&app).await, 3);
         assert_eq!(deliver(&app).await, 0);
@@ -699,7 +695,7 @@ backend_test!(
         got.sort_by_key(|r| r.delivery());
         let events: Vec<(String, i64)> = got
             .iter()
-            .map(|r| (r.event(), r.json()["data"]["id"].as_i64().unwrap()))
+            .map(|r| (r.event(), r.data()["id"].as_i64().unwrap()))
             .collect();
         assert_eq!(
             events,
@@ -712,7 +708,7 @@ backend_test!(
         for r in &got {
             assert_eq!(r.header("X-Newsdesk-Signature"), expected_signature(&r.body));
             assert!(!r.body.contains("0912345678") && !r.body.contains("binh@example.vn"), "{}", r.body);
-            assert_eq!(r.json()["data"]["article_slug"], slug);
+            assert_eq!(r.data()["article_slug"], slug);
         }
     }
 );

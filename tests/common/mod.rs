@@ -20,6 +20,7 @@ use newsdesk::auth::Role;
 use newsdesk::config::Config;
 use newsdesk::db::DbUrl;
 use serde_json::Value;
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -50,6 +51,7 @@ pub struct TestAppBuilder {
     backend: Backend,
     database: Option<DbUrl>,
     configure: Box<dyn FnOnce(&mut Config)>,
+    routes: Box<dyn FnOnce(&mut web::ServiceConfig)>,
 }
 
 impl TestAppBuilder {
@@ -58,6 +60,7 @@ impl TestAppBuilder {
             backend,
             database: None,
             configure: Box::new(|_| {}),
+            routes: Box::new(|_| {}),
         }
     }
 
@@ -76,14 +79,15 @@ impl TestAppBuilder {
         self
     }
 
-    /// `None` when the backend is PostgreSQL and none is available outside CI.
-    pub async fn build(self) -> Option<TestApp> {
-        self.build_with(|_| {}).await
+    /// Adds routes to the real app, to probe the machinery every route shares (extractors, error
+    /// conversion, middleware) with inputs no production route can produce on demand.
+    pub fn routes(mut self, f: impl FnOnce(&mut web::ServiceConfig) + 'static) -> Self {
+        self.routes = Box::new(f);
+        self
     }
 
-    /// Like [`build`](Self::build), letting the test add routes to the real app (to exercise
-    /// extractors and error handling that no production route reaches yet).
-    pub async fn build_with(self, routes: impl FnOnce(&mut web::ServiceConfig)) -> Option<TestApp> {
+    /// `None` when the backend is PostgreSQL and none is available outside CI.
+    pub async fn build(self) -> Option<TestApp> {
         let (url, database) = match (self.database, self.backend) {
             (Some(url), _) => (url, TestDatabase::Given),
             (None, Backend::Sqlite) => {
@@ -103,7 +107,7 @@ impl TestAppBuilder {
         config.db_timeout = std::time::Duration::from_secs(2);
         (self.configure)(&mut config);
         let state = AppState::prepare(config).expect("app state");
-        let app = newsdesk::build_app(state.clone()).configure(routes);
+        let app = newsdesk::build_app(state.clone()).configure(self.routes);
         let service = test::init_service(app).await;
         let service = boxed::service(service.map(ServiceResponse::map_into_boxed_body));
         Some(TestApp {
@@ -141,6 +145,11 @@ impl TestApp {
         }
     }
 
+    /// Another app on this app's database, as a second process of the same deployment.
+    pub fn another_process(&self) -> TestAppBuilder {
+        TestAppBuilder::new(self.backend).database(self.state.config.database.clone())
+    }
+
     pub async fn get(&self, path: &str) -> TestResponse {
         self.call(test::TestRequest::get().uri(path)).await
     }
@@ -150,6 +159,8 @@ impl TestApp {
             .await
     }
 }
+
+const LOGIN: &str = "/api/v1/auth/login";
 
 static NEXT_USER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
@@ -178,14 +189,7 @@ impl TestApp {
         )
         .await
         .expect("create account");
-        let res = self
-            .post_json(
-                "/api/v1/auth/login",
-                &serde_json::json!({"email": email, "password": password}),
-            )
-            .await;
-        assert_eq!(res.status, 200, "login: {}", res.text());
-        let data = &res.json()["data"];
+        let data = self.login_as(&email, &password).await.expect(200).data();
         TestUser {
             id: row.id,
             email,
@@ -193,6 +197,34 @@ impl TestApp {
             access_token: data["access_token"].as_str().unwrap().to_owned(),
             refresh_token: data["refresh_token"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// A sign-in attempt, `POST /auth/login`, whatever its outcome.
+    pub async fn login_as(&self, email: &str, password: &str) -> TestResponse {
+        self.post_json(LOGIN, &serde_json::json!({"email": email, "password": password}))
+            .await
+    }
+
+    /// A sign-in attempt with the user's own credentials.
+    pub async fn login(&self, user: &TestUser) -> TestResponse {
+        self.login_as(&user.email, &user.password).await
+    }
+
+    /// A sign-in attempt from this client address (throttles and the audit log key on it).
+    pub async fn login_from(&self, client: IpAddr, email: &str, password: &str) -> TestResponse {
+        self.call(
+            test::TestRequest::post()
+                .uri(LOGIN)
+                .peer_addr(SocketAddr::new(client, 40000))
+                .set_json(serde_json::json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    /// Signs in, which must succeed, and returns the new session's access token.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let data = self.login_as(email, password).await.expect(200).data();
+        data["access_token"].as_str().unwrap().to_owned()
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
@@ -233,16 +265,27 @@ impl TestApp {
                 Some(&fields),
             )
             .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        let id = res.json()["data"]["id"].as_i64().unwrap();
-        let slug = res.json()["data"]["slug"].as_str().unwrap().to_owned();
+        let article = res.expect(201).data();
+        let id = article["id"].as_i64().unwrap();
+        let slug = article["slug"].as_str().unwrap().to_owned();
         let path = format!("/api/v1/admin/articles/{id}/publish");
-        let res = self
-            .as_user(&editor.access_token, Method::POST, &path, None)
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
+        self.as_user(&editor.access_token, Method::POST, &path, None)
+            .await
+            .expect(200);
         (id, slug)
     }
+}
+
+/// The invalid fields a problem document names, sorted.
+pub fn problem_fields(problem: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = problem["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors in {problem}"))
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    fields.sort();
+    fields
 }
 
 /// The slugs of a list answer, in order.
@@ -265,6 +308,18 @@ impl TestResponse {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// Asserts the status, showing the body when it is another, and hands the response on.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text());
+        self
+    }
+
+    /// The `data` member of a JSON answer (`null` when there is none).
+    pub fn data(&self) -> Value {
+        self.json().get("data").cloned().unwrap_or(Value::Null)
     }
 
     pub fn text(&self) -> String {
@@ -328,20 +383,25 @@ impl TestResponse {
 }
 
 /// Declares one test that runs on both backends, as `name::sqlite` and `name::postgres`.
-/// `config = |c| …;` first changes the app's settings.
+/// `config = |c| …;` first changes the app's settings; `routes = f;` adds routes to the app
+/// (see [`TestAppBuilder::routes`]).
 #[macro_export]
 macro_rules! backend_test {
-    (config = $config:expr; $(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+    (@build $setup:expr; $(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             $(#[$meta])*
             async fn run($app: $crate::common::TestApp) $body
 
+            fn builder(backend: $crate::common::Backend) -> $crate::common::TestAppBuilder {
+                let setup: fn($crate::common::TestAppBuilder) -> $crate::common::TestAppBuilder = $setup;
+                setup($crate::common::TestAppBuilder::new(backend))
+            }
+
             #[actix_web::test]
             async fn sqlite() {
-                let app = $crate::common::TestAppBuilder::new($crate::common::Backend::Sqlite)
-                    .config($config)
+                let app = builder($crate::common::Backend::Sqlite)
                     .build()
                     .await
                     .expect("SQLite is always available");
@@ -350,17 +410,19 @@ macro_rules! backend_test {
 
             #[actix_web::test]
             async fn postgres() {
-                if let Some(app) = $crate::common::TestAppBuilder::new($crate::common::Backend::Postgres)
-                    .config($config)
-                    .build()
-                    .await
-                {
+                if let Some(app) = builder($crate::common::Backend::Postgres).build().await {
                     run(app).await
                 }
             }
         }
     };
-    ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
-        $crate::backend_test! { config = |_| {}; $(#[$meta])* async fn $name($app: TestApp) $body }
+    (config = $config:expr; $($test:tt)*) => {
+        $crate::backend_test! { @build |b| b.config($config); $($test)* }
+    };
+    (routes = $routes:expr; $($test:tt)*) => {
+        $crate::backend_test! { @build |b| b.routes($routes); $($test)* }
+    };
+    ($($test:tt)*) => {
+        $crate::backend_test! { @build |b| b; $($test)* }
     };
 }

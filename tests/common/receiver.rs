@@ -32,6 +32,11 @@ impl Received {
         serde_json::from_str(&self.body).unwrap()
     }
 
+    /// The `data` member of the payload.
+    pub fn data(&self) -> Value {
+        self.json()["data"].clone()
+    }
+
     pub fn event(&self) -> String {
         self.header("X-Newsdesk-Event").to_owned()
     }

@@ -1,0 +1,144 @@
+//! Importing articles from JSON lines, through the import function and the CLI command.
+
+use newsdesk::auth::Role;
+use serde_json::json;
+
+use crate::backend_test;
+use crate::common::slugs;
+
+use super::{ADMIN_ARTICLES, PUBLIC_ARTICLES, public_detail};
+
+const IMPORT_LINES: &str = r#"{"title": "Tin nhập một", "slug": "tin-nhap-mot", "summary": "Tóm tắt", "source": "HNP", "body": "Đoạn **đậm**.", "category": "Cải cách hành chính", "tags": ["CCHC", "Hà Nội"], "authors": ["Hoàng Anh", "Minh Thu"], "status": "published", "published_at": "2020-01-14T13:59:00Z"}
+{"title": "Tin nhập hai còn nháp"}
+{"title": "Trùng slug", "slug": "tin-nhap-mot", "status": "published"}
+{"title": "hỏng
+{"title": "   ", "slug": "khong-tieu-de"}
+
+{"title": "Tin nhập ba", "status": "archived"}
+{"title": "Tin nhập bốn", "status": "published", "published_at": "2020-01-15T01:00:00Z", "category": "Cải cách hành chính", "authors": ["Hoàng Anh"]}
+"#;
+
+backend_test!(
+    async fn import_loads_good_lines_skips_existing_slugs_and_reports_bad_lines(app: TestApp) {
+        let report = app
+            .state
+            .db
+            .run(|conn| newsdesk::articles::import::import(conn, std::io::Cursor::new(IMPORT_LINES)))
+            .await
+            .unwrap();
+        assert_eq!(report.imported, 3, "{report:?}");
+        assert_eq!(report.skipped, 1, "{report:?}");
+        let failed: Vec<usize> = report.failed.iter().map(|(line, _)| *line).collect();
+        assert_eq!(failed, [4, 5, 7], "{report:?}");
+        assert!(report.failed[0].1.starts_with("not an article"), "{report:?}");
+        assert!(report.failed[1].1.contains("title"), "{report:?}");
+        assert!(report.failed[2].1.contains("status"), "{report:?}");
+
+        let list = app.get(PUBLIC_ARTICLES).await.json();
+        assert_eq!(slugs(&list), ["tin-nhap-bon", "tin-nhap-mot"]);
+        let one = public_detail(&app, "tin-nhap-mot").await.data();
+        assert_eq!(one["published_at"], "2020-01-14T13:59:00Z");
+        assert_eq!(one["source"], "HNP");
+        assert_eq!(one["body_html"], "<p>Đoạn <strong>đậm</strong>.</p>\n");
+        assert_eq!(one["category"]["slug"], "cai-cach-hanh-chinh");
+        let names: Vec<&str> = one["authors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Hoàng Anh", "Minh Thu"]);
+        let tags: Vec<&str> = one["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(tags, ["cchc", "ha-noi"]);
+        assert_eq!(one["older"], json!([]));
+        assert_eq!(one["newer"][0]["slug"], "tin-nhap-bon", "same category");
+        public_detail(&app, "tin-nhap-hai-con-nhap").await.problem(404);
+        let bylines = app.get("/api/v1/authors").await.json();
+        // Hoàng Anh, Minh Thu and the default byline: found by name, never duplicated.
+        assert_eq!(bylines["meta"]["total"], 3, "{bylines}");
+
+        // Importing again is idempotent by slug.
+        let again = app
+            .state
+            .db
+            .run(|conn| newsdesk::articles::import::import(conn, std::io::Cursor::new(IMPORT_LINES)))
+            .await
+            .unwrap();
+        assert_eq!((again.imported, again.skipped, again.failed.len()), (0, 4, 3));
+        let editor = app.user(Role::Editor).await;
+        assert_eq!(
+            app.get_as(&editor.access_token, ADMIN_ARTICLES).await.json()["meta"]["total"],
+            3
+        );
+    }
+);
+
+#[actix_web::test]
+async fn the_import_command_prints_counts_and_failing_lines_and_fails_when_a_line_failed() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bai.jsonl"), IMPORT_LINES).unwrap();
+    std::fs::write(
+        dir.path().join("tot.jsonl"),
+        "{\"title\": \"Tin tốt\", \"status\": \"published\"}\n",
+    )
+    .unwrap();
+    let run = |files: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_newsdesk"))
+            .current_dir(dir.path())
+            .env("NEWSDESK_LOG", "warn")
+            .env_remove("NEWSDESK_DATABASE_URL")
+            .stdin(Stdio::null())
+            .arg("import")
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["bai.jsonl"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed line fails the run: {stdout} {stderr}"
+    );
+    assert!(
+        stdout.contains("bai.jsonl: 3 imported, 1 skipped (slug exists), 3 failed"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("bai.jsonl:4: not an article"), "{stderr}");
+    assert!(stderr.contains("bai.jsonl:5: title"), "{stderr}");
+    assert!(stderr.contains("bai.jsonl:7: status"), "{stderr}");
+    assert!(
+        dir.path().join("newsdesk.db").is_file(),
+        "the default database is ./newsdesk.db"
+    );
+
+    let out = run(&["tot.jsonl", "bai.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("tot.jsonl: 1 imported, 0 skipped"), "{stdout}");
+    assert!(stdout.contains("bai.jsonl: 0 imported, 4 skipped"), "{stdout}");
+
+    let out = run(&["tot.jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tot.jsonl: 0 imported, 1 skipped"));
+
+    let out = run(&["khong-co.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("khong-co.jsonl"));
+
+    // What was imported is what the API serves.
+    let app = crate::common::TestAppBuilder::new(crate::common::Backend::Sqlite)
+        .database(newsdesk::db::DbUrl::Sqlite(dir.path().join("newsdesk.db")))
+        .build()
+        .await
+        .unwrap();
+    let list = app.get(PUBLIC_ARTICLES).await.json();
+    assert_eq!(slugs(&list), ["tin-tot", "tin-nhap-bon", "tin-nhap-mot"]);
+}
