@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
-use crate::auth::policy::ArticleState;
 use crate::authors::dto::double_option;
 use crate::taxonomy::service::{CategoryRef, Tag};
 

@@ -17,10 +17,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
 use super::service::{Placement, check_content, insert, unique_slug};
-use crate::auth::policy::ArticleState;
 use crate::auth::{AuthUser, Role};
 use crate::db::Db;
 use crate::db::schema::articles;

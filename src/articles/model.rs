@@ -1,11 +1,57 @@
+//! Article rows as the database stores them, the workflow states a row can be in, and the
+//! content an editor writes.
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::render::BodyFormat;
-use crate::auth::policy::ArticleState;
 use crate::db::schema::articles;
+use crate::error::ApiError;
+
+/// Workflow states of an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArticleState {
+    Draft,
+    InReview,
+    Scheduled,
+    Published,
+    Archived,
+}
+
+impl ArticleState {
+    pub const ALL: [ArticleState; 5] = [
+        ArticleState::Draft,
+        ArticleState::InReview,
+        ArticleState::Scheduled,
+        ArticleState::Published,
+        ArticleState::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleState::Draft => "draft",
+            ArticleState::InReview => "in_review",
+            ArticleState::Scheduled => "scheduled",
+            ArticleState::Published => "published",
+            ArticleState::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ArticleState> {
+        ArticleState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// The state stored in the row `id`. A value no version of the workflow writes means the
+    /// row was changed behind the API's back: an error, since guessing a state could publish
+    /// or hide an article.
+    pub fn stored(s: &str, id: i64) -> Result<ArticleState, ApiError> {
+        ArticleState::parse(s)
+            .ok_or_else(|| ApiError::internal(format!("unknown article state `{s}` in row {id}")))
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]
@@ -35,8 +81,8 @@ pub struct ArticleRow {
 }
 
 impl ArticleRow {
-    pub fn state(&self) -> ArticleState {
-        ArticleState::parse(&self.status).unwrap_or(ArticleState::Draft)
+    pub fn state(&self) -> Result<ArticleState, ApiError> {
+        ArticleState::stored(&self.status, self.id)
     }
 
     pub fn content(&self, tag_ids: Vec<i64>, author_ids: Vec<i64>) -> Content {

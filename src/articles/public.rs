@@ -8,10 +8,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::{ArticleDetail, ArticleSummary, Neighbour};
+use super::model::ArticleState;
 use super::model::{ArticleRow, SummaryRow};
 use super::render::BodyFormat;
 use super::service::Relations;
-use crate::auth::policy::ArticleState;
 use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};

@@ -8,11 +8,11 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 
 use super::dto::{ArticleInput, ArticlePatch, Byline, EditorialArticle};
-use super::model::{ArticleRow, Content};
+use super::model::{ArticleRow, ArticleState, Content};
 use super::render::{self, BodyFormat};
 use crate::audit::{Entry, Resource};
 use crate::auth::AuthUser;
-use crate::auth::policy::{self, Action, ArticleFacts, ArticleState};
+use crate::auth::policy::{self, Action, ArticleFacts};
 use crate::cache::{self, Scope};
 use crate::db::schema::{article_authors, article_revisions, article_tags, articles, authors};
 use crate::db::{Db, now};
@@ -101,7 +101,7 @@ fn load_for(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(ArticleRow, Arti
         > 0;
     let facts = ArticleFacts {
         own,
-        state: row.state(),
+        state: row.state()?,
     };
     if !policy::allows(user.role, Action::ViewArticle(facts)) {
         return Err(ApiError::not_found(Code::ArticleNotFound));
@@ -152,13 +152,12 @@ impl Relations {
 pub fn editorial_many(conn: &mut Db, rows: Vec<ArticleRow>) -> Result<Vec<EditorialArticle>, ApiError> {
     let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
     let mut relations = Relations::load(conn, &keys)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             let (category, tags, authors) = relations.take(row.id, row.category_id);
             editorial_from(row, category, tags, authors)
         })
-        .collect())
+        .collect()
 }
 
 /// One article as editors see it.
@@ -173,9 +172,9 @@ fn editorial_from(
     category: Option<crate::taxonomy::service::CategoryRef>,
     tags: Vec<crate::taxonomy::service::Tag>,
     authors: Vec<Byline>,
-) -> EditorialArticle {
-    EditorialArticle {
-        status: row.state(),
+) -> Result<EditorialArticle, ApiError> {
+    Ok(EditorialArticle {
+        status: row.state()?,
         body_format: BodyFormat::parse(&row.body_format),
         id: row.id,
         slug: row.slug,
@@ -198,7 +197,7 @@ fn editorial_from(
         comment_count: row.comment_count,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
-    }
+    })
 }
 
 fn reload(conn: &mut Db, id: i64) -> Result<EditorialArticle, ApiError> {
@@ -533,7 +532,8 @@ fn save(
         let Some((status, published_at)) = changed.into_iter().next() else {
             return Err(stale(conn, id));
         };
-        let live = published_at.filter(|_| status == ArticleState::Published.as_str());
+        let state = ArticleState::stored(&status, id)?;
+        let live = published_at.filter(|_| state == ArticleState::Published);
         if live.is_some() {
             cache::changed(conn, Scope::Content)?;
         }
@@ -664,7 +664,7 @@ fn move_state(
     if found == 0 {
         return Err(ApiError::not_found(Code::ArticleNotFound));
     }
-    let current = find_row(conn, id)?.state();
+    let current = find_row(conn, id)?.state()?;
     if !from.contains(&current) {
         return Err(ApiError::Conflict(
             Msg::new(Code::ArticleIllegalTransition)
