@@ -6,6 +6,7 @@ pub mod dto;
 pub mod import;
 pub mod model;
 pub mod public;
+pub mod published;
 pub mod render;
 pub mod routes;
 pub mod service;

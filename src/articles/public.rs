@@ -2,21 +2,21 @@
 //! its neighbours.
 
 use base64::Engine;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::{ArticleDetail, ArticleSummary, Neighbour};
-use super::model::ArticleState;
 use super::model::{ArticleRow, SummaryRow};
+use super::published::live_at;
 use super::render::BodyFormat;
 use super::service::Relations;
 use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
-use crate::i18n::{Code, Msg};
+use crate::i18n::Code;
 use crate::search::{Field, Search};
 use crate::taxonomy::service as taxonomy;
 use std::collections::HashSet;
@@ -66,21 +66,6 @@ pub struct ArticleQuery {
     /// `-published_at` (default), `published_at`, `-views`, or `relevance` (with `q`).
     #[param(value_type = Option<Sort>)]
     pub sort: Option<Sort>,
-}
-
-/// `2020-01-14` or an RFC 3339 instant. A bare date as `to` means the end of that day.
-pub(crate) fn parse_bound(raw: &str, name: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
-    if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        let day = if end_of_day {
-            date.succ_opt().unwrap_or(date)
-        } else {
-            date
-        };
-        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default());
-    }
-    chrono::DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.naive_utc())
-        .map_err(|_| ApiError::BadRequest(Msg::new(Code::QueryInvalidDate).arg("name", name)))
 }
 
 /// A keyset position: the sort value and id of the last item of a page.
@@ -230,12 +215,12 @@ pub fn list(
     let from = query
         .from
         .as_deref()
-        .map(|f| parse_bound(f, "from", false))
+        .map(|f| crate::time::parse_bound(f, "from", false))
         .transpose()?;
     let to = query
         .to
         .as_deref()
-        .map(|t| parse_bound(t, "to", true))
+        .map(|t| crate::time::parse_bound(t, "to", true))
         .transpose()?;
     let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let search = query.q.as_deref().map(Search::parse).transpose()?.flatten();
@@ -674,30 +659,4 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
         newer,
         older,
     })
-}
-
-/// What readers may see at `at`: published, and not dated after `at`.
-pub type Live = diesel::dsl::And<
-    diesel::dsl::Eq<articles::status, &'static str>,
-    diesel::dsl::LtEq<articles::published_at, NaiveDateTime>,
->;
-
-pub fn live_at(at: NaiveDateTime) -> Live {
-    articles::status
-        .eq(ArticleState::Published.as_str())
-        .and(articles::published_at.le(at))
-}
-
-/// The id of an article readers may see, and whether it takes comments; 404 otherwise.
-pub fn published_article(conn: &mut Db, slug: &str) -> Result<(i64, bool), ApiError> {
-    if !crate::text::is_valid_slug(slug) {
-        return Err(ApiError::not_found(Code::ArticleNotFound));
-    }
-    articles::table
-        .filter(articles::slug.eq(slug))
-        .filter(live_at(now()))
-        .select((articles::id, articles::comments_enabled))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::dto::{ArticleInput, ArticlePatch, EditorialArticle, PublishInput, Revision, RevisionSummary};
 use super::public::{self, ArticleQuery};
+use super::published;
 use super::service::{self, EditorialFilter};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -112,7 +113,7 @@ pub async fn count_view(
     let slug = slug.into_inner();
     let (id, _) = state
         .db
-        .run(move |conn| public::published_article(conn, &slug))
+        .run(move |conn| published::published_article(conn, &slug))
         .await?;
     state.views.add(id);
     Ok(HttpResponse::NoContent().finish())
