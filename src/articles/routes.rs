@@ -4,9 +4,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::dto::{ArticleInput, ArticlePatch, EditorialArticle, PublishInput, Revision, RevisionSummary};
+use super::editorial_list::{self, EditorialFilter};
 use super::public::{self, ArticleQuery};
 use super::published;
-use super::service::{self, EditorialFilter};
+use super::{editorial, revisions, service, workflow};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::envelope::{Data, List, PageQuery};
@@ -140,7 +141,7 @@ pub async fn list_editorial(
     let filter = filter.into_inner();
     let (items, total) = state
         .db
-        .run(move |conn| service::list(conn, &user, page, &filter))
+        .run(move |conn| editorial_list::list(conn, &user, page, &filter))
         .await?;
     Ok(web::Json(page.list(items, total)))
 }
@@ -198,7 +199,7 @@ pub async fn get_editorial(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let article = state.db.run(move |conn| service::get(conn, &user, id)).await?;
+    let article = state.db.run(move |conn| editorial::get(conn, &user, id)).await?;
     Ok(editorial_response(article))
 }
 
@@ -272,7 +273,7 @@ pub async fn archive_article(
     let id = id.into_inner();
     state
         .db
-        .run(move |conn| service::archive(conn, &user, id))
+        .run(move |conn| workflow::archive(conn, &user, id))
         .await?;
     // What the public lists count has changed.
     Ok(HttpResponse::NoContent().finish())
@@ -294,7 +295,10 @@ pub async fn submit_article(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let article = state.db.run(move |conn| service::submit(conn, &user, id)).await?;
+    let article = state
+        .db
+        .run(move |conn| workflow::submit(conn, &user, id))
+        .await?;
     Ok(editorial_response(article))
 }
 
@@ -322,7 +326,7 @@ pub async fn publish_article(
     let publish_at = body.0.unwrap_or_default().publish_at;
     let article = state
         .db
-        .run(move |conn| service::publish(conn, &user, id, publish_at))
+        .run(move |conn| workflow::publish(conn, &user, id, publish_at))
         .await?;
     // What the public lists count has changed.
     Ok(editorial_response(article))
@@ -346,7 +350,7 @@ pub async fn unpublish_article(
     let id = id.into_inner();
     let article = state
         .db
-        .run(move |conn| service::unpublish(conn, &user, id))
+        .run(move |conn| workflow::unpublish(conn, &user, id))
         .await?;
     // What the public lists count has changed.
     Ok(editorial_response(article))
@@ -369,7 +373,7 @@ pub async fn list_revisions(
     let id = id.into_inner();
     let list = state
         .db
-        .run(move |conn| service::revisions(conn, &user, id))
+        .run(move |conn| revisions::revisions(conn, &user, id))
         .await?;
     Ok(web::Json(Data::new(list)))
 }
@@ -392,7 +396,7 @@ pub async fn get_revision(
     let (id, version) = path.into_inner();
     let revision = state
         .db
-        .run(move |conn| service::revision(conn, &user, id, version))
+        .run(move |conn| revisions::revision(conn, &user, id, version))
         .await?;
     Ok(web::Json(Data::new(revision)))
 }
@@ -417,7 +421,7 @@ pub async fn restore_revision(
     let (id, version) = path.into_inner();
     let article = state
         .db
-        .run(move |conn| service::restore(conn, &user, id, version))
+        .run(move |conn| revisions::restore(conn, &user, id, version))
         .await?;
     // What the public lists count has changed.
     Ok(editorial_response(article))
