@@ -104,6 +104,46 @@ impl ArticleRow {
     }
 }
 
+/// The columns an editor's content sets, the same when an article is inserted and each time
+/// it is saved. A save writes the whole content, so `None` is written as NULL on both paths:
+/// a field cleared by an edit clears its column.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = articles, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub struct ContentColumns<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub summary: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub body: &'a str,
+    pub body_format: &'static str,
+    pub body_html: &'a str,
+    pub cover_image_url: Option<&'a str>,
+    pub category_id: Option<i64>,
+    pub meta_title: Option<&'a str>,
+    pub meta_description: Option<&'a str>,
+    pub comments_enabled: bool,
+}
+
+impl<'a> ContentColumns<'a> {
+    /// `body_html` is `c.body` rendered in its format.
+    pub fn new(c: &'a Content, body_html: &'a str) -> Self {
+        ContentColumns {
+            slug: &c.slug,
+            title: &c.title,
+            summary: c.summary.as_deref(),
+            source: c.source.as_deref(),
+            body: &c.body,
+            body_format: c.body_format.as_str(),
+            body_html,
+            cover_image_url: c.cover_image_url.as_deref(),
+            category_id: c.category_id,
+            meta_title: c.meta_title.as_deref(),
+            meta_description: c.meta_description.as_deref(),
+            comments_enabled: c.comments_enabled,
+        }
+    }
+}
+
 /// The columns a public list shows: no bodies, which are most of a row's bytes.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::dto::{ArticleInput, ArticlePatch, EditorialArticle};
 use super::editorial::{event_data, load_for, reload};
-use super::model::{ArticleState, Content};
+use super::model::{ArticleState, Content, ContentColumns};
 use super::relations::{author_ids_of, tag_ids_of, write_relations};
 use super::render::{self, BodyFormat};
 use super::revisions::write_revision;
@@ -42,18 +42,7 @@ pub fn insert(
     conn.transaction::<_, ApiError, _>(|conn| {
         let id: i64 = diesel::insert_into(articles::table)
             .values((
-                articles::slug.eq(&c.slug),
-                articles::title.eq(&c.title),
-                articles::summary.eq(&c.summary),
-                articles::source.eq(&c.source),
-                articles::body.eq(&c.body),
-                articles::body_format.eq(c.body_format.as_str()),
-                articles::body_html.eq(&body_html),
-                articles::cover_image_url.eq(&c.cover_image_url),
-                articles::category_id.eq(c.category_id),
-                articles::meta_title.eq(&c.meta_title),
-                articles::meta_description.eq(&c.meta_description),
-                articles::comments_enabled.eq(c.comments_enabled),
+                ContentColumns::new(c, &body_html),
                 articles::status.eq(placement.status.as_str()),
                 articles::version.eq(1),
                 articles::published_at.eq(placement.published_at),
@@ -148,18 +137,7 @@ pub(super) fn save(
                 .filter(articles::version.eq(expected)),
         )
         .set((
-            articles::slug.eq(&c.slug),
-            articles::title.eq(&c.title),
-            articles::summary.eq(&c.summary),
-            articles::source.eq(&c.source),
-            articles::body.eq(&c.body),
-            articles::body_format.eq(c.body_format.as_str()),
-            articles::body_html.eq(&body_html),
-            articles::cover_image_url.eq(&c.cover_image_url),
-            articles::category_id.eq(c.category_id),
-            articles::meta_title.eq(&c.meta_title),
-            articles::meta_description.eq(&c.meta_description),
-            articles::comments_enabled.eq(c.comments_enabled),
+            ContentColumns::new(c, &body_html),
             articles::version.eq(next),
             articles::updated_at.eq(now()),
         ))
@@ -212,49 +190,15 @@ pub fn update(
         return Err(stale(conn, id));
     }
     let mut c = row.content(tag_ids_of(conn, id)?, author_ids_of(conn, id)?);
-    if let Some(v) = patch.title {
-        c.title = v;
+    if let Some(v) = &patch.slug
+        && text::is_valid_slug(v)
+        && *v != c.slug
+        && slug_taken(conn, v, Some(id))?
+    {
+        return Err(ApiError::conflict(Code::ArticleSlugTaken));
     }
-    if let Some(v) = patch.slug {
-        if text::is_valid_slug(&v) && v != c.slug && slug_taken(conn, &v, Some(id))? {
-            return Err(ApiError::conflict(Code::ArticleSlugTaken));
-        }
-        c.slug = v;
-    }
-    if let Some(v) = patch.summary {
-        c.summary = v;
-    }
-    if let Some(v) = patch.body {
-        c.body = v;
-    }
-    if let Some(v) = patch.body_format {
-        c.body_format = v;
-    }
-    if let Some(v) = patch.source {
-        c.source = v;
-    }
-    if let Some(v) = patch.cover_image_url {
-        c.cover_image_url = v;
-    }
-    if let Some(v) = patch.category_id {
-        c.category_id = v;
-    }
-    if let Some(v) = patch.meta_title {
-        c.meta_title = v;
-    }
-    if let Some(v) = patch.meta_description {
-        c.meta_description = v;
-    }
-    if let Some(v) = patch.comments_enabled {
-        c.comments_enabled = v;
-    }
-    if let Some(v) = patch.author_ids {
-        c.author_ids = v;
-    }
-    if patch.tag_ids.is_some() || patch.tags.is_some() {
-        c.tag_ids = patch.tag_ids.unwrap_or_default();
-    }
-    let c = check_content(conn, user, c, patch.tags)?;
+    let tag_names = patch.apply(&mut c);
+    let c = check_content(conn, user, c, tag_names)?;
     let audit = Entry::new(Some(user.id), "article.update", Resource::Article, Some(id))
         .detail(serde_json::json!({ "version": expected + 1 }));
     save(conn, id, expected, &c, user.id, audit)
