@@ -6,11 +6,11 @@ use diesel::prelude::*;
 use super::dto::EditorialArticle;
 use super::editorial::editorial_many;
 use super::model::{ArticleRow, ArticleState};
-use super::relations::author_by_slug;
+use super::relations::{author_by_slug, bylined};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts};
 use crate::db::Db;
-use crate::db::schema::{article_authors, articles};
+use crate::db::schema::articles;
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
 use crate::taxonomy::service as taxonomy;
@@ -90,22 +90,10 @@ pub fn list(
             q = q.filter(articles::status.eq(status.as_str()));
         }
         if let Some(author) = author_id {
-            q = q.filter(
-                articles::id.eq_any(
-                    article_authors::table
-                        .filter(article_authors::author_id.eq(author))
-                        .select(article_authors::article_id),
-                ),
-            );
+            q = q.filter(bylined(author));
         }
         if !sees_all {
-            q = q.filter(
-                articles::id.eq_any(
-                    article_authors::table
-                        .filter(article_authors::author_id.eq(user_id))
-                        .select(article_authors::article_id),
-                ),
-            );
+            q = q.filter(bylined(user_id));
         }
         if let Some(ids) = &category_ids {
             q = q.filter(articles::category_id.eq_any(ids.clone()));

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::dto::Byline;
 use super::model::Content;
 use crate::db::Db;
-use crate::db::schema::{article_authors, article_tags, authors};
+use crate::db::schema::{article_authors, article_tags, articles, authors};
 use crate::taxonomy::service::{self as taxonomy, CategoryRef, Tag};
 
 /// Bylines of many articles at once, in byline order.
@@ -102,4 +102,21 @@ pub(super) fn author_by_slug(conn: &mut Db, slug: &str) -> QueryResult<Option<i6
         .select(authors::id)
         .first(conn)
         .optional()
+}
+
+/// The articles with `author` in the byline, as a filter on `articles`.
+pub(super) type Bylined = diesel::dsl::EqAny<
+    articles::id,
+    diesel::dsl::Select<
+        diesel::dsl::Filter<article_authors::table, diesel::dsl::Eq<article_authors::author_id, i64>>,
+        article_authors::article_id,
+    >,
+>;
+
+pub(super) fn bylined(author: i64) -> Bylined {
+    articles::id.eq_any(
+        article_authors::table
+            .filter(article_authors::author_id.eq(author))
+            .select(article_authors::article_id),
+    )
 }

@@ -10,6 +10,7 @@ use super::published;
 use super::{editorial, revisions, service, workflow};
 use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::db::Db;
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
@@ -176,6 +177,18 @@ pub async fn create_article(
         .json(Data::new(article)))
 }
 
+/// Makes a workflow move that needs nothing but the article, and answers with the article as
+/// the move left it.
+async fn moved(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    step: fn(&mut Db, &AuthUser, i64) -> Result<EditorialArticle, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let article = state.db.run(move |conn| step(conn, &user, id)).await?;
+    Ok(editorial_response(article))
+}
+
 fn editorial_response(article: EditorialArticle) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", article.version)))
@@ -251,7 +264,6 @@ pub async fn update_article(
         .db
         .run(move |conn| service::update(conn, &user, id, expected, patch))
         .await?;
-    // What the public lists count has changed.
     Ok(editorial_response(article))
 }
 
@@ -275,7 +287,6 @@ pub async fn archive_article(
         .db
         .run(move |conn| workflow::archive(conn, &user, id))
         .await?;
-    // What the public lists count has changed.
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -294,12 +305,7 @@ pub async fn submit_article(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let article = state
-        .db
-        .run(move |conn| workflow::submit(conn, &user, id))
-        .await?;
-    Ok(editorial_response(article))
+    moved(&state, user, id.into_inner(), workflow::submit).await
 }
 
 /// Publishes now, or schedules for a future `publish_at`.
@@ -328,7 +334,6 @@ pub async fn publish_article(
         .db
         .run(move |conn| workflow::publish(conn, &user, id, publish_at))
         .await?;
-    // What the public lists count has changed.
     Ok(editorial_response(article))
 }
 
@@ -347,13 +352,7 @@ pub async fn unpublish_article(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let article = state
-        .db
-        .run(move |conn| workflow::unpublish(conn, &user, id))
-        .await?;
-    // What the public lists count has changed.
-    Ok(editorial_response(article))
+    moved(&state, user, id.into_inner(), workflow::unpublish).await
 }
 
 /// Every saved version, newest first.
@@ -423,6 +422,5 @@ pub async fn restore_revision(
         .db
         .run(move |conn| revisions::restore(conn, &user, id, version))
         .await?;
-    // What the public lists count has changed.
     Ok(editorial_response(article))
 }

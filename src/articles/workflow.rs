@@ -17,25 +17,22 @@ use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
 use crate::webhooks::{self, Event};
 
-/// Who asks for a workflow move, as the audit log names it.
-struct Move {
+/// One workflow move: the states it may start from, the state it goes to, the publication
+/// times it leaves on the row, and who asks for it, as the audit log names them.
+struct Move<'a> {
+    from: &'a [ArticleState],
+    to: ArticleState,
+    publish_at: Option<NaiveDateTime>,
+    published_at: Option<NaiveDateTime>,
     actor: Option<i64>,
     action: &'static str,
 }
 
 /// [`move_state`] in a transaction of its own, answering with the article as the move left
 /// it, read before the commit.
-fn transition(
-    conn: &mut Db,
-    id: i64,
-    from: &[ArticleState],
-    to: ArticleState,
-    publish_at: Option<NaiveDateTime>,
-    published_at: Option<NaiveDateTime>,
-    by: Move,
-) -> Result<EditorialArticle, ApiError> {
+fn transition(conn: &mut Db, id: i64, step: Move<'_>) -> Result<EditorialArticle, ApiError> {
     conn.transaction(|conn| {
-        move_state(conn, id, from, to, publish_at, published_at, by)?;
+        move_state(conn, id, step)?;
         reload(conn, id)
     })
 }
@@ -43,15 +40,15 @@ fn transition(
 /// Moves the article from one of `from` to `to`; anything else is a 409 naming the state it
 /// is in. Reports the move to webhook subscribers when it changes what readers see, and to
 /// the audit log. Call it inside a transaction.
-fn move_state(
-    conn: &mut Db,
-    id: i64,
-    from: &[ArticleState],
-    to: ArticleState,
-    publish_at: Option<NaiveDateTime>,
-    published_at: Option<NaiveDateTime>,
-    by: Move,
-) -> Result<(), ApiError> {
+fn move_state(conn: &mut Db, id: i64, step: Move<'_>) -> Result<(), ApiError> {
+    let Move {
+        from,
+        to,
+        publish_at,
+        published_at,
+        actor,
+        action,
+    } = step;
     // Written first: the row stays locked (SQLite: the write lock is taken) until the
     // commit, so the state read next is the state moved from.
     let found = diesel::update(articles::table.find(id))
@@ -94,7 +91,7 @@ fn move_state(
     if let Some(at) = publish_at {
         detail["publish_at"] = serde_json::json!(crate::time::format(&at.and_utc()));
     }
-    Entry::new(by.actor, by.action, Resource::Article, Some(id))
+    Entry::new(actor, action, Resource::Article, Some(id))
         .detail(detail)
         .record(conn)?;
     Ok(())
@@ -103,18 +100,15 @@ fn move_state(
 pub fn submit(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticle, ApiError> {
     let (row, facts) = load_for(conn, user, id)?;
     policy::require(user, Action::EditArticle(facts))?;
-    transition(
-        conn,
-        id,
-        &[ArticleState::Draft],
-        ArticleState::InReview,
-        None,
-        row.published_at,
-        Move {
-            actor: Some(user.id),
-            action: "article.submit",
-        },
-    )
+    let step = Move {
+        from: &[ArticleState::Draft],
+        to: ArticleState::InReview,
+        publish_at: None,
+        published_at: row.published_at,
+        actor: Some(user.id),
+        action: "article.submit",
+    };
+    transition(conn, id, step)
 }
 
 /// Publishes now, or schedules when `publish_at` is in the future.
@@ -134,19 +128,26 @@ pub fn publish(
     ];
     match publish_at.map(|t| t.naive_utc()) {
         Some(when) if when > at => {
-            let when = crate::db::truncate(when);
-            let by = Move {
+            let step = Move {
+                from: &from,
+                to: ArticleState::Scheduled,
+                publish_at: Some(crate::db::truncate(when)),
+                published_at: None,
                 actor: Some(user.id),
                 action: "article.schedule",
             };
-            transition(conn, id, &from, ArticleState::Scheduled, Some(when), None, by)
+            transition(conn, id, step)
         }
         _ => {
-            let by = Move {
+            let step = Move {
+                from: &from,
+                to: ArticleState::Published,
+                publish_at: None,
+                published_at: Some(at),
                 actor: Some(user.id),
                 action: "article.publish",
             };
-            transition(conn, id, &from, ArticleState::Published, None, Some(at), by)
+            transition(conn, id, step)
         }
     }
 }
@@ -154,18 +155,15 @@ pub fn publish(
 pub fn unpublish(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticle, ApiError> {
     let (_, facts) = load_for(conn, user, id)?;
     policy::require(user, Action::PublishArticle(facts))?;
-    transition(
-        conn,
-        id,
-        &[ArticleState::Published, ArticleState::Scheduled],
-        ArticleState::Draft,
-        None,
-        None,
-        Move {
-            actor: Some(user.id),
-            action: "article.unpublish",
-        },
-    )
+    let step = Move {
+        from: &[ArticleState::Published, ArticleState::Scheduled],
+        to: ArticleState::Draft,
+        publish_at: None,
+        published_at: None,
+        actor: Some(user.id),
+        action: "article.unpublish",
+    };
+    transition(conn, id, step)
 }
 
 /// `DELETE`: archives. The article leaves every public list; its history stays.
@@ -178,21 +176,15 @@ pub fn archive(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> 
         ArticleState::Scheduled,
         ArticleState::Published,
     ];
-    let by = Move {
+    let step = Move {
+        from: &from,
+        to: ArticleState::Archived,
+        publish_at: None,
+        published_at: row.published_at,
         actor: Some(user.id),
         action: "article.archive",
     };
-    conn.transaction(|conn| {
-        move_state(
-            conn,
-            id,
-            &from,
-            ArticleState::Archived,
-            None,
-            row.published_at,
-            by,
-        )
-    })
+    conn.transaction(|conn| move_state(conn, id, step))
 }
 
 /// Publishes every scheduled article that is due, in one statement: safe with any number of
