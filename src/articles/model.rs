@@ -203,3 +203,25 @@ pub struct Content {
     /// The byline, in order.
     pub author_ids: Vec<i64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_reads_back_as_written() {
+        for state in ArticleState::ALL {
+            assert_eq!(ArticleState::stored(state.as_str(), 1).ok(), Some(state));
+        }
+    }
+
+    #[test]
+    fn an_unknown_stored_state_is_an_error_naming_it_and_its_row() {
+        match ArticleState::stored("deleted", 42) {
+            Err(ApiError::Internal(cause)) => {
+                assert_eq!(cause, "unknown article state `deleted` in row 42");
+            }
+            other => panic!("expected an internal error, got {other:?}"),
+        }
+    }
+}
