@@ -9,9 +9,15 @@
 //!
 //! Response fields use `#[serde(serialize_with = "crate::time::rfc3339")]` (or
 //! `crate::time::rfc3339_opt` for an `Option`); JSON built by hand uses [`format`].
+//!
+//! The other way, times a client sends as query parameters (`from`, `to`) are read by
+//! [`parse_bound`].
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde::Serializer;
+
+use crate::error::ApiError;
+use crate::i18n::{Code, Msg};
 
 /// The API's text for a time.
 pub fn format(t: &DateTime<Utc>) -> String {
@@ -29,6 +35,21 @@ pub fn rfc3339_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::
         Some(t) => rfc3339(t, s),
         None => s.serialize_none(),
     }
+}
+
+/// `2020-01-14` or an RFC 3339 instant. A bare date as `to` means the end of that day.
+pub fn parse_bound(raw: &str, name: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
+    if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        let day = if end_of_day {
+            date.succ_opt().unwrap_or(date)
+        } else {
+            date
+        };
+        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default());
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.naive_utc())
+        .map_err(|_| ApiError::BadRequest(Msg::new(Code::QueryInvalidDate).arg("name", name)))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::app::AppState;
-use crate::articles::service::publish_due;
+use crate::articles::workflow::publish_due;
 
 /// How often counted views are written.
 pub const VIEW_FLUSH_EVERY: Duration = Duration::from_secs(2);

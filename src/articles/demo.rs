@@ -5,10 +5,11 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 
+use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
-use super::service::{Placement, insert, unique_slug};
-use crate::auth::policy::ArticleState;
+use super::service::{Placement, insert};
+use super::slug::unique_slug;
 use crate::db::Db;
 use crate::db::schema::{articles, authors, categories};
 use crate::error::ApiError;

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
-use crate::auth::policy::ArticleState;
 use crate::authors::dto::double_option;
 use crate::taxonomy::service::{CategoryRef, Tag};
 
@@ -101,6 +101,34 @@ pub struct ArticlePatch {
     #[schema(value_type = Option<String>)]
     pub meta_description: Option<Option<String>>,
     pub comments_enabled: Option<bool>,
+}
+
+impl ArticlePatch {
+    /// Writes the fields sent over `c`. Sending `tag_ids` or `tags` replaces the tags: the ids
+    /// sent (none when only names are), to which the returned names are to be added.
+    pub fn apply(self, c: &mut Content) -> Option<Vec<String>> {
+        fn set<T>(field: &mut T, sent: Option<T>) {
+            if let Some(v) = sent {
+                *field = v;
+            }
+        }
+        set(&mut c.title, self.title);
+        set(&mut c.slug, self.slug);
+        set(&mut c.summary, self.summary);
+        set(&mut c.body, self.body);
+        set(&mut c.body_format, self.body_format);
+        set(&mut c.source, self.source);
+        set(&mut c.cover_image_url, self.cover_image_url);
+        set(&mut c.category_id, self.category_id);
+        set(&mut c.meta_title, self.meta_title);
+        set(&mut c.meta_description, self.meta_description);
+        set(&mut c.comments_enabled, self.comments_enabled);
+        set(&mut c.author_ids, self.author_ids);
+        if self.tag_ids.is_some() || self.tags.is_some() {
+            c.tag_ids = self.tag_ids.unwrap_or_default();
+        }
+        self.tags
+    }
 }
 
 /// `POST /admin/articles/{id}/publish`.

@@ -17,10 +17,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
-use super::service::{Placement, check_content, insert, unique_slug};
-use crate::auth::policy::ArticleState;
+use super::service::{Placement, insert};
+use super::slug::unique_slug;
+use super::validate::check_content;
 use crate::auth::{AuthUser, Role};
 use crate::db::Db;
 use crate::db::schema::articles;

@@ -1,12 +1,22 @@
-//! Articles: the editorial workflow and revisions (`service`), the public reading API
-//! (`public`), view counting (`views`), and loading content (`demo`, `import`).
+//! Articles. Editors write content (`service`, checked by `validate`, with `slug`s and
+//! `relations`), move it through the `workflow`, browse it (`editorial`, `editorial_list`) and
+//! its `revisions`. Readers get the `public` lists and pages of what is `published`, and
+//! count `views`. `demo` and `import` load content in bulk.
 
 pub mod demo;
 pub mod dto;
+pub mod editorial;
+pub mod editorial_list;
 pub mod import;
 pub mod model;
 pub mod public;
+pub mod published;
+pub mod relations;
 pub mod render;
+pub mod revisions;
 pub mod routes;
 pub mod service;
+pub mod slug;
+pub mod validate;
 pub mod views;
+pub mod workflow;

@@ -1,11 +1,57 @@
+//! Article rows as the database stores them, the workflow states a row can be in, and the
+//! content an editor writes.
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::render::BodyFormat;
-use crate::auth::policy::ArticleState;
 use crate::db::schema::articles;
+use crate::error::ApiError;
+
+/// Workflow states of an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArticleState {
+    Draft,
+    InReview,
+    Scheduled,
+    Published,
+    Archived,
+}
+
+impl ArticleState {
+    pub const ALL: [ArticleState; 5] = [
+        ArticleState::Draft,
+        ArticleState::InReview,
+        ArticleState::Scheduled,
+        ArticleState::Published,
+        ArticleState::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleState::Draft => "draft",
+            ArticleState::InReview => "in_review",
+            ArticleState::Scheduled => "scheduled",
+            ArticleState::Published => "published",
+            ArticleState::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ArticleState> {
+        ArticleState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// The state stored in the row `id`. A value no version of the workflow writes means the
+    /// row was changed behind the API's back: an error, since guessing a state could publish
+    /// or hide an article.
+    pub fn stored(s: &str, id: i64) -> Result<ArticleState, ApiError> {
+        ArticleState::parse(s)
+            .ok_or_else(|| ApiError::internal(format!("unknown article state `{s}` in row {id}")))
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]
@@ -35,8 +81,8 @@ pub struct ArticleRow {
 }
 
 impl ArticleRow {
-    pub fn state(&self) -> ArticleState {
-        ArticleState::parse(&self.status).unwrap_or(ArticleState::Draft)
+    pub fn state(&self) -> Result<ArticleState, ApiError> {
+        ArticleState::stored(&self.status, self.id)
     }
 
     pub fn content(&self, tag_ids: Vec<i64>, author_ids: Vec<i64>) -> Content {
@@ -54,6 +100,46 @@ impl ArticleRow {
             comments_enabled: self.comments_enabled,
             tag_ids,
             author_ids,
+        }
+    }
+}
+
+/// The columns an editor's content sets, the same when an article is inserted and each time
+/// it is saved. A save writes the whole content, so `None` is written as NULL on both paths:
+/// a field cleared by an edit clears its column.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = articles, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub struct ContentColumns<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub summary: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub body: &'a str,
+    pub body_format: &'static str,
+    pub body_html: &'a str,
+    pub cover_image_url: Option<&'a str>,
+    pub category_id: Option<i64>,
+    pub meta_title: Option<&'a str>,
+    pub meta_description: Option<&'a str>,
+    pub comments_enabled: bool,
+}
+
+impl<'a> ContentColumns<'a> {
+    /// `body_html` is `c.body` rendered in its format.
+    pub fn new(c: &'a Content, body_html: &'a str) -> Self {
+        ContentColumns {
+            slug: &c.slug,
+            title: &c.title,
+            summary: c.summary.as_deref(),
+            source: c.source.as_deref(),
+            body: &c.body,
+            body_format: c.body_format.as_str(),
+            body_html,
+            cover_image_url: c.cover_image_url.as_deref(),
+            category_id: c.category_id,
+            meta_title: c.meta_title.as_deref(),
+            meta_description: c.meta_description.as_deref(),
+            comments_enabled: c.comments_enabled,
         }
     }
 }
@@ -116,4 +202,26 @@ pub struct Content {
     pub tag_ids: Vec<i64>,
     /// The byline, in order.
     pub author_ids: Vec<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_reads_back_as_written() {
+        for state in ArticleState::ALL {
+            assert_eq!(ArticleState::stored(state.as_str(), 1).ok(), Some(state));
+        }
+    }
+
+    #[test]
+    fn an_unknown_stored_state_is_an_error_naming_it_and_its_row() {
+        match ArticleState::stored("deleted", 42) {
+            Err(ApiError::Internal(cause)) => {
+                assert_eq!(cause, "unknown article state `deleted` in row 42");
+            }
+            other => panic!("expected an internal error, got {other:?}"),
+        }
+    }
 }

@@ -4,10 +4,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::dto::{ArticleInput, ArticlePatch, EditorialArticle, PublishInput, Revision, RevisionSummary};
+use super::editorial_list::{self, EditorialFilter};
 use super::public::{self, ArticleQuery};
-use super::service::{self, EditorialFilter};
+use super::published;
+use super::{editorial, revisions, service, workflow};
 use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::db::Db;
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
@@ -103,7 +106,7 @@ pub async fn count_view(
     let slug = slug.into_inner();
     let (id, _) = state
         .db
-        .run(move |conn| public::published_article(conn, &slug))
+        .run(move |conn| published::published_article(conn, &slug))
         .await?;
     state.views.add(id);
     Ok(HttpResponse::NoContent().finish())
@@ -129,7 +132,7 @@ pub async fn list_editorial(
     let filter = filter.into_inner();
     let (items, total) = state
         .db
-        .run(move |conn| service::list(conn, &user, page, &filter))
+        .run(move |conn| editorial_list::list(conn, &user, page, &filter))
         .await?;
     Ok(web::Json(page.list(items, total)))
 }
@@ -161,6 +164,18 @@ pub async fn create_article(
         .json(Data::new(article)))
 }
 
+/// Makes a workflow move that needs nothing but the article, and answers with the article as
+/// the move left it.
+async fn moved(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    step: fn(&mut Db, &AuthUser, i64) -> Result<EditorialArticle, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let article = state.db.run(move |conn| step(conn, &user, id)).await?;
+    Ok(editorial_response(article))
+}
+
 fn editorial_response(article: EditorialArticle) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", article.version)))
@@ -184,7 +199,7 @@ pub async fn get_editorial(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let article = state.db.run(move |conn| service::get(conn, &user, id)).await?;
+    let article = state.db.run(move |conn| editorial::get(conn, &user, id)).await?;
     Ok(editorial_response(article))
 }
 
@@ -234,7 +249,6 @@ pub async fn update_article(
         .db
         .run(move |conn| service::update(conn, &user, id, expected, patch))
         .await?;
-    // What the public lists count has changed.
     Ok(editorial_response(article))
 }
 
@@ -256,9 +270,8 @@ pub async fn archive_article(
     let id = id.into_inner();
     state
         .db
-        .run(move |conn| service::archive(conn, &user, id))
+        .run(move |conn| workflow::archive(conn, &user, id))
         .await?;
-    // What the public lists count has changed.
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -277,9 +290,7 @@ pub async fn submit_article(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let article = state.db.run(move |conn| service::submit(conn, &user, id)).await?;
-    Ok(editorial_response(article))
+    moved(&state, user, id.into_inner(), workflow::submit).await
 }
 
 /// Publishes now, or schedules for a future `publish_at`.
@@ -303,9 +314,8 @@ pub async fn publish_article(
     let publish_at = body.0.unwrap_or_default().publish_at;
     let article = state
         .db
-        .run(move |conn| service::publish(conn, &user, id, publish_at))
+        .run(move |conn| workflow::publish(conn, &user, id, publish_at))
         .await?;
-    // What the public lists count has changed.
     Ok(editorial_response(article))
 }
 
@@ -324,13 +334,7 @@ pub async fn unpublish_article(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let article = state
-        .db
-        .run(move |conn| service::unpublish(conn, &user, id))
-        .await?;
-    // What the public lists count has changed.
-    Ok(editorial_response(article))
+    moved(&state, user, id.into_inner(), workflow::unpublish).await
 }
 
 /// Every saved version, newest first.
@@ -350,7 +354,7 @@ pub async fn list_revisions(
     let id = id.into_inner();
     let list = state
         .db
-        .run(move |conn| service::revisions(conn, &user, id))
+        .run(move |conn| revisions::revisions(conn, &user, id))
         .await?;
     Ok(web::Json(Data::new(list)))
 }
@@ -372,7 +376,7 @@ pub async fn get_revision(
     let (id, version) = path.into_inner();
     let revision = state
         .db
-        .run(move |conn| service::revision(conn, &user, id, version))
+        .run(move |conn| revisions::revision(conn, &user, id, version))
         .await?;
     Ok(web::Json(Data::new(revision)))
 }
@@ -395,8 +399,7 @@ pub async fn restore_revision(
     let (id, version) = path.into_inner();
     let article = state
         .db
-        .run(move |conn| service::restore(conn, &user, id, version))
+        .run(move |conn| revisions::restore(conn, &user, id, version))
         .await?;
-    // What the public lists count has changed.
     Ok(editorial_response(article))
 }

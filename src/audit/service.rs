@@ -97,12 +97,12 @@ impl AuditQuery {
         let from = self
             .from
             .as_deref()
-            .map(|f| crate::articles::public::parse_bound(f, "from", false))
+            .map(|f| crate::time::parse_bound(f, "from", false))
             .transpose()?;
         let to = self
             .to
             .as_deref()
-            .map(|t| crate::articles::public::parse_bound(t, "to", true))
+            .map(|t| crate::time::parse_bound(t, "to", true))
             .transpose()?;
         if let (Some(from), Some(to)) = (from, to)
             && from > to

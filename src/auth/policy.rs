@@ -2,43 +2,9 @@
 //! [`require`] and never compare roles themselves.
 
 use super::{AuthUser, Role};
+use crate::articles::model::ArticleState;
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
-
-/// Workflow states of an article.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ArticleState {
-    Draft,
-    InReview,
-    Scheduled,
-    Published,
-    Archived,
-}
-
-impl ArticleState {
-    pub const ALL: [ArticleState; 5] = [
-        ArticleState::Draft,
-        ArticleState::InReview,
-        ArticleState::Scheduled,
-        ArticleState::Published,
-        ArticleState::Archived,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArticleState::Draft => "draft",
-            ArticleState::InReview => "in_review",
-            ArticleState::Scheduled => "scheduled",
-            ArticleState::Published => "published",
-            ArticleState::Archived => "archived",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ArticleState> {
-        ArticleState::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-}
 
 /// What the policy needs to know about one article.
 #[derive(Debug, Clone, Copy)]

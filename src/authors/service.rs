@@ -420,7 +420,7 @@ pub fn set_password(conn: &mut Db, id: i64, hash: &str) -> QueryResult<usize> {
 
 /// Published articles with each of these authors in the byline.
 pub fn published_counts(conn: &mut Db, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, i64>> {
-    use crate::auth::policy::ArticleState;
+    use crate::articles::model::ArticleState;
     use crate::db::schema::{article_authors, articles};
     if ids.is_empty() {
         return Ok(Default::default());

@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 use super::captcha::Refusal;
 use super::dto::CommentStatus;
 use super::service::{self, DUPLICATE_WINDOW_SECS, RATE_WINDOW_SECS, Submission};
-use crate::articles::public::live_at;
+use crate::articles::published::live_at;
 use crate::db::schema::{articles, captcha_spent, comment_moderations, comments};
 use crate::db::{Database, Db, now};
 use crate::error::ApiError;

@@ -97,7 +97,7 @@ pub async fn list_comments(
         .cache
         .serve(&req, "application/json", |stamp| {
             state.db.run(move |conn| {
-                let (article_id, _) = crate::articles::public::published_article(conn, &slug)?;
+                let (article_id, _) = crate::articles::published::published_article(conn, &slug)?;
                 let stamp = changes.with_comments(stamp, article_id);
                 let list = service::threads(conn, article_id, page)?;
                 Ok((stamp, crate::http::json_bytes(&list)?))

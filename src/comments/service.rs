@@ -18,7 +18,7 @@ use utoipa::IntoParams;
 use super::captcha::{self, Authentic};
 use super::dto::*;
 use super::spam::Verdict;
-use crate::articles::public::{live_at, published_article};
+use crate::articles::published::{live_at, published_article};
 use crate::audit::{Entry, Resource};
 use crate::db::schema::{articles, authors, comment_moderations, comments};
 use crate::db::{Db, now};

@@ -7,7 +7,7 @@ pub mod routes;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::articles::public::{Live, live_at};
+use crate::articles::published::{Live, live_at};
 use crate::db::schema::{articles, categories};
 use crate::db::{Db, now};
 use crate::error::ApiError;

@@ -1,0 +1,67 @@
+//! Keyset walks over `(published_at, id)`: the rows after or before a position, as cursors
+//! and an article's neighbours need them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::super::model::SummaryRow;
+use crate::db::Db;
+use crate::db::schema::articles;
+
+pub(super) type Query = articles::BoxedQuery<'static, crate::db::MultiBackend>;
+
+/// Which way a keyset walk over `(published_at, id)` goes.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Toward {
+    Older,
+    Newer,
+}
+
+/// Up to `limit` rows of `base` strictly beyond the position `(at, id)`, nearest first.
+///
+/// Two range queries, ties on `at` first and then the rows strictly beyond it, instead of
+/// one `published_at < at OR (published_at = at AND id < id)`: with the OR, both SQLite and
+/// PostgreSQL bound the index scan on one side only and walk every row from the newest
+/// down to the position, which makes deep pages cost as much as their depth.
+pub(super) fn beyond(
+    conn: &mut Db,
+    base: &dyn Fn(NaiveDateTime) -> Query,
+    toward: Toward,
+    now: NaiveDateTime,
+    at: NaiveDateTime,
+    id: i64,
+    limit: i64,
+) -> QueryResult<Vec<SummaryRow>> {
+    // `base(upper)` bounds `published_at` from above itself: a second upper bound on the same
+    // column would leave the planner to guess which is tighter, and it guesses wrong. Stored
+    // times are whole microseconds, so "before `at`" is "at most `at` - 1 µs".
+    let (ties, rest) = match toward {
+        Toward::Older => (
+            base(at)
+                .filter(articles::published_at.eq(at))
+                .filter(articles::id.lt(id))
+                .order(articles::id.desc()),
+            base(at - chrono::Duration::microseconds(1))
+                .order((articles::published_at.desc(), articles::id.desc())),
+        ),
+        Toward::Newer => (
+            base(now)
+                .filter(articles::published_at.eq(at))
+                .filter(articles::id.gt(id))
+                .order(articles::id.asc()),
+            base(now)
+                .filter(articles::published_at.gt(at))
+                .order((articles::published_at.asc(), articles::id.asc())),
+        ),
+    };
+    let mut rows: Vec<SummaryRow> = ties.limit(limit).select(SummaryRow::as_select()).load(conn)?;
+    let missing = limit - rows.len() as i64;
+    if missing > 0 {
+        rows.extend(
+            rest.limit(missing)
+                .select(SummaryRow::as_select())
+                .load::<SummaryRow>(conn)?,
+        );
+    }
+    Ok(rows)
+}

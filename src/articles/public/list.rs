@@ -1,0 +1,275 @@
+//! `GET /api/v1/articles`: its query, and the list of published summaries it answers with.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::super::dto::ArticleSummary;
+use super::super::model::SummaryRow;
+use super::super::published::live_at;
+use super::super::relations::{author_by_slug, bylined};
+use super::cursor::{decode_cursor, encode_cursor, from_micros, micros};
+use super::keyset::{Toward, beyond};
+use super::search::{Narrow, SearchScope, search_list};
+use super::summary::summaries;
+use super::totals::ListTotals;
+use crate::db::schema::{article_tags, articles, tags};
+use crate::db::{Db, now};
+use crate::envelope::{List, ListMeta};
+use crate::error::ApiError;
+use crate::i18n::Code;
+use crate::search::Search;
+use crate::taxonomy::service as taxonomy;
+
+/// Order of the public article list: newest first (the default), oldest first, most viewed,
+/// or, with `q`, title matches before summary matches before the rest, newest first within each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum Sort {
+    #[serde(rename = "-published_at")]
+    NewestFirst,
+    #[serde(rename = "published_at")]
+    OldestFirst,
+    #[serde(rename = "-views")]
+    MostViewed,
+    /// With `q`: title matches first, then summary matches, then the rest; newest first
+    /// within each.
+    #[serde(rename = "relevance")]
+    Relevance,
+}
+
+/// Query of `GET /api/v1/articles`.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleQuery {
+    /// 1-based page number (ignored when `cursor` is given).
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+    /// Opaque keyset cursor from `meta.next_cursor`, for deep scrolling.
+    pub cursor: Option<String>,
+    /// Category slug; includes its sub-categories.
+    pub category: Option<String>,
+    /// Tag slug.
+    pub tag: Option<String>,
+    /// Author slug.
+    pub author: Option<String>,
+    /// Published on or after this date (`2020-01-14`) or instant (RFC 3339).
+    pub from: Option<String>,
+    /// Published on or before this date, or before this instant.
+    pub to: Option<String>,
+    /// Search: every word must appear in the title, summary or body, the last one as a
+    /// prefix; `"quoted words"` must appear as a phrase. Case and Vietnamese diacritics are
+    /// ignored (`cai cach` finds `Cải cách`).
+    #[param(max_length = 200, example = "cải cách hành chính")]
+    pub q: Option<String>,
+    /// `-published_at` (default), `published_at`, `-views`, or `relevance` (with `q`).
+    #[param(value_type = Option<Sort>)]
+    pub sort: Option<Sort>,
+}
+
+/// Where the rows of a list come from.
+enum Plan<'s> {
+    /// The search index, walked in key order or by relevance.
+    Walk(&'s Search),
+    /// A query ordered on a column, searched or not; its cursors follow that column.
+    Column(ByColumn),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ByColumn {
+    Newest,
+    Oldest,
+    MostViewed,
+}
+
+pub fn list(
+    conn: &mut Db,
+    totals: &ListTotals,
+    count_limit: i64,
+    stamp: &crate::cache::Stamp,
+    query: ArticleQuery,
+) -> Result<List<ArticleSummary>, ApiError> {
+    let page = crate::envelope::PageQuery {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .resolve()?;
+    let sort = query.sort.unwrap_or(Sort::NewestFirst);
+    let from = query
+        .from
+        .as_deref()
+        .map(|f| crate::time::parse_bound(f, "from", false))
+        .transpose()?;
+    let to = query
+        .to
+        .as_deref()
+        .map(|t| crate::time::parse_bound(t, "to", true))
+        .transpose()?;
+    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let search = query.q.as_deref().map(Search::parse).transpose()?.flatten();
+    let plan = match (sort, &search) {
+        (Sort::Relevance, None) => return Err(ApiError::bad_request(Code::SortRelevanceNeedsQuery)),
+        (Sort::Relevance, Some(_)) if cursor.is_some() => {
+            return Err(ApiError::bad_request(Code::SortRelevanceNoCursor));
+        }
+        // The search index keeps matches in publication order, not in order of views: a
+        // search sorted by views filters the column-ordered query instead.
+        (Sort::MostViewed, _) => Plan::Column(ByColumn::MostViewed),
+        (_, Some(search)) => Plan::Walk(search),
+        (Sort::NewestFirst, None) => Plan::Column(ByColumn::Newest),
+        (Sort::OldestFirst, None) => Plan::Column(ByColumn::Oldest),
+    };
+
+    let empty = || page.list(Vec::new(), 0);
+    if search.as_ref().is_some_and(Search::is_empty) {
+        return Ok(empty());
+    }
+    let backend = conn.backend();
+    // Slugs are `[a-z0-9-]`: anything else names nothing, and is not sent to the database.
+    let unknown = |slug: &Option<String>| slug.as_deref().is_some_and(|s| !crate::text::is_valid_slug(s));
+    if unknown(&query.tag) || unknown(&query.author) || unknown(&query.category) {
+        return Ok(empty());
+    }
+    let category_ids = match &query.category {
+        Some(slug) => match taxonomy::category_and_descendants(conn, slug)? {
+            Some(ids) => Some(ids),
+            None => return Ok(empty()),
+        },
+        None => None,
+    };
+    let tag_id: Option<i64> = match &query.tag {
+        Some(slug) => match tags::table
+            .filter(tags::slug.eq(slug))
+            .select(tags::id)
+            .first(conn)
+            .optional()?
+        {
+            Some(id) => Some(id),
+            None => return Ok(empty()),
+        },
+        None => None,
+    };
+    let author_id = match &query.author {
+        Some(slug) => match author_by_slug(conn, slug)? {
+            Some(id) => Some(id),
+            None => return Ok(empty()),
+        },
+        None => None,
+    };
+
+    let at = now();
+    let base = |upper: NaiveDateTime| {
+        let mut q = articles::table.filter(live_at(upper)).into_boxed();
+        if let Some(ids) = &category_ids {
+            q = q.filter(articles::category_id.eq_any(ids.clone()));
+        }
+        if let Some(tag) = tag_id {
+            q = q.filter(
+                articles::id.eq_any(
+                    article_tags::table
+                        .filter(article_tags::tag_id.eq(tag))
+                        .select(article_tags::article_id),
+                ),
+            );
+        }
+        if let Some(author) = author_id {
+            q = q.filter(bylined(author));
+        }
+        if let Some(from) = from {
+            q = q.filter(articles::published_at.ge(from));
+        }
+        if let Some(to) = to {
+            q = q.filter(articles::published_at.lt(to));
+        }
+        q
+    };
+    let key = format!("{stamp:?}/{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}/{search:?}");
+    let order = match plan {
+        Plan::Column(order) => order,
+        Plan::Walk(search) => {
+            // Published by now and within the dates is a range of search keys; the rest is checked.
+            let until = match to {
+                Some(to) if to <= at => to,
+                _ => at + chrono::Duration::microseconds(1),
+            };
+            let scope = SearchScope {
+                search,
+                keys: crate::search::keys_between(from, until),
+                narrow: Narrow {
+                    categories: category_ids.clone(),
+                    tag: tag_id,
+                    author: author_id,
+                },
+            };
+            return search_list(conn, totals, key, count_limit, &scope, sort, page, cursor);
+        }
+    };
+    let filtered = |upper: NaiveDateTime| match &search {
+        Some(search) => base(upper).filter(search.matches(backend)),
+        None => base(upper),
+    };
+    let total: i64 = match totals.0.get(&key) {
+        Some((total, _)) => total,
+        None => {
+            let total = filtered(at).count().get_result(conn)?;
+            totals.0.insert(key, (total, false));
+            total
+        }
+    };
+    let rows: Vec<SummaryRow> = match (order, cursor) {
+        (ByColumn::Newest, Some((key, id))) => beyond(
+            conn,
+            &filtered,
+            Toward::Older,
+            at,
+            from_micros(key)?,
+            id,
+            page.per_page,
+        )?,
+        (ByColumn::Oldest, Some((key, id))) => beyond(
+            conn,
+            &filtered,
+            Toward::Newer,
+            at,
+            from_micros(key)?,
+            id,
+            page.per_page,
+        )?,
+        (ByColumn::MostViewed, Some((key, id))) => filtered(at)
+            .filter(
+                articles::view_count
+                    .lt(key)
+                    .or(articles::view_count.eq(key).and(articles::id.lt(id))),
+            )
+            .order((articles::view_count.desc(), articles::id.desc()))
+            .limit(page.per_page)
+            .select(SummaryRow::as_select())
+            .load(conn)?,
+        (_, None) => {
+            let q = filtered(at).offset(page.offset()).limit(page.per_page);
+            let q = match order {
+                ByColumn::Newest => q.order((articles::published_at.desc(), articles::id.desc())),
+                ByColumn::Oldest => q.order((articles::published_at.asc(), articles::id.asc())),
+                ByColumn::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
+            };
+            q.select(SummaryRow::as_select()).load(conn)?
+        }
+    };
+    let next_cursor = match (order, rows.len() as i64 == page.per_page, rows.last()) {
+        (ByColumn::Newest | ByColumn::Oldest, true, Some(last)) => Some(encode_cursor(
+            micros(last.published_at.unwrap_or(last.updated_at)),
+            last.id,
+        )),
+        (ByColumn::MostViewed, true, Some(last)) => Some(encode_cursor(last.view_count, last.id)),
+        _ => None,
+    };
+    let items = summaries(conn, rows)?;
+    let mut list = page.list(items, total);
+    list.meta = ListMeta {
+        next_cursor,
+        ..list.meta
+    };
+    Ok(list)
+}

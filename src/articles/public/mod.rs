@@ -1,0 +1,16 @@
+//! The public reading side: published articles only, summaries in lists (`list`, with
+//! `search` lists walking the search index and `keyset` cursors for deep pages), one article
+//! with its neighbours (`detail`).
+
+mod cursor;
+mod detail;
+mod keyset;
+mod list;
+mod search;
+mod summary;
+mod totals;
+
+pub use detail::detail;
+pub use list::{ArticleQuery, Sort, list};
+pub use summary::summaries;
+pub use totals::ListTotals;

@@ -1,0 +1,34 @@
+//! Public list items: summary rows with their bylines, tags and categories.
+
+use super::super::dto::ArticleSummary;
+use super::super::model::SummaryRow;
+use super::super::relations::Relations;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// Summaries of rows, with bylines, tags and categories fetched in three batch queries.
+pub fn summaries(conn: &mut Db, rows: Vec<SummaryRow>) -> Result<Vec<ArticleSummary>, ApiError> {
+    let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
+    let mut relations = Relations::load(conn, &keys)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (category, tags, authors) = relations.take(r.id, r.category_id);
+            ArticleSummary {
+                category,
+                tags,
+                authors,
+                published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
+                updated_at: r.updated_at.and_utc(),
+                id: r.id,
+                slug: r.slug,
+                title: r.title,
+                summary: r.summary,
+                source: r.source,
+                cover_image_url: r.cover_image_url,
+                view_count: r.view_count,
+                comment_count: r.comment_count,
+            }
+        })
+        .collect())
+}

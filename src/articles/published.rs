@@ -1,0 +1,37 @@
+//! Which articles readers may see: the one filter every public read (lists, feeds, comments)
+//! goes through, and the lookup of one such article by slug.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::ArticleState;
+use crate::db::schema::articles;
+use crate::db::{Db, now};
+use crate::error::ApiError;
+use crate::i18n::Code;
+
+/// What readers may see at `at`: published, and not dated after `at`.
+pub type Live = diesel::dsl::And<
+    diesel::dsl::Eq<articles::status, &'static str>,
+    diesel::dsl::LtEq<articles::published_at, NaiveDateTime>,
+>;
+
+pub fn live_at(at: NaiveDateTime) -> Live {
+    articles::status
+        .eq(ArticleState::Published.as_str())
+        .and(articles::published_at.le(at))
+}
+
+/// The id of an article readers may see, and whether it takes comments; 404 otherwise.
+pub fn published_article(conn: &mut Db, slug: &str) -> Result<(i64, bool), ApiError> {
+    if !crate::text::is_valid_slug(slug) {
+        return Err(ApiError::not_found(Code::ArticleNotFound));
+    }
+    articles::table
+        .filter(articles::slug.eq(slug))
+        .filter(live_at(now()))
+        .select((articles::id, articles::comments_enabled))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))
+}

@@ -1,0 +1,122 @@
+//! What an article is linked to: its byline, tags and category, read for many articles in
+//! batch and rewritten whole when its content is saved.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::dto::Byline;
+use super::model::Content;
+use crate::db::Db;
+use crate::db::schema::{article_authors, article_tags, articles, authors};
+use crate::taxonomy::service::{self as taxonomy, CategoryRef, Tag};
+
+/// Bylines of many articles at once, in byline order.
+pub fn bylines(conn: &mut Db, article_ids: &[i64]) -> QueryResult<HashMap<i64, Vec<Byline>>> {
+    let mut map: HashMap<i64, Vec<Byline>> = HashMap::new();
+    if article_ids.is_empty() {
+        return Ok(map);
+    }
+    let rows: Vec<(i64, Byline)> = article_authors::table
+        .inner_join(authors::table)
+        .filter(article_authors::article_id.eq_any(article_ids))
+        .order((article_authors::article_id, article_authors::position))
+        .select((article_authors::article_id, Byline::as_select()))
+        .load(conn)?;
+    for (article, byline) in rows {
+        map.entry(article).or_default().push(byline);
+    }
+    Ok(map)
+}
+
+pub(super) fn author_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
+    article_authors::table
+        .filter(article_authors::article_id.eq(article_id))
+        .order(article_authors::position)
+        .select(article_authors::author_id)
+        .load(conn)
+}
+
+pub(super) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
+    article_tags::table
+        .filter(article_tags::article_id.eq(article_id))
+        .order(article_tags::tag_id)
+        .select(article_tags::tag_id)
+        .load(conn)
+}
+
+/// What list items show besides their own row: bylines, tags and categories, read in three
+/// batch queries whatever the number of articles.
+pub struct Relations {
+    authors: HashMap<i64, Vec<Byline>>,
+    tags: HashMap<i64, Vec<Tag>>,
+    categories: HashMap<i64, CategoryRef>,
+}
+
+impl Relations {
+    /// For articles given as `(id, category_id)`.
+    pub fn load(conn: &mut Db, articles: &[(i64, Option<i64>)]) -> QueryResult<Self> {
+        let ids: Vec<i64> = articles.iter().map(|(id, _)| *id).collect();
+        let category_ids: Vec<i64> = articles.iter().filter_map(|(_, c)| *c).collect();
+        Ok(Relations {
+            authors: bylines(conn, &ids)?,
+            tags: taxonomy::tags_of(conn, &ids)?,
+            categories: taxonomy::category_refs(conn, &category_ids)?,
+        })
+    }
+
+    /// The category, tags and byline of one article, taken out of the batch.
+    pub fn take(&mut self, id: i64, category: Option<i64>) -> (Option<CategoryRef>, Vec<Tag>, Vec<Byline>) {
+        (
+            category.and_then(|c| self.categories.get(&c).cloned()),
+            self.tags.remove(&id).unwrap_or_default(),
+            self.authors.remove(&id).unwrap_or_default(),
+        )
+    }
+}
+
+pub(super) fn write_relations(conn: &mut Db, id: i64, c: &Content) -> QueryResult<()> {
+    diesel::delete(article_authors::table.filter(article_authors::article_id.eq(id))).execute(conn)?;
+    for (position, author) in c.author_ids.iter().enumerate() {
+        diesel::insert_into(article_authors::table)
+            .values((
+                article_authors::article_id.eq(id),
+                article_authors::author_id.eq(author),
+                article_authors::position.eq(position as i64),
+            ))
+            .execute(conn)?;
+    }
+    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(id))).execute(conn)?;
+    for tag in &c.tag_ids {
+        diesel::insert_into(article_tags::table)
+            .values((article_tags::article_id.eq(id), article_tags::tag_id.eq(tag)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The id of the author with this slug.
+pub(super) fn author_by_slug(conn: &mut Db, slug: &str) -> QueryResult<Option<i64>> {
+    authors::table
+        .filter(authors::slug.eq(slug))
+        .select(authors::id)
+        .first(conn)
+        .optional()
+}
+
+/// The articles with `author` in the byline, as a filter on `articles`.
+pub(super) type Bylined = diesel::dsl::EqAny<
+    articles::id,
+    diesel::dsl::Select<
+        diesel::dsl::Filter<article_authors::table, diesel::dsl::Eq<article_authors::author_id, i64>>,
+        article_authors::article_id,
+    >,
+>;
+
+pub(super) fn bylined(author: i64) -> Bylined {
+    articles::id.eq_any(
+        article_authors::table
+            .filter(article_authors::author_id.eq(author))
+            .select(article_authors::article_id),
+    )
+}
