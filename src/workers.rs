@@ -81,7 +81,7 @@ impl Workers {
             let state = state.clone();
             let mut stop = watch.clone();
             let period = state.config.scheduler_interval;
-            let wake = state.db.outbox().clone();
+            let wake = state.webhooks.outbox().clone();
             actix_web::rt::spawn(async move {
                 let mut ticks = actix_web::rt::time::interval(period);
                 loop {

@@ -9,6 +9,7 @@
 //! overwrites a newer one. Receivers may see a delivery twice in that case (at least once);
 //! `X-Newsdesk-Delivery` stays the same across attempts so they can drop the repeat.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -43,6 +44,9 @@ pub struct Sender {
     client: reqwest::Client,
     timeout: Duration,
     allow_private: bool,
+    /// Wakes the worker when this process has committed deliveries (see
+    /// [`super::wake_on_commit`]).
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl Sender {
@@ -62,7 +66,13 @@ impl Sender {
             client: builder.build()?,
             timeout: config.webhook_timeout,
             allow_private: config.webhook_allow_private,
+            outbox: Default::default(),
         })
+    }
+
+    /// Notified when this process has committed deliveries.
+    pub fn outbox(&self) -> &Arc<tokio::sync::Notify> {
+        &self.outbox
     }
 }
 
