@@ -99,7 +99,9 @@ impl AppState {
     /// before the server starts or from a blocking thread.
     pub fn prepare(config: Config) -> Result<Self, StartupError> {
         // One explicit connection first, so an unreachable database stops the start with the
-        // driver's own message rather than a pool timeout.
+        // driver's own message rather than a pool timeout. It belongs to no `Database`, so
+        // after-commit effects its writes record are dropped (see `db::effects`): the cache
+        // and worker they would reach do not exist yet.
         let mut conn = config
             .database
             .connect()
@@ -124,6 +126,10 @@ impl AppState {
         drop(conn);
 
         let db = Database::new(&config.database, config.db_pool_size, config.db_timeout);
+        // Hooks first, so that no call of this process commits before they listen.
+        let changes = crate::cache::follow(&db);
+        let sender = webhooks::worker::Sender::new(&config).map_err(StartupError::Webhooks)?;
+        webhooks::wake_on_commit(&db, sender.outbox().clone());
         let metrics = Metrics::new(db.pool().clone()).map_err(StartupError::Metrics)?;
         let jwt_keys = JwtKeys::new(&jwt, config.access_token_ttl);
         let comment_writer = match db.backend() {
@@ -133,11 +139,9 @@ impl AppState {
             db::Backend::Sqlite => None,
         };
         if let db::DbUrl::Postgres(url) = &config.database {
-            crate::cache::listener::start(url.clone(), db.changes()).map_err(StartupError::Thread)?;
+            crate::cache::listener::start(url.clone(), &changes).map_err(StartupError::Thread)?;
         }
-        let sender = webhooks::worker::Sender::new(&config).map_err(StartupError::Webhooks)?;
-        let cache =
-            crate::cache::ResponseCache::new(config.cache_bytes, config.cache_ttl, db.changes().clone());
+        let cache = crate::cache::ResponseCache::new(config.cache_bytes, config.cache_ttl, changes);
         Ok(AppState {
             config: Arc::new(config),
             db,

@@ -3,12 +3,14 @@
 //! Stopped after the HTTP server has drained, with a last flush so no counted view is lost on
 //! a clean shutdown.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::app::AppState;
 use crate::articles::workflow::publish_due;
+use crate::webhooks::worker::deliver_backlog;
 
 /// How often counted views are written.
 pub const VIEW_FLUSH_EVERY: Duration = Duration::from_secs(2);
@@ -46,17 +48,30 @@ pub async fn flush_views(state: &AppState) -> Result<i64, crate::error::ApiError
     state.db.run(move |conn| Ok(views.flush(conn)?)).await
 }
 
-async fn every<F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, mut job: F)
-where
+/// Runs `job` every `period`, and at once whenever `wake` is notified, until `stop` changes.
+async fn every<F, Fut>(
+    period: Duration,
+    wake: Option<Arc<Notify>>,
+    mut stop: watch::Receiver<bool>,
+    mut job: F,
+) where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let mut ticks = actix_web::rt::time::interval(period);
+    let woken = || async {
+        match &wake {
+            Some(wake) => wake.notified().await,
+            None => std::future::pending().await,
+        }
+    };
     loop {
         tokio::select! {
-            _ = ticks.tick() => job().await,
+            _ = ticks.tick() => {}
+            _ = woken() => {}
             _ = stop.changed() => return,
         }
+        job().await;
     }
 }
 
@@ -68,7 +83,7 @@ impl Workers {
         let scheduler = {
             let state = state.clone();
             let period = state.config.scheduler_interval;
-            actix_web::rt::spawn(every(period, watch.clone(), move || {
+            actix_web::rt::spawn(every(period, None, watch.clone(), move || {
                 let state = state.clone();
                 async move {
                     if let Err(e) = run_scheduler(&state).await {
@@ -79,34 +94,22 @@ impl Workers {
         };
         let webhooks = {
             let state = state.clone();
-            let mut stop = watch.clone();
             let period = state.config.scheduler_interval;
-            let wake = state.db.outbox().clone();
-            actix_web::rt::spawn(async move {
-                let mut ticks = actix_web::rt::time::interval(period);
-                loop {
-                    tokio::select! {
-                        _ = ticks.tick() => {}
-                        _ = wake.notified() => {}
-                        _ = stop.changed() => return,
-                    }
-                    // A backlog goes batch by batch, so a stop waits for one batch at most.
-                    while !*stop.borrow() {
-                        match crate::webhooks::worker::deliver_batch(&state, crate::db::now()).await {
-                            Ok(n) if n as i64 == crate::webhooks::worker::BATCH => {}
-                            Ok(_) => break,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "sending webhooks failed; retrying next run");
-                                break;
-                            }
-                        }
+            let wake = state.webhooks.outbox().clone();
+            let stop = watch.clone();
+            actix_web::rt::spawn(every(period, Some(wake), watch.clone(), move || {
+                let (state, stop) = (state.clone(), stop.clone());
+                async move {
+                    let stopped = || *stop.borrow();
+                    if let Err(e) = deliver_backlog(&state, crate::db::now, stopped).await {
+                        tracing::warn!(error = %e, "sending webhooks failed; retrying next run");
                     }
                 }
-            })
+            }))
         };
         let views = {
             let state = state.clone();
-            actix_web::rt::spawn(every(VIEW_FLUSH_EVERY, watch, move || {
+            actix_web::rt::spawn(every(VIEW_FLUSH_EVERY, None, watch, move || {
                 let state = state.clone();
                 async move {
                     if let Err(e) = flush_views(&state).await {

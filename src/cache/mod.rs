@@ -9,9 +9,10 @@
 //!   was built under, read *before* the database was; it is served only while they are
 //!   unchanged. A response built from data older than a change can therefore never outlive
 //!   the change, however the requests interleave.
-//! - Generations move after the writing transaction ends ([`crate::db::Database::run_here`]),
-//!   and on PostgreSQL every process also hears of the change through `NOTIFY` at commit
-//!   (see [`listener`]), so another process serves the change within a fraction of a second.
+//! - Generations move once the database call whose writes committed the change has returned
+//!   (the scopes are after-commit effects, see [`crate::db::effects`] and [`follow`]), and on
+//!   PostgreSQL every process also hears of the change through `NOTIFY` at commit (see
+//!   [`listener`]), so another process serves the change within a fraction of a second.
 //!
 //! View counts are the one thing that changes without invalidating: they are written every few
 //! seconds in batches, and entries live at most `NEWSDESK_CACHE_TTL` seconds, which bounds how
@@ -19,7 +20,6 @@
 
 pub mod listener;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -29,7 +29,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 
-use crate::db::Db;
+use crate::db::{Database, Db};
 
 /// The channel of cache notifications on PostgreSQL.
 pub const CHANNEL: &str = "newsdesk_cache";
@@ -65,28 +65,24 @@ impl Scope {
     }
 }
 
-thread_local! {
-    /// Scopes changed by the transaction running on this thread, applied to this process's
-    /// generations when the database call returns.
-    static PENDING: RefCell<Vec<Scope>> = const { RefCell::new(Vec::new()) };
-    /// The origin of the [`Generations`] whose database call runs on this thread; 0 outside
-    /// one (start-up, command-line tools), which every process then applies.
-    static ORIGIN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-/// Runs `f` as a database call of the process owning `changes`, then applies the changes it
-/// recorded. Only [`crate::db::Database`] calls this.
-pub(crate) fn within<T>(changes: &Generations, f: impl FnOnce() -> T) -> T {
-    let outer = ORIGIN.replace(changes.origin);
-    let result = f();
-    ORIGIN.set(outer);
-    // After the transaction, never before: an answer built from the old data meanwhile must
-    // not be stamped with the new generation. A rolled back change moves them too, which
-    // costs a few cache misses and nothing else.
-    for scope in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
-        changes.bump(scope);
-    }
-    result
+/// The generations of the process that owns `db`, moved by every change its calls commit.
+/// Their origin is the database handle's id, which the connections it hands out put in their
+/// notifications.
+pub fn follow(db: &Database) -> Arc<Generations> {
+    let changes = Arc::new(Generations::new(db.id()));
+    let bumped = changes.clone();
+    // After the call, never inside it: an answer built from the old data meanwhile must not
+    // be stamped with the new generation.
+    db.on_commit(move |scopes: Vec<Scope>| {
+        let mut seen = Vec::with_capacity(scopes.len());
+        for scope in scopes {
+            if !seen.contains(&scope) {
+                seen.push(scope);
+                bumped.bump(scope);
+            }
+        }
+    });
+    changes
 }
 
 mod pg_functions {
@@ -98,26 +94,24 @@ mod pg_functions {
 }
 
 /// Records that the current transaction changes `scope`. Call it inside the transaction of
-/// the write. On PostgreSQL it also notifies every process at commit.
+/// the write: this process's generations move only if it commits. On PostgreSQL it also
+/// notifies every process at commit.
 pub fn changed(conn: &mut Db, scope: Scope) -> QueryResult<()> {
+    // A connection opened outside a server (start-up, command-line tools) sends origin 0,
+    // which every process applies.
+    let origin = crate::db::effects::database_id(conn).unwrap_or(0);
     if let Db::Pg(pg) = conn {
         // Identical notifications of one transaction are delivered once.
-        let payload = scope.payload(ORIGIN.get());
-        diesel::select(pg_functions::pg_notify(CHANNEL, payload)).execute(pg)?;
+        diesel::select(pg_functions::pg_notify(CHANNEL, scope.payload(origin))).execute(pg)?;
     }
-    PENDING.with(|p| {
-        let mut pending = p.borrow_mut();
-        if !pending.contains(&scope) {
-            pending.push(scope);
-        }
-    });
+    crate::db::effects::record(conn, scope);
     Ok(())
 }
 
 /// Generation numbers of the scopes, for one process.
 #[derive(Debug)]
 pub struct Generations {
-    /// Tells this process's notifications from other processes' (random, never 0).
+    /// Tells this process's notifications from other processes' (see [`Database::id`]).
     origin: u64,
     /// Moves when everything must go: the notification connection was lost, so changes made
     /// meanwhile by other processes are unknown.
@@ -137,26 +131,17 @@ pub struct Stamp {
     comments: Option<(i64, u64)>,
 }
 
-impl Default for Generations {
-    fn default() -> Self {
-        let mut bytes = [0u8; 8];
-        // Without the OS generator, the address of a fresh allocation still differs between
-        // the processes that could collide (and a collision costs only missed notifications
-        // between those two: it is logged nowhere, so it is made unlikely instead).
-        let origin = match getrandom::fill(&mut bytes) {
-            Ok(()) => u64::from_le_bytes(bytes),
-            Err(_) => std::process::id().into(),
-        };
+impl Generations {
+    /// Generations of a process whose notifications carry `origin`.
+    pub fn new(origin: u64) -> Self {
         Generations {
-            origin: origin.max(1),
+            origin,
             epoch: AtomicU64::new(0),
             content: AtomicU64::new(0),
             comments: RwLock::default(),
         }
     }
-}
 
-impl Generations {
     pub fn origin(&self) -> u64 {
         self.origin
     }
@@ -419,7 +404,7 @@ mod tests {
 
     #[test]
     fn a_stamp_taken_before_a_change_is_never_current_again() {
-        let g = Generations::default();
+        let g = Generations::new(1);
         let before = g.stamp();
         let thread = g.with_comments(before, 7);
         let other = g.with_comments(before, 8);
@@ -437,7 +422,7 @@ mod tests {
 
     #[test]
     fn answers_overtaken_by_a_change_are_not_kept() {
-        let changes = Arc::new(Generations::default());
+        let changes = Arc::new(Generations::new(1));
         let cache = ResponseCache::new(1 << 20, Duration::from_secs(60), changes.clone());
         let stamp = changes.stamp();
         changes.bump(Scope::Content);
@@ -451,7 +436,7 @@ mod tests {
 
     #[actix_web::test]
     async fn a_burst_of_misses_for_one_answer_builds_it_once() {
-        let changes = Arc::new(Generations::default());
+        let changes = Arc::new(Generations::new(1));
         let cache = Arc::new(ResponseCache::new(1 << 20, Duration::from_secs(60), changes));
         let builds = Arc::new(AtomicU64::new(0));
         let gate = Arc::new(tokio::sync::Notify::new());
@@ -489,7 +474,7 @@ mod tests {
 
     #[test]
     fn the_cache_holds_no_more_bytes_than_allowed() {
-        let changes = Arc::new(Generations::default());
+        let changes = Arc::new(Generations::new(1));
         let cache = ResponseCache::new(100_000, Duration::from_secs(60), changes.clone());
         for i in 0..100 {
             cache.put(

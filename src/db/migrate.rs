@@ -31,7 +31,9 @@ pub fn run_pending(conn: &mut Db) -> Result<Vec<String>, BoxError> {
     }
 }
 
-/// Reverts every applied migration, newest first.
+/// Reverts every applied migration, newest first; for the tests that take the schema all the
+/// way down and up again.
+#[cfg(any(test, feature = "test-support"))]
 pub fn revert_all(conn: &mut Db) -> Result<Vec<String>, BoxError> {
     match conn {
         Db::Pg(pg) => pg.revert_all_migrations(POSTGRES).map(versions),

@@ -2,6 +2,7 @@
 //! diesel work on the blocking thread pool so actix workers never wait on the database.
 
 pub mod breaker;
+pub mod effects;
 pub mod migrate;
 pub mod schema;
 pub mod settings;
@@ -214,6 +215,8 @@ pub struct TrackedDb {
 pub struct DbManager {
     url: DbUrl,
     breaker: std::sync::Arc<breaker::Breaker>,
+    /// The id of the [`Database`] the pool belongs to, for the connections' journals.
+    database: u64,
 }
 
 impl r2d2::ManageConnection for DbManager {
@@ -222,10 +225,13 @@ impl r2d2::ManageConnection for DbManager {
 
     fn connect(&self) -> Result<TrackedDb, ConnectionError> {
         match self.url.connect() {
-            Ok(conn) => Ok(TrackedDb {
-                conn,
-                last_ok: std::time::Instant::now(),
-            }),
+            Ok(mut conn) => {
+                conn.set_instrumentation(effects::Journal::new(self.database));
+                Ok(TrackedDb {
+                    conn,
+                    last_ok: std::time::Instant::now(),
+                })
+            }
             Err(e) => {
                 // Only a server that refuses connections is an outage. SQLite opens a local
                 // file: a failure there is a lock held a moment too long by another
@@ -272,10 +278,11 @@ pub struct Database {
     backend: Backend,
     /// Writers of this process queue here on SQLite (see [`Database::write`]).
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
-    /// What this process's writes changed, for the response cache (see [`crate::cache`]).
-    changes: std::sync::Arc<crate::cache::Generations>,
-    /// Woken after a call that wrote webhook deliveries (see [`crate::webhooks`]).
-    outbox: std::sync::Arc<tokio::sync::Notify>,
+    /// Tells this process's writes from other processes' (random, never 0).
+    id: u64,
+    /// What runs after a call with the effects its committed writes recorded (see
+    /// [`effects`]).
+    hooks: std::sync::Arc<effects::Hooks>,
     /// Open while the database is unreachable (see [`breaker`]).
     breaker: std::sync::Arc<breaker::Breaker>,
     /// How long a request waits for a connection from a working database.
@@ -297,6 +304,7 @@ impl Database {
     /// turn a brief outage at start into a crash loop.
     pub fn new(url: &DbUrl, max_size: u32, timeout: Duration) -> Self {
         let breaker = breaker::Breaker::new(url.clone());
+        let id = random_id();
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(max_size.min(2)))
@@ -310,13 +318,14 @@ impl Database {
             .build_unchecked(DbManager {
                 url: url.clone(),
                 breaker: breaker.clone(),
+                database: id,
             });
         Database {
             pool,
             backend: url.backend(),
             sqlite_writer: Default::default(),
-            changes: Default::default(),
-            outbox: Default::default(),
+            id,
+            hooks: Default::default(),
             breaker,
             timeout,
         }
@@ -351,13 +360,18 @@ impl Database {
         })
     }
 
-    /// Notified when this process has committed webhook deliveries.
-    pub fn outbox(&self) -> &std::sync::Arc<tokio::sync::Notify> {
-        &self.outbox
+    /// Tells this database handle, and so this process, from the others writing to the
+    /// same database; the connections it hands out report it (see
+    /// [`effects::database_id`]).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
-    pub fn changes(&self) -> &std::sync::Arc<crate::cache::Generations> {
-        &self.changes
+    /// Registers `hook` to receive, after every call, the effects of type `E` that the call's
+    /// committed writes recorded (see [`effects`]). Register at start-up, before the first
+    /// call, and one hook per type: the first registered for a type takes its effects.
+    pub fn on_commit<E: Send + 'static>(&self, hook: impl Fn(Vec<E>) + Send + Sync + 'static) {
+        self.hooks.register(hook);
     }
 
     pub fn backend(&self) -> Backend {
@@ -406,12 +420,9 @@ impl Database {
         F: FnOnce(&mut Db) -> Result<T, ApiError>,
     {
         let mut tracked = self.checkout(within)?;
-        let result = crate::cache::within(&self.changes, || f(&mut tracked.conn));
-        // After the transaction has ended, so the worker finds the deliveries committed. A
-        // rolled back write wakes it for nothing, which costs one empty query.
-        if crate::webhooks::take_written() {
-            self.outbox.notify_one();
-        }
+        let result = f(&mut tracked.conn);
+        // After the call, never inside it: what the hooks announce is committed by then.
+        self.hooks.apply(effects::take_committed(&mut tracked.conn));
         // Answers the database gave prove the connection alive; a lost connection or an
         // unexpected failure leaves it to be probed on its next checkout.
         if !matches!(result, Err(ApiError::Unavailable(_) | ApiError::Internal(_))) {
@@ -441,6 +452,18 @@ impl Database {
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
     }
+}
+
+/// A random id, never 0. Without the OS generator, the process id still differs between the
+/// processes that could collide; a collision costs only missed cache notifications between
+/// those two, which nothing would report, so it is made unlikely instead.
+fn random_id() -> u64 {
+    let mut bytes = [0u8; 8];
+    let id = match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => std::process::id().into(),
+    };
+    id.max(1)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! A change that subscribers hear of calls [`emit`] inside its own transaction: the event is
 //! written to the outbox (`webhook_events`) with one delivery per subscribed webhook, so it
 //! exists exactly when the change does. The delivery worker ([`worker`]) sends it after the
-//! commit: woken at once by the process that wrote it, and every
+//! commit: woken at once by the process that wrote it (an after-commit effect, see
+//! [`wake_on_commit`]), and every
 //! `NEWSDESK_SCHEDULER_INTERVAL` seconds by every process, so a delivery whose process died
 //! before sending it is sent by the next one that runs.
 
@@ -12,13 +13,13 @@ pub mod service;
 pub mod target;
 pub mod worker;
 
-use std::cell::Cell;
+use std::sync::Arc;
 
 use diesel::prelude::*;
 use serde_json::Value;
 
 use crate::db::schema::{webhook_deliveries, webhook_events, webhooks};
-use crate::db::{Db, now};
+use crate::db::{Database, Db, now};
 
 /// What a webhook can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -64,20 +65,19 @@ impl Event {
     }
 }
 
-thread_local! {
-    /// Set when the database call running on this thread wrote deliveries, so the worker is
-    /// woken when it returns (see [`crate::db::Database::run_here`]).
-    static WRITTEN: Cell<bool> = const { Cell::new(false) };
+/// The effect of a write that made deliveries due.
+struct Written;
+
+/// Records that the current transaction makes deliveries due, so the worker is woken once it
+/// has committed.
+pub(crate) fn written(conn: &mut Db) {
+    crate::db::effects::record(conn, Written);
 }
 
-/// Marks that this thread's database call made deliveries due, to wake the worker.
-pub(crate) fn written() {
-    WRITTEN.set(true);
-}
-
-/// Whether the database call that just ended on this thread wrote deliveries; resets it.
-pub(crate) fn take_written() -> bool {
-    WRITTEN.replace(false)
+/// Wakes `outbox` after every call of `db` that committed deliveries, so the worker finds
+/// them there.
+pub fn wake_on_commit(db: &Database, outbox: Arc<tokio::sync::Notify>) {
+    db.on_commit(move |_: Vec<Written>| outbox.notify_one());
 }
 
 /// The body every subscriber receives, signed as serialised.
@@ -169,6 +169,6 @@ pub fn emit(conn: &mut Db, event: Event, data: &[Value]) -> QueryResult<()> {
             }
         }
     }
-    WRITTEN.set(true);
+    written(conn);
     Ok(())
 }

@@ -580,7 +580,7 @@ pub fn redeliver(conn: &mut Db, actor: i64, webhook: i64, delivery: i64) -> Resu
         Entry::new(Some(actor), "webhook.redeliver", Resource::Webhook, Some(webhook))
             .detail(serde_json::json!({ "delivery": delivery }))
             .record(conn)?;
-        super::written();
+        super::written(conn);
         Ok(())
     })
 }

@@ -9,6 +9,7 @@
 //! overwrites a newer one. Receivers may see a delivery twice in that case (at least once);
 //! `X-Newsdesk-Delivery` stays the same across attempts so they can drop the repeat.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -43,6 +44,9 @@ pub struct Sender {
     client: reqwest::Client,
     timeout: Duration,
     allow_private: bool,
+    /// Wakes the worker when this process has committed deliveries (see
+    /// [`super::wake_on_commit`]).
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl Sender {
@@ -62,7 +66,13 @@ impl Sender {
             client: builder.build()?,
             timeout: config.webhook_timeout,
             allow_private: config.webhook_allow_private,
+            outbox: Default::default(),
         })
+    }
+
+    /// Notified when this process has committed deliveries.
+    pub fn outbox(&self) -> &Arc<tokio::sync::Notify> {
+        &self.outbox
     }
 }
 
@@ -372,26 +382,41 @@ fn record(
     })
 }
 
-/// Sends every delivery due now. Returns how many attempts were made.
+/// Sends the deliveries due, batch by batch, until none is left or `stop` says so; `stop` is
+/// asked before every batch, so a stop waits for one batch at most. Each batch takes what is
+/// due at the time `at` gives then. Returns how many attempts were made.
+pub async fn deliver_backlog(
+    state: &AppState,
+    at: impl Fn() -> NaiveDateTime,
+    stop: impl Fn() -> bool,
+) -> Result<usize, ApiError> {
+    let mut made = 0;
+    while !stop() {
+        let claimed = deliver_batch(state, at()).await?;
+        made += claimed;
+        if (claimed as i64) < BATCH {
+            break;
+        }
+    }
+    Ok(made)
+}
+
+/// Sends every delivery due now, for tests that drive the worker by hand. Returns how many
+/// attempts were made.
+#[cfg(any(test, feature = "test-support"))]
 pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
     deliver_due_at(state, now()).await
 }
 
-/// Sends every delivery due at `at`: `now()` in service, later in tests of the back-off.
+/// Sends every delivery due at `at`, for tests of the back-off that look ahead in time.
+#[cfg(any(test, feature = "test-support"))]
 pub async fn deliver_due_at(state: &AppState, at: NaiveDateTime) -> Result<usize, ApiError> {
-    let mut made = 0;
-    loop {
-        let claimed = deliver_batch(state, at).await?;
-        made += claimed;
-        if (claimed as i64) < BATCH {
-            return Ok(made);
-        }
-    }
+    deliver_backlog(state, || at, || false).await
 }
 
 /// Claims one batch of deliveries due at `at`, sends them and records the outcomes. Returns
 /// how many were claimed: [`BATCH`] means more may be due.
-pub async fn deliver_batch(state: &AppState, at: NaiveDateTime) -> Result<usize, ApiError> {
+async fn deliver_batch(state: &AppState, at: NaiveDateTime) -> Result<usize, ApiError> {
     let lease = state.config.webhook_timeout + LEASE_MARGIN;
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
     let token = random_token()?;
