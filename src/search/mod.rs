@@ -465,7 +465,11 @@ pub fn index_missing(conn: &mut Db) -> QueryResult<usize> {
                 ))
                 .load(conn)?;
             for (id, status, published_at, title, summary, body_html) in &batch {
-                let published = published_at.filter(|_| status == "published");
+                // An unknown stored state stops indexing with its name, as everywhere else.
+                let state = crate::articles::model::ArticleState::stored(status, *id)
+                    .map_err(|e| diesel::result::Error::DeserializationError(e.to_string().into()))?;
+                let published =
+                    published_at.filter(|_| state == crate::articles::model::ArticleState::Published);
                 index(conn, *id, published, title, summary.as_deref(), body_html)?;
             }
             if !batch.is_empty() {
