@@ -10,7 +10,6 @@ use super::{AuthUser, password, sessions};
 use crate::app::AppState;
 use crate::audit::{Entry, Resource};
 use crate::authors::dto::{Account, UpdateMe};
-use crate::authors::routes::blocking;
 use crate::authors::service;
 use crate::envelope::Data;
 use crate::error::responses::*;
@@ -153,9 +152,7 @@ pub async fn login(
         .await?;
 
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let matches = web::block(move || password::verify(&given, stored.as_deref()))
-        .await
-        .map_err(blocking)?;
+    let matches = password::verify_off_thread(given, stored).await?;
 
     let ttl = state.config.refresh_token_ttl;
     let account = match account {
@@ -361,7 +358,7 @@ pub async fn change_password(
         }
     })
     .await
-    .map_err(blocking)??;
+    .map_err(password::blocking)??;
     let Some(new_hash) = new_hash else {
         // Counted and throttled as a failed sign-in, so logged as one.
         state

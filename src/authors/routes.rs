@@ -154,11 +154,7 @@ pub async fn create_account(
     policy::require(&user, Action::ManageAccounts)?;
     let mut input = service::validate_new(body.into_inner())?;
     let hash = match input.password.take() {
-        Some(pw) => Some(
-            web::block(move || password::hash(&pw))
-                .await
-                .map_err(blocking)??,
-        ),
+        Some(pw) => Some(password::hash_off_thread(pw).await?),
         None => None,
     };
     let row = state
@@ -222,11 +218,7 @@ pub async fn update_account(
     let id = id.into_inner();
     let (mut form, new_password) = service::validate_update(body.into_inner())?;
     if let Some(pw) = new_password {
-        form.password_hash = Some(Some(
-            web::block(move || password::hash(&pw))
-                .await
-                .map_err(blocking)??,
-        ));
+        form.password_hash = Some(Some(password::hash_off_thread(pw).await?));
     }
     if id == user.id && (form.active == Some(false) || form.role.as_deref().is_some_and(|r| r != "admin")) {
         return Err(ApiError::conflict(Code::AccountSelfDemote));
@@ -267,8 +259,4 @@ pub async fn deactivate_account(
         .run(move |conn| service::deactivate(conn, Some(user.id), id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-pub fn blocking(e: actix_web::error::BlockingError) -> ApiError {
-    ApiError::internal(format!("blocking task failed: {e}"))
 }

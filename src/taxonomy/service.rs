@@ -322,10 +322,10 @@ pub struct CategoryInput {
 pub struct CategoryPatch {
     pub name: Option<String>,
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "crate::authors::dto::double_option")]
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::authors::dto::double_option")]
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<i64>)]
     pub parent_id: Option<Option<i64>>,
     pub position: Option<i64>,
