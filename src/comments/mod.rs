@@ -3,7 +3,14 @@
 
 pub mod batch;
 pub mod captcha;
+mod desk;
 pub mod dto;
+pub mod model;
+mod moderation;
+mod reply;
 pub mod routes;
 pub mod service;
 pub mod spam;
+mod submit;
+mod threads;
+mod validate;
