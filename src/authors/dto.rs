@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::model::AuthorRow;
 use crate::auth::Role;
+use crate::error::ApiError;
 
 /// A public author profile. Never carries email, role or anything private.
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,10 +60,12 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<AuthorRow> for Account {
-    fn from(row: AuthorRow) -> Self {
-        Account {
-            role: row.role(),
+impl TryFrom<AuthorRow> for Account {
+    type Error = ApiError;
+
+    fn try_from(row: AuthorRow) -> Result<Self, ApiError> {
+        Ok(Account {
+            role: row.role()?,
             can_sign_in: row.email.is_some() && row.password_hash.is_some(),
             id: row.id,
             slug: row.slug,
@@ -73,7 +76,7 @@ impl From<AuthorRow> for Account {
             active: row.active,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-        }
+        })
     }
 }
 
