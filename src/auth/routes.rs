@@ -1,20 +1,17 @@
 //! `/api/v1/auth`: sign-in, token refresh, sign-out and one's own account.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{AuthUser, password, sessions};
+use super::{AuthUser, sessions};
 use crate::app::AppState;
-use crate::audit::{Entry, Resource};
 use crate::authors::dto::{Account, UpdateMe};
 use crate::authors::service;
 use crate::envelope::Data;
 use crate::error::ApiError;
 use crate::error::responses::*;
-use crate::i18n::{Code, FieldCode};
+use crate::i18n::Code;
 use crate::openapi::bodies::{DataAccount, DataTokenPair};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -257,59 +254,13 @@ pub async fn change_password(
         current_password,
         new_password,
     } = body.into_inner();
-    let id = user.id;
-    // Guessing the current password with a stolen access token is throttled like sign-in.
-    let client = client(&req, &state);
-    let row = state.db.run(move |conn| service::find(conn, id)).await?;
-    let subjects = sessions::login_subjects(
-        &row.email.as_deref().map(service::email_key).unwrap_or_default(),
-        &client,
-    );
-    if let Err(e) = password::check_new(&new_password, row.email.as_deref(), "new_password") {
-        return Err(ApiError::Validation(vec![e]));
-    }
-    let throttle = subjects.clone();
-    let attempt = state
-        .db
-        .run(move |conn| sessions::begin_attempt(conn, &throttle))
-        .await?;
-    let stored = row.password_hash.clone();
-    let new_hash = web::block(move || {
-        if password::verify(&current_password, stored.as_deref()) {
-            password::hash(&new_password).map(Some)
-        } else {
-            Ok(None)
-        }
-    })
-    .await
-    .map_err(password::blocking)??;
-    let Some(new_hash) = new_hash else {
-        // Counted and throttled as a failed sign-in, so logged as one.
-        state
-            .db
-            .run(move |conn| {
-                Ok(sessions::login_failed(Some(id), "wrong_password", client)
-                    .detail(json!({ "reason": "wrong_password", "during": "password_change" }))
-                    .record(conn)?)
-            })
-            .await?;
-        return Err(ApiError::validation("current_password", FieldCode::PasswordWrong));
-    };
-    let pair_subject = subjects[0].0.clone();
-    let keep = user.session.clone();
-    state
-        .db
-        .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
-                sessions::attempt_succeeded(conn, &attempt, &pair_subject)?;
-                service::set_password(conn, id, &new_hash)?;
-                sessions::revoke_all(conn, id, Some(&keep))?;
-                Entry::new(Some(id), "account.password", Resource::Account, Some(id))
-                    .client(client)
-                    .record(conn)?;
-                Ok(())
-            })
-        })
-        .await?;
+    sessions::change_password(
+        &state,
+        &user,
+        current_password,
+        new_password,
+        client(&req, &state),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use diesel::Connection;
 use serde_json::json;
 
-use super::password;
+use super::{AuthUser, password};
 use crate::app::AppState;
 use crate::audit::{Entry, Resource};
 use crate::authors::dto::Account;
@@ -439,4 +439,67 @@ pub async fn login(
         .await?;
     tracing::info!(author_id = id, "signed in");
     Ok((Account::try_from(account)?, issued))
+}
+
+/// Changes `user`'s password and ends their other sessions. A wrong current password counts
+/// as a failed sign-in from `client` (its hash): guessing it with a stolen access token is
+/// throttled like sign-in.
+pub async fn change_password(
+    state: &AppState,
+    user: &AuthUser,
+    current_password: String,
+    new_password: String,
+    client: String,
+) -> Result<(), ApiError> {
+    let id = user.id;
+    // Guessing the current password with a stolen access token is throttled like sign-in.
+    let row = state.db.run(move |conn| accounts::find(conn, id)).await?;
+    let subjects = login_subjects(
+        &row.email.as_deref().map(accounts::email_key).unwrap_or_default(),
+        &client,
+    );
+    if let Err(e) = password::check_new(&new_password, row.email.as_deref(), "new_password") {
+        return Err(ApiError::Validation(vec![e]));
+    }
+    let throttle = subjects.clone();
+    let attempt = state.db.run(move |conn| begin_attempt(conn, &throttle)).await?;
+    let stored = row.password_hash.clone();
+    let new_hash = actix_web::web::block(move || {
+        if password::verify(&current_password, stored.as_deref()) {
+            password::hash(&new_password).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(password::blocking)??;
+    let Some(new_hash) = new_hash else {
+        // Counted and throttled as a failed sign-in, so logged as one.
+        state
+            .db
+            .run(move |conn| {
+                Ok(login_failed(Some(id), "wrong_password", client)
+                    .detail(json!({ "reason": "wrong_password", "during": "password_change" }))
+                    .record(conn)?)
+            })
+            .await?;
+        return Err(ApiError::validation("current_password", FieldCode::PasswordWrong));
+    };
+    let pair_subject = subjects[0].0.clone();
+    let keep = user.session.clone();
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction::<_, ApiError, _>(|conn| {
+                attempt_succeeded(conn, &attempt, &pair_subject)?;
+                accounts::set_password(conn, id, &new_hash)?;
+                revoke_all(conn, id, Some(&keep))?;
+                Entry::new(Some(id), "account.password", Resource::Account, Some(id))
+                    .client(client)
+                    .record(conn)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(())
 }
