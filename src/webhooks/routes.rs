@@ -32,7 +32,6 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Checks the URL's target (which may resolve its name) before any connection is taken.
 /// Every webhook, oldest first, with its pending and failed delivery counts.
 #[utoipa::path(
     get, path = "/api/v1/admin/webhooks", tag = "webhooks", operation_id = "list_webhooks",
