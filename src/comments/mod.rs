@@ -1,5 +1,6 @@
-//! Reader comments: the captcha (`captcha`), spam signals (`spam`), submission, public threads
-//! and the moderation desk (`service`, `routes`).
+//! Reader comments: the captcha (`captcha`), spam signals (`spam`), submission (`submit`, and
+//! `batch` for the batched writer), public threads (`threads`), the moderation desk (`desk`,
+//! `moderation`) and staff replies (`reply`). `service` is what the handlers (`routes`) call.
 
 pub mod batch;
 pub mod captcha;
