@@ -15,6 +15,7 @@ use super::desk::detail;
 use super::dto::{BulkOutcome, BulkResult, CommentDetail, CommentEvent};
 use super::model::{CommentRow, CommentStatus, NewModeration};
 use crate::audit::{Entry, Resource};
+use crate::auth::AuthUser;
 use crate::db::schema::{articles, comment_moderations, comments};
 use crate::db::{Db, now};
 use crate::error::ApiError;
@@ -153,7 +154,7 @@ fn article_of(conn: &mut Db, id: i64) -> Result<Option<i64>, ApiError> {
 /// Moves one comment to `to`, or 409 naming its current status.
 pub fn moderate(
     conn: &mut Db,
-    moderator: i64,
+    moderator: &AuthUser,
     id: i64,
     to: CommentStatus,
     note: Option<String>,
@@ -161,7 +162,7 @@ pub fn moderate(
     let article_id = article_of(conn, id)?.ok_or_else(|| ApiError::not_found(Code::CommentNotFound))?;
     conn.transaction::<_, ApiError, _>(|conn| {
         lock_article(conn, article_id)?;
-        match apply(conn, id, to, moderator, note)? {
+        match apply(conn, id, to, moderator.id, note)? {
             Ok(CommentStatus::Approved) => announce_approved(conn, &[id]),
             Ok(_) => Ok(()),
             Err((None, detail)) => Err(ApiError::NotFound(detail)),
@@ -174,7 +175,7 @@ pub fn moderate(
 /// Moves many comments at once; each one that cannot move is reported and left as it is.
 pub fn moderate_many(
     conn: &mut Db,
-    moderator: i64,
+    moderator: &AuthUser,
     ids: &[i64],
     to: CommentStatus,
     note: Option<String>,
@@ -195,7 +196,7 @@ pub fn moderate_many(
         let mut outcomes = Vec::with_capacity(unique.len());
         let mut approved_now = Vec::new();
         for &id in &unique {
-            let outcome = match apply(conn, id, to, moderator, note.clone())? {
+            let outcome = match apply(conn, id, to, moderator.id, note.clone())? {
                 Ok(status) => {
                     if status == CommentStatus::Approved {
                         approved_now.push(id);
@@ -232,7 +233,7 @@ pub fn moderate_many(
 
 /// Deletes a comment (by `moderator`) and, with it, every reply below it; the article's
 /// count loses the approved ones among them.
-pub fn delete(conn: &mut Db, moderator: i64, id: i64) -> Result<(), ApiError> {
+pub fn delete(conn: &mut Db, moderator: &AuthUser, id: i64) -> Result<(), ApiError> {
     let article_id = article_of(conn, id)?.ok_or_else(|| ApiError::not_found(Code::CommentNotFound))?;
     conn.transaction::<_, ApiError, _>(|conn| {
         lock_article(conn, article_id)?;
@@ -259,7 +260,7 @@ pub fn delete(conn: &mut Db, moderator: i64, id: i64) -> Result<(), ApiError> {
         // The foreign keys cascade to the replies and the moderation history.
         diesel::delete(comments::table.find(id)).execute(conn)?;
         adjust_count(conn, article_id, -approved_gone)?;
-        Entry::new(Some(moderator), "comment.delete", Resource::Comment, Some(id))
+        Entry::new(Some(moderator.id), "comment.delete", Resource::Comment, Some(id))
             .detail(serde_json::json!({
                 "article_id": article_id,
                 "status": status,

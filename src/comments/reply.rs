@@ -9,6 +9,7 @@ use super::moderation::{adjust_count, lock_article, record};
 use super::submit::thread_root;
 use super::validate::{CONTENT_MAX, CleanForm, TITLE_MAX, required_text};
 use crate::audit::{Entry, Resource};
+use crate::auth::AuthUser;
 use crate::db::schema::{articles, authors, comments};
 use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
@@ -19,7 +20,7 @@ use crate::webhooks::{self, Event};
 /// account's name. Staff may reply on any article that exists, even with comments closed.
 pub fn staff_reply(
     conn: &mut Db,
-    staff: i64,
+    staff: &AuthUser,
     article_id: i64,
     input: StaffReplyInput,
     client_hash: String,
@@ -33,7 +34,7 @@ pub fn staff_reply(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let name: String = authors::table.find(staff).select(authors::name).first(conn)?;
+    let name: String = authors::table.find(staff.id).select(authors::name).first(conn)?;
     let form = CleanForm::new(name, title, content, input.parent_id);
     let at = now();
     conn.transaction::<_, ApiError, _>(|conn| {
@@ -58,7 +59,7 @@ pub fn staff_reply(
                 content: &form.content,
                 status: CommentStatus::Approved.as_str(),
                 is_staff: true,
-                author_id: Some(staff),
+                author_id: Some(staff.id),
                 client_hash: &client_hash,
                 content_hash: &form.content_hash,
                 search_text: form.search_text(),
@@ -73,11 +74,11 @@ pub fn staff_reply(
             id,
             None,
             CommentStatus::Approved,
-            Some(staff),
+            Some(staff.id),
             Some("staff reply".into()),
             at,
         )?;
-        Entry::new(Some(staff), "comment.reply", Resource::Comment, Some(id))
+        Entry::new(Some(staff.id), "comment.reply", Resource::Comment, Some(id))
             .detail(serde_json::json!({ "article_id": article_id, "parent_id": form.parent_id }))
             .record(conn)?;
         // Created and approved at once: subscribers of either event hear of it.

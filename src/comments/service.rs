@@ -114,7 +114,7 @@ pub fn moderate(
 ) -> Result<CommentDetail, ApiError> {
     policy::require(user, Action::ModerateComments)?;
     let note = validate_note(input.note.as_deref())?;
-    super::moderation::moderate(conn, user.id, id, input.status, note)
+    super::moderation::moderate(conn, user, id, input.status, note)
 }
 
 pub fn moderate_many(
@@ -131,12 +131,12 @@ pub fn moderate_many(
         ));
     }
     let note = validate_note(input.note.as_deref())?;
-    super::moderation::moderate_many(conn, user.id, &input.ids, input.status, note)
+    super::moderation::moderate_many(conn, user, &input.ids, input.status, note)
 }
 
 pub fn delete(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> {
     policy::require(user, Action::ModerateComments)?;
-    super::moderation::delete(conn, user.id, id)
+    super::moderation::delete(conn, user, id)
 }
 
 pub fn staff_reply(
@@ -147,5 +147,5 @@ pub fn staff_reply(
     client_hash: String,
 ) -> Result<CommentDetail, ApiError> {
     policy::require(user, Action::ModerateComments)?;
-    super::reply::staff_reply(conn, user.id, article_id, input, client_hash)
+    super::reply::staff_reply(conn, user, article_id, input, client_hash)
 }
