@@ -62,7 +62,7 @@ pub async fn create(
     let clear = input.password.clone().unwrap_or_default();
     let hash = actix_web::web::block(move || password::hash(&clear))
         .await
-        .map_err(crate::authors::routes::blocking)??;
+        .map_err(crate::auth::password::blocking)??;
     state
         .db
         .run(move |conn| service::create(conn, None, input, Some(hash)))

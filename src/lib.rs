@@ -21,6 +21,7 @@ pub mod http;
 pub mod i18n;
 pub mod openapi;
 pub mod ops;
+pub mod patch;
 pub mod reader;
 pub mod routing;
 pub mod search;

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
-use crate::authors::dto::double_option;
+use crate::patch::double_option;
 use crate::taxonomy::service::{CategoryRef, Tag};
 
 /// An author as shown in a byline: the public profile.

@@ -4,6 +4,7 @@
 //! one row with [`Entry::record`] inside the transaction of the action itself: an action that
 //! rolls back leaves no record, and a recorded action cannot be lost.
 
+pub mod dto;
 pub mod routes;
 pub mod service;
 

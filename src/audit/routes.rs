@@ -5,7 +5,6 @@ use actix_web::web;
 use super::service::{self, AuditEntry, AuditQuery};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::auth::policy::{self, Action};
 use crate::envelope::{List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
@@ -31,12 +30,11 @@ pub async fn list_audit(
     page: crate::http::Query<PageQuery>,
     query: crate::http::Query<AuditQuery>,
 ) -> Result<web::Json<List<AuditEntry>>, ApiError> {
-    policy::require(&user, Action::ViewAudit)?;
-    let page = page.into_inner().resolve()?;
-    let filter = query.into_inner().resolve()?;
-    let (entries, total) = state
-        .db
-        .run(move |conn| service::list(conn, &filter, page))
-        .await?;
-    Ok(web::Json(page.list(entries, total)))
+    let (page, query) = (page.into_inner(), query.into_inner());
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| service::list(conn, &user, page, query))
+            .await?,
+    ))
 }

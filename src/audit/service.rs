@@ -2,16 +2,19 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::Resource;
+pub use super::dto::{AuditActor, AuditEntry};
+use crate::auth::AuthUser;
+use crate::auth::policy::{self, Action};
 use crate::db::Db;
 use crate::db::schema::{audit_log, authors};
-use crate::envelope::Page;
+use crate::envelope::{List, Page, PageQuery};
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
 
@@ -119,40 +122,6 @@ impl AuditQuery {
     }
 }
 
-/// Who did it, when the account still exists.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditActor {
-    pub id: i64,
-    pub name: String,
-}
-
-/// One line of the audit log.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEntry {
-    pub id: i64,
-    #[serde(serialize_with = "crate::time::rfc3339")]
-    pub at: DateTime<Utc>,
-    /// The account that acted, as it is now; null for the system, an unknown email at
-    /// sign-in, or an account since removed (then `actor_id` still says who it was).
-    #[schema(required)]
-    pub actor: Option<AuditActor>,
-    #[schema(required)]
-    pub actor_id: Option<i64>,
-    /// `<resource>.<verb>`, such as `account.update` or `session.login_failed`.
-    #[schema(example = "comment.moderate")]
-    pub action: String,
-    pub resource_type: Resource,
-    #[schema(required)]
-    pub resource_id: Option<i64>,
-    /// Keyed hash of the client address, for sign-in events; never the address itself.
-    #[schema(required)]
-    pub client_hash: Option<String>,
-    /// What the action changed, when the name alone does not say
-    /// (`{"from": "pending", "to": "approved", "note": null}`).
-    #[schema(required, value_type = Option<Object>)]
-    pub detail: Option<Value>,
-}
-
 type Row = (
     i64,
     NaiveDateTime,
@@ -164,8 +133,22 @@ type Row = (
     Option<String>,
 );
 
+/// One page of the log for an administrator, newest first.
+pub fn list(
+    conn: &mut Db,
+    user: &AuthUser,
+    page: PageQuery,
+    query: AuditQuery,
+) -> Result<List<AuditEntry>, ApiError> {
+    policy::require(user, Action::ViewAudit)?;
+    let page = page.resolve()?;
+    let filter = query.resolve()?;
+    let (entries, total) = matching(conn, &filter, page)?;
+    Ok(page.list(entries, total))
+}
+
 /// One page of entries matching `filter`, newest first, and how many match in all.
-pub fn list(conn: &mut Db, filter: &AuditFilter, page: Page) -> Result<(Vec<AuditEntry>, i64), ApiError> {
+fn matching(conn: &mut Db, filter: &AuditFilter, page: Page) -> Result<(Vec<AuditEntry>, i64), ApiError> {
     let build = || {
         let mut q = audit_log::table.into_boxed();
         if let Some(actor) = filter.actor {

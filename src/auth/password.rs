@@ -41,6 +41,26 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     hasher().verify_password(password.as_bytes(), &parsed).is_ok() && real
 }
 
+/// [`hash`] on the blocking pool, so the async worker serves other requests meanwhile.
+pub async fn hash_off_thread(password: String) -> Result<String, ApiError> {
+    actix_web::web::block(move || hash(&password))
+        .await
+        .map_err(blocking)?
+}
+
+/// [`verify`] on the blocking pool.
+pub async fn verify_off_thread(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    actix_web::web::block(move || verify(&password, stored.as_deref()))
+        .await
+        .map_err(blocking)
+}
+
+/// A task on the blocking pool that could not finish (the pool shut down or the task
+/// panicked).
+pub fn blocking(e: actix_web::error::BlockingError) -> ApiError {
+    ApiError::internal(format!("blocking task failed: {e}"))
+}
+
 /// The rules for a new password, as a field error on `field`.
 pub fn check_new(password: &str, email: Option<&str>, field: &str) -> Result<(), FieldError> {
     if password.chars().count() < MIN_CHARS {

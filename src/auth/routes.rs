@@ -1,21 +1,17 @@
 //! `/api/v1/auth`: sign-in, token refresh, sign-out and one's own account.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{AuthUser, password, sessions};
+use super::{AuthUser, sessions};
 use crate::app::AppState;
-use crate::audit::{Entry, Resource};
 use crate::authors::dto::{Account, UpdateMe};
-use crate::authors::routes::blocking;
 use crate::authors::service;
 use crate::envelope::Data;
+use crate::error::ApiError;
 use crate::error::responses::*;
-use crate::error::{ApiError, FieldError};
-use crate::i18n::{Code, FieldCode};
+use crate::i18n::Code;
 use crate::openapi::bodies::{DataAccount, DataTokenPair};
 use crate::routing::{Endpoint, endpoints};
 
@@ -80,18 +76,6 @@ fn pair(state: &AppState, account: Account, issued: sessions::Issued) -> Result<
     })
 }
 
-/// A refused sign-in for the audit log: the account when the email names one (never the email
-/// itself), why, and the client's hash.
-fn login_failed(account: Option<i64>, reason: &str, client: String) -> Entry {
-    Entry::new(account, "session.login_failed", Resource::Session, None)
-        .detail(json!({ "reason": reason }))
-        .client(client)
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized(Code::AuthCredentialsWrong)
-}
-
 /// Signs in with email and password. Unknown emails and wrong passwords get the same answer
 /// in the same time. Within 15 minutes, 5 failures for an email from one client, or 20 from
 /// one client, are refused with 429 for that client; past 100 failures for an email from all
@@ -110,77 +94,11 @@ pub async fn login(
     state: web::Data<AppState>,
     body: crate::http::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let LoginRequest {
-        email,
-        password: given,
-    } = body.into_inner();
-    if given.len() > password::MAX_BYTES {
-        return Err(ApiError::invalid(
-            FieldError::new("password", FieldCode::TooLong).arg("max", password::MAX_BYTES),
-        ));
-    }
-    let key = service::email_key(&email);
-    let client = client(&req, &state);
-    let subjects = sessions::login_subjects(&key, &client);
-
-    let throttle = subjects.clone();
-    let throttled_client = client.clone();
-    let (attempt, account) = state
-        .db
-        .run(move |conn| match sessions::begin_attempt(conn, &throttle) {
-            Ok(attempt) => Ok((attempt, service::find_by_email(conn, &key)?)),
-            Err(refused @ ApiError::TooManyRequests { .. }) => {
-                // The refused attempt itself was rolled back (it must not extend the wait);
-                // the log still hears of it.
-                let account = service::find_by_email(conn, &key)?.map(|a| a.id);
-                login_failed(account, "throttled", throttled_client).record(conn)?;
-                Err(refused)
-            }
-            Err(e) => Err(e),
-        })
-        .await?;
-
-    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let matches = web::block(move || password::verify(&given, stored.as_deref()))
-        .await
-        .map_err(blocking)?;
-
-    let ttl = state.config.refresh_token_ttl;
-    let account = match account {
-        Some(a) if matches && a.active => a,
-        other => {
-            // The attempt stays recorded in the throttle: it was a failure.
-            let (id, reason) = match &other {
-                None => (None, "unknown_email"),
-                Some(a) if !matches => (Some(a.id), "wrong_password"),
-                Some(a) => (Some(a.id), "inactive"),
-            };
-            state
-                .db
-                .run(move |conn| Ok(login_failed(id, reason, client).record(conn)?))
-                .await?;
-            tracing::info!("sign-in refused");
-            return Err(invalid_credentials());
-        }
-    };
-    let id = account.id;
-    let issued = state
-        .db
-        .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
-                sessions::attempt_succeeded(conn, &attempt, &subjects[0].0)?;
-                let issued = sessions::start(conn, id, ttl)?;
-                Entry::new(Some(id), "session.login", Resource::Session, None)
-                    .client(client)
-                    .record(conn)?;
-                Ok(issued)
-            })
-        })
-        .await?;
-    tracing::info!(author_id = id, "signed in");
+    let LoginRequest { email, password } = body.into_inner();
+    let (account, issued) = sessions::login(&state, &email, password, client(&req, &state)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(Data::new(pair(&state, Account::from(account), issued)?)))
+        .json(Data::new(pair(&state, account, issued)?)))
 }
 
 /// Spends a refresh token for a new pair. A token presented a second time revokes its whole
@@ -215,7 +133,7 @@ pub async fn refresh(
     match (rotation, account) {
         (sessions::Rotation::Rotated { issued, .. }, Some(account)) => Ok(HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
-            .json(Data::new(pair(&state, Account::from(account), issued)?))),
+            .json(Data::new(pair(&state, Account::try_from(account)?, issued)?))),
         (sessions::Rotation::Replayed, _) => {
             tracing::warn!("a spent refresh token was presented again; its session is revoked");
             Err(ApiError::unauthorized(Code::AuthRefreshReused))
@@ -258,7 +176,7 @@ pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRespon
     let row = state.db.run(move |conn| service::find(conn, user.id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(Data::new(Account::from(row))))
+        .json(Data::new(Account::try_from(row)?)))
 }
 
 /// Changes the caller's own public profile (name, slug, bio, avatar).
@@ -280,7 +198,7 @@ pub async fn update_me(
         .db
         .run(move |conn| service::update(conn, Some(user.id), user.id, form))
         .await?;
-    Ok(web::Json(Data::new(Account::from(row))))
+    Ok(web::Json(Data::new(Account::try_from(row)?)))
 }
 
 /// Changes the caller's password and ends their other sessions; this one stays signed in.
@@ -303,59 +221,13 @@ pub async fn change_password(
         current_password,
         new_password,
     } = body.into_inner();
-    let id = user.id;
-    // Guessing the current password with a stolen access token is throttled like sign-in.
-    let client = client(&req, &state);
-    let row = state.db.run(move |conn| service::find(conn, id)).await?;
-    let subjects = sessions::login_subjects(
-        &row.email.as_deref().map(service::email_key).unwrap_or_default(),
-        &client,
-    );
-    if let Err(e) = password::check_new(&new_password, row.email.as_deref(), "new_password") {
-        return Err(ApiError::Validation(vec![e]));
-    }
-    let throttle = subjects.clone();
-    let attempt = state
-        .db
-        .run(move |conn| sessions::begin_attempt(conn, &throttle))
-        .await?;
-    let stored = row.password_hash.clone();
-    let new_hash = web::block(move || {
-        if password::verify(&current_password, stored.as_deref()) {
-            password::hash(&new_password).map(Some)
-        } else {
-            Ok(None)
-        }
-    })
-    .await
-    .map_err(blocking)??;
-    let Some(new_hash) = new_hash else {
-        // Counted and throttled as a failed sign-in, so logged as one.
-        state
-            .db
-            .run(move |conn| {
-                Ok(login_failed(Some(id), "wrong_password", client)
-                    .detail(json!({ "reason": "wrong_password", "during": "password_change" }))
-                    .record(conn)?)
-            })
-            .await?;
-        return Err(ApiError::validation("current_password", FieldCode::PasswordWrong));
-    };
-    let pair_subject = subjects[0].0.clone();
-    let keep = user.session.clone();
-    state
-        .db
-        .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
-                sessions::attempt_succeeded(conn, &attempt, &pair_subject)?;
-                service::set_password(conn, id, &new_hash)?;
-                sessions::revoke_all(conn, id, Some(&keep))?;
-                Entry::new(Some(id), "account.password", Resource::Account, Some(id))
-                    .client(client)
-                    .record(conn)?;
-                Ok(())
-            })
-        })
-        .await?;
+    sessions::change_password(
+        &state,
+        &user,
+        current_password,
+        new_password,
+        client(&req, &state),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

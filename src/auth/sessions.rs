@@ -8,11 +8,18 @@ use diesel::prelude::*;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
+use diesel::Connection;
+use serde_json::json;
+
+use super::{AuthUser, password};
+use crate::app::AppState;
 use crate::audit::{Entry, Resource};
+use crate::authors::dto::Account;
+use crate::authors::service as accounts;
 use crate::db::schema::{authors, login_failures, refresh_tokens};
 use crate::db::{Db, now};
-use crate::error::ApiError;
-use crate::i18n::Code;
+use crate::error::{ApiError, FieldError};
+use crate::i18n::{Code, FieldCode};
 
 /// Failed sign-ins are counted over this window.
 pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
@@ -348,4 +355,151 @@ pub fn revoke_all(conn: &mut Db, author_id: i64, keep: Option<&str>) -> QueryRes
             .set(refresh_tokens::revoked_at.eq(now()))
             .execute(conn),
     }
+}
+
+/// A refused sign-in for the audit log: the account when the email names one (never the email
+/// itself), why, and the client's hash.
+pub fn login_failed(account: Option<i64>, reason: &str, client: String) -> Entry {
+    Entry::new(account, "session.login_failed", Resource::Session, None)
+        .detail(json!({ "reason": reason }))
+        .client(client)
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized(Code::AuthCredentialsWrong)
+}
+
+/// Signs in with email and password from `client` (its hash): the throttle, the password
+/// check off the async workers, the audit log, and a new session.
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    given: String,
+    client: String,
+) -> Result<(Account, Issued), ApiError> {
+    if given.len() > password::MAX_BYTES {
+        return Err(ApiError::invalid(
+            FieldError::new("password", FieldCode::TooLong).arg("max", password::MAX_BYTES),
+        ));
+    }
+    let key = accounts::email_key(email);
+    let subjects = login_subjects(&key, &client);
+
+    let throttle = subjects.clone();
+    let throttled_client = client.clone();
+    let (attempt, account) = state
+        .db
+        .run(move |conn| match begin_attempt(conn, &throttle) {
+            Ok(attempt) => Ok((attempt, accounts::find_by_email(conn, &key)?)),
+            Err(refused @ ApiError::TooManyRequests { .. }) => {
+                // The refused attempt itself was rolled back (it must not extend the wait);
+                // the log still hears of it.
+                let account = accounts::find_by_email(conn, &key)?.map(|a| a.id);
+                login_failed(account, "throttled", throttled_client).record(conn)?;
+                Err(refused)
+            }
+            Err(e) => Err(e),
+        })
+        .await?;
+
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let matches = password::verify_off_thread(given, stored).await?;
+
+    let ttl = state.config.refresh_token_ttl;
+    let account = match account {
+        Some(a) if matches && a.active => a,
+        other => {
+            // The attempt stays recorded in the throttle: it was a failure.
+            let (id, reason) = match &other {
+                None => (None, "unknown_email"),
+                Some(a) if !matches => (Some(a.id), "wrong_password"),
+                Some(a) => (Some(a.id), "inactive"),
+            };
+            state
+                .db
+                .run(move |conn| Ok(login_failed(id, reason, client).record(conn)?))
+                .await?;
+            tracing::info!("sign-in refused");
+            return Err(invalid_credentials());
+        }
+    };
+    let id = account.id;
+    let issued = state
+        .db
+        .run(move |conn| {
+            conn.transaction::<_, ApiError, _>(|conn| {
+                attempt_succeeded(conn, &attempt, &subjects[0].0)?;
+                let issued = start(conn, id, ttl)?;
+                Entry::new(Some(id), "session.login", Resource::Session, None)
+                    .client(client)
+                    .record(conn)?;
+                Ok(issued)
+            })
+        })
+        .await?;
+    tracing::info!(author_id = id, "signed in");
+    Ok((Account::try_from(account)?, issued))
+}
+
+/// Changes `user`'s password and ends their other sessions. A wrong current password counts
+/// as a failed sign-in from `client` (its hash): guessing it with a stolen access token is
+/// throttled like sign-in.
+pub async fn change_password(
+    state: &AppState,
+    user: &AuthUser,
+    current_password: String,
+    new_password: String,
+    client: String,
+) -> Result<(), ApiError> {
+    let id = user.id;
+    // Guessing the current password with a stolen access token is throttled like sign-in.
+    let row = state.db.run(move |conn| accounts::find(conn, id)).await?;
+    let subjects = login_subjects(
+        &row.email.as_deref().map(accounts::email_key).unwrap_or_default(),
+        &client,
+    );
+    if let Err(e) = password::check_new(&new_password, row.email.as_deref(), "new_password") {
+        return Err(ApiError::Validation(vec![e]));
+    }
+    let throttle = subjects.clone();
+    let attempt = state.db.run(move |conn| begin_attempt(conn, &throttle)).await?;
+    let stored = row.password_hash.clone();
+    let new_hash = actix_web::web::block(move || {
+        if password::verify(&current_password, stored.as_deref()) {
+            password::hash(&new_password).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(password::blocking)??;
+    let Some(new_hash) = new_hash else {
+        // Counted and throttled as a failed sign-in, so logged as one.
+        state
+            .db
+            .run(move |conn| {
+                Ok(login_failed(Some(id), "wrong_password", client)
+                    .detail(json!({ "reason": "wrong_password", "during": "password_change" }))
+                    .record(conn)?)
+            })
+            .await?;
+        return Err(ApiError::validation("current_password", FieldCode::PasswordWrong));
+    };
+    let pair_subject = subjects[0].0.clone();
+    let keep = user.session.clone();
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction::<_, ApiError, _>(|conn| {
+                attempt_succeeded(conn, &attempt, &pair_subject)?;
+                accounts::set_password(conn, id, &new_hash)?;
+                revoke_all(conn, id, Some(&keep))?;
+                Entry::new(Some(id), "account.password", Resource::Account, Some(id))
+                    .client(client)
+                    .record(conn)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(())
 }

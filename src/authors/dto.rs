@@ -1,11 +1,12 @@
 //! Request and response bodies for authors and accounts.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::AuthorRow;
 use crate::auth::Role;
+use crate::error::ApiError;
 
 /// A public author profile. Never carries email, role or anything private.
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,10 +60,12 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<AuthorRow> for Account {
-    fn from(row: AuthorRow) -> Self {
-        Account {
-            role: row.role(),
+impl TryFrom<AuthorRow> for Account {
+    type Error = ApiError;
+
+    fn try_from(row: AuthorRow) -> Result<Self, ApiError> {
+        Ok(Account {
+            role: row.role()?,
             can_sign_in: row.email.is_some() && row.password_hash.is_some(),
             id: row.id,
             slug: row.slug,
@@ -73,7 +76,7 @@ impl From<AuthorRow> for Account {
             active: row.active,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-        }
+        })
     }
 }
 
@@ -101,26 +104,19 @@ pub struct CreateAuthor {
     pub role: Option<Role>,
 }
 
-/// Distinguishes a field sent as `null` (clear it) from a field left out (keep it).
-pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// `PATCH /admin/authors/{id}`: only the fields sent change; `null` clears an optional one.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAuthor {
     pub name: Option<String>,
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub avatar_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     /// Sets a new password and signs the account out everywhere.
@@ -136,10 +132,10 @@ pub struct UpdateAuthor {
 pub struct UpdateMe {
     pub name: Option<String>,
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub avatar_url: Option<Option<String>>,
 }

@@ -1,8 +1,11 @@
+//! Author rows as stored, and the column sets written to them.
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::Role;
 use crate::db::schema::authors;
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = authors)]
@@ -22,9 +25,10 @@ pub struct AuthorRow {
 }
 
 impl AuthorRow {
-    pub fn role(&self) -> Role {
-        // The column has a CHECK constraint on the five names.
-        Role::parse(&self.role).unwrap_or(Role::Contributor)
+    /// The column has a CHECK constraint on the five names, so anything else is a broken
+    /// database: an error, never a guess at fewer rights.
+    pub fn role(&self) -> Result<Role, ApiError> {
+        Role::parse(&self.role).ok_or_else(|| ApiError::internal(format!("unknown role `{}`", self.role)))
     }
 }
 

@@ -3,16 +3,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::dto::{Account, CreateAuthor, PublicAuthor, UpdateAuthor};
+use super::dto::{Account, CreateAuthor, UpdateAuthor};
 use super::service::{self, AccountFilter};
 use crate::app::AppState;
-use crate::auth::policy::{self, Action};
-use crate::auth::{AuthUser, password};
+use crate::auth::AuthUser;
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::cached_json;
-use crate::i18n::Code;
 use crate::openapi::bodies::{DataAccount, DataPublicAuthor, ListAccount, ListPublicAuthor};
 use crate::routing::{Endpoint, endpoints};
 
@@ -44,23 +42,11 @@ pub async fn list_authors(
     query: crate::http::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.into_inner().resolve()?;
-    let (rows, total, counts) = state
+    let list = state
         .db
-        .run(move |conn| {
-            let (rows, total) = service::list(conn, page, &AccountFilter::default())?;
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let counts = service::published_counts(conn, &ids)?;
-            Ok((rows, total, counts))
-        })
+        .run(move |conn| service::public_profiles(conn, page))
         .await?;
-    let items = rows
-        .into_iter()
-        .map(|row| {
-            let count = counts.get(&row.id).copied().unwrap_or(0);
-            PublicAuthor::from_row(row, count)
-        })
-        .collect();
-    cached_json(&req, &page.list(items, total))
+    cached_json(&req, &list)
 }
 
 /// One public author profile.
@@ -80,16 +66,11 @@ pub async fn get_author(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let (row, counts) = state
+    let profile = state
         .db
-        .run(move |conn| {
-            let row = service::find_by_slug(conn, &slug)?;
-            let counts = service::published_counts(conn, &[row.id])?;
-            Ok((row, counts))
-        })
+        .run(move |conn| service::public_profile(conn, &slug))
         .await?;
-    let count = counts.get(&row.id).copied().unwrap_or(0);
-    cached_json(&req, &Data::new(PublicAuthor::from_row(row, count)))
+    cached_json(&req, &Data::new(profile))
 }
 
 /// Every account with its private fields (admin).
@@ -107,15 +88,12 @@ pub async fn list_accounts(
     page: crate::http::Query<PageQuery>,
     filter: crate::http::Query<AccountFilter>,
 ) -> Result<web::Json<List<Account>>, ApiError> {
-    policy::require(&user, Action::ManageAccounts)?;
-    let page = page.into_inner().resolve()?;
-    let filter = filter.into_inner();
-    let (rows, total) = state
-        .db
-        .run(move |conn| service::list(conn, page, &filter))
-        .await?;
+    let (page, filter) = (page.into_inner(), filter.into_inner());
     Ok(web::Json(
-        page.list(rows.into_iter().map(Account::from).collect(), total),
+        state
+            .db
+            .run(move |conn| service::list_accounts(conn, &user, page, &filter))
+            .await?,
     ))
 }
 
@@ -134,23 +112,10 @@ pub async fn create_account(
     state: web::Data<AppState>,
     body: crate::http::Json<CreateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageAccounts)?;
-    let mut input = service::validate_new(body.into_inner())?;
-    let hash = match input.password.take() {
-        Some(pw) => Some(
-            web::block(move || password::hash(&pw))
-                .await
-                .map_err(blocking)??,
-        ),
-        None => None,
-    };
-    let row = state
-        .db
-        .run(move |conn| service::create(conn, Some(user.id), input, hash))
-        .await?;
+    let account = service::create_account(&state, &user, body.into_inner()).await?;
     Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/admin/authors/{}", row.id)))
-        .json(Data::new(Account::from(row))))
+        .insert_header(("Location", format!("/api/v1/admin/authors/{}", account.id)))
+        .json(Data::new(account)))
 }
 
 /// One account with its private fields (admin).
@@ -167,10 +132,12 @@ pub async fn get_account(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<web::Json<Data<Account>>, ApiError> {
-    policy::require(&user, Action::ManageAccounts)?;
     let id = id.into_inner();
-    let row = state.db.run(move |conn| service::find(conn, id)).await?;
-    Ok(web::Json(Data::new(Account::from(row))))
+    let account = state
+        .db
+        .run(move |conn| service::get_account(conn, &user, id))
+        .await?;
+    Ok(web::Json(Data::new(account)))
 }
 
 /// Changes an account's profile, credentials, role or active flag (admin). A new role,
@@ -191,24 +158,8 @@ pub async fn update_account(
     id: web::Path<i64>,
     body: crate::http::Json<UpdateAuthor>,
 ) -> Result<web::Json<Data<Account>>, ApiError> {
-    policy::require(&user, Action::ManageAccounts)?;
-    let id = id.into_inner();
-    let (mut form, new_password) = service::validate_update(body.into_inner())?;
-    if let Some(pw) = new_password {
-        form.password_hash = Some(Some(
-            web::block(move || password::hash(&pw))
-                .await
-                .map_err(blocking)??,
-        ));
-    }
-    if id == user.id && (form.active == Some(false) || form.role.as_deref().is_some_and(|r| r != "admin")) {
-        return Err(ApiError::conflict(Code::AccountSelfDemote));
-    }
-    let row = state
-        .db
-        .run(move |conn| service::update(conn, Some(user.id), id, form))
-        .await?;
-    Ok(web::Json(Data::new(Account::from(row))))
+    let account = service::update_account(&state, &user, id.into_inner(), body.into_inner()).await?;
+    Ok(web::Json(Data::new(account)))
 }
 
 /// Deactivates an account: it can no longer sign in and its sessions end; its bylines stay
@@ -227,18 +178,10 @@ pub async fn deactivate_account(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageAccounts)?;
     let id = id.into_inner();
-    if id == user.id {
-        return Err(ApiError::conflict(Code::AccountSelfDeactivate));
-    }
     state
         .db
-        .run(move |conn| service::deactivate(conn, Some(user.id), id))
+        .run(move |conn| service::deactivate_account(conn, &user, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-pub fn blocking(e: actix_web::error::BlockingError) -> ApiError {
-    ApiError::internal(format!("blocking task failed: {e}"))
 }

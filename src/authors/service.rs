@@ -3,13 +3,15 @@
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 
-use super::dto::{CreateAuthor, UpdateAuthor};
+use super::dto::{Account, CreateAuthor, PublicAuthor, UpdateAuthor};
 use super::model::{AuthorInsertForm, AuthorRow, AuthorUpdateForm};
+use crate::app::AppState;
 use crate::audit::{Entry, Resource};
-use crate::auth::{Role, sessions};
+use crate::auth::policy::{self, Action};
+use crate::auth::{AuthUser, Role, password, sessions};
 use crate::db::schema::authors;
 use crate::db::{Db, now};
-use crate::envelope::Page;
+use crate::envelope::{List, Page, PageQuery};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
 use crate::text;
@@ -434,4 +436,106 @@ pub fn published_counts(conn: &mut Db, ids: &[i64]) -> QueryResult<std::collecti
         .select((article_authors::author_id, diesel::dsl::count_star()))
         .load(conn)?;
     Ok(rows.into_iter().collect())
+}
+
+/// Public profiles with their counts of published articles.
+fn public(conn: &mut Db, rows: Vec<AuthorRow>) -> QueryResult<Vec<PublicAuthor>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let counts = published_counts(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let count = counts.get(&row.id).copied().unwrap_or(0);
+            PublicAuthor::from_row(row, count)
+        })
+        .collect())
+}
+
+/// The public list of author profiles, by name.
+pub fn public_profiles(conn: &mut Db, page: Page) -> Result<List<PublicAuthor>, ApiError> {
+    let (rows, total) = list(conn, page, &AccountFilter::default())?;
+    Ok(page.list(public(conn, rows)?, total))
+}
+
+pub fn public_profile(conn: &mut Db, slug: &str) -> Result<PublicAuthor, ApiError> {
+    let row = find_by_slug(conn, slug)?;
+    public(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("profile of a loaded author missing"))
+}
+
+fn accounts(rows: Vec<AuthorRow>) -> Result<Vec<Account>, ApiError> {
+    rows.into_iter().map(Account::try_from).collect()
+}
+
+/// Every account with its private fields, for an administrator.
+pub fn list_accounts(
+    conn: &mut Db,
+    user: &AuthUser,
+    page: PageQuery,
+    filter: &AccountFilter,
+) -> Result<List<Account>, ApiError> {
+    policy::require(user, Action::ManageAccounts)?;
+    let page = page.resolve()?;
+    let (rows, total) = list(conn, page, filter)?;
+    Ok(page.list(accounts(rows)?, total))
+}
+
+pub fn get_account(conn: &mut Db, user: &AuthUser, id: i64) -> Result<Account, ApiError> {
+    policy::require(user, Action::ManageAccounts)?;
+    Account::try_from(find(conn, id)?)
+}
+
+/// An account created by an administrator; the password is hashed off the async workers.
+pub async fn create_account(
+    state: &AppState,
+    user: &AuthUser,
+    input: CreateAuthor,
+) -> Result<Account, ApiError> {
+    policy::require(user, Action::ManageAccounts)?;
+    let mut input = validate_new(input)?;
+    let hash = match input.password.take() {
+        Some(pw) => Some(password::hash_off_thread(pw).await?),
+        None => None,
+    };
+    let actor = user.id;
+    let row = state
+        .db
+        .run(move |conn| create(conn, Some(actor), input, hash))
+        .await?;
+    Account::try_from(row)
+}
+
+/// A change to an account by an administrator, who may not demote or deactivate themself.
+pub async fn update_account(
+    state: &AppState,
+    user: &AuthUser,
+    id: i64,
+    input: UpdateAuthor,
+) -> Result<Account, ApiError> {
+    policy::require(user, Action::ManageAccounts)?;
+    let (mut form, new_password) = validate_update(input)?;
+    if let Some(pw) = new_password {
+        form.password_hash = Some(Some(password::hash_off_thread(pw).await?));
+    }
+    if id == user.id
+        && (form.active == Some(false) || form.role.as_deref().is_some_and(|r| r != Role::Admin.as_str()))
+    {
+        return Err(ApiError::conflict(Code::AccountSelfDemote));
+    }
+    let actor = user.id;
+    let row = state
+        .db
+        .run(move |conn| update(conn, Some(actor), id, form))
+        .await?;
+    Account::try_from(row)
+}
+
+pub fn deactivate_account(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> {
+    policy::require(user, Action::ManageAccounts)?;
+    if id == user.id {
+        return Err(ApiError::conflict(Code::AccountSelfDeactivate));
+    }
+    deactivate(conn, Some(user.id), id)?;
+    Ok(())
 }

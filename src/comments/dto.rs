@@ -4,42 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Where a comment stands. Only `approved` comments are public.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CommentStatus {
-    Pending,
-    Approved,
-    Rejected,
-    Spam,
-}
-
-impl CommentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommentStatus::Pending => "pending",
-            CommentStatus::Approved => "approved",
-            CommentStatus::Rejected => "rejected",
-            CommentStatus::Spam => "spam",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CommentStatus> {
-        [Self::Pending, Self::Approved, Self::Rejected, Self::Spam]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-
-    /// The moderation moves a moderator may make: pending → approved, rejected or spam;
-    /// approved → rejected or spam (taking it down); spam → pending (a false alarm).
-    pub fn may_become(self, to: CommentStatus) -> bool {
-        use CommentStatus::*;
-        matches!(
-            (self, to),
-            (Pending, Approved | Rejected | Spam) | (Approved, Rejected | Spam) | (Spam, Pending)
-        )
-    }
-}
+pub use super::model::CommentStatus;
 
 /// `GET /captcha`: a fresh code. Each call draws a new one ("get a new code").
 #[derive(Debug, Serialize, ToSchema)]
@@ -231,4 +196,37 @@ pub struct StaffReplyInput {
     pub content: String,
     /// The approved comment of this article being answered; absent for a top-level comment.
     pub parent_id: Option<i64>,
+}
+
+/// A comment as webhook subscribers receive it (`data` of `comment.created` and
+/// `comment.approved`): what a reader could see, never the phone, email, client hash or user
+/// agent.
+pub struct CommentEvent<'a> {
+    pub id: i64,
+    pub article_id: i64,
+    pub article_slug: &'a str,
+    pub parent_id: Option<i64>,
+    pub status: CommentStatus,
+    pub is_staff: bool,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub content: &'a str,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl CommentEvent<'_> {
+    pub fn data(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "article_id": self.article_id,
+            "article_slug": self.article_slug,
+            "parent_id": self.parent_id,
+            "status": self.status.as_str(),
+            "is_staff": self.is_staff,
+            "name": self.name,
+            "title": self.title,
+            "content": self.content,
+            "created_at": crate::time::format(&self.created_at.and_utc()),
+        })
+    }
 }

@@ -5,17 +5,14 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
-use super::captcha::{self, Refusal};
+use super::captcha;
 use super::dto::*;
-use super::service::{self, DeskFilter, Submission};
-use super::spam;
+use super::service::{self, DeskFilter};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::auth::policy::{self, Action};
 use crate::envelope::{Data, PageQuery};
+use crate::error::ApiError;
 use crate::error::responses::*;
-use crate::error::{ApiError, FieldError};
-use crate::i18n::{Code, FieldCode};
 use crate::openapi::OriginNotAllowed;
 use crate::openapi::bodies::{
     DataAccepted, DataCaptchaChallenge, DataCommentDetail, DataVecBulkOutcome, ListCommentDetail,
@@ -129,62 +126,19 @@ pub async fn submit_comment(
     slug: web::Path<String>,
     body: crate::http::Json<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let (form, mut errors) = service::validate_form(&input);
-
-    let mut admitted = None;
-    if state.config.captcha {
-        let key = state.secrets.captcha_key.as_bytes();
-        let token = input.captcha_token.as_deref().filter(|t| !t.is_empty());
-        let answer = input.captcha_answer.as_deref().filter(|a| !a.trim().is_empty());
-        match (token, answer) {
-            (Some(token), Some(answer)) => match captcha::authenticate(key, token, Utc::now()) {
-                Err(refusal) => errors.push(refusal.field_error()),
-                Ok(authentic) if authentic.answered_by(key, answer) => admitted = Some(authentic),
-                Ok(authentic) => {
-                    errors.push(Refusal::Wrong.field_error());
-                    state.db.run(move |conn| captcha::burn(conn, &authentic)).await?;
-                }
-            },
-            _ => errors.push(Refusal::Missing.field_error()),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-
-    let honeypot = input.website.as_deref().is_some_and(|w| !w.trim().is_empty());
-    let verdict = spam::judge(
-        honeypot,
-        &form.folded,
-        &[&form.name, &form.title, &form.content],
-        &state.config.comment_spam_words,
-        state.config.comment_max_links,
-    );
-    let submission = Submission {
-        form,
-        verdict,
-        client_hash: state.client_hash(&req),
-        // Browsers send ASCII, but nothing stops a client from sending other bytes.
-        user_agent: service::clean_user_agent(
-            req.headers()
-                .get(header::USER_AGENT)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()))
-                .as_deref(),
-        ),
-        captcha: admitted,
-        rate_per_min: state.config.comment_rate_per_min,
-    };
-    let slug = slug.into_inner();
-    let id = match &state.comment_writer {
-        Some(writer) => writer.submit(slug, submission).await?,
-        None => {
-            state
-                .db
-                .write(move |conn| service::submit(conn, &slug, submission))
-                .await?
-        }
-    };
+    // Browsers send ASCII, but nothing stops a client from sending other bytes.
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let id = service::receive(
+        &state,
+        slug.into_inner(),
+        body.into_inner(),
+        state.client_hash(&req),
+        user_agent.as_deref(),
+    )
+    .await?;
     Ok(no_store(HttpResponse::Accepted().json(Data::new(Accepted {
         id,
         status: CommentStatus::Pending,
@@ -206,19 +160,12 @@ pub async fn list_desk(
     page: crate::http::Query<PageQuery>,
     filter: crate::http::Query<DeskFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ModerateComments)?;
-    let page = page.into_inner().resolve()?;
-    let filter = filter.into_inner();
-    if let (Some(from), Some(to)) = (filter.from, filter.to)
-        && from > to
-    {
-        return Err(ApiError::bad_request(Code::QueryRangeReversed));
-    }
-    let (items, total) = state
+    let (page, filter) = (page.into_inner(), filter.into_inner());
+    let list = state
         .db
-        .run(move |conn| service::desk(conn, &filter, page))
+        .run(move |conn| service::desk(conn, &user, &filter, page))
         .await?;
-    Ok(no_store(HttpResponse::Ok().json(page.list(items, total))))
+    Ok(no_store(HttpResponse::Ok().json(list)))
 }
 
 /// One comment with everything moderators may see.
@@ -235,9 +182,8 @@ pub async fn get_comment(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ModerateComments)?;
     let id = id.into_inner();
-    let comment = state.db.run(move |conn| service::detail(conn, id)).await?;
+    let comment = state.db.run(move |conn| service::detail(conn, &user, id)).await?;
     Ok(no_store(HttpResponse::Ok().json(Data::new(comment))))
 }
 
@@ -260,13 +206,10 @@ pub async fn moderate_comment(
     id: web::Path<i64>,
     body: crate::http::Json<ModerationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ModerateComments)?;
-    let input = body.into_inner();
-    let note = service::validate_note(input.note.as_deref())?;
-    let id = id.into_inner();
+    let (id, input) = (id.into_inner(), body.into_inner());
     let comment = state
         .db
-        .run(move |conn| service::moderate(conn, user.id, id, input.status, note))
+        .run(move |conn| service::moderate(conn, &user, id, input))
         .await?;
     Ok(no_store(HttpResponse::Ok().json(Data::new(comment))))
 }
@@ -286,19 +229,10 @@ pub async fn moderate_many(
     state: web::Data<AppState>,
     body: crate::http::Json<BulkModerationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ModerateComments)?;
     let input = body.into_inner();
-    if input.ids.is_empty() || input.ids.len() > service::BULK_MAX {
-        return Err(ApiError::invalid(
-            FieldError::new("ids", FieldCode::OutOfRange)
-                .arg("min", 1i64)
-                .arg("max", service::BULK_MAX),
-        ));
-    }
-    let note = service::validate_note(input.note.as_deref())?;
     let outcomes = state
         .db
-        .run(move |conn| service::moderate_many(conn, user.id, &input.ids, input.status, note))
+        .run(move |conn| service::moderate_many(conn, &user, input))
         .await?;
     Ok(no_store(HttpResponse::Ok().json(Data::new(outcomes))))
 }
@@ -318,12 +252,8 @@ pub async fn delete_comment(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ModerateComments)?;
     let id = id.into_inner();
-    state
-        .db
-        .run(move |conn| service::delete(conn, user.id, id))
-        .await?;
+    state.db.run(move |conn| service::delete(conn, &user, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -346,13 +276,12 @@ pub async fn staff_reply(
     id: web::Path<i64>,
     body: crate::http::Json<StaffReplyInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ModerateComments)?;
     let article_id = id.into_inner();
     let input = body.into_inner();
     let client = state.client_hash(&req);
     let comment = state
         .db
-        .run(move |conn| service::staff_reply(conn, user.id, article_id, input, client))
+        .run(move |conn| service::staff_reply(conn, &user, article_id, input, client))
         .await?;
     Ok(no_store(
         HttpResponse::Created()

@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::service::{self, Category, CategoryInput, CategoryPatch, Tag, TagInput};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::auth::policy::{self, Action};
 use crate::envelope::Data;
 use crate::error::ApiError;
 use crate::error::responses::*;
@@ -82,17 +81,6 @@ pub async fn list_tags(req: HttpRequest, state: web::Data<AppState>) -> Result<H
     cached_json(&req, &Data::new(tags))
 }
 
-async fn category_response(state: &AppState, id: i64) -> Result<Category, ApiError> {
-    let slug = state
-        .db
-        .run(move |conn| Ok(service::find_category(conn, id)?.slug))
-        .await?;
-    state
-        .db
-        .run(move |conn| service::category_by_slug(conn, &slug))
-        .await
-}
-
 /// Creates a category (editor, admin).
 #[utoipa::path(
     post, path = "/api/v1/admin/categories", tag = "taxonomy", operation_id = "create_category",
@@ -107,13 +95,12 @@ pub async fn create_category(
     state: web::Data<AppState>,
     body: crate::http::Json<CategoryInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageTaxonomy)?;
     let input = body.into_inner();
-    let row = state
+    let category = state
         .db
-        .run(move |conn| service::create_category(conn, user.id, input))
+        .run(move |conn| service::create_category(conn, &user, input))
         .await?;
-    Ok(HttpResponse::Created().json(Data::new(category_response(&state, row.id).await?)))
+    Ok(HttpResponse::Created().json(Data::new(category)))
 }
 
 /// Renames, moves or reorders a category (editor, admin).
@@ -133,13 +120,12 @@ pub async fn update_category(
     id: web::Path<i64>,
     body: crate::http::Json<CategoryPatch>,
 ) -> Result<web::Json<Data<Category>>, ApiError> {
-    policy::require(&user, Action::ManageTaxonomy)?;
     let (id, patch) = (id.into_inner(), body.into_inner());
-    state
+    let category = state
         .db
-        .run(move |conn| service::update_category(conn, user.id, id, patch))
+        .run(move |conn| service::update_category(conn, &user, id, patch))
         .await?;
-    Ok(web::Json(Data::new(category_response(&state, id).await?)))
+    Ok(web::Json(Data::new(category)))
 }
 
 /// Deletes a category without sub-categories; its articles lose their category (editor, admin).
@@ -157,11 +143,10 @@ pub async fn delete_category(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageTaxonomy)?;
     let id = id.into_inner();
     state
         .db
-        .run(move |conn| service::delete_category(conn, user.id, id))
+        .run(move |conn| service::delete_category(conn, &user, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -180,13 +165,12 @@ pub async fn create_tag(
     state: web::Data<AppState>,
     body: crate::http::Json<TagInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageTaxonomy)?;
     let input = body.into_inner();
-    let row = state
+    let tag = state
         .db
-        .run(move |conn| service::create_tag(conn, user.id, input))
+        .run(move |conn| service::create_tag(conn, &user, input))
         .await?;
-    Ok(HttpResponse::Created().json(Data::new(Tag::from(row))))
+    Ok(HttpResponse::Created().json(Data::new(tag)))
 }
 
 /// Renames a tag (editor, admin).
@@ -206,13 +190,12 @@ pub async fn update_tag(
     id: web::Path<i64>,
     body: crate::http::Json<TagInput>,
 ) -> Result<web::Json<Data<Tag>>, ApiError> {
-    policy::require(&user, Action::ManageTaxonomy)?;
     let (id, input) = (id.into_inner(), body.into_inner());
-    let row = state
+    let tag = state
         .db
-        .run(move |conn| service::update_tag(conn, user.id, id, input))
+        .run(move |conn| service::update_tag(conn, &user, id, input))
         .await?;
-    Ok(web::Json(Data::new(Tag::from(row))))
+    Ok(web::Json(Data::new(tag)))
 }
 
 /// Deletes a tag and removes it from its articles (editor, admin).
@@ -229,11 +212,10 @@ pub async fn delete_tag(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageTaxonomy)?;
     let id = id.into_inner();
     state
         .db
-        .run(move |conn| service::delete_tag(conn, user.id, id))
+        .run(move |conn| service::delete_tag(conn, &user, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

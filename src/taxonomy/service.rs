@@ -1,96 +1,23 @@
+//! Categories and tags in the database: the public tree and tag list, the tags of articles,
+//! and management by editors and admins.
+
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+pub use super::dto::{Category, CategoryInput, CategoryPatch, CategoryRef, Tag, TagInput};
+use super::model::{CategoryChanges, NewCategory, NewTag, TagChanges};
+pub use super::model::{CategoryRow, TagRow};
 use crate::audit::{Entry, Resource};
+use crate::auth::AuthUser;
+use crate::auth::policy::{self, Action};
 use crate::cache::{self, Scope};
 use crate::db::schema::{article_tags, articles, categories, tags};
 use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
 use crate::text;
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = categories)]
-pub struct CategoryRow {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub parent_id: Option<i64>,
-    pub position: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = tags)]
-pub struct TagRow {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    pub created_at: NaiveDateTime,
-}
-
-/// A category as embedded in other resources.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct CategoryRef {
-    pub id: i64,
-    #[schema(example = "cai-cach-hanh-chinh")]
-    pub slug: String,
-    #[schema(example = "Cải cách hành chính")]
-    pub name: String,
-}
-
-impl From<&CategoryRow> for CategoryRef {
-    fn from(row: &CategoryRow) -> Self {
-        CategoryRef {
-            id: row.id,
-            slug: row.slug.clone(),
-            name: row.name.clone(),
-        }
-    }
-}
-
-/// A category with its place in the tree.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Category {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    #[schema(required)]
-    pub description: Option<String>,
-    /// Order among siblings, ascending.
-    pub position: i64,
-    #[schema(required)]
-    pub parent: Option<CategoryRef>,
-    /// Sub-categories, in order, each with its own children.
-    #[schema(no_recursion)]
-    pub children: Vec<Category>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct Tag {
-    pub id: i64,
-    #[schema(example = "cai-cach-hanh-chinh")]
-    pub slug: String,
-    #[schema(example = "cải cách hành chính")]
-    pub name: String,
-}
-
-impl From<TagRow> for Tag {
-    fn from(row: TagRow) -> Self {
-        Tag {
-            id: row.id,
-            slug: row.slug,
-            name: row.name,
-        }
-    }
-}
 
 /// The whole tree, roots first, siblings by position then name.
 pub fn tree(conn: &mut Db) -> QueryResult<Vec<Category>> {
@@ -108,19 +35,24 @@ pub fn tree(conn: &mut Db) -> QueryResult<Vec<Category>> {
 fn build_tree(rows: &[CategoryRow], parent: Option<i64>, all: &[CategoryRow]) -> Vec<Category> {
     rows.iter()
         .filter(|r| r.parent_id == parent)
-        .map(|r| Category {
-            id: r.id,
-            slug: r.slug.clone(),
-            name: r.name.clone(),
-            description: r.description.clone(),
-            position: r.position,
-            parent: r
-                .parent_id
-                .and_then(|p| all.iter().find(|c| c.id == p))
-                .map(CategoryRef::from),
-            children: build_tree(rows, Some(r.id), all),
-        })
+        .map(|r| node(r, all))
         .collect()
+}
+
+/// `row` with its parent and its sub-tree, both found in `all`.
+fn node(row: &CategoryRow, all: &[CategoryRow]) -> Category {
+    Category {
+        id: row.id,
+        slug: row.slug.clone(),
+        name: row.name.clone(),
+        description: row.description.clone(),
+        position: row.position,
+        parent: row
+            .parent_id
+            .and_then(|p| all.iter().find(|c| c.id == p))
+            .map(CategoryRef::from),
+        children: build_tree(all, Some(row.id), all),
+    }
 }
 
 /// One category with its sub-tree.
@@ -137,18 +69,7 @@ pub fn category_by_slug(conn: &mut Db, slug: &str) -> Result<Category, ApiError>
         .iter()
         .find(|c| c.slug == slug)
         .ok_or_else(|| ApiError::not_found(Code::CategoryNotFound))?;
-    Ok(Category {
-        id: row.id,
-        slug: row.slug.clone(),
-        name: row.name.clone(),
-        description: row.description.clone(),
-        position: row.position,
-        parent: row
-            .parent_id
-            .and_then(|p| all.iter().find(|c| c.id == p))
-            .map(CategoryRef::from),
-        children: build_tree(&all, Some(row.id), &all),
-    })
+    Ok(node(row, &all))
 }
 
 /// Ids of a category and all its descendants, so filtering by a section includes its
@@ -185,7 +106,7 @@ pub fn category_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<HashMap<i64, Cat
     Ok(rows.iter().map(|r| (r.id, CategoryRef::from(r))).collect())
 }
 
-/// Tags with at least one article, by name.
+/// Every tag, by name, whether or not an article uses it.
 pub fn all_tags(conn: &mut Db) -> QueryResult<Vec<Tag>> {
     let rows: Vec<TagRow> = tags::table
         .order((tags::name.asc(), tags::id.asc()))
@@ -256,20 +177,9 @@ pub fn tag_ids_for_names(conn: &mut Db, actor: i64, names: &[String]) -> Result<
 fn insert_or_find_tag(conn: &mut Db, actor: i64, name: &str, slug: &str) -> Result<i64, ApiError> {
     // In a savepoint of its own, so that the unique violation of a lost race does not abort a
     // surrounding PostgreSQL transaction.
-    let inserted = conn.transaction(|conn| {
-        let id = diesel::insert_into(tags::table)
-            .values((
-                tags::slug.eq(slug),
-                tags::name.eq(name),
-                tags::created_at.eq(now()),
-            ))
-            .returning(tags::id)
-            .get_result::<i64>(conn)?;
-        Entry::new(Some(actor), "tag.create", Resource::Tag, Some(id))
-            .detail(serde_json::json!({ "slug": slug, "name": name, "via": "article" }))
-            .record(conn)?;
-        Ok::<_, DieselError>(id)
-    });
+    let mut detail = named(slug, name);
+    detail["via"] = serde_json::json!("article");
+    let inserted = conn.transaction(|conn| insert_tag(conn, actor, slug, name, detail));
     match inserted {
         Ok(id) => Ok(id),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(tags::table
@@ -300,45 +210,6 @@ pub fn category_exists(conn: &mut Db, id: i64) -> QueryResult<bool> {
         .count()
         .get_result::<i64>(conn)
         .map(|n| n > 0)
-}
-
-/// `POST /admin/categories`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryInput {
-    #[schema(example = "Cải cách hành chính", min_length = 1, max_length = 100)]
-    pub name: String,
-    /// Generated from the name when absent.
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
-    pub slug: Option<String>,
-    pub description: Option<String>,
-    pub parent_id: Option<i64>,
-    pub position: Option<i64>,
-}
-
-/// `PATCH /admin/categories/{id}`; `parent_id: null` makes it a root.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryPatch {
-    pub name: Option<String>,
-    pub slug: Option<String>,
-    #[serde(default, deserialize_with = "crate::authors::dto::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::authors::dto::double_option")]
-    #[schema(value_type = Option<i64>)]
-    pub parent_id: Option<Option<i64>>,
-    pub position: Option<i64>,
-}
-
-/// `POST /admin/tags` and `PATCH /admin/tags/{id}`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TagInput {
-    #[schema(example = "cải cách hành chính", min_length = 1, max_length = 100)]
-    pub name: String,
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
-    pub slug: Option<String>,
 }
 
 fn conflict(e: DieselError) -> ApiError {
@@ -406,29 +277,54 @@ fn check_parent(conn: &mut Db, id: Option<i64>, parent: Option<i64>) -> Result<(
     Err(ApiError::validation("parent_id", FieldCode::TreeTooDeep))
 }
 
+/// Inserts a tag and logs its creation by `actor`.
+fn insert_tag(
+    conn: &mut Db,
+    actor: i64,
+    slug: &str,
+    name: &str,
+    detail: serde_json::Value,
+) -> QueryResult<i64> {
+    let id = diesel::insert_into(tags::table)
+        .values(NewTag {
+            slug,
+            name,
+            created_at: now(),
+        })
+        .returning(tags::id)
+        .get_result::<i64>(conn)?;
+    Entry::new(Some(actor), "tag.create", Resource::Tag, Some(id))
+        .detail(detail)
+        .record(conn)?;
+    Ok(id)
+}
+
 /// What the log says of a category or tag: enough to recognise it once it is gone.
 fn named(slug: &str, name: &str) -> serde_json::Value {
     serde_json::json!({ "slug": slug, "name": name })
 }
 
-pub fn create_category(conn: &mut Db, actor: i64, input: CategoryInput) -> Result<CategoryRow, ApiError> {
+/// Creates a category and answers with it as the public tree shows it.
+pub fn create_category(conn: &mut Db, user: &AuthUser, input: CategoryInput) -> Result<Category, ApiError> {
+    policy::require(user, Action::ManageTaxonomy)?;
+    let actor = user.id;
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
     check_parent(conn, None, input.parent_id)?;
     let description = check_description(input.description)?;
     let at = now();
     let mut detail = named(&slug, &name);
     detail["parent_id"] = serde_json::json!(input.parent_id);
-    conn.transaction::<_, ApiError, _>(|conn| {
+    let row = conn.transaction::<_, ApiError, _>(|conn| {
         let id: i64 = diesel::insert_into(categories::table)
-            .values((
-                categories::slug.eq(slug),
-                categories::name.eq(name),
-                categories::description.eq(description),
-                categories::parent_id.eq(input.parent_id),
-                categories::position.eq(input.position.unwrap_or(0)),
-                categories::created_at.eq(at),
-                categories::updated_at.eq(at),
-            ))
+            .values(NewCategory {
+                slug,
+                name,
+                description,
+                parent_id: input.parent_id,
+                position: input.position.unwrap_or(0),
+                created_at: at,
+                updated_at: at,
+            })
             .returning(categories::id)
             .get_result(conn)
             .map_err(conflict)?;
@@ -436,7 +332,8 @@ pub fn create_category(conn: &mut Db, actor: i64, input: CategoryInput) -> Resul
             .detail(detail)
             .record(conn)?;
         find_category(conn, id)
-    })
+    })?;
+    category_by_slug(conn, &row.slug)
 }
 
 pub fn find_category(conn: &mut Db, id: i64) -> Result<CategoryRow, ApiError> {
@@ -448,12 +345,15 @@ pub fn find_category(conn: &mut Db, id: i64) -> Result<CategoryRow, ApiError> {
         .ok_or_else(|| ApiError::not_found(Code::CategoryNotFound))
 }
 
+/// Changes a category and answers with it as the public tree shows it.
 pub fn update_category(
     conn: &mut Db,
-    actor: i64,
+    user: &AuthUser,
     id: i64,
     patch: CategoryPatch,
-) -> Result<CategoryRow, ApiError> {
+) -> Result<Category, ApiError> {
+    policy::require(user, Action::ManageTaxonomy)?;
+    let actor = user.id;
     let current = find_category(conn, id)?;
     let (name, slug) = check_name_slug(
         patch.name.as_deref().unwrap_or(&current.name),
@@ -480,16 +380,16 @@ pub fn update_category(
     }
     let mut detail = named(&slug, &name);
     detail["fields"] = serde_json::json!(fields);
-    conn.transaction::<_, ApiError, _>(|conn| {
+    let row = conn.transaction::<_, ApiError, _>(|conn| {
         diesel::update(categories::table.find(id))
-            .set((
-                categories::name.eq(name),
-                categories::slug.eq(slug),
-                categories::description.eq(description),
-                categories::parent_id.eq(parent),
-                categories::position.eq(position),
-                categories::updated_at.eq(now()),
-            ))
+            .set(CategoryChanges {
+                name,
+                slug,
+                description,
+                parent_id: parent,
+                position,
+                updated_at: now(),
+            })
             .execute(conn)
             .map_err(conflict)?;
         Entry::new(Some(actor), "category.update", Resource::Category, Some(id))
@@ -499,10 +399,13 @@ pub fn update_category(
         // sub-categories.
         cache::changed(conn, Scope::Content)?;
         find_category(conn, id)
-    })
+    })?;
+    category_by_slug(conn, &row.slug)
 }
 
-pub fn delete_category(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiError> {
+pub fn delete_category(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> {
+    policy::require(user, Action::ManageTaxonomy)?;
+    let actor = user.id;
     let current = find_category(conn, id)?;
     let children: i64 = categories::table
         .filter(categories::parent_id.eq(id))
@@ -526,24 +429,15 @@ pub fn delete_category(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiErro
     })
 }
 
-pub fn create_tag(conn: &mut Db, actor: i64, input: TagInput) -> Result<TagRow, ApiError> {
+pub fn create_tag(conn: &mut Db, user: &AuthUser, input: TagInput) -> Result<Tag, ApiError> {
+    policy::require(user, Action::ManageTaxonomy)?;
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
     let detail = named(&slug, &name);
-    conn.transaction::<_, ApiError, _>(|conn| {
-        let id: i64 = diesel::insert_into(tags::table)
-            .values((
-                tags::slug.eq(slug),
-                tags::name.eq(name),
-                tags::created_at.eq(now()),
-            ))
-            .returning(tags::id)
-            .get_result(conn)
-            .map_err(conflict)?;
-        Entry::new(Some(actor), "tag.create", Resource::Tag, Some(id))
-            .detail(detail)
-            .record(conn)?;
+    let row = conn.transaction::<_, ApiError, _>(|conn| {
+        let id = insert_tag(conn, user.id, &slug, &name, detail).map_err(conflict)?;
         find_tag(conn, id)
-    })
+    })?;
+    Ok(Tag::from(row))
 }
 
 pub fn find_tag(conn: &mut Db, id: i64) -> Result<TagRow, ApiError> {
@@ -555,14 +449,16 @@ pub fn find_tag(conn: &mut Db, id: i64) -> Result<TagRow, ApiError> {
         .ok_or_else(|| ApiError::not_found(Code::TagNotFound))
 }
 
-pub fn update_tag(conn: &mut Db, actor: i64, id: i64, input: TagInput) -> Result<TagRow, ApiError> {
+pub fn update_tag(conn: &mut Db, user: &AuthUser, id: i64, input: TagInput) -> Result<Tag, ApiError> {
+    policy::require(user, Action::ManageTaxonomy)?;
+    let actor = user.id;
     let current = find_tag(conn, id)?;
     let (name, slug) = check_name_slug(&input.name, input.slug.as_deref())?;
     let mut detail = named(&slug, &name);
     detail["from"] = named(&current.slug, &current.name);
-    conn.transaction::<_, ApiError, _>(|conn| {
+    let row = conn.transaction::<_, ApiError, _>(|conn| {
         diesel::update(tags::table.find(id))
-            .set((tags::name.eq(name), tags::slug.eq(slug)))
+            .set(TagChanges { name, slug })
             .execute(conn)
             .map_err(conflict)?;
         Entry::new(Some(actor), "tag.update", Resource::Tag, Some(id))
@@ -570,10 +466,13 @@ pub fn update_tag(conn: &mut Db, actor: i64, id: i64, input: TagInput) -> Result
             .record(conn)?;
         cache::changed(conn, Scope::Content)?;
         find_tag(conn, id)
-    })
+    })?;
+    Ok(Tag::from(row))
 }
 
-pub fn delete_tag(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiError> {
+pub fn delete_tag(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> {
+    policy::require(user, Action::ManageTaxonomy)?;
+    let actor = user.id;
     let current = find_tag(conn, id)?;
     conn.transaction(|conn| {
         diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;

@@ -8,6 +8,8 @@
 //! `NEWSDESK_SCHEDULER_INTERVAL` seconds by every process, so a delivery whose process died
 //! before sending it is sent by the next one that runs.
 
+pub mod dto;
+pub mod model;
 pub mod routes;
 pub mod service;
 pub mod target;

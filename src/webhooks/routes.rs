@@ -3,16 +3,13 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use super::service::{
-    self, ChangedWebhook, CheckedUrl, Delivery, DeliveryFilter, Webhook, WebhookInput, WebhookPatch,
-};
+use super::dto::{Delivery, DeliveryFilter, Webhook, WebhookInput, WebhookPatch};
+use super::service;
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::auth::policy::{self, Action};
 use crate::envelope::{Data, List, PageQuery};
+use crate::error::ApiError;
 use crate::error::responses::*;
-use crate::error::{ApiError, FieldError};
-use crate::i18n::FieldCode;
 use crate::openapi::bodies::{
     DataChangedWebhook, DataWebhook, DataWebhookWithSecret, ListDelivery, ListWebhook,
 };
@@ -29,17 +26,6 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     redeliver,
 ];
 
-/// Checks the URL's target (which may resolve its name) before any connection is taken.
-async fn checked(state: &AppState, raw: &str) -> Result<CheckedUrl, ApiError> {
-    let url = super::target::parse_url(raw).map_err(ApiError::invalid)?;
-    if let Some(address) = super::target::refused(&url, state.config.webhook_allow_private).await {
-        return Err(ApiError::invalid(
-            FieldError::new("url", FieldCode::PrivateTarget).arg("address", address),
-        ));
-    }
-    Ok(CheckedUrl(url.to_string()))
-}
-
 /// Every webhook, oldest first, with its pending and failed delivery counts.
 #[utoipa::path(
     get, path = "/api/v1/admin/webhooks", tag = "webhooks", operation_id = "list_webhooks",
@@ -54,10 +40,9 @@ pub async fn list_webhooks(
     state: web::Data<AppState>,
     page: crate::http::Query<PageQuery>,
 ) -> Result<web::Json<List<Webhook>>, ApiError> {
-    policy::require(&user, Action::ManageWebhooks)?;
-    let page = page.into_inner().resolve()?;
+    let page = page.into_inner();
     Ok(web::Json(
-        state.db.run(move |conn| service::list(conn, page)).await?,
+        state.db.run(move |conn| service::list(conn, &user, page)).await?,
     ))
 }
 
@@ -76,15 +61,7 @@ pub async fn create_webhook(
     state: web::Data<AppState>,
     body: crate::http::Json<WebhookInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageWebhooks)?;
-    let input = body.into_inner();
-    service::validate_input(&input)?;
-    let url = checked(&state, &input.url).await?;
-    let actor = user.id;
-    let created = state
-        .db
-        .run(move |conn| service::create(conn, actor, url, input))
-        .await?;
+    let created = service::create(&state, &user, body.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -108,10 +85,9 @@ pub async fn get_webhook(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<web::Json<Data<Webhook>>, ApiError> {
-    policy::require(&user, Action::ManageWebhooks)?;
     let id = id.into_inner();
     Ok(web::Json(Data::new(
-        state.db.run(move |conn| service::get(conn, id)).await?,
+        state.db.run(move |conn| service::get(conn, &user, id)).await?,
     )))
 }
 
@@ -133,21 +109,10 @@ pub async fn update_webhook(
     id: web::Path<i64>,
     body: crate::http::Json<WebhookPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageWebhooks)?;
-    let (id, patch) = (id.into_inner(), body.into_inner());
-    service::validate_patch(&patch)?;
-    let url = match &patch.url {
-        Some(raw) => Some(checked(&state, raw).await?),
-        None => None,
-    };
-    let actor = user.id;
-    let (webhook, secret) = state
-        .db
-        .run(move |conn| service::update(conn, actor, id, url, patch))
-        .await?;
+    let changed = service::update(&state, &user, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Data::new(ChangedWebhook { webhook, secret })))
+        .json(Data::new(changed)))
 }
 
 /// Deletes a webhook and its deliveries, including those not yet sent.
@@ -164,9 +129,8 @@ pub async fn delete_webhook(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageWebhooks)?;
-    let (id, actor) = (id.into_inner(), user.id);
-    state.db.run(move |conn| service::delete(conn, actor, id)).await?;
+    let id = id.into_inner();
+    state.db.run(move |conn| service::delete(conn, &user, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -188,12 +152,11 @@ pub async fn list_deliveries(
     filter: crate::http::Query<DeliveryFilter>,
     page: crate::http::Query<PageQuery>,
 ) -> Result<web::Json<List<Delivery>>, ApiError> {
-    policy::require(&user, Action::ManageWebhooks)?;
-    let (id, filter, page) = (id.into_inner(), filter.into_inner(), page.into_inner().resolve()?);
+    let (id, filter, page) = (id.into_inner(), filter.into_inner(), page.into_inner());
     Ok(web::Json(
         state
             .db
-            .run(move |conn| service::deliveries(conn, id, filter, page))
+            .run(move |conn| service::deliveries(conn, &user, id, filter, page))
             .await?,
     ))
 }
@@ -214,11 +177,10 @@ pub async fn redeliver(
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&user, Action::ManageWebhooks)?;
-    let ((webhook, delivery), actor) = (path.into_inner(), user.id);
+    let (webhook, delivery) = path.into_inner();
     state
         .db
-        .run(move |conn| service::redeliver(conn, actor, webhook, delivery))
+        .run(move |conn| service::redeliver(conn, &user, webhook, delivery))
         .await?;
     Ok(HttpResponse::Accepted().finish())
 }

@@ -1,15 +1,21 @@
 //! Webhook subscriptions and their deliveries, for administrators.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::Event;
+pub use super::dto::{
+    Attempt, ChangedWebhook, Delivery, DeliveryFilter, DeliveryState, Webhook, WebhookInput, WebhookPatch,
+    WebhookWithSecret,
+};
+use super::model::{NewWebhook, WebhookChanges, WebhookRow};
+use crate::app::AppState;
 use crate::audit::{Entry, Resource};
+use crate::auth::AuthUser;
+use crate::auth::policy::{self, Action};
 use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
 use crate::db::{Db, now};
-use crate::envelope::{List, Page};
+use crate::envelope::{List, PageQuery};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
 
@@ -18,175 +24,6 @@ use crate::i18n::{Code, FieldCode};
 pub const MIN_SECRET: usize = 16;
 pub const MAX_SECRET: usize = 256;
 pub const MAX_DESCRIPTION: usize = 500;
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = webhooks)]
-pub struct WebhookRow {
-    pub id: i64,
-    pub url: String,
-    pub events: String,
-    pub secret: String,
-    pub description: Option<String>,
-    pub active: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-/// A webhook as administrators see it. The secret is shown once, when it is made.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Webhook {
-    pub id: i64,
-    #[schema(example = "https://portal.example.vn/hooks/newsdesk")]
-    pub url: String,
-    pub events: Vec<Event>,
-    #[schema(required)]
-    pub description: Option<String>,
-    /// An inactive webhook receives nothing: events meanwhile are not kept for it, and
-    /// deliveries queued before wait until it is active again.
-    pub active: bool,
-    #[serde(serialize_with = "crate::time::rfc3339")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::time::rfc3339")]
-    pub updated_at: DateTime<Utc>,
-    /// Deliveries waiting for a first or further attempt.
-    pub pending: i64,
-    /// Deliveries given up after a day of retries.
-    pub failed: i64,
-}
-
-/// A webhook just created (or whose secret was just changed), with its signing secret.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct WebhookWithSecret {
-    #[serde(flatten)]
-    pub webhook: Webhook,
-    /// Key of the `X-Newsdesk-Signature` HMAC. Shown only in this answer.
-    pub secret: String,
-}
-
-/// A changed webhook; `secret` only when the change set a new one.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ChangedWebhook {
-    #[serde(flatten)]
-    pub webhook: Webhook,
-    /// The new secret, when the request set one. Shown only in this answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookInput {
-    /// `https://…` (or `http://…`); private and loopback addresses are refused unless
-    /// `NEWSDESK_WEBHOOK_ALLOW_PRIVATE=true`.
-    #[schema(example = "https://portal.example.vn/hooks/newsdesk", max_length = 2000)]
-    pub url: String,
-    /// At least one event.
-    pub events: Vec<Event>,
-    /// 16–256 characters; generated (and returned once) when absent.
-    #[schema(min_length = 16, max_length = 256)]
-    pub secret: Option<String>,
-    #[schema(max_length = 500)]
-    pub description: Option<String>,
-    /// Default `true`.
-    pub active: Option<bool>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookPatch {
-    #[schema(max_length = 2000)]
-    pub url: Option<String>,
-    pub events: Option<Vec<Event>>,
-    /// A new secret (16–256 characters); the answer shows it once.
-    #[schema(min_length = 16, max_length = 256)]
-    pub secret: Option<String>,
-    /// An empty string removes the description.
-    #[schema(max_length = 500)]
-    pub description: Option<String>,
-    pub active: Option<bool>,
-}
-
-/// State of one delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    /// Waiting for its first attempt or a retry.
-    Pending,
-    /// A receiver answered 2xx.
-    Delivered,
-    /// Every attempt for about a day failed; it is not retried unless redelivered.
-    Failed,
-}
-
-impl DeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Failed => "failed",
-        }
-    }
-
-    fn parse(s: &str) -> DeliveryState {
-        match s {
-            "delivered" => DeliveryState::Delivered,
-            "failed" => DeliveryState::Failed,
-            _ => DeliveryState::Pending,
-        }
-    }
-}
-
-/// One attempt to deliver.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Attempt {
-    #[serde(serialize_with = "crate::time::rfc3339")]
-    pub attempted_at: DateTime<Utc>,
-    /// The receiver's HTTP status; null when there was no answer.
-    #[schema(required)]
-    pub status_code: Option<i64>,
-    /// Why the attempt failed; null when it did not.
-    #[schema(required)]
-    pub error: Option<String>,
-    pub duration_ms: i64,
-}
-
-/// One event sent (or to be sent) to one webhook.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Delivery {
-    /// Also sent as `X-Newsdesk-Delivery`: the same on every attempt, for receivers to drop
-    /// repeats.
-    pub id: i64,
-    #[schema(value_type = Event)]
-    pub event: String,
-    pub status: DeliveryState,
-    /// Attempts since the delivery was queued (or last redelivered); `attempt_log` keeps all.
-    pub attempts: i64,
-    /// When the next attempt is due; null unless pending.
-    #[schema(required)]
-    #[serde(serialize_with = "crate::time::rfc3339_opt")]
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    #[schema(required)]
-    pub last_status_code: Option<i64>,
-    #[schema(required)]
-    pub last_error: Option<String>,
-    #[serde(serialize_with = "crate::time::rfc3339")]
-    pub created_at: DateTime<Utc>,
-    #[schema(required)]
-    #[serde(serialize_with = "crate::time::rfc3339_opt")]
-    pub delivered_at: Option<DateTime<Utc>>,
-    /// The exact body sent, as signed.
-    pub payload: serde_json::Value,
-    /// Every attempt, oldest first.
-    pub attempt_log: Vec<Attempt>,
-}
-
-/// Filters of the delivery list.
-#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DeliveryFilter {
-    /// Only deliveries in this state.
-    pub status: Option<DeliveryState>,
-}
 
 fn events_column(events: &[Event]) -> String {
     let mut names: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
@@ -225,21 +62,31 @@ fn check_events(events: &[Event], errors: &mut Vec<FieldError>) {
     }
 }
 
-/// A URL that passed [`super::target`]'s checks (done by the handler, which may resolve
-/// names without holding a connection).
+/// A URL that passed [`super::target`]'s checks, which resolve names and so run before a
+/// connection is taken.
 pub struct CheckedUrl(pub String);
 
-/// Validates the parts of an input that need no lookup.
-pub fn validate_input(input: &WebhookInput) -> Result<(), ApiError> {
+/// Checks the fields of an input or a patch that need no lookup; `None` is a field the
+/// patch leaves as it is.
+fn validate(
+    url: Option<&str>,
+    events: Option<&[Event]>,
+    secret: Option<&str>,
+    description: Option<&str>,
+) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    if let Err(e) = super::target::parse_url(&input.url) {
+    if let Some(url) = url
+        && let Err(e) = super::target::parse_url(url)
+    {
         errors.push(e);
     }
-    check_events(&input.events, &mut errors);
-    if let Some(secret) = &input.secret {
+    if let Some(events) = events {
+        check_events(events, &mut errors);
+    }
+    if let Some(secret) = secret {
         check_secret(secret, &mut errors);
     }
-    if let Some(d) = &input.description {
+    if let Some(d) = description {
         check_description(d, &mut errors);
     }
     if errors.is_empty() {
@@ -249,27 +96,15 @@ pub fn validate_input(input: &WebhookInput) -> Result<(), ApiError> {
     }
 }
 
-pub fn validate_patch(patch: &WebhookPatch) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    if let Some(url) = &patch.url
-        && let Err(e) = super::target::parse_url(url)
-    {
-        errors.push(e);
+/// Refuses URLs that resolve to private or loopback addresses, unless allowed.
+async fn checked(state: &AppState, raw: &str) -> Result<CheckedUrl, ApiError> {
+    let url = super::target::parse_url(raw).map_err(ApiError::invalid)?;
+    if let Some(address) = super::target::refused(&url, state.config.webhook_allow_private).await {
+        return Err(ApiError::invalid(
+            FieldError::new("url", FieldCode::PrivateTarget).arg("address", address),
+        ));
     }
-    if let Some(events) = &patch.events {
-        check_events(events, &mut errors);
-    }
-    if let Some(secret) = &patch.secret {
-        check_secret(secret, &mut errors);
-    }
-    if let Some(d) = &patch.description {
-        check_description(d, &mut errors);
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    Ok(CheckedUrl(url.to_string()))
 }
 
 fn find_row(conn: &mut Db, id: i64) -> Result<WebhookRow, ApiError> {
@@ -285,7 +120,7 @@ fn shown(conn: &mut Db, rows: Vec<WebhookRow>) -> QueryResult<Vec<Webhook>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let counts: Vec<(i64, String, i64)> = webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq_any(&ids))
-        .filter(webhook_deliveries::status.ne("delivered"))
+        .filter(webhook_deliveries::status.ne(DeliveryState::Delivered.as_str()))
         .group_by((webhook_deliveries::webhook_id, webhook_deliveries::status))
         .select((
             webhook_deliveries::webhook_id,
@@ -293,17 +128,17 @@ fn shown(conn: &mut Db, rows: Vec<WebhookRow>) -> QueryResult<Vec<Webhook>> {
             diesel::dsl::count_star(),
         ))
         .load(conn)?;
-    let count = |id: i64, status: &str| {
+    let count = |id: i64, status: DeliveryState| {
         counts
             .iter()
-            .find(|(w, s, _)| *w == id && s == status)
+            .find(|(w, s, _)| *w == id && s == status.as_str())
             .map_or(0, |(_, _, n)| *n)
     };
     Ok(rows
         .into_iter()
         .map(|r| Webhook {
-            pending: count(r.id, "pending"),
-            failed: count(r.id, "failed"),
+            pending: count(r.id, DeliveryState::Pending),
+            failed: count(r.id, DeliveryState::Failed),
             id: r.id,
             url: r.url,
             events: events_of(&r.events),
@@ -322,7 +157,9 @@ fn one(conn: &mut Db, id: i64) -> Result<Webhook, ApiError> {
         .ok_or_else(|| ApiError::not_found(Code::WebhookNotFound))
 }
 
-pub fn list(conn: &mut Db, page: Page) -> Result<List<Webhook>, ApiError> {
+pub fn list(conn: &mut Db, user: &AuthUser, page: PageQuery) -> Result<List<Webhook>, ApiError> {
+    policy::require(user, Action::ManageWebhooks)?;
+    let page = page.resolve()?;
     let total: i64 = webhooks::table.count().get_result(conn)?;
     let rows = webhooks::table
         .order(webhooks::id)
@@ -333,11 +170,30 @@ pub fn list(conn: &mut Db, page: Page) -> Result<List<Webhook>, ApiError> {
     Ok(page.list(shown(conn, rows)?, total))
 }
 
-pub fn get(conn: &mut Db, id: i64) -> Result<Webhook, ApiError> {
+pub fn get(conn: &mut Db, user: &AuthUser, id: i64) -> Result<Webhook, ApiError> {
+    policy::require(user, Action::ManageWebhooks)?;
     one(conn, id)
 }
 
-pub fn create(
+/// Subscribes a URL, after checking the input and where the URL leads.
+pub async fn create(
+    state: &AppState,
+    user: &AuthUser,
+    input: WebhookInput,
+) -> Result<WebhookWithSecret, ApiError> {
+    policy::require(user, Action::ManageWebhooks)?;
+    validate(
+        Some(&input.url),
+        Some(&input.events),
+        input.secret.as_deref(),
+        input.description.as_deref(),
+    )?;
+    let url = checked(state, &input.url).await?;
+    let actor = user.id;
+    state.db.run(move |conn| insert(conn, actor, url, input)).await
+}
+
+fn insert(
     conn: &mut Db,
     actor: i64,
     url: CheckedUrl,
@@ -352,16 +208,16 @@ pub fn create(
     let description = input.description.filter(|d| !d.trim().is_empty());
     let webhook = conn.transaction::<_, ApiError, _>(|conn| {
         let id: i64 = diesel::insert_into(webhooks::table)
-            .values((
-                webhooks::url.eq(&url.0),
-                webhooks::events.eq(&events),
-                webhooks::secret.eq(&secret),
-                webhooks::description.eq(&description),
-                webhooks::active.eq(input.active.unwrap_or(true)),
-                webhooks::created_by.eq(actor),
-                webhooks::created_at.eq(at),
-                webhooks::updated_at.eq(at),
-            ))
+            .values(NewWebhook {
+                url: &url.0,
+                events: &events,
+                secret: &secret,
+                description: description.as_deref(),
+                active: input.active.unwrap_or(true),
+                created_by: actor,
+                created_at: at,
+                updated_at: at,
+            })
             .returning(webhooks::id)
             .get_result(conn)?;
         Entry::new(Some(actor), "webhook.create", Resource::Webhook, Some(id))
@@ -372,26 +228,39 @@ pub fn create(
     Ok(WebhookWithSecret { webhook, secret })
 }
 
-/// The columns a patch sets; `None` leaves a column as it is.
-#[derive(AsChangeset)]
-#[diesel(table_name = webhooks)]
-struct WebhookChanges<'a> {
-    url: Option<&'a str>,
-    events: Option<String>,
-    secret: Option<&'a str>,
-    description: Option<Option<&'a str>>,
-    active: Option<bool>,
-    updated_at: NaiveDateTime,
+/// Applies a patch, after checking it and where a new URL leads. Returns the webhook, with
+/// the secret when the patch set one.
+pub async fn update(
+    state: &AppState,
+    user: &AuthUser,
+    id: i64,
+    patch: WebhookPatch,
+) -> Result<ChangedWebhook, ApiError> {
+    policy::require(user, Action::ManageWebhooks)?;
+    validate(
+        patch.url.as_deref(),
+        patch.events.as_deref(),
+        patch.secret.as_deref(),
+        patch.description.as_deref(),
+    )?;
+    let url = match &patch.url {
+        Some(raw) => Some(checked(state, raw).await?),
+        None => None,
+    };
+    let actor = user.id;
+    state
+        .db
+        .run(move |conn| change(conn, actor, id, url, patch))
+        .await
 }
 
-/// Applies a patch. Returns the webhook, with the secret when the patch set one.
-pub fn update(
+fn change(
     conn: &mut Db,
     actor: i64,
     id: i64,
     url: Option<CheckedUrl>,
     patch: WebhookPatch,
-) -> Result<(Webhook, Option<String>), ApiError> {
+) -> Result<ChangedWebhook, ApiError> {
     let changes = WebhookChanges {
         url: url.as_ref().map(|u| u.0.as_str()),
         events: patch.events.as_deref().map(events_column),
@@ -426,11 +295,16 @@ pub fn update(
             .record(conn)?;
         one(conn, id)
     })
-    .map(|webhook| (webhook, patch.secret))
+    .map(|webhook| ChangedWebhook {
+        webhook,
+        secret: patch.secret,
+    })
 }
 
 /// Deletes the webhook with its deliveries, sent or not.
-pub fn delete(conn: &mut Db, actor: i64, id: i64) -> Result<(), ApiError> {
+pub fn delete(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> {
+    policy::require(user, Action::ManageWebhooks)?;
+    let actor = user.id;
     conn.transaction::<_, ApiError, _>(|conn| {
         let url: Option<String> = webhooks::table
             .find(id)
@@ -466,10 +340,13 @@ type AttemptRow = (i64, NaiveDateTime, Option<i64>, Option<String>, i64);
 /// A webhook's deliveries, newest first, each with its attempts.
 pub fn deliveries(
     conn: &mut Db,
+    user: &AuthUser,
     id: i64,
     filter: DeliveryFilter,
-    page: Page,
+    page: PageQuery,
 ) -> Result<List<Delivery>, ApiError> {
+    policy::require(user, Action::ManageWebhooks)?;
+    let page = page.resolve()?;
     find_row(conn, id)?;
     let mut counted = webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq(id))
@@ -516,8 +393,8 @@ pub fn deliveries(
         .into_iter()
         .map(
             |(did, event, status, n, next, code, error, created, delivered, payload)| {
-                let status = DeliveryState::parse(&status);
-                Delivery {
+                let status = DeliveryState::from_stored(&status)?;
+                Ok(Delivery {
                     id: did,
                     event,
                     status,
@@ -538,26 +415,28 @@ pub fn deliveries(
                             duration_ms: a.4,
                         })
                         .collect(),
-                }
+                })
             },
         )
-        .collect();
+        .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(page.list(data, total))
 }
 
 /// Sends a delivery again: a failed one after its receiver is fixed, or a delivered one the
 /// receiver lost. A pending one is already on its way (409).
-pub fn redeliver(conn: &mut Db, actor: i64, webhook: i64, delivery: i64) -> Result<(), ApiError> {
+pub fn redeliver(conn: &mut Db, user: &AuthUser, webhook: i64, delivery: i64) -> Result<(), ApiError> {
+    policy::require(user, Action::ManageWebhooks)?;
+    let actor = user.id;
     let at = now();
     conn.transaction::<_, ApiError, _>(|conn| {
         let changed = diesel::update(
             webhook_deliveries::table
                 .filter(webhook_deliveries::id.eq(delivery))
                 .filter(webhook_deliveries::webhook_id.eq(webhook))
-                .filter(webhook_deliveries::status.ne("pending")),
+                .filter(webhook_deliveries::status.ne(DeliveryState::Pending.as_str())),
         )
         .set((
-            webhook_deliveries::status.eq("pending"),
+            webhook_deliveries::status.eq(DeliveryState::Pending.as_str()),
             webhook_deliveries::next_attempt_at.eq(at),
             // Back-off starts again: the receiver is thought to be fixed.
             webhook_deliveries::attempts.eq(0),
