@@ -6,10 +6,15 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::Method;
-use actix_web::{Route, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, Route, web};
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{OpenApi, RefOr, schema::Schema};
 
+use crate::app::AppState;
+use crate::db::Db;
+use crate::envelope::Data;
+use crate::error::ApiError;
 use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webhooks};
 
 /// One handler: where it is served and how it is documented.
@@ -129,6 +134,52 @@ fn actix_method(method: &HttpMethod) -> Method {
         HttpMethod::Head => Method::HEAD,
         HttpMethod::Patch => Method::PATCH,
         HttpMethod::Trace => Method::TRACE,
+    }
+}
+
+/// The application state as handlers take it.
+pub type State = web::Data<AppState>;
+
+/// A handler's answer of one resource in the `data` envelope.
+pub type One<T> = Result<web::Json<Data<T>>, ApiError>;
+
+/// The usual answers of a handler whose work is one database call: handlers extract, call the
+/// service through one of these and are done.
+impl AppState {
+    /// 200 with the result in the `data` envelope.
+    pub async fn data<T, F>(&self, f: F) -> One<T>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        Ok(web::Json(Data::new(self.db.run(f).await?)))
+    }
+
+    /// 200 with the result as it is (a list envelope).
+    pub async fn json<T, F>(&self, f: F) -> Result<web::Json<T>, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        Ok(web::Json(self.db.run(f).await?))
+    }
+
+    /// 201 with the created resource in the `data` envelope.
+    pub async fn created<T, F>(&self, f: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        T: serde::Serialize + Send + 'static,
+    {
+        Ok(HttpResponse::Created().json(Data::new(self.db.run(f).await?)))
+    }
+
+    /// `status` with no body, once the call succeeded (204 for a deletion, 202 for queued work).
+    pub async fn done<F>(&self, status: StatusCode, f: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<(), ApiError> + Send + 'static,
+    {
+        self.db.run(f).await?;
+        Ok(HttpResponse::build(status).finish())
     }
 }
 

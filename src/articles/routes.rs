@@ -15,12 +15,15 @@ use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::json_bytes;
+use crate::http::{Json, Query};
 use crate::i18n::{Code, FieldCode};
 use crate::openapi::bodies::{
     DataArticleDetail, DataEditorialArticle, DataRevision, DataVecRevisionSummary, ListArticleSummary,
     ListEditorialArticle,
 };
-use crate::routing::{Endpoint, endpoints};
+use crate::routing::{Endpoint, One, State, endpoints};
+use actix_web::http::StatusCode;
+use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] = endpoints![
@@ -53,8 +56,8 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
 )]
 pub async fn list_articles(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    query: crate::http::Query<ArticleQuery>,
+    state: State,
+    query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let totals = state.list_totals.clone();
@@ -79,8 +82,8 @@ pub async fn list_articles(
 )]
 pub async fn get_article(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
+    state: State,
+    slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     state
@@ -99,10 +102,7 @@ pub async fn get_article(
         (status = 404, response = NotFound),
     )
 )]
-pub async fn count_view(
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn count_view(state: State, slug: Path<String>) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let (id, _) = state
         .db
@@ -124,9 +124,9 @@ pub async fn count_view(
 )]
 pub async fn list_editorial(
     user: AuthUser,
-    state: web::Data<AppState>,
-    page: crate::http::Query<PageQuery>,
-    filter: crate::http::Query<EditorialFilter>,
+    state: State,
+    page: Query<PageQuery>,
+    filter: Query<EditorialFilter>,
 ) -> Result<web::Json<List<EditorialArticle>>, ApiError> {
     let page = page.into_inner().resolve()?;
     let filter = filter.into_inner();
@@ -150,8 +150,8 @@ pub async fn list_editorial(
 )]
 pub async fn create_article(
     user: AuthUser,
-    state: web::Data<AppState>,
-    body: crate::http::Json<ArticleInput>,
+    state: State,
+    body: Json<ArticleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let article = state
@@ -193,11 +193,7 @@ fn editorial_response(article: EditorialArticle) -> HttpResponse {
         (status = 404, response = NotFound),
     )
 )]
-pub async fn get_editorial(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_editorial(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let article = state.db.run(move |conn| editorial::get(conn, &user, id)).await?;
     Ok(editorial_response(article))
@@ -238,9 +234,9 @@ fn expected_version(req: &HttpRequest, body: &ArticlePatch) -> Result<i64, ApiEr
 pub async fn update_article(
     req: HttpRequest,
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: crate::http::Json<ArticlePatch>,
+    state: State,
+    id: Path<i64>,
+    body: Json<ArticlePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let patch = body.into_inner();
@@ -262,17 +258,13 @@ pub async fn update_article(
         (status = 409, response = Conflict),
     )
 )]
-pub async fn archive_article(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn archive_article(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     state
-        .db
-        .run(move |conn| workflow::archive(conn, &user, id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .done(StatusCode::NO_CONTENT, move |conn| {
+            workflow::archive(conn, &user, id)
+        })
+        .await
 }
 
 /// Submits a draft for review.
@@ -285,11 +277,7 @@ pub async fn archive_article(
         (status = 409, response = Conflict),
     )
 )]
-pub async fn submit_article(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn submit_article(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     moved(&state, user, id.into_inner(), workflow::submit).await
 }
 
@@ -306,8 +294,8 @@ pub async fn submit_article(
 )]
 pub async fn publish_article(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
+    state: State,
+    id: Path<i64>,
     body: crate::http::OptionalJson<PublishInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -331,8 +319,8 @@ pub async fn publish_article(
 )]
 pub async fn unpublish_article(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
+    state: State,
+    id: Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     moved(&state, user, id.into_inner(), workflow::unpublish).await
 }
@@ -348,15 +336,13 @@ pub async fn unpublish_article(
 )]
 pub async fn list_revisions(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
+    state: State,
+    id: Path<i64>,
 ) -> Result<web::Json<Data<Vec<RevisionSummary>>>, ApiError> {
     let id = id.into_inner();
-    let list = state
-        .db
-        .run(move |conn| revisions::revisions(conn, &user, id))
-        .await?;
-    Ok(web::Json(Data::new(list)))
+    state
+        .data(move |conn| revisions::revisions(conn, &user, id))
+        .await
 }
 
 /// One saved version with its content.
@@ -368,17 +354,11 @@ pub async fn list_revisions(
         (status = 404, response = NotFound),
     )
 )]
-pub async fn get_revision(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
-) -> Result<web::Json<Data<Revision>>, ApiError> {
+pub async fn get_revision(user: AuthUser, state: State, path: Path<(i64, i64)>) -> One<Revision> {
     let (id, version) = path.into_inner();
-    let revision = state
-        .db
-        .run(move |conn| revisions::revision(conn, &user, id, version))
-        .await?;
-    Ok(web::Json(Data::new(revision)))
+    state
+        .data(move |conn| revisions::revision(conn, &user, id, version))
+        .await
 }
 
 /// Saves an earlier version's content as the newest version.
@@ -393,8 +373,8 @@ pub async fn get_revision(
 )]
 pub async fn restore_revision(
     user: AuthUser,
-    state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
+    state: State,
+    path: Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, version) = path.into_inner();
     let article = state

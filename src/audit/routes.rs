@@ -3,13 +3,13 @@
 use actix_web::web;
 
 use super::service::{self, AuditEntry, AuditQuery};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::envelope::{List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
+use crate::http::Query;
 use crate::openapi::bodies::ListAuditEntry;
-use crate::routing::{Endpoint, endpoints};
+use crate::routing::{Endpoint, State, endpoints};
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] = endpoints![list_audit,];
@@ -26,15 +26,12 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![list_audit,];
 )]
 pub async fn list_audit(
     user: AuthUser,
-    state: web::Data<AppState>,
-    page: crate::http::Query<PageQuery>,
-    query: crate::http::Query<AuditQuery>,
+    state: State,
+    page: Query<PageQuery>,
+    query: Query<AuditQuery>,
 ) -> Result<web::Json<List<AuditEntry>>, ApiError> {
     let (page, query) = (page.into_inner(), query.into_inner());
-    Ok(web::Json(
-        state
-            .db
-            .run(move |conn| service::list(conn, &user, page, query))
-            .await?,
-    ))
+    state
+        .json(move |conn| service::list(conn, &user, page, query))
+        .await
 }

@@ -11,9 +11,11 @@ use crate::authors::service;
 use crate::envelope::Data;
 use crate::error::ApiError;
 use crate::error::responses::*;
+use crate::http::Json;
 use crate::i18n::Code;
 use crate::openapi::bodies::{DataAccount, DataTokenPair};
-use crate::routing::{Endpoint, endpoints};
+use crate::routing::{Endpoint, One, State, endpoints};
+use actix_web::http::StatusCode;
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] = endpoints![login, refresh, logout, me, update_me, change_password,];
@@ -91,8 +93,8 @@ fn pair(state: &AppState, account: Account, issued: sessions::Issued) -> Result<
 )]
 pub async fn login(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    body: crate::http::Json<LoginRequest>,
+    state: State,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let (account, issued) = sessions::login(&state, &email, password, client(&req, &state)).await?;
@@ -113,8 +115,8 @@ pub async fn login(
 )]
 pub async fn refresh(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    body: crate::http::Json<RefreshRequest>,
+    state: State,
+    body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let ttl = state.config.refresh_token_ttl;
@@ -153,16 +155,16 @@ pub async fn refresh(
 )]
 pub async fn logout(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    body: crate::http::Json<RefreshRequest>,
+    state: State,
+    body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let client = client(&req, &state);
     state
-        .db
-        .run(move |conn| sessions::logout(conn, &presented, client))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .done(StatusCode::NO_CONTENT, move |conn| {
+            sessions::logout(conn, &presented, client)
+        })
+        .await
 }
 
 /// The caller's own account, role included.
@@ -172,7 +174,7 @@ pub async fn logout(
         (status = 200, description = "The caller's account.", body = DataAccount),
     )
 )]
-pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn me(user: AuthUser, state: State) -> Result<HttpResponse, ApiError> {
     let row = state.db.run(move |conn| service::find(conn, user.id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -188,11 +190,7 @@ pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRespon
         (status = 409, response = Conflict), JsonBody,
     )
 )]
-pub async fn update_me(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    body: crate::http::Json<UpdateMe>,
-) -> Result<web::Json<Data<Account>>, ApiError> {
+pub async fn update_me(user: AuthUser, state: State, body: Json<UpdateMe>) -> One<Account> {
     let (form, _) = service::validate_update(body.into_inner().into())?;
     let row = state
         .db
@@ -214,8 +212,8 @@ pub async fn update_me(
 pub async fn change_password(
     req: HttpRequest,
     user: AuthUser,
-    state: web::Data<AppState>,
-    body: crate::http::Json<ChangePassword>,
+    state: State,
+    body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let ChangePassword {
         current_password,

@@ -5,14 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::dto::{Account, CreateAuthor, UpdateAuthor};
 use super::service::{self, AccountFilter};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::cached_json;
+use crate::http::{Json, Query};
 use crate::openapi::bodies::{DataAccount, DataPublicAuthor, ListAccount, ListPublicAuthor};
-use crate::routing::{Endpoint, endpoints};
+use crate::routing::{Endpoint, One, State, endpoints};
+use actix_web::http::StatusCode;
+use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] = endpoints![
@@ -38,8 +40,8 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
 )]
 pub async fn list_authors(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    query: crate::http::Query<PageQuery>,
+    state: State,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.into_inner().resolve()?;
     let list = state
@@ -62,8 +64,8 @@ pub async fn list_authors(
 )]
 pub async fn get_author(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
+    state: State,
+    slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let profile = state
@@ -84,17 +86,14 @@ pub async fn get_author(
 )]
 pub async fn list_accounts(
     user: AuthUser,
-    state: web::Data<AppState>,
-    page: crate::http::Query<PageQuery>,
-    filter: crate::http::Query<AccountFilter>,
+    state: State,
+    page: Query<PageQuery>,
+    filter: Query<AccountFilter>,
 ) -> Result<web::Json<List<Account>>, ApiError> {
     let (page, filter) = (page.into_inner(), filter.into_inner());
-    Ok(web::Json(
-        state
-            .db
-            .run(move |conn| service::list_accounts(conn, &user, page, &filter))
-            .await?,
-    ))
+    state
+        .json(move |conn| service::list_accounts(conn, &user, page, &filter))
+        .await
 }
 
 /// Creates an author profile, with credentials when `email` and `password` are given (admin).
@@ -109,8 +108,8 @@ pub async fn list_accounts(
 )]
 pub async fn create_account(
     user: AuthUser,
-    state: web::Data<AppState>,
-    body: crate::http::Json<CreateAuthor>,
+    state: State,
+    body: Json<CreateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
     let account = service::create_account(&state, &user, body.into_inner()).await?;
     Ok(HttpResponse::Created()
@@ -127,17 +126,11 @@ pub async fn create_account(
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
-pub async fn get_account(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<web::Json<Data<Account>>, ApiError> {
+pub async fn get_account(user: AuthUser, state: State, id: Path<i64>) -> One<Account> {
     let id = id.into_inner();
-    let account = state
-        .db
-        .run(move |conn| service::get_account(conn, &user, id))
-        .await?;
-    Ok(web::Json(Data::new(account)))
+    state
+        .data(move |conn| service::get_account(conn, &user, id))
+        .await
 }
 
 /// Changes an account's profile, credentials, role or active flag (admin). A new role,
@@ -154,10 +147,10 @@ pub async fn get_account(
 )]
 pub async fn update_account(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: crate::http::Json<UpdateAuthor>,
-) -> Result<web::Json<Data<Account>>, ApiError> {
+    state: State,
+    id: Path<i64>,
+    body: Json<UpdateAuthor>,
+) -> One<Account> {
     let account = service::update_account(&state, &user, id.into_inner(), body.into_inner()).await?;
     Ok(web::Json(Data::new(account)))
 }
@@ -175,13 +168,13 @@ pub async fn update_account(
 )]
 pub async fn deactivate_account(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
+    state: State,
+    id: Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     state
-        .db
-        .run(move |conn| service::deactivate_account(conn, &user, id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .done(StatusCode::NO_CONTENT, move |conn| {
+            service::deactivate_account(conn, &user, id)
+        })
+        .await
 }

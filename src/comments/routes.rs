@@ -8,17 +8,19 @@ use chrono::Utc;
 use super::captcha;
 use super::dto::*;
 use super::service::{self, DeskFilter};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::envelope::{Data, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
+use crate::http::{Json, Query};
 use crate::openapi::OriginNotAllowed;
 use crate::openapi::bodies::{
     DataAccepted, DataCaptchaChallenge, DataCommentDetail, DataVecBulkOutcome, ListCommentDetail,
     ListPublicComment,
 };
-use crate::routing::{Endpoint, endpoints};
+use crate::routing::{Endpoint, State, endpoints};
+use actix_web::http::StatusCode;
+use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] = endpoints![
@@ -52,7 +54,7 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
         (status = 403, response = OriginNotAllowed),
     )
 )]
-pub async fn get_captcha(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_captcha(state: State) -> Result<HttpResponse, ApiError> {
     use base64::Engine;
     let key = state.secrets.captcha_key.clone();
     let challenge = web::block(move || captcha::generate(key.as_bytes(), Utc::now()))
@@ -83,9 +85,9 @@ pub async fn get_captcha(state: web::Data<AppState>) -> Result<HttpResponse, Api
 )]
 pub async fn list_comments(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-    page: crate::http::Query<PageQuery>,
+    state: State,
+    slug: Path<String>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner().resolve()?;
     let slug = slug.into_inner();
@@ -122,9 +124,9 @@ pub async fn list_comments(
 )]
 pub async fn submit_comment(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-    body: crate::http::Json<CommentInput>,
+    state: State,
+    slug: Path<String>,
+    body: Json<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
     // Browsers send ASCII, but nothing stops a client from sending other bytes.
     let user_agent = req
@@ -156,9 +158,9 @@ pub async fn submit_comment(
 )]
 pub async fn list_desk(
     user: AuthUser,
-    state: web::Data<AppState>,
-    page: crate::http::Query<PageQuery>,
-    filter: crate::http::Query<DeskFilter>,
+    state: State,
+    page: Query<PageQuery>,
+    filter: Query<DeskFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let (page, filter) = (page.into_inner(), filter.into_inner());
     let list = state
@@ -177,11 +179,7 @@ pub async fn list_desk(
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
-pub async fn get_comment(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_comment(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let comment = state.db.run(move |conn| service::detail(conn, &user, id)).await?;
     Ok(no_store(HttpResponse::Ok().json(Data::new(comment))))
@@ -202,9 +200,9 @@ pub async fn get_comment(
 )]
 pub async fn moderate_comment(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: crate::http::Json<ModerationInput>,
+    state: State,
+    id: Path<i64>,
+    body: Json<ModerationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
     let comment = state
@@ -226,8 +224,8 @@ pub async fn moderate_comment(
 )]
 pub async fn moderate_many(
     user: AuthUser,
-    state: web::Data<AppState>,
-    body: crate::http::Json<BulkModerationInput>,
+    state: State,
+    body: Json<BulkModerationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let outcomes = state
@@ -247,14 +245,13 @@ pub async fn moderate_many(
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
-pub async fn delete_comment(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete_comment(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    state.db.run(move |conn| service::delete(conn, &user, id)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    state
+        .done(StatusCode::NO_CONTENT, move |conn| {
+            service::delete(conn, &user, id)
+        })
+        .await
 }
 
 /// A reply from the newsroom: approved at once, `is_staff: true`, signed with the caller's
@@ -272,9 +269,9 @@ pub async fn delete_comment(
 pub async fn staff_reply(
     req: HttpRequest,
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: crate::http::Json<StaffReplyInput>,
+    state: State,
+    id: Path<i64>,
+    body: Json<StaffReplyInput>,
 ) -> Result<HttpResponse, ApiError> {
     let article_id = id.into_inner();
     let input = body.into_inner();

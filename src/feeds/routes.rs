@@ -1,14 +1,15 @@
 //! `/feed.xml`, `/sitemap.xml` and `/sitemap-{n}.xml`, at the root.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::error::responses::*;
+use crate::http::Query;
 use crate::openapi::OriginNotAllowed;
-use crate::routing::{Endpoint, endpoints};
+use crate::routing::{Endpoint, State, endpoints};
+use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] =
@@ -32,11 +33,7 @@ pub struct FeedQuery {
         (status = 400, response = BadRequest), (status = 404, response = NotFound),
     )
 )]
-pub async fn feed(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: crate::http::Query<FeedQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn feed(req: HttpRequest, state: State, query: Query<FeedQuery>) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
     let category = query.into_inner().category;
     state
@@ -59,7 +56,7 @@ pub async fn feed(
         (status = 403, response = OriginNotAllowed),
     )
 )]
-pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn sitemap(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
     state
         .cached(&req, "application/xml; charset=utf-8", move |conn, _| {
@@ -83,11 +80,7 @@ pub async fn sitemap(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         (status = 404, response = NotFound),
     )
 )]
-pub async fn sitemap_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn sitemap_page(req: HttpRequest, state: State, page: Path<i64>) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
     let page = page.into_inner();
     state

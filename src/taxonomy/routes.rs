@@ -1,18 +1,20 @@
 //! `/api/v1/categories`, `/api/v1/tags`, and their management under `/api/v1/admin`
 //! (editors and admins).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::service::{self, Category, CategoryInput, CategoryPatch, Tag, TagInput};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::envelope::Data;
 use crate::error::ApiError;
 use crate::error::responses::*;
+use crate::http::Json;
 use crate::http::cached_json;
 use crate::openapi::OriginNotAllowed;
 use crate::openapi::bodies::{DataCategory, DataTag, DataVecCategory, DataVecTag};
-use crate::routing::{Endpoint, endpoints};
+use crate::routing::{Endpoint, One, State, endpoints};
+use actix_web::http::StatusCode;
+use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] = endpoints![
@@ -37,7 +39,7 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
         (status = 403, response = OriginNotAllowed),
     )
 )]
-pub async fn list_categories(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_categories(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     let tree = state.db.run(|conn| Ok(service::tree(conn)?)).await?;
     cached_json(&req, &Data::new(tree))
 }
@@ -55,8 +57,8 @@ pub async fn list_categories(req: HttpRequest, state: web::Data<AppState>) -> Re
 )]
 pub async fn get_category(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
+    state: State,
+    slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let category = state
@@ -76,7 +78,7 @@ pub async fn get_category(
         (status = 403, response = OriginNotAllowed),
     )
 )]
-pub async fn list_tags(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_tags(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     let tags = state.db.run(|conn| Ok(service::all_tags(conn)?)).await?;
     cached_json(&req, &Data::new(tags))
 }
@@ -92,15 +94,13 @@ pub async fn list_tags(req: HttpRequest, state: web::Data<AppState>) -> Result<H
 )]
 pub async fn create_category(
     user: AuthUser,
-    state: web::Data<AppState>,
-    body: crate::http::Json<CategoryInput>,
+    state: State,
+    body: Json<CategoryInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let category = state
-        .db
-        .run(move |conn| service::create_category(conn, &user, input))
-        .await?;
-    Ok(HttpResponse::Created().json(Data::new(category)))
+    state
+        .created(move |conn| service::create_category(conn, &user, input))
+        .await
 }
 
 /// Renames, moves or reorders a category (editor, admin).
@@ -116,16 +116,14 @@ pub async fn create_category(
 )]
 pub async fn update_category(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: crate::http::Json<CategoryPatch>,
-) -> Result<web::Json<Data<Category>>, ApiError> {
+    state: State,
+    id: Path<i64>,
+    body: Json<CategoryPatch>,
+) -> One<Category> {
     let (id, patch) = (id.into_inner(), body.into_inner());
-    let category = state
-        .db
-        .run(move |conn| service::update_category(conn, &user, id, patch))
-        .await?;
-    Ok(web::Json(Data::new(category)))
+    state
+        .data(move |conn| service::update_category(conn, &user, id, patch))
+        .await
 }
 
 /// Deletes a category without sub-categories; its articles lose their category (editor, admin).
@@ -138,17 +136,13 @@ pub async fn update_category(
         (status = 409, response = Conflict),
     )
 )]
-pub async fn delete_category(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete_category(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     state
-        .db
-        .run(move |conn| service::delete_category(conn, &user, id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .done(StatusCode::NO_CONTENT, move |conn| {
+            service::delete_category(conn, &user, id)
+        })
+        .await
 }
 
 /// Creates a tag (editor, admin).
@@ -162,15 +156,13 @@ pub async fn delete_category(
 )]
 pub async fn create_tag(
     user: AuthUser,
-    state: web::Data<AppState>,
-    body: crate::http::Json<TagInput>,
+    state: State,
+    body: Json<TagInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let tag = state
-        .db
-        .run(move |conn| service::create_tag(conn, &user, input))
-        .await?;
-    Ok(HttpResponse::Created().json(Data::new(tag)))
+    state
+        .created(move |conn| service::create_tag(conn, &user, input))
+        .await
 }
 
 /// Renames a tag (editor, admin).
@@ -184,18 +176,11 @@ pub async fn create_tag(
         (status = 409, response = Conflict), JsonBody,
     )
 )]
-pub async fn update_tag(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: crate::http::Json<TagInput>,
-) -> Result<web::Json<Data<Tag>>, ApiError> {
+pub async fn update_tag(user: AuthUser, state: State, id: Path<i64>, body: Json<TagInput>) -> One<Tag> {
     let (id, input) = (id.into_inner(), body.into_inner());
-    let tag = state
-        .db
-        .run(move |conn| service::update_tag(conn, &user, id, input))
-        .await?;
-    Ok(web::Json(Data::new(tag)))
+    state
+        .data(move |conn| service::update_tag(conn, &user, id, input))
+        .await
 }
 
 /// Deletes a tag and removes it from its articles (editor, admin).
@@ -207,15 +192,11 @@ pub async fn update_tag(
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
-pub async fn delete_tag(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete_tag(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     state
-        .db
-        .run(move |conn| service::delete_tag(conn, &user, id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .done(StatusCode::NO_CONTENT, move |conn| {
+            service::delete_tag(conn, &user, id)
+        })
+        .await
 }

@@ -5,15 +5,17 @@ use actix_web::{HttpResponse, web};
 
 use super::dto::{Delivery, DeliveryFilter, Webhook, WebhookInput, WebhookPatch};
 use super::service;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::envelope::{Data, List, PageQuery};
 use crate::error::ApiError;
 use crate::error::responses::*;
+use crate::http::{Json, Query};
 use crate::openapi::bodies::{
     DataChangedWebhook, DataWebhook, DataWebhookWithSecret, ListDelivery, ListWebhook,
 };
-use crate::routing::{Endpoint, endpoints};
+use crate::routing::{Endpoint, One, State, endpoints};
+use actix_web::http::StatusCode;
+use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] = endpoints![
@@ -37,13 +39,11 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
 )]
 pub async fn list_webhooks(
     user: AuthUser,
-    state: web::Data<AppState>,
-    page: crate::http::Query<PageQuery>,
+    state: State,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<List<Webhook>>, ApiError> {
     let page = page.into_inner();
-    Ok(web::Json(
-        state.db.run(move |conn| service::list(conn, &user, page)).await?,
-    ))
+    state.json(move |conn| service::list(conn, &user, page)).await
 }
 
 /// Subscribes a URL to events. The answer holds the signing secret, shown only this once.
@@ -58,8 +58,8 @@ pub async fn list_webhooks(
 )]
 pub async fn create_webhook(
     user: AuthUser,
-    state: web::Data<AppState>,
-    body: crate::http::Json<WebhookInput>,
+    state: State,
+    body: Json<WebhookInput>,
 ) -> Result<HttpResponse, ApiError> {
     let created = service::create(&state, &user, body.into_inner()).await?;
     Ok(HttpResponse::Created()
@@ -80,11 +80,7 @@ pub async fn create_webhook(
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
-pub async fn get_webhook(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<web::Json<Data<Webhook>>, ApiError> {
+pub async fn get_webhook(user: AuthUser, state: State, id: Path<i64>) -> One<Webhook> {
     let id = id.into_inner();
     Ok(web::Json(Data::new(
         state.db.run(move |conn| service::get(conn, &user, id)).await?,
@@ -105,9 +101,9 @@ pub async fn get_webhook(
 )]
 pub async fn update_webhook(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: crate::http::Json<WebhookPatch>,
+    state: State,
+    id: Path<i64>,
+    body: Json<WebhookPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let changed = service::update(&state, &user, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok()
@@ -124,14 +120,13 @@ pub async fn update_webhook(
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
-pub async fn delete_webhook(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete_webhook(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    state.db.run(move |conn| service::delete(conn, &user, id)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    state
+        .done(StatusCode::NO_CONTENT, move |conn| {
+            service::delete(conn, &user, id)
+        })
+        .await
 }
 
 /// A webhook's deliveries, newest first: state, attempts with their status codes and errors,
@@ -147,18 +142,15 @@ pub async fn delete_webhook(
 )]
 pub async fn list_deliveries(
     user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    filter: crate::http::Query<DeliveryFilter>,
-    page: crate::http::Query<PageQuery>,
+    state: State,
+    id: Path<i64>,
+    filter: Query<DeliveryFilter>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<List<Delivery>>, ApiError> {
     let (id, filter, page) = (id.into_inner(), filter.into_inner(), page.into_inner());
-    Ok(web::Json(
-        state
-            .db
-            .run(move |conn| service::deliveries(conn, &user, id, filter, page))
-            .await?,
-    ))
+    state
+        .json(move |conn| service::deliveries(conn, &user, id, filter, page))
+        .await
 }
 
 /// Queues a delivered or failed delivery again, with the same body, id and signature.
@@ -174,13 +166,13 @@ pub async fn list_deliveries(
 )]
 pub async fn redeliver(
     user: AuthUser,
-    state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
+    state: State,
+    path: Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (webhook, delivery) = path.into_inner();
     state
-        .db
-        .run(move |conn| service::redeliver(conn, &user, webhook, delivery))
-        .await?;
-    Ok(HttpResponse::Accepted().finish())
+        .done(StatusCode::ACCEPTED, move |conn| {
+            service::redeliver(conn, &user, webhook, delivery)
+        })
+        .await
 }
