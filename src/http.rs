@@ -180,19 +180,25 @@ impl MessageBody for HeadBody {
 /// is a 422 on `name` with code `wrong_type`, not a parser message about line and column.
 pub struct Json<T>(pub T);
 
-impl<T> Json<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
+/// `into_inner` and `Deref` to the value, as actix's own extractors have.
+macro_rules! wrapper {
+    ($($name:ident),*) => {$(
+        impl<T> $name<T> {
+            pub fn into_inner(self) -> T {
+                self.0
+            }
+        }
 
-impl<T> std::ops::Deref for Json<T> {
-    type Target = T;
+        impl<T> std::ops::Deref for $name<T> {
+            type Target = T;
 
-    fn deref(&self) -> &T {
-        &self.0
-    }
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
+    )*};
 }
+wrapper!(Json, Query);
 
 /// Whether the request says its body is JSON (`application/json` or any `+json` type).
 fn is_json(req: &HttpRequest) -> bool {
@@ -364,20 +370,6 @@ fn shape_error(path: &str, message: &str) -> FieldError {
 
 /// A query string, like `web::Query`, whose errors name the parameter at fault.
 pub struct Query<T>(pub T);
-
-impl<T> Query<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> std::ops::Deref for Query<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
 
 impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Error = actix_web::Error;

@@ -304,6 +304,23 @@ fn named(slug: &str, name: &str) -> serde_json::Value {
     serde_json::json!({ "slug": slug, "name": name })
 }
 
+/// Records a change readers see in the audit log and in the response cache, inside the
+/// transaction that made it.
+fn changed(
+    conn: &mut Db,
+    actor: i64,
+    action: &'static str,
+    resource: Resource,
+    id: i64,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    Entry::new(Some(actor), action, resource, Some(id))
+        .detail(detail)
+        .record(conn)?;
+    cache::changed(conn, Scope::Content)?;
+    Ok(())
+}
+
 /// Creates a category and answers with it as the public tree shows it.
 pub fn create_category(conn: &mut Db, user: &AuthUser, input: CategoryInput) -> Result<Category, ApiError> {
     policy::require(user, Action::ManageTaxonomy)?;
@@ -392,12 +409,9 @@ pub fn update_category(
             })
             .execute(conn)
             .map_err(conflict)?;
-        Entry::new(Some(actor), "category.update", Resource::Category, Some(id))
-            .detail(detail)
-            .record(conn)?;
         // Articles show their category's name and slug, and category lists take in
         // sub-categories.
-        cache::changed(conn, Scope::Content)?;
+        changed(conn, actor, "category.update", Resource::Category, id, detail)?;
         find_category(conn, id)
     })?;
     category_by_slug(conn, &row.slug)
@@ -421,10 +435,14 @@ pub fn delete_category(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), Ap
         diesel::delete(categories::table.find(id))
             .execute(conn)
             .map_err(conflict)?;
-        Entry::new(Some(actor), "category.delete", Resource::Category, Some(id))
-            .detail(named(&current.slug, &current.name))
-            .record(conn)?;
-        cache::changed(conn, Scope::Content)?;
+        changed(
+            conn,
+            actor,
+            "category.delete",
+            Resource::Category,
+            id,
+            named(&current.slug, &current.name),
+        )?;
         Ok(())
     })
 }
@@ -461,10 +479,7 @@ pub fn update_tag(conn: &mut Db, user: &AuthUser, id: i64, input: TagInput) -> R
             .set(TagChanges { name, slug })
             .execute(conn)
             .map_err(conflict)?;
-        Entry::new(Some(actor), "tag.update", Resource::Tag, Some(id))
-            .detail(detail)
-            .record(conn)?;
-        cache::changed(conn, Scope::Content)?;
+        changed(conn, actor, "tag.update", Resource::Tag, id, detail)?;
         find_tag(conn, id)
     })?;
     Ok(Tag::from(row))
@@ -477,10 +492,14 @@ pub fn delete_tag(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiErro
     conn.transaction(|conn| {
         diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
         diesel::delete(tags::table.find(id)).execute(conn)?;
-        Entry::new(Some(actor), "tag.delete", Resource::Tag, Some(id))
-            .detail(named(&current.slug, &current.name))
-            .record(conn)?;
-        cache::changed(conn, Scope::Content)?;
+        changed(
+            conn,
+            actor,
+            "tag.delete",
+            Resource::Tag,
+            id,
+            named(&current.slug, &current.name),
+        )?;
         Ok(())
     })
 }
