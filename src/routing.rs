@@ -173,7 +173,15 @@ impl AppState {
         Ok(HttpResponse::Created().json(Data::new(self.db.run(f).await?)))
     }
 
-    /// `status` with no body, once the call succeeded (204 for a deletion, 202 for queued work).
+    /// 204 once the call succeeded.
+    pub async fn no_content<F>(&self, f: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<(), ApiError> + Send + 'static,
+    {
+        self.done(StatusCode::NO_CONTENT, f).await
+    }
+
+    /// `status` with no body, once the call succeeded (202 for queued work).
     pub async fn done<F>(&self, status: StatusCode, f: F) -> Result<HttpResponse, ApiError>
     where
         F: FnOnce(&mut Db) -> Result<(), ApiError> + Send + 'static,

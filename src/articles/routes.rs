@@ -22,7 +22,6 @@ use crate::openapi::bodies::{
     ListEditorialArticle,
 };
 use crate::routing::{Endpoint, One, State, endpoints};
-use actix_web::http::StatusCode;
 use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
@@ -261,9 +260,7 @@ pub async fn update_article(
 pub async fn archive_article(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     state
-        .done(StatusCode::NO_CONTENT, move |conn| {
-            workflow::archive(conn, &user, id)
-        })
+        .no_content(move |conn| workflow::archive(conn, &user, id))
         .await
 }
 

@@ -15,7 +15,6 @@ use crate::http::Json;
 use crate::i18n::Code;
 use crate::openapi::bodies::{DataAccount, DataTokenPair};
 use crate::routing::{Endpoint, One, State, endpoints};
-use actix_web::http::StatusCode;
 
 /// The handlers of this module, served and documented from this one list.
 pub const ENDPOINTS: &[Endpoint] = endpoints![login, refresh, logout, me, update_me, change_password,];
@@ -161,9 +160,7 @@ pub async fn logout(
     let presented = body.into_inner().refresh_token;
     let client = client(&req, &state);
     state
-        .done(StatusCode::NO_CONTENT, move |conn| {
-            sessions::logout(conn, &presented, client)
-        })
+        .no_content(move |conn| sessions::logout(conn, &presented, client))
         .await
 }
 

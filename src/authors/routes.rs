@@ -13,7 +13,6 @@ use crate::http::cached_json;
 use crate::http::{Json, Query};
 use crate::openapi::bodies::{DataAccount, DataPublicAuthor, ListAccount, ListPublicAuthor};
 use crate::routing::{Endpoint, One, State, endpoints};
-use actix_web::http::StatusCode;
 use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
@@ -171,10 +170,7 @@ pub async fn deactivate_account(
     state: State,
     id: Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
     state
-        .done(StatusCode::NO_CONTENT, move |conn| {
-            service::deactivate_account(conn, &user, id)
-        })
+        .no_content(move |conn| service::deactivate_account(conn, &user, *id))
         .await
 }

@@ -19,7 +19,6 @@ use crate::openapi::bodies::{
     ListPublicComment,
 };
 use crate::routing::{Endpoint, State, endpoints};
-use actix_web::http::StatusCode;
 use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
@@ -246,11 +245,8 @@ pub async fn moderate_many(
     )
 )]
 pub async fn delete_comment(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
     state
-        .done(StatusCode::NO_CONTENT, move |conn| {
-            service::delete(conn, &user, id)
-        })
+        .no_content(move |conn| service::delete(conn, &user, *id))
         .await
 }
 

@@ -13,7 +13,6 @@ use crate::http::cached_json;
 use crate::openapi::OriginNotAllowed;
 use crate::openapi::bodies::{DataCategory, DataTag, DataVecCategory, DataVecTag};
 use crate::routing::{Endpoint, One, State, endpoints};
-use actix_web::http::StatusCode;
 use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
@@ -137,11 +136,8 @@ pub async fn update_category(
     )
 )]
 pub async fn delete_category(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
     state
-        .done(StatusCode::NO_CONTENT, move |conn| {
-            service::delete_category(conn, &user, id)
-        })
+        .no_content(move |conn| service::delete_category(conn, &user, *id))
         .await
 }
 
@@ -193,10 +189,7 @@ pub async fn update_tag(user: AuthUser, state: State, id: Path<i64>, body: Json<
     )
 )]
 pub async fn delete_tag(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
     state
-        .done(StatusCode::NO_CONTENT, move |conn| {
-            service::delete_tag(conn, &user, id)
-        })
+        .no_content(move |conn| service::delete_tag(conn, &user, *id))
         .await
 }

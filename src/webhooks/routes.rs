@@ -121,11 +121,8 @@ pub async fn update_webhook(
     )
 )]
 pub async fn delete_webhook(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
     state
-        .done(StatusCode::NO_CONTENT, move |conn| {
-            service::delete(conn, &user, id)
-        })
+        .no_content(move |conn| service::delete(conn, &user, *id))
         .await
 }
 
