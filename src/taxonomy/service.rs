@@ -19,16 +19,21 @@ use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
 use crate::text;
 
-/// The whole tree, roots first, siblings by position then name.
-pub fn tree(conn: &mut Db) -> QueryResult<Vec<Category>> {
-    let rows: Vec<CategoryRow> = categories::table
+/// Every category in tree order: siblings by position, then name.
+fn all_categories(conn: &mut Db) -> QueryResult<Vec<CategoryRow>> {
+    categories::table
         .order((
             categories::position.asc(),
             categories::name.asc(),
             categories::id.asc(),
         ))
         .select(CategoryRow::as_select())
-        .load(conn)?;
+        .load(conn)
+}
+
+/// The whole tree, roots first, siblings by position then name.
+pub fn tree(conn: &mut Db) -> QueryResult<Vec<Category>> {
+    let rows = all_categories(conn)?;
     Ok(build_tree(&rows, None, &rows))
 }
 
@@ -57,14 +62,7 @@ fn node(row: &CategoryRow, all: &[CategoryRow]) -> Category {
 
 /// One category with its sub-tree.
 pub fn category_by_slug(conn: &mut Db, slug: &str) -> Result<Category, ApiError> {
-    let all: Vec<CategoryRow> = categories::table
-        .order((
-            categories::position.asc(),
-            categories::name.asc(),
-            categories::id.asc(),
-        ))
-        .select(CategoryRow::as_select())
-        .load(conn)?;
+    let all = all_categories(conn)?;
     let row = all
         .iter()
         .find(|c| c.slug == slug)
