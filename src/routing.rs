@@ -5,8 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::Method;
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, Route, web};
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{OpenApi, RefOr, schema::Schema};
@@ -34,6 +33,11 @@ pub struct Endpoint {
 
 /// `endpoints![handler, other = "/actix/{pattern:[0-9]+}", …]`: the endpoints of handlers
 /// annotated with `#[utoipa::path]` in the current module.
+///
+/// It reads the `__path_<handler>` type that the annotation generates, through the same traits
+/// utoipa's own `#[openapi(paths(…))]` uses (`SchemaReferences` is in its `__dev` module):
+/// with utoipa pinned in `Cargo.lock`, an upgrade that changes them fails to compile rather
+/// than leaving an operation out.
 macro_rules! endpoints {
     ($($handler:ident $(= $pattern:literal)?),* $(,)?) => {
         pastey::paste! {
