@@ -166,14 +166,14 @@ pub fn swagger_ui() -> SwaggerUi {
 /// `List_ArticleSummary`).
 pub mod bodies {
     use crate::articles::dto::{ArticleDetail, ArticleSummary, EditorialArticle, Revision, RevisionSummary};
-    use crate::audit::service::AuditEntry;
+    use crate::audit::dto::AuditEntry;
     use crate::auth::routes::TokenPair;
     use crate::authors::dto::{Account, PublicAuthor};
     use crate::comments::dto::{Accepted, BulkOutcome, CaptchaChallenge, CommentDetail, PublicComment};
     use crate::envelope::{Data, List, Named};
     use crate::ops::{Health, Readiness};
-    use crate::taxonomy::service::{Category, Tag};
-    use crate::webhooks::service::{ChangedWebhook, Delivery, Webhook, WebhookWithSecret};
+    use crate::taxonomy::dto::{Category, Tag};
+    use crate::webhooks::dto::{ChangedWebhook, Delivery, Webhook, WebhookWithSecret};
 
     impl Named for Accepted {}
     impl Named for Account {}

@@ -8,7 +8,7 @@ use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
 use crate::patch::double_option;
-use crate::taxonomy::service::{CategoryRef, Tag};
+use crate::taxonomy::dto::{CategoryRef, Tag};
 
 /// An author as shown in a byline: the public profile.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, diesel::Queryable, diesel::Selectable)]

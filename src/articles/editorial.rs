@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::db::schema::{article_authors, articles};
 use crate::error::ApiError;
 use crate::i18n::Code;
-use crate::taxonomy::service::{CategoryRef, Tag};
+use crate::taxonomy::dto::{CategoryRef, Tag};
 
 /// What webhook subscribers receive about an article, read inside the transaction of the
 /// change so it shows the change.

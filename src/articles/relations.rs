@@ -9,7 +9,8 @@ use super::dto::Byline;
 use super::model::Content;
 use crate::db::Db;
 use crate::db::schema::{article_authors, article_tags, articles, authors};
-use crate::taxonomy::service::{self as taxonomy, CategoryRef, Tag};
+use crate::taxonomy::dto::{CategoryRef, Tag};
+use crate::taxonomy::service as taxonomy;
 
 /// Bylines of many articles at once, in byline order.
 pub fn bylines(conn: &mut Db, article_ids: &[i64]) -> QueryResult<HashMap<i64, Vec<Byline>>> {

@@ -2,7 +2,8 @@
 
 use actix_web::web;
 
-use super::service::{self, AuditEntry, AuditQuery};
+use super::dto::AuditEntry;
+use super::service::{self, AuditQuery};
 use crate::auth::AuthUser;
 use crate::envelope::{List, PageQuery};
 use crate::error::ApiError;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::Resource;
-pub use super::dto::{AuditActor, AuditEntry};
+use super::dto::{AuditActor, AuditEntry};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action};
 use crate::db::Db;

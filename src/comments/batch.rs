@@ -18,7 +18,7 @@
 //!    [`webhooks::emit`]: one query when nobody subscribes.
 //!
 //! If the batch's transaction fails as a whole, each submission is retried on its own
-//! through [`service::submit`], so one bad row cannot sink the others. SQLite has one writer
+//! through [`submit::submit`], so one bad row cannot sink the others. SQLite has one writer
 //! at a time anyway and keeps the one-at-a-time path.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -29,8 +29,9 @@ use diesel::prelude::*;
 use tokio::sync::oneshot;
 
 use super::captcha::Refusal;
-use super::dto::CommentStatus;
-use super::service::{self, DUPLICATE_WINDOW_SECS, RATE_WINDOW_SECS, Submission};
+use super::dto::CommentEvent;
+use super::model::CommentStatus;
+use super::submit::{self, DUPLICATE_WINDOW_SECS, RATE_WINDOW_SECS, Submission};
 use crate::articles::published::live_at;
 use crate::db::schema::{articles, captcha_spent, comment_moderations, comments};
 use crate::db::{Database, Db, now};
@@ -127,7 +128,7 @@ fn write(db: &Database, batch: Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, size = work.len(), "comment batch failed; writing one at a time");
             for ((slug, submission), reply) in work.into_iter().zip(replies) {
-                let _ = reply.send(db.run_here(|conn| service::submit(conn, &slug, submission)));
+                let _ = reply.send(db.run_here(|conn| submit::submit(conn, &slug, submission)));
             }
         }
     }
@@ -156,7 +157,7 @@ struct NewComment<'a> {
 }
 
 /// The outcome of each submission, and the `comment.created` data of the pending comments
-/// written (spam is not announced; see [`service::submit`]).
+/// written (spam is not announced; see [`submit::submit`]).
 type Written = (Vec<Result<i64, ApiError>>, Vec<serde_json::Value>);
 
 fn write_batch(pg: &mut PgConnection, work: &[(String, Submission)]) -> Result<Written, ApiError> {
@@ -190,7 +191,7 @@ fn write_batch(pg: &mut PgConnection, work: &[(String, Submission)]) -> Result<W
         .map(|(slug, id, enabled)| (slug, (id, enabled)))
         .collect();
     let parent_ids: Vec<i64> = work.iter().filter_map(|(_, s)| s.form.parent_id).collect();
-    let parents: HashMap<i64, service::ParentFacts> = if parent_ids.is_empty() {
+    let parents: HashMap<i64, submit::ParentFacts> = if parent_ids.is_empty() {
         HashMap::new()
     } else {
         comments::table
@@ -241,18 +242,18 @@ fn write_batch(pg: &mut PgConnection, work: &[(String, Submission)]) -> Result<W
                 .get(slug.as_str())
                 .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))?;
             if !enabled {
-                return Err(service::closed());
+                return Err(submit::closed());
             }
             let root = match sub.form.parent_id {
                 None => None,
-                Some(parent) => Some(service::root_of_reply(article_id, parent, parents.get(&parent))?),
+                Some(parent) => Some(submit::root_of_reply(article_id, parent, parents.get(&parent))?),
             };
             let mine = recent.entry(sub.client_hash.clone()).or_default();
             if sub.rate_per_min > 0 {
                 let in_window: Vec<chrono::NaiveDateTime> =
                     mine.iter().copied().filter(|t| *t > rate_since).collect();
                 if in_window.len() >= sub.rate_per_min as usize {
-                    return Err(service::rate_limited(
+                    return Err(submit::rate_limited(
                         in_window.iter().min().copied().unwrap_or(at),
                         at,
                     ));
@@ -260,7 +261,7 @@ fn write_batch(pg: &mut PgConnection, work: &[(String, Submission)]) -> Result<W
             }
             let text = (sub.client_hash.clone(), sub.form.content_hash.clone());
             if sent.contains(&text) {
-                return Err(service::duplicate_comment());
+                return Err(submit::duplicate_comment());
             }
             if let Some(token) = &sub.captcha
                 && !nonces_seen.insert(token.nonce.as_str())
@@ -366,7 +367,7 @@ fn write_batch(pg: &mut PgConnection, work: &[(String, Submission)]) -> Result<W
                 ));
             } else if let Some((article_id, _)) = open.get(slug.as_str()) {
                 created.push(
-                    service::CommentEvent {
+                    CommentEvent {
                         id,
                         article_id: *article_id,
                         article_slug: slug,

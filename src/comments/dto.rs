@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use super::model::CommentStatus;
+use super::model::CommentStatus;
 
 /// `GET /captcha`: a fresh code. Each call draws a new one ("get a new code").
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,6 +7,7 @@ use chrono::Utc;
 
 use super::captcha;
 use super::dto::*;
+use super::model::CommentStatus;
 use super::service::{self, DeskFilter};
 use crate::auth::AuthUser;
 use crate::envelope::{Data, PageQuery};

@@ -6,21 +6,14 @@ use chrono::Utc;
 
 use super::captcha::{self, Refusal};
 pub use super::desk::DeskFilter;
-pub use super::dto::CommentEvent;
 use super::dto::{
     BulkModerationInput, BulkOutcome, CommentDetail, CommentInput, ModerationInput, StaffReplyInput,
 };
-pub use super::moderation::BULK_MAX;
+use super::moderation::BULK_MAX;
 use super::spam;
-pub use super::submit::{
-    DUPLICATE_WINDOW_SECS, ParentFacts, RATE_WINDOW_SECS, Submission, closed, duplicate_comment,
-    rate_limited, root_of_reply, submit,
-};
+use super::submit::{Submission, submit};
 pub use super::threads::threads;
-pub use super::validate::{
-    CONTENT_MAX, CleanForm, NAME_MAX, NOTE_MAX, TITLE_MAX, clean_user_agent, normalise_phone, validate_form,
-    validate_note,
-};
+use super::validate::{clean_user_agent, validate_form, validate_note};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action};

@@ -3,7 +3,8 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::service::{self, Category, CategoryInput, CategoryPatch, Tag, TagInput};
+use super::dto::{Category, CategoryInput, CategoryPatch, Tag, TagInput};
+use super::service;
 use crate::auth::AuthUser;
 use crate::envelope::Data;
 use crate::error::ApiError;

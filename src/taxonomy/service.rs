@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-pub use super::dto::{Category, CategoryInput, CategoryPatch, CategoryRef, Tag, TagInput};
+use super::dto::{Category, CategoryInput, CategoryPatch, CategoryRef, Tag, TagInput};
 use super::model::{CategoryChanges, NewCategory, NewTag, TagChanges};
-pub use super::model::{CategoryRow, TagRow};
+use super::model::{CategoryRow, TagRow};
 use crate::audit::{Entry, Resource};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action};

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Event;
-pub use super::model::DeliveryState;
+use super::model::DeliveryState;
 
 /// A webhook as administrators see it. The secret is shown once, when it is made.
 #[derive(Debug, Clone, Serialize, ToSchema)]

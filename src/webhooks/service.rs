@@ -4,11 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::Event;
-pub use super::dto::{
-    Attempt, ChangedWebhook, Delivery, DeliveryFilter, DeliveryState, Webhook, WebhookInput, WebhookPatch,
-    WebhookWithSecret,
+use super::dto::{
+    Attempt, ChangedWebhook, Delivery, DeliveryFilter, Webhook, WebhookInput, WebhookPatch, WebhookWithSecret,
 };
-use super::model::{NewWebhook, WebhookChanges, WebhookRow};
+use super::model::{DeliveryState, NewWebhook, WebhookChanges, WebhookRow};
 use crate::app::AppState;
 use crate::audit::{Entry, Resource};
 use crate::auth::AuthUser;
