@@ -530,10 +530,7 @@ fn is_unavailable_message(message: &str) -> bool {
 
 /// Reusable OpenAPI responses for the problems every operation may answer with.
 pub mod responses {
-    use std::collections::BTreeMap;
-
     use utoipa::ToResponse;
-    use utoipa::openapi::{Ref, RefOr, Response};
 
     use super::Problem;
 
@@ -606,23 +603,4 @@ pub mod responses {
         headers(("Retry-After" = u64, description = "Seconds to wait."))
     )]
     pub struct Unavailable(#[allow(dead_code)] Problem);
-
-    /// What any operation that reads a JSON body can answer besides its own outcomes: a body
-    /// that is not JSON (400), too large (413), of another media type (415), or invalid (422).
-    /// Named in `responses(…)` as one item.
-    pub struct JsonBody;
-
-    impl utoipa::IntoResponses for JsonBody {
-        fn responses() -> BTreeMap<String, RefOr<Response>> {
-            [
-                ("400", "BadRequest"),
-                ("413", "PayloadTooLarge"),
-                ("415", "UnsupportedMediaType"),
-                ("422", "ValidationFailed"),
-            ]
-            .into_iter()
-            .map(|(status, name)| (status.to_owned(), RefOr::Ref(Ref::from_response_name(name))))
-            .collect()
-        }
-    }
 }

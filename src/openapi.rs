@@ -99,42 +99,99 @@ impl Modify for BearerAuth {
 }
 
 /// The whole document: what [`ApiDoc`] declares, every endpoint of [`crate::routing`], and
-/// the bearer requirement on every operation that does not declare its own.
+/// the answers that follow from how an operation is declared (see [`implied_responses`]).
 pub fn spec() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     crate::routing::document(&mut doc);
-    signed_in_by_default(&mut doc);
+    implied_responses(&mut doc);
     doc
 }
 
-/// An operation that declares no `security` needs a signed-in caller: it gets the bearer
-/// requirement and the 401 that every such operation can answer. Public operations say so
-/// with an empty `security()`, so a new endpoint is protected in the document unless it is
-/// declared public, as it is in the code unless its handler takes no `AuthUser`.
-fn signed_in_by_default(doc: &mut utoipa::openapi::OpenApi) {
+/// Tags whose every signed-in operation is refused to some role, so each answers 403.
+/// Editorial operations are not among them: contributors and authors reach their own
+/// articles, and those operations declare their 403 where a role can meet it.
+const ROLE_GATED_TAGS: &[&str] = &["accounts", "audit", "moderation", "taxonomy", "webhooks"];
+
+/// Adds to every operation the answers its inputs imply, so that no handler repeats them and
+/// none can forget one:
+/// - no `security` declared: the bearer requirement and 401. Public operations say so with
+///   an empty `security()`, so a new endpoint is protected in the document unless it is
+///   declared public, as it is in the code unless its handler takes no `AuthUser`;
+/// - a signed-in operation of a [`ROLE_GATED_TAGS`] tag: 403;
+/// - query parameters: 400 (the `Query` extractor refuses a malformed one);
+/// - a JSON body: 400, 413, 415 and 422 (the `Json` extractor and validation);
+/// - path parameters: 404 (the resource they name may not exist);
+/// - a public read whose 200 carries an `ETag`: 304 for a matching `If-None-Match`.
+fn implied_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, ParameterIn};
     use utoipa::openapi::security::SecurityRequirement;
-    use utoipa::openapi::{Ref, RefOr};
+    use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+
     for item in doc.paths.paths.values_mut() {
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Delete, &mut item.delete),
+            (HttpMethod::Options, &mut item.options),
+            (HttpMethod::Head, &mut item.head),
+            (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Trace, &mut item.trace),
         ];
-        for operation in operations.into_iter().flatten() {
-            if operation.security.is_some() {
-                continue;
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let mut implied: Vec<(&str, &str)> = Vec::new();
+            let public = operation.security.is_some();
+            if !public {
+                operation.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+                implied.push(("401", "Unauthorized"));
+                let tags = operation.tags.iter().flatten();
+                if tags
+                    .into_iter()
+                    .any(|tag| ROLE_GATED_TAGS.contains(&tag.as_str()))
+                {
+                    implied.push(("403", "Forbidden"));
+                }
             }
-            operation.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
-            operation
-                .responses
-                .responses
-                .entry("401".to_owned())
-                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unauthorized")));
+            let params = operation.parameters.iter().flatten();
+            let located = |place: ParameterIn| params.clone().any(|p| p.parameter_in == place);
+            if located(ParameterIn::Query) {
+                implied.push(("400", "BadRequest"));
+            }
+            if located(ParameterIn::Path) {
+                implied.push(("404", "NotFound"));
+            }
+            let json_body = operation
+                .request_body
+                .as_ref()
+                .is_some_and(|body| body.content.contains_key("application/json"));
+            if json_body {
+                implied.extend([
+                    ("400", "BadRequest"),
+                    ("413", "PayloadTooLarge"),
+                    ("415", "UnsupportedMediaType"),
+                    ("422", "ValidationFailed"),
+                ]);
+            }
+            let responses = &mut operation.responses.responses;
+            for (status, name) in implied {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+            }
+            let tagged = match responses.get("200") {
+                Some(RefOr::T(ok)) => ok.headers.contains_key("ETag"),
+                _ => false,
+            };
+            if public && method == HttpMethod::Get && tagged {
+                responses.entry("304".to_owned()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description("Unchanged since the `If-None-Match` ETag.")
+                            .build(),
+                    )
+                });
+            }
         }
     }
 }

@@ -49,8 +49,6 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     responses(
         (status = 200, description = "A page of summaries.", body = ListArticleSummary,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 400, response = BadRequest),
     )
 )]
 pub async fn list_articles(
@@ -75,8 +73,6 @@ pub async fn list_articles(
     responses(
         (status = 200, description = "The article.", body = DataArticleDetail,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn get_article(
@@ -98,7 +94,6 @@ pub async fn get_article(
     params(("slug" = String, Path, description = "Article slug.")),
     responses(
         (status = 204, description = "Counted."),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn count_view(state: State, slug: Path<String>) -> Result<HttpResponse, ApiError> {
@@ -118,7 +113,7 @@ pub async fn count_view(state: State, slug: Path<String>) -> Result<HttpResponse
     params(PageQuery, EditorialFilter),
     responses(
         (status = 200, description = "Articles, most recently changed first.", body = ListEditorialArticle),
-        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_editorial(
@@ -144,7 +139,7 @@ pub async fn list_editorial(
     responses(
         (status = 201, description = "Created as a draft.", body = DataEditorialArticle,
             headers(("Location" = String), ("ETag" = String, description = "The version, for `If-Match`."))),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict), JsonBody,
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
     )
 )]
 pub async fn create_article(
@@ -189,7 +184,6 @@ fn editorial_response(article: EditorialArticle) -> HttpResponse {
     responses(
         (status = 200, description = "The article; `ETag` is its version.", body = DataEditorialArticle,
             headers(("ETag" = String))),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn get_editorial(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
@@ -226,8 +220,8 @@ fn expected_version(req: &HttpRequest, body: &ArticlePatch) -> Result<i64, ApiEr
     request_body = ArticlePatch,
     responses(
         (status = 200, description = "Saved as a new version.", body = DataEditorialArticle, headers(("ETag" = String))),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), JsonBody,
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn update_article(
@@ -253,7 +247,7 @@ pub async fn update_article(
     params(("id" = i64, Path, description = "Article id.")),
     responses(
         (status = 204, description = "Archived."),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     )
 )]
@@ -270,7 +264,7 @@ pub async fn archive_article(user: AuthUser, state: State, id: Path<i64>) -> Res
     params(("id" = i64, Path, description = "Article id.")),
     responses(
         (status = 200, description = "In review.", body = DataEditorialArticle),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     )
 )]
@@ -285,8 +279,8 @@ pub async fn submit_article(user: AuthUser, state: State, id: Path<i64>) -> Resu
     request_body(content = Option<PublishInput>, description = "Optional; no body publishes now."),
     responses(
         (status = 200, description = "Published or scheduled.", body = DataEditorialArticle),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), JsonBody,
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn publish_article(
@@ -310,7 +304,7 @@ pub async fn publish_article(
     params(("id" = i64, Path, description = "Article id.")),
     responses(
         (status = 200, description = "A draft again.", body = DataEditorialArticle),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     )
 )]
@@ -328,7 +322,6 @@ pub async fn unpublish_article(
     params(("id" = i64, Path, description = "Article id.")),
     responses(
         (status = 200, description = "Versions.", body = DataVecRevisionSummary),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn list_revisions(
@@ -348,7 +341,6 @@ pub async fn list_revisions(
     params(("id" = i64, Path, description = "Article id."), ("version" = i64, Path, description = "Version.")),
     responses(
         (status = 200, description = "The version.", body = DataRevision),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn get_revision(user: AuthUser, state: State, path: Path<(i64, i64)>) -> One<Revision> {
@@ -364,7 +356,7 @@ pub async fn get_revision(user: AuthUser, state: State, path: Path<(i64, i64)>) 
     params(("id" = i64, Path, description = "Article id."), ("version" = i64, Path, description = "Version to bring back.")),
     responses(
         (status = 200, description = "Restored as a new version.", body = DataEditorialArticle),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 403, response = Forbidden),
         (status = 409, response = Conflict), (status = 422, response = ValidationFailed),
     )
 )]

@@ -7,7 +7,6 @@ use super::service::{self, AuditQuery};
 use crate::auth::AuthUser;
 use crate::envelope::{List, PageQuery};
 use crate::error::ApiError;
-use crate::error::responses::*;
 use crate::http::Query;
 use crate::openapi::bodies::ListAuditEntry;
 use crate::routing::{Endpoint, State, endpoints};
@@ -22,7 +21,6 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![list_audit,];
     params(PageQuery, AuditQuery),
     responses(
         (status = 200, description = "Audit entries, newest first.", body = ListAuditEntry),
-        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_audit(

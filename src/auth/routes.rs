@@ -87,7 +87,6 @@ fn pair(state: &AppState, account: Account, issued: sessions::Issued) -> Result<
     responses(
         (status = 200, description = "Signed in.", body = DataTokenPair),
         (status = 401, response = Unauthorized), (status = 429, response = TooManyRequests),
-        JsonBody,
     )
 )]
 pub async fn login(
@@ -109,7 +108,7 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new pair.", body = DataTokenPair),
-        (status = 401, response = Unauthorized), JsonBody,
+        (status = 401, response = Unauthorized),
     )
 )]
 pub async fn refresh(
@@ -149,7 +148,6 @@ pub async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Signed out."),
-        JsonBody,
     )
 )]
 pub async fn logout(
@@ -184,7 +182,7 @@ pub async fn me(user: AuthUser, state: State) -> Result<HttpResponse, ApiError> 
     request_body = UpdateMe,
     responses(
         (status = 200, description = "The changed account.", body = DataAccount),
-        (status = 409, response = Conflict), JsonBody,
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn update_me(user: AuthUser, state: State, body: Json<UpdateMe>) -> One<Account> {
@@ -203,7 +201,7 @@ pub async fn update_me(user: AuthUser, state: State, body: Json<UpdateMe>) -> On
     request_body = ChangePassword,
     responses(
         (status = 204, description = "Changed; other sessions are signed out."),
-        (status = 429, response = TooManyRequests), JsonBody,
+        (status = 429, response = TooManyRequests),
     )
 )]
 pub async fn change_password(

@@ -33,8 +33,6 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     responses(
         (status = 200, description = "Author profiles.", body = ListPublicAuthor,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 400, response = BadRequest),
     )
 )]
 pub async fn list_authors(
@@ -57,8 +55,6 @@ pub async fn list_authors(
     responses(
         (status = 200, description = "The profile.", body = DataPublicAuthor,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn get_author(
@@ -80,7 +76,6 @@ pub async fn get_author(
     params(PageQuery, AccountFilter),
     responses(
         (status = 200, description = "Accounts.", body = ListAccount),
-        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_accounts(
@@ -102,7 +97,7 @@ pub async fn list_accounts(
     responses(
         (status = 201, description = "Created.", body = DataAccount,
             headers(("Location" = String, description = "The new account."))),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict), JsonBody,
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn create_account(
@@ -122,7 +117,6 @@ pub async fn create_account(
     params(("id" = i64, Path, description = "Account id.")),
     responses(
         (status = 200, description = "The account.", body = DataAccount),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn get_account(user: AuthUser, state: State, id: Path<i64>) -> One<Account> {
@@ -140,8 +134,7 @@ pub async fn get_account(user: AuthUser, state: State, id: Path<i64>) -> One<Acc
     request_body = UpdateAuthor,
     responses(
         (status = 200, description = "The changed account.", body = DataAccount),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), JsonBody,
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn update_account(
@@ -161,7 +154,6 @@ pub async fn update_account(
     params(("id" = i64, Path, description = "Account id.")),
     responses(
         (status = 204, description = "Deactivated."),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     )
 )]

@@ -79,8 +79,6 @@ pub async fn get_captcha(state: State) -> Result<HttpResponse, ApiError> {
     responses(
         (status = 200, description = "A page of threads.", body = ListPublicComment,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 400, response = BadRequest), (status = 404, response = NotFound),
     )
 )]
 pub async fn list_comments(
@@ -118,8 +116,8 @@ pub async fn list_comments(
     request_body = CommentInput,
     responses(
         (status = 202, description = "Received; shown once a moderator approves it.", body = DataAccepted),
-        (status = 404, response = NotFound), (status = 409, response = Conflict),
-        (status = 429, response = TooManyRequests), JsonBody,
+        (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests),
     )
 )]
 pub async fn submit_comment(
@@ -153,7 +151,6 @@ pub async fn submit_comment(
     params(PageQuery, DeskFilter),
     responses(
         (status = 200, description = "Comments, newest first.", body = ListCommentDetail),
-        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_desk(
@@ -176,7 +173,6 @@ pub async fn list_desk(
     params(("id" = i64, Path, description = "Comment id.")),
     responses(
         (status = 200, description = "The comment.", body = DataCommentDetail),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn get_comment(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
@@ -194,8 +190,7 @@ pub async fn get_comment(user: AuthUser, state: State, id: Path<i64>) -> Result<
     request_body = ModerationInput,
     responses(
         (status = 200, description = "The comment after the change.", body = DataCommentDetail),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), JsonBody,
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn moderate_comment(
@@ -219,7 +214,6 @@ pub async fn moderate_comment(
     responses(
         (status = 200, description = "One outcome per distinct id, in ascending id order.",
             body = DataVecBulkOutcome),
-        (status = 403, response = Forbidden), JsonBody,
     )
 )]
 pub async fn moderate_many(
@@ -242,7 +236,6 @@ pub async fn moderate_many(
     params(("id" = i64, Path, description = "Comment id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn delete_comment(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
@@ -260,7 +253,6 @@ pub async fn delete_comment(user: AuthUser, state: State, id: Path<i64>) -> Resu
     responses(
         (status = 201, description = "Published.", body = DataCommentDetail,
             headers(("Location" = String))),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound), JsonBody,
     )
 )]
 pub async fn staff_reply(

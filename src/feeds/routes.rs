@@ -29,8 +29,7 @@ pub struct FeedQuery {
     responses(
         (status = 200, description = "The feed.", content_type = "application/rss+xml", body = String,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 400, response = BadRequest), (status = 404, response = NotFound),
+        (status = 404, response = NotFound),
     )
 )]
 pub async fn feed(req: HttpRequest, state: State, query: Query<FeedQuery>) -> Result<HttpResponse, ApiError> {
@@ -52,7 +51,6 @@ pub async fn feed(req: HttpRequest, state: State, query: Query<FeedQuery>) -> Re
     responses(
         (status = 200, description = "A sitemap or a sitemap index.", content_type = "application/xml", body = String,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 403, response = OriginNotAllowed),
     )
 )]
@@ -76,8 +74,6 @@ pub async fn sitemap(req: HttpRequest, state: State) -> Result<HttpResponse, Api
     responses(
         (status = 200, description = "One sitemap.", content_type = "application/xml", body = String,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn sitemap_page(req: HttpRequest, state: State, page: Path<i64>) -> Result<HttpResponse, ApiError> {

@@ -35,7 +35,6 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     responses(
         (status = 200, description = "The tree.", body = DataVecCategory,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 403, response = OriginNotAllowed),
     )
 )]
@@ -51,8 +50,6 @@ pub async fn list_categories(req: HttpRequest, state: State) -> Result<HttpRespo
     responses(
         (status = 200, description = "The category.", body = DataCategory,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn get_category(
@@ -74,7 +71,6 @@ pub async fn get_category(
     responses(
         (status = 200, description = "Tags.", body = DataVecTag,
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 403, response = OriginNotAllowed),
     )
 )]
@@ -89,7 +85,7 @@ pub async fn list_tags(req: HttpRequest, state: State) -> Result<HttpResponse, A
     request_body = CategoryInput,
     responses(
         (status = 201, description = "Created.", body = DataCategory),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict), JsonBody,
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn create_category(
@@ -110,8 +106,7 @@ pub async fn create_category(
     request_body = CategoryPatch,
     responses(
         (status = 200, description = "Changed.", body = DataCategory),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), JsonBody,
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn update_category(
@@ -132,7 +127,6 @@ pub async fn update_category(
     params(("id" = i64, Path, description = "Category id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     )
 )]
@@ -148,7 +142,7 @@ pub async fn delete_category(user: AuthUser, state: State, id: Path<i64>) -> Res
     request_body = TagInput,
     responses(
         (status = 201, description = "Created.", body = DataTag),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict), JsonBody,
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn create_tag(
@@ -169,8 +163,7 @@ pub async fn create_tag(
     request_body = TagInput,
     responses(
         (status = 200, description = "Changed.", body = DataTag),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), JsonBody,
+        (status = 409, response = Conflict),
     )
 )]
 pub async fn update_tag(user: AuthUser, state: State, id: Path<i64>, body: Json<TagInput>) -> One<Tag> {
@@ -186,7 +179,6 @@ pub async fn update_tag(user: AuthUser, state: State, id: Path<i64>, body: Json<
     params(("id" = i64, Path, description = "Tag id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn delete_tag(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {

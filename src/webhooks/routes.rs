@@ -34,7 +34,6 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     params(PageQuery),
     responses(
         (status = 200, description = "A page of webhooks (secrets are never shown).", body = ListWebhook),
-        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     )
 )]
 pub async fn list_webhooks(
@@ -53,7 +52,6 @@ pub async fn list_webhooks(
     responses(
         (status = 201, description = "Created, with its secret.", body = DataWebhookWithSecret,
             headers(("Location" = String))),
-        (status = 403, response = Forbidden), JsonBody,
     )
 )]
 pub async fn create_webhook(
@@ -77,7 +75,6 @@ pub async fn create_webhook(
     params(("id" = i64, Path, description = "Webhook id.")),
     responses(
         (status = 200, description = "The webhook.", body = DataWebhook),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn get_webhook(user: AuthUser, state: State, id: Path<i64>) -> One<Webhook> {
@@ -96,7 +93,6 @@ pub async fn get_webhook(user: AuthUser, state: State, id: Path<i64>) -> One<Web
     responses(
         (status = 200, description = "Changed; `secret` is present only when the request set it.",
             body = DataChangedWebhook),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound), JsonBody,
     )
 )]
 pub async fn update_webhook(
@@ -117,7 +113,6 @@ pub async fn update_webhook(
     params(("id" = i64, Path, description = "Webhook id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
     )
 )]
 pub async fn delete_webhook(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
@@ -133,8 +128,6 @@ pub async fn delete_webhook(user: AuthUser, state: State, id: Path<i64>) -> Resu
     params(("id" = i64, Path, description = "Webhook id."), DeliveryFilter, PageQuery),
     responses(
         (status = 200, description = "A page of deliveries.", body = ListDelivery),
-        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
     )
 )]
 pub async fn list_deliveries(
@@ -157,7 +150,6 @@ pub async fn list_deliveries(
     params(("id" = i64, Path, description = "Webhook id."), ("delivery" = i64, Path, description = "Delivery id.")),
     responses(
         (status = 202, description = "Queued; the worker sends it at once."),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     )
 )]

@@ -1,3 +1,6 @@
+use actix_web::test::TestRequest;
+use newsdesk::auth::Role;
+
 use crate::backend_test;
 
 const COMMITTED: &str = include_str!("../../openapi/openapi.json");
@@ -218,5 +221,52 @@ backend_test!(
                 }
             }
         }
+    }
+);
+
+backend_test!(
+    /// The answers the document adds from an operation's inputs are the ones the server gives:
+    /// a body that is not JSON gets 415 wherever a JSON body is documented, and an id that
+    /// names nothing gets 404 wherever a path parameter is.
+    async fn answers_implied_by_inputs_are_served(app: TestApp) {
+        let admin = app.user(Role::Admin).await;
+        let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+        let mut checked = (0, 0);
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            let uri = path
+                .replace("{page}", "99999")
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        "99999"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            for (method, op) in item.as_object().unwrap() {
+                let method = actix_web::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let authorised = |req: TestRequest| {
+                    req.method(method.clone())
+                        .uri(&uri)
+                        .insert_header(("Authorization", format!("Bearer {}", admin.access_token)))
+                };
+                let responses = op["responses"].as_object().unwrap();
+                if op["requestBody"]["content"]["application/json"].is_object() {
+                    assert!(responses.contains_key("415"), "{method} {path} documents 415");
+                    let req = authorised(TestRequest::default())
+                        .insert_header(("Content-Type", "text/plain"))
+                        .set_payload("{}");
+                    app.call(req).await.problem(415);
+                    checked.0 += 1;
+                } else if path.contains('{') {
+                    assert!(responses.contains_key("404"), "{method} {path} documents 404");
+                    app.call(authorised(TestRequest::default())).await.problem(404);
+                    checked.1 += 1;
+                }
+            }
+        }
+        assert!(checked.0 >= 15 && checked.1 >= 15, "checked {checked:?}");
     }
 );
