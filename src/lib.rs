@@ -26,6 +26,7 @@ pub mod reader;
 pub mod routing;
 pub mod search;
 pub mod server;
+pub mod storage;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod text;
