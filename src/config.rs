@@ -34,6 +34,10 @@
 //! | `NEWSDESK_BODY_TIMEOUT` | `10` | seconds a request body has to arrive in full before the request is cut with 408 |
 //! | `NEWSDESK_MAX_CONNECTIONS` | `10000` | open client connections per process; past it new ones wait in the listen queue |
 //! | `NEWSDESK_METRICS_TOKEN` | none | bearer token `/metrics` requires; unset, `/metrics` is public |
+//! | `NEWSDESK_MEDIA_STORE` | `file://./media` | where media files live: `file://DIR` or `s3://BUCKET/PREFIX` |
+//! | `NEWSDESK_S3_ENDPOINT` | none (AWS) | an S3-compatible server, e.g. `http://127.0.0.1:9000` (path-style; plain http allowed) |
+//! | `NEWSDESK_S3_REGION` | `us-east-1` | the bucket's region; credentials come from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` |
+//! | `NEWSDESK_MEDIA_PUBLIC_URL` | none | base of public media URLs (CDN or bucket); unset, files are at `/media/<key>` |
 //!
 //! Values are checked once at start ([`Settings::validate`]) so a typo stops the process with a
 //! message naming the variable instead of surfacing later as a confusing runtime error.
@@ -332,6 +336,29 @@ pub struct Settings {
     /// `/metrics` is public.
     #[arg(long, env = "NEWSDESK_METRICS_TOKEN", hide_env_values = true, global = true)]
     pub metrics_token: Option<String>,
+
+    /// Where media files are kept: `file://./media` (relative to the working directory),
+    /// `file:///abs/path`, or `s3://bucket/prefix` to share them between processes.
+    #[arg(
+        long,
+        env = "NEWSDESK_MEDIA_STORE",
+        default_value = "file://./media",
+        global = true
+    )]
+    pub media_store: String,
+
+    /// An S3-compatible server (MinIO, Ceph…) instead of AWS, e.g. `http://127.0.0.1:9000`.
+    #[arg(long, env = "NEWSDESK_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+
+    /// Region of the media bucket; `us-east-1` when unset.
+    #[arg(long, env = "NEWSDESK_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
+
+    /// Base of public media URLs, e.g. a CDN in front of the bucket; unset, media is served
+    /// by newsdesk under `/media/`.
+    #[arg(long, env = "NEWSDESK_MEDIA_PUBLIC_URL", global = true)]
+    pub media_public_url: Option<String>,
 }
 
 /// A setting that failed validation, named by its environment variable.
@@ -383,6 +410,8 @@ pub struct Config {
     pub body_timeout: std::time::Duration,
     pub max_connections: usize,
     pub metrics_token: Option<String>,
+    /// The media store's location and options (opened by [`crate::storage::MediaStore::open`]).
+    pub media: crate::storage::StoreSettings,
 }
 
 impl Settings {
@@ -569,6 +598,13 @@ impl Settings {
             }
             Some(t) => Some(t.to_owned()),
         };
+        let media = crate::storage::StoreSettings::parse(
+            &self.media_store,
+            self.s3_endpoint.as_deref(),
+            self.s3_region.as_deref(),
+            self.media_public_url.as_deref(),
+        )
+        .map_err(|(variable, message)| invalid(variable, message))?;
         let workers = match self.workers {
             Some(0) => return Err(invalid("NEWSDESK_WORKERS", "must be at least 1")),
             Some(n) => n,
@@ -604,6 +640,7 @@ impl Settings {
             body_timeout: std::time::Duration::from_secs(self.body_timeout),
             max_connections: self.max_connections,
             metrics_token,
+            media,
         })
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `newsdesk` run in `dir`, quiet, with no database, address or reader setting inherited
+/// `newsdesk` run in `dir`, quiet, with no database, address, reader or media setting inherited
 /// from the environment of the test run.
 pub fn newsdesk(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
@@ -14,6 +14,9 @@ pub fn newsdesk(dir: &Path) -> Command {
         .env_remove("NEWSDESK_DATABASE_URL")
         .env_remove("NEWSDESK_BIND")
         .env_remove("NEWSDESK_READER")
+        .env_remove("NEWSDESK_MEDIA_STORE")
+        .env_remove("NEWSDESK_S3_ENDPOINT")
+        .env_remove("NEWSDESK_MEDIA_PUBLIC_URL")
         .stdin(Stdio::null());
     cmd
 }
