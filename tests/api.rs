@@ -45,6 +45,8 @@ mod processes;
 mod reader;
 #[path = "api/search.rs"]
 mod search;
+#[path = "api/storage.rs"]
+mod storage;
 #[path = "api/taxonomy.rs"]
 mod taxonomy;
 #[path = "api/times.rs"]

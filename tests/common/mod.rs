@@ -6,6 +6,7 @@
 pub mod binary;
 pub mod pg;
 pub mod receiver;
+pub mod s3;
 
 use actix_http::Request;
 use actix_service::ServiceExt;
