@@ -60,6 +60,17 @@ pub enum ByteRange {
     Suffix(u64),
 }
 
+impl ByteRange {
+    /// Whether an object of `size` bytes has at least one byte in this range.
+    pub fn satisfiable(&self, size: u64) -> bool {
+        match self {
+            ByteRange::Bounded(r) => r.start < r.end && r.start < size,
+            ByteRange::From(start) => *start < size,
+            ByteRange::Suffix(n) => *n > 0 && size > 0,
+        }
+    }
+}
+
 impl From<Range<u64>> for ByteRange {
     fn from(range: Range<u64>) -> Self {
         ByteRange::Bounded(range)
@@ -195,9 +206,8 @@ impl MediaStore {
             let size = self.head(key).await?.size;
             return Err(StoreError::RangeNotSatisfiable { size });
         }
-        let ranged = range.is_some();
         let options = GetOptions {
-            range: range.map(GetRange::from),
+            range: range.clone().map(GetRange::from),
             ..GetOptions::default()
         };
         let result = match self.inner.get_opts(&path, options).await {
@@ -206,14 +216,24 @@ impl MediaStore {
                 let error = map_error(key, e);
                 // Backends word an unsatisfiable range differently (a local error, an S3 416);
                 // the object's size tells for certain, and this costs a request only on failure.
-                if ranged && matches!(error, StoreError::Unavailable(_)) {
-                    if let Ok(info) = self.head(key).await {
-                        return Err(StoreError::RangeNotSatisfiable { size: info.size });
-                    }
+                if let (Some(range), StoreError::Unavailable(_)) = (&range, &error)
+                    && let Ok(info) = self.head(key).await
+                    && !range.satisfiable(info.size)
+                {
+                    return Err(StoreError::RangeNotSatisfiable { size: info.size });
                 }
                 return Err(error);
             }
         };
+        // The directory store answers a suffix of an empty file with no bytes where S3 says
+        // 416; both say 416 here.
+        if let Some(range) = &range
+            && !range.satisfiable(result.meta.size)
+        {
+            return Err(StoreError::RangeNotSatisfiable {
+                size: result.meta.size,
+            });
+        }
         let content_type = result
             .attributes
             .get(&Attribute::ContentType)
@@ -328,5 +348,23 @@ fn map_error(key: &str, error: object_store::Error) -> StoreError {
         object_store::Error::NotFound { .. } => StoreError::NotFound(key.to_owned()),
         object_store::Error::InvalidPath { source } => StoreError::InvalidKey(format!("`{key}`: {source}")),
         other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteRange;
+
+    #[test]
+    fn satisfiable_ranges_select_a_byte() {
+        assert!(ByteRange::Bounded(0..1).satisfiable(1));
+        assert!(ByteRange::Bounded(99..500).satisfiable(100));
+        assert!(!ByteRange::Bounded(100..500).satisfiable(100));
+        assert!(!ByteRange::Bounded(5..5).satisfiable(100));
+        assert!(ByteRange::From(99).satisfiable(100));
+        assert!(!ByteRange::From(100).satisfiable(100));
+        assert!(ByteRange::Suffix(500).satisfiable(100));
+        assert!(!ByteRange::Suffix(1).satisfiable(0));
+        assert!(!ByteRange::Suffix(0).satisfiable(100));
     }
 }

@@ -32,29 +32,32 @@ impl StoreLocation {
             }
             return Ok(StoreLocation::Local(PathBuf::from(path)));
         }
-        if url.starts_with("s3://") {
-            let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
-            if !parsed.username().is_empty() || parsed.password().is_some() {
+        if let Some(rest) = url.strip_prefix("s3://") {
+            // Split by hand: `url::Url` would resolve `..` in the prefix instead of refusing it.
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.contains('@') {
                 return Err(
                     "credentials do not belong in the URL; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                         .into(),
                 );
             }
-            if parsed.port().is_some() || parsed.query().is_some() || parsed.fragment().is_some() {
+            if bucket.contains(':') || rest.contains('?') || rest.contains('#') {
                 return Err(
                     "an s3:// URL is s3://bucket/prefix; the server goes in NEWSDESK_S3_ENDPOINT".into(),
                 );
             }
-            let bucket = parsed.host_str().unwrap_or_default().to_owned();
-            validate_bucket(&bucket)?;
-            let prefix = parsed.path().trim_matches('/');
+            validate_bucket(bucket)?;
+            let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
             let prefix = if prefix.is_empty() {
                 None
             } else {
                 validate_key(prefix).map_err(|e| format!("the prefix {e}"))?;
                 Some(prefix.to_owned())
             };
-            return Ok(StoreLocation::S3 { bucket, prefix });
+            return Ok(StoreLocation::S3 {
+                bucket: bucket.to_owned(),
+                prefix,
+            });
         }
         Err(format!(
             "`{url}` is neither file://DIRECTORY nor s3://BUCKET/PREFIX"
@@ -237,6 +240,8 @@ mod tests {
             "s3://key:secret@bucket",
             "s3://bucket:9000",
             "s3://bucket/../x",
+            "s3://bucket//x",
+            "s3://bucket/x/..",
             "s3://bucket/Pre fix",
             "s3://bucket?region=x",
             "http://bucket",

@@ -132,6 +132,14 @@ store_test!(
         let empty = case.store.get("ab/cd/empty", None).await.unwrap();
         assert!(empty.bytes.is_empty());
         assert_eq!(empty.info.size, 0);
+        assert_eq!(
+            case.store
+                .get("ab/cd/empty", Some(ByteRange::Suffix(5)))
+                .await
+                .unwrap_err(),
+            StoreError::RangeNotSatisfiable { size: 0 },
+            "an empty file has no last bytes"
+        );
     }
 );
 
@@ -159,7 +167,9 @@ store_test!(
 
         for nothing in [
             ByteRange::Bounded(100..110),
+            ByteRange::From(100),
             ByteRange::Bounded(5..5),
+            ByteRange::Bounded(7..3),
             ByteRange::Suffix(0),
         ] {
             assert_eq!(
