@@ -351,9 +351,14 @@ pub struct Settings {
     #[arg(long, env = "NEWSDESK_S3_ENDPOINT", global = true)]
     pub s3_endpoint: Option<String>,
 
-    /// Region of the media bucket; `us-east-1` when unset.
-    #[arg(long, env = "NEWSDESK_S3_REGION", global = true)]
-    pub s3_region: Option<String>,
+    /// Region of the media bucket.
+    #[arg(
+        long,
+        env = "NEWSDESK_S3_REGION",
+        default_value = crate::storage::DEFAULT_S3_REGION,
+        global = true
+    )]
+    pub s3_region: String,
 
     /// Base of public media URLs, e.g. a CDN in front of the bucket; unset, media is served
     /// by newsdesk under `/media/`.
@@ -601,7 +606,7 @@ impl Settings {
         let media = crate::storage::StoreSettings::parse(
             &self.media_store,
             self.s3_endpoint.as_deref(),
-            self.s3_region.as_deref(),
+            Some(self.s3_region.as_str()),
             self.media_public_url.as_deref(),
         )
         .map_err(|(variable, message)| invalid(variable, message))?;
