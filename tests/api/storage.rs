@@ -169,7 +169,7 @@ store_test!(
             ByteRange::Bounded(100..110),
             ByteRange::From(100),
             ByteRange::Bounded(5..5),
-            ByteRange::Bounded(7..3),
+            ByteRange::Bounded(std::ops::Range { start: 7, end: 3 }),
             ByteRange::Suffix(0),
         ] {
             assert_eq!(
