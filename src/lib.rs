@@ -19,6 +19,7 @@ pub mod error;
 pub mod feeds;
 pub mod http;
 pub mod i18n;
+pub mod media;
 pub mod openapi;
 pub mod ops;
 pub mod patch;

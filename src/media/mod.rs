@@ -1,0 +1,3 @@
+//! The media library.
+
+pub mod process;
