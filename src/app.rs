@@ -44,6 +44,8 @@ pub struct AppState {
     pub comment_writer: Option<Arc<comments::batch::BatchWriter>>,
     /// Sends webhook deliveries (see [`webhooks::worker`]).
     pub webhooks: Arc<webhooks::worker::Sender>,
+    /// The media library's store and settings.
+    pub media: crate::media::Library,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +67,8 @@ pub enum StartupError {
     Webhooks(reqwest::Error),
     #[error("starting a background thread failed: {0}")]
     Thread(std::io::Error),
+    #[error("opening the media store failed: {0}")]
+    Media(crate::storage::StoreError),
 }
 
 impl AppState {
@@ -142,6 +146,7 @@ impl AppState {
             crate::cache::listener::start(url.clone(), &changes).map_err(StartupError::Thread)?;
         }
         let cache = crate::cache::ResponseCache::new(config.cache_bytes, config.cache_ttl, changes);
+        let media = crate::media::Library::open(&config).map_err(StartupError::Media)?;
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -157,6 +162,7 @@ impl AppState {
             cache: Arc::new(cache),
             comment_writer,
             webhooks: Arc::new(sender),
+            media,
         })
     }
 }

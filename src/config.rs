@@ -38,6 +38,9 @@
 //! | `NEWSDESK_S3_ENDPOINT` | none (AWS) | an S3-compatible server, e.g. `http://127.0.0.1:9000` (path-style; plain http allowed) |
 //! | `NEWSDESK_S3_REGION` | `us-east-1` | the bucket's region; credentials come from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` |
 //! | `NEWSDESK_MEDIA_PUBLIC_URL` | none | base of public media URLs (CDN or bucket); unset, files are at `/media/<key>` |
+//! | `NEWSDESK_MEDIA_MAX_MB` | `20` | largest upload, in MiB (1–500) |
+//! | `NEWSDESK_MEDIA_MAX_PIXELS` | `50000000` | largest image, width × height, refused from its header before decoding |
+//! | `NEWSDESK_MEDIA_WORKERS` | `2` | images processed at once per process (each takes a core and up to a few hundred MB) |
 //!
 //! Values are checked once at start ([`Settings::validate`]) so a typo stops the process with a
 //! message naming the variable instead of surfacing later as a confusing runtime error.
@@ -364,6 +367,24 @@ pub struct Settings {
     /// by newsdesk under `/media/`.
     #[arg(long, env = "NEWSDESK_MEDIA_PUBLIC_URL", global = true)]
     pub media_public_url: Option<String>,
+
+    /// The largest upload, in MiB.
+    #[arg(long, env = "NEWSDESK_MEDIA_MAX_MB", default_value_t = 20, global = true)]
+    pub media_max_mb: u64,
+
+    /// The largest image accepted, as width × height; read from the header, so a
+    /// decompression bomb is refused before any pixel is decoded.
+    #[arg(
+        long,
+        env = "NEWSDESK_MEDIA_MAX_PIXELS",
+        default_value_t = 50_000_000,
+        global = true
+    )]
+    pub media_max_pixels: u64,
+
+    /// Images decoded and resized at once by one process.
+    #[arg(long, env = "NEWSDESK_MEDIA_WORKERS", default_value_t = 2, global = true)]
+    pub media_workers: usize,
 }
 
 /// A setting that failed validation, named by its environment variable.
@@ -417,6 +438,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// The media store's location and options (opened by [`crate::storage::MediaStore::open`]).
     pub media: crate::storage::StoreSettings,
+    pub media_limits: crate::media::process::Limits,
+    pub media_workers: usize,
 }
 
 impl Settings {
@@ -581,6 +604,18 @@ impl Settings {
                 "must be between 1 and 86400 seconds",
             ));
         }
+        if !(1..=500).contains(&self.media_max_mb) {
+            return Err(invalid("NEWSDESK_MEDIA_MAX_MB", "must be between 1 and 500"));
+        }
+        if !(1_000_000..=1_000_000_000).contains(&self.media_max_pixels) {
+            return Err(invalid(
+                "NEWSDESK_MEDIA_MAX_PIXELS",
+                "must be between 1000000 and 1000000000",
+            ));
+        }
+        if !(1..=64).contains(&self.media_workers) {
+            return Err(invalid("NEWSDESK_MEDIA_WORKERS", "must be between 1 and 64"));
+        }
         if !(1..=300).contains(&self.body_timeout) {
             return Err(invalid(
                 "NEWSDESK_BODY_TIMEOUT",
@@ -646,6 +681,11 @@ impl Settings {
             max_connections: self.max_connections,
             metrics_token,
             media,
+            media_limits: crate::media::process::Limits {
+                max_bytes: self.media_max_mb * 1024 * 1024,
+                max_pixels: self.media_max_pixels,
+            },
+            media_workers: self.media_workers,
         })
     }
 }

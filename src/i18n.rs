@@ -250,6 +250,7 @@ codes! {
         WebhookNotFound = "webhook.not_found",
         DeliveryNotFound = "webhook.delivery_not_found",
         SitemapNotFound = "sitemap.not_found",
+        MediaNotFound = "media.not_found",
         // 405
         MethodNotAllowed = "request.method_not_allowed",
         // 409
@@ -271,11 +272,16 @@ codes! {
         AccountEmailTaken = "account.email_taken",
         TaxonomySlugTaken = "taxonomy.slug_taken",
         ResourceReferenced = "resource.referenced",
+        MediaInUse = "media.in_use",
         // 408, 413, 415, 422, 429, 431, 500, 503
         RequestTimeout = "request.timeout",
         BodyTooLarge = "body.too_large",
         HeadersTooLarge = "request.headers_too_large",
         BodyUnsupportedType = "body.unsupported_type",
+        MediaTooLarge = "media.too_large",
+        MediaUnsupportedType = "media.unsupported_type",
+        MediaFormRequired = "media.form_required",
+        MediaRangeNotSatisfiable = "media.range_not_satisfiable",
         ValidationFailed = "validation.failed",
         AuthRateLimited = "auth.rate_limited",
         CommentRateLimited = "comment.rate_limited",
@@ -317,6 +323,9 @@ codes! {
         CaptchaExpired = "captcha_expired",
         CaptchaWrong = "captcha_wrong",
         CaptchaUsed = "captcha_used",
+        TooManyPixels = "too_many_pixels",
+        UnreadableImage = "unreadable_image",
+        NotAnImage = "not_an_image",
     }
 }
 
@@ -367,7 +376,8 @@ pub fn title(lang: Lang, kind: &str) -> String {
 /// checks this list against its own sample values.
 const PARAMETERS: &[&str] = &[
     "max", "min", "seconds", "current", "line", "column", "name", "role", "from", "to", "kinds", "status",
-    "address", "what", "origin", "method", "headers", "allowed", "count",
+    "address", "what", "origin", "method", "headers", "allowed", "count", "articles", "found", "size",
+    "width", "height",
 ];
 
 /// The catalogue as Markdown tables (problem codes, then field codes), each message with
@@ -474,6 +484,11 @@ mod tests {
             ("headers", Arg::Text("x-api-key".into())),
             ("allowed", Arg::Text("authorization".into())),
             ("count", Arg::Number(1)),
+            ("articles", Arg::Text("#12 Hội nghị tổng kết".into())),
+            ("found", Arg::Text("text/html".into())),
+            ("size", Arg::Number(2048)),
+            ("width", Arg::Number(20000)),
+            ("height", Arg::Number(20000)),
         ];
         let sampled: std::collections::BTreeSet<&str> = args.iter().map(|(name, _)| *name).collect();
         let listed: std::collections::BTreeSet<&str> = PARAMETERS.iter().copied().collect();

@@ -50,6 +50,7 @@ use crate::error::{InvalidField, Problem, responses};
         (name = "comments", description = "Reader comments and the captcha of the comment form."),
         (name = "moderation", description = "The moderation desk: approving, rejecting and answering comments."),
         (name = "taxonomy", description = "Categories and tags."),
+        (name = "media", description = "The media library: photos and documents, their renditions, and the files readers fetch."),
         (name = "webhooks", description = "Signed event deliveries to other systems, and their history (admin)."),
         (name = "audit", description = "The audit log: who did what to which resource, and when (admin)."),
         (name = "feeds", description = "RSS and sitemaps for feed readers and crawlers."),
@@ -110,7 +111,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
 /// Tags whose every signed-in operation is refused to some role, so each answers 403.
 /// Editorial operations are not among them: contributors and authors reach their own
 /// articles, and those operations declare their 403 where a role can meet it.
-const ROLE_GATED_TAGS: &[&str] = &["accounts", "audit", "moderation", "taxonomy", "webhooks"];
+const ROLE_GATED_TAGS: &[&str] = &["accounts", "audit", "media", "moderation", "taxonomy", "webhooks"];
 
 /// Adds to every operation the answers its inputs imply, so that no handler repeats them and
 /// none can forget one:
@@ -228,6 +229,7 @@ pub mod bodies {
     use crate::authors::dto::{Account, PublicAuthor};
     use crate::comments::dto::{Accepted, BulkOutcome, CaptchaChallenge, CommentDetail, PublicComment};
     use crate::envelope::{Data, List, Named};
+    use crate::media::dto::Media;
     use crate::ops::{Health, Readiness};
     use crate::taxonomy::dto::{Category, Tag};
     use crate::webhooks::dto::{ChangedWebhook, Delivery, Webhook, WebhookWithSecret};
@@ -245,6 +247,7 @@ pub mod bodies {
     impl Named for Delivery {}
     impl Named for EditorialArticle {}
     impl Named for Health {}
+    impl Named for Media {}
     impl Named for PublicAuthor {}
     impl Named for PublicComment {}
     impl Named for Readiness {}
@@ -264,6 +267,7 @@ pub mod bodies {
     pub type DataCommentDetail = Data<CommentDetail>;
     pub type DataEditorialArticle = Data<EditorialArticle>;
     pub type DataHealth = Data<Health>;
+    pub type DataMedia = Data<Media>;
     pub type DataPublicAuthor = Data<PublicAuthor>;
     pub type DataReadiness = Data<Readiness>;
     pub type DataRevision = Data<Revision>;
@@ -283,6 +287,7 @@ pub mod bodies {
     pub type ListCommentDetail = List<CommentDetail>;
     pub type ListDelivery = List<Delivery>;
     pub type ListEditorialArticle = List<EditorialArticle>;
+    pub type ListMedia = List<Media>;
     pub type ListPublicAuthor = List<PublicAuthor>;
     pub type ListPublicComment = List<PublicComment>;
     pub type ListWebhook = List<Webhook>;

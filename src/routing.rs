@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::db::Db;
 use crate::envelope::Data;
 use crate::error::ApiError;
-use crate::{articles, audit, auth, authors, comments, feeds, ops, taxonomy, webhooks};
+use crate::{articles, audit, auth, authors, comments, feeds, media, ops, taxonomy, webhooks};
 
 /// One handler: where it is served and how it is documented.
 pub struct Endpoint {
@@ -69,6 +69,7 @@ pub fn all() -> impl Iterator<Item = &'static Endpoint> {
         taxonomy::routes::ENDPOINTS,
         webhooks::routes::ENDPOINTS,
         audit::routes::ENDPOINTS,
+        media::routes::ENDPOINTS,
     ]
     .into_iter()
     .flatten()

@@ -96,6 +96,21 @@ pub fn fold(input: &str) -> String {
     out
 }
 
+/// A `LIKE … ESCAPE '\\'` pattern that matches text containing `folded` anywhere, with the
+/// pattern characters in it taken literally.
+pub fn like_contains(folded: &str) -> String {
+    let mut p = String::with_capacity(folded.len() + 2);
+    p.push('%');
+    for c in folded.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Background work inside the server process: publishing scheduled articles, sending
-//! webhooks, writing view counts and purging spent captcha nonces and old webhook events.
+//! webhooks, writing view counts, purging spent captcha nonces and old webhook events, and
+//! sweeping media files no row names.
 //! Stopped after the HTTP server has drained, with a last flush so no counted view is lost on
 //! a clean shutdown.
 
@@ -107,6 +108,22 @@ impl Workers {
                 }
             }))
         };
+        let media = {
+            let state = state.clone();
+            actix_web::rt::spawn(every(
+                crate::media::sweep::EVERY,
+                None,
+                watch.clone(),
+                move || {
+                    let state = state.clone();
+                    async move {
+                        if let Err(e) = crate::media::sweep::sweep(&state, crate::media::sweep::GRACE).await {
+                            tracing::warn!(error = %e, "sweeping media files failed; retrying next run");
+                        }
+                    }
+                },
+            ))
+        };
         let views = {
             let state = state.clone();
             actix_web::rt::spawn(every(VIEW_FLUSH_EVERY, None, watch, move || {
@@ -120,7 +137,7 @@ impl Workers {
         };
         Workers {
             stop,
-            tasks: vec![scheduler, webhooks, views],
+            tasks: vec![scheduler, webhooks, media, views],
             state: state.clone(),
         }
     }

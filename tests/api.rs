@@ -29,6 +29,8 @@ mod errors;
 mod feeds;
 #[path = "api/i18n.rs"]
 mod i18n;
+#[path = "api/media/mod.rs"]
+mod media;
 #[path = "api/migrations.rs"]
 mod migrations;
 #[path = "api/openapi.rs"]

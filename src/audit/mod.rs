@@ -25,10 +25,11 @@ pub enum Resource {
     Category,
     Tag,
     Webhook,
+    Media,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 7] = [
+    pub const ALL: [Resource; 8] = [
         Resource::Article,
         Resource::Comment,
         Resource::Account,
@@ -36,6 +37,7 @@ impl Resource {
         Resource::Category,
         Resource::Tag,
         Resource::Webhook,
+        Resource::Media,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +49,7 @@ impl Resource {
             Resource::Category => "category",
             Resource::Tag => "tag",
             Resource::Webhook => "webhook",
+            Resource::Media => "media",
         }
     }
 

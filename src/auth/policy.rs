@@ -30,6 +30,19 @@ pub enum Action {
     ManageAccounts,
     ManageWebhooks,
     ViewAudit,
+    /// Upload to the media library, and browse it to pick covers and attachments.
+    UseMedia,
+    /// Change a file's description or delete it.
+    EditMedia(MediaFacts),
+}
+
+/// What the policy needs to know about one file of the media library.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaFacts {
+    /// The caller uploaded it.
+    pub own: bool,
+    /// Some article uses it.
+    pub used: bool,
 }
 
 /// The matrix of API.md's "Roles" section.
@@ -61,6 +74,12 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::ModerateComments => matches!(role, Admin | Editor | Moderator),
         Action::ManageTaxonomy => matches!(role, Admin | Editor),
         Action::ManageAccounts | Action::ManageWebhooks | Action::ViewAudit => role == Admin,
+        Action::UseMedia => matches!(role, Admin | Editor | Author | Contributor),
+        Action::EditMedia(m) => match role {
+            Admin | Editor => true,
+            Author | Contributor => m.own && !m.used,
+            Moderator => false,
+        },
     }
 }
 
@@ -69,10 +88,11 @@ pub fn allows(role: Role, action: Action) -> bool {
 enum Question {
     Plain(Action),
     OnArticle(fn(ArticleFacts) -> Action),
+    OnMedia(fn(MediaFacts) -> Action),
 }
 
 /// The rows of the table in `docs/API.md`, in the contract's order.
-fn questions() -> [(&'static str, Question); 10] {
+fn questions() -> [(&'static str, Question); 12] {
     use Question::*;
     [
         ("create articles", Plain(Action::CreateArticle)),
@@ -94,6 +114,8 @@ fn questions() -> [(&'static str, Question); 10] {
         ("manage accounts and roles", Plain(Action::ManageAccounts)),
         ("manage webhooks", Plain(Action::ManageWebhooks)),
         ("read the audit log", Plain(Action::ViewAudit)),
+        ("upload media, browse the library", Plain(Action::UseMedia)),
+        ("edit or delete a file of the library", OnMedia(Action::EditMedia)),
     ]
 }
 
@@ -115,6 +137,7 @@ fn while_in(states: &[ArticleState]) -> String {
 fn cell(role: Role, question: &Question) -> String {
     let on = match question {
         Question::Plain(action) => return if allows(role, *action) { "yes" } else { "no" }.into(),
+        Question::OnMedia(on) => return media_cell(role, *on),
         Question::OnArticle(on) => on,
     };
     let states_where = |own: bool| -> Vec<ArticleState> {
@@ -129,6 +152,17 @@ fn cell(role: Role, question: &Question) -> String {
         (_, true) => format!("own{}", while_in(&own)),
         _ if own == others => format!("any{}", while_in(&others)),
         _ => format!("any{}; own{}", while_in(&others), while_in(&own)),
+    }
+}
+
+/// `any`, `own, while unused`, or `no`.
+fn media_cell(role: Role, on: fn(MediaFacts) -> Action) -> String {
+    let may = |own, used| allows(role, on(MediaFacts { own, used }));
+    match (may(false, true), may(true, false)) {
+        (true, _) => "any".into(),
+        (false, true) if may(true, true) => "own".into(),
+        (false, true) => "own, while unused".into(),
+        (false, false) => "no".into(),
     }
 }
 
@@ -264,6 +298,31 @@ mod tests {
                 Action::ViewAudit,
                 [true, false, false, false, false],
             ),
+            ("use media", Action::UseMedia, [true, true, true, true, false]),
+            (
+                "edit own unused media",
+                Action::EditMedia(MediaFacts {
+                    own: true,
+                    used: false,
+                }),
+                [true, true, true, true, false],
+            ),
+            (
+                "edit own used media",
+                Action::EditMedia(MediaFacts {
+                    own: true,
+                    used: true,
+                }),
+                [true, true, false, false, false],
+            ),
+            (
+                "edit other's unused media",
+                Action::EditMedia(MediaFacts {
+                    own: false,
+                    used: false,
+                }),
+                [true, true, false, false, false],
+            ),
         ];
         for (name, action, expected) in table {
             for (role, allowed) in Role::ALL.into_iter().zip(expected) {
@@ -282,6 +341,7 @@ mod tests {
             "| publish / schedule / unpublish | any | any | own | no | no |",
             "| delete (archive) an article | any | any | own, while draft | own, while draft | no |",
             "| moderate comments, see commenters' phone/email, reply as staff | yes | yes | no | no | yes |",
+            "| edit or delete a file of the library | any | any | own, while unused | own, while unused | no |",
         ] {
             assert!(table.lines().any(|line| line == row), "{row}\nin\n{table}");
         }

@@ -14,7 +14,7 @@ use crate::db::schema::{articles, authors, comment_moderations, comments};
 use crate::envelope::Page;
 use crate::error::ApiError;
 use crate::i18n::Code;
-use crate::text::fold;
+use crate::text::{self, fold};
 
 /// Filters of the moderation desk.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -30,19 +30,6 @@ pub struct DeskFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-fn like_pattern(folded: &str) -> String {
-    let mut p = String::with_capacity(folded.len() + 2);
-    p.push('%');
-    for c in folded.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 /// Comments for moderators, newest first, with every detail.
 pub fn desk(conn: &mut Db, filter: &DeskFilter, page: Page) -> Result<(Vec<CommentDetail>, i64), ApiError> {
     let pattern = filter
@@ -50,7 +37,7 @@ pub fn desk(conn: &mut Db, filter: &DeskFilter, page: Page) -> Result<(Vec<Comme
         .as_deref()
         .map(fold)
         .filter(|q| !q.is_empty())
-        .map(|q| like_pattern(&q));
+        .map(|q| text::like_contains(&q));
     let build = || {
         let mut q = comments::table.into_boxed();
         if let Some(status) = filter.status {

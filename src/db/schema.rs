@@ -188,6 +188,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     comment_moderations,
     article_search,
+    media,
+    article_media,
 );
 
 // Folded text for search (see migration 000005). PostgreSQL adds generated `tsvector`
@@ -274,3 +276,39 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(audit_log, authors);
+
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        width -> Nullable<BigInt>,
+        height -> Nullable<BigInt>,
+        alt -> Nullable<Text>,
+        caption -> Nullable<Text>,
+        credit -> Nullable<Text>,
+        title -> Nullable<Text>,
+        storage_key -> Text,
+        variants -> Text,
+        folded -> Text,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_media (article_id, role, position) {
+        article_id -> BigInt,
+        media_id -> BigInt,
+        role -> Text,
+        position -> BigInt,
+    }
+}
+
+diesel::joinable!(article_media -> articles (article_id));
+diesel::joinable!(article_media -> media (media_id));
+diesel::joinable!(media -> authors (uploaded_by));

@@ -41,15 +41,23 @@ pub enum Event {
     /// A comment became visible: approved by a moderator, or a staff reply.
     #[serde(rename = "comment.approved")]
     CommentApproved,
+    /// A file was added to the media library.
+    #[serde(rename = "media.created")]
+    MediaCreated,
+    /// A file was deleted from the media library.
+    #[serde(rename = "media.deleted")]
+    MediaDeleted,
 }
 
 impl Event {
-    pub const ALL: [Event; 5] = [
+    pub const ALL: [Event; 7] = [
         Event::ArticlePublished,
         Event::ArticleUpdated,
         Event::ArticleUnpublished,
         Event::CommentCreated,
         Event::CommentApproved,
+        Event::MediaCreated,
+        Event::MediaDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +67,8 @@ impl Event {
             Event::ArticleUnpublished => "article.unpublished",
             Event::CommentCreated => "comment.created",
             Event::CommentApproved => "comment.approved",
+            Event::MediaCreated => "media.created",
+            Event::MediaDeleted => "media.deleted",
         }
     }
 

@@ -29,6 +29,15 @@ pub enum Backend {
     Postgres,
 }
 
+/// Where an app keeps its media files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// A temporary directory of its own.
+    File,
+    /// A fresh bucket on the run's S3-compatible server (see [`s3`]).
+    S3,
+}
+
 /// Keeps a test's database alive as long as the app that uses it.
 enum TestDatabase {
     Sqlite(tempfile::TempDir),
@@ -43,6 +52,8 @@ pub struct TestApp {
     service: AppService,
     pub state: AppState,
     pub backend: Backend,
+    /// The media directory of a file store, removed with the app.
+    _media: Option<tempfile::TempDir>,
     // Dropped last: the service and state hold pool connections to it.
     _database: TestDatabase,
 }
@@ -51,6 +62,9 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     backend: Backend,
     database: Option<DbUrl>,
+    store: Store,
+    /// A store shared with another app (another process of the same deployment).
+    media: Option<newsdesk::storage::StoreSettings>,
     configure: Box<dyn FnOnce(&mut Config)>,
     routes: Box<dyn FnOnce(&mut web::ServiceConfig)>,
 }
@@ -60,6 +74,8 @@ impl TestAppBuilder {
         TestAppBuilder {
             backend,
             database: None,
+            store: Store::File,
+            media: None,
             configure: Box::new(|_| {}),
             routes: Box::new(|_| {}),
         }
@@ -72,6 +88,12 @@ impl TestAppBuilder {
             newsdesk::db::Backend::Sqlite => Backend::Sqlite,
         };
         self.database = Some(url);
+        self
+    }
+
+    /// Keep media files in this kind of store.
+    pub fn store(mut self, store: Store) -> Self {
+        self.store = store;
         self
     }
 
@@ -104,6 +126,19 @@ impl TestAppBuilder {
             }
         };
         let mut config = Config::for_database(url);
+        let mut media_dir = None;
+        config.media = match (self.media, self.store) {
+            (Some(shared), _) => shared,
+            (None, Store::File) => {
+                let dir = tempfile::tempdir().expect("media dir");
+                let settings = newsdesk::storage::StoreSettings::new(
+                    newsdesk::storage::StoreLocation::Local(dir.path().to_owned()),
+                );
+                media_dir = Some(dir);
+                settings
+            }
+            (None, Store::S3) => s3::fresh_bucket(None)?.1,
+        };
         config.db_pool_size = 4;
         config.db_timeout = std::time::Duration::from_secs(2);
         (self.configure)(&mut config);
@@ -115,6 +150,7 @@ impl TestAppBuilder {
             service,
             state,
             backend: self.backend,
+            _media: media_dir,
             _database: database,
         })
     }
@@ -148,7 +184,9 @@ impl TestApp {
 
     /// Another app on this app's database, as a second process of the same deployment.
     pub fn another_process(&self) -> TestAppBuilder {
-        TestAppBuilder::new(self.backend).database(self.state.config.database.clone())
+        let mut builder = TestAppBuilder::new(self.backend).database(self.state.config.database.clone());
+        builder.media = Some(self.state.config.media.clone());
+        builder
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {

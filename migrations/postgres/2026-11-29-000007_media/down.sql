@@ -1,0 +1,2 @@
+DROP TABLE article_media;
+DROP TABLE media;
