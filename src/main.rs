@@ -90,7 +90,10 @@ async fn import(config: newsdesk::config::Config, files: Vec<std::path::PathBuf>
         let started = std::time::Instant::now();
         let report = state
             .db
-            .run(move |conn| newsdesk::articles::import::import(conn, reader))
+            .run({
+                let links = state.media.links.clone();
+                move |conn| newsdesk::articles::import::import(conn, &links, reader)
+            })
             .await
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         for (line, message) in &report.failed {

@@ -57,7 +57,11 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let state = actix_web::web::block(move || AppState::prepare(config)).await??;
     crate::accounts_cli::bootstrap_admin(&state).await?;
     if demo {
-        let loaded = state.db.run(crate::articles::demo::load).await?;
+        let links = state.media.links.clone();
+        let loaded = state
+            .db
+            .run(move |conn| crate::articles::demo::load(conn, &links))
+            .await?;
         if loaded {
             tracing::info!("--demo: loaded the sample article and its neighbours");
         } else {

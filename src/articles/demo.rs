@@ -13,6 +13,7 @@ use super::slug::unique_slug;
 use crate::db::Db;
 use crate::db::schema::{articles, authors, categories};
 use crate::error::ApiError;
+use crate::media::links::Links;
 use crate::text;
 
 pub const FIXTURE: &str = include_str!("../../tests/fixtures/hanoi-home-affairs-2020-01-14.txt");
@@ -161,7 +162,7 @@ const COMPANIONS: [(&str, &str, &str); 4] = [
 ];
 
 /// Loads the demo content when there are no articles yet. Returns whether it loaded.
-pub fn load(conn: &mut Db) -> Result<bool, ApiError> {
+pub fn load(conn: &mut Db, links: &Links) -> Result<bool, ApiError> {
     let existing: i64 = articles::table.count().get_result(conn)?;
     if existing > 0 {
         return Ok(false);
@@ -190,9 +191,12 @@ pub fn load(conn: &mut Db) -> Result<bool, ApiError> {
                 comments_enabled: true,
                 tag_ids: Vec::new(),
                 author_ids: vec![author],
+                cover_media_id: None,
+                attachment_ids: Vec::new(),
             };
             insert(
                 conn,
+                links,
                 &content,
                 None,
                 Placement {

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
+use crate::media::dto::{Attachment, Cover};
 use crate::patch::double_option;
 use crate::taxonomy::dto::{CategoryRef, Tag};
 
@@ -58,6 +59,10 @@ pub struct ArticleInput {
     pub tags: Option<Vec<String>>,
     /// The byline in order; default the caller.
     pub author_ids: Option<Vec<i64>>,
+    /// A library image as the cover (a document is refused).
+    pub cover_media_id: Option<i64>,
+    /// Library files offered with the article, in order.
+    pub attachment_ids: Option<Vec<i64>>,
     #[schema(max_length = 300)]
     pub meta_title: Option<String>,
     #[schema(max_length = 500)]
@@ -101,6 +106,10 @@ pub struct ArticlePatch {
     #[schema(value_type = Option<String>)]
     pub meta_description: Option<Option<String>>,
     pub comments_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub cover_media_id: Option<Option<i64>>,
+    pub attachment_ids: Option<Vec<i64>>,
 }
 
 impl ArticlePatch {
@@ -124,6 +133,8 @@ impl ArticlePatch {
         set(&mut c.meta_description, self.meta_description);
         set(&mut c.comments_enabled, self.comments_enabled);
         set(&mut c.author_ids, self.author_ids);
+        set(&mut c.cover_media_id, self.cover_media_id);
+        set(&mut c.attachment_ids, self.attachment_ids);
         if self.tag_ids.is_some() || self.tags.is_some() {
             c.tag_ids = self.tag_ids.unwrap_or_default();
         }
@@ -155,6 +166,14 @@ pub struct EditorialArticle {
     pub body_html: String,
     #[schema(required)]
     pub cover_image_url: Option<String>,
+    /// The library image shown as the cover, by id (as written) and as readers get it.
+    #[schema(required)]
+    pub cover_media_id: Option<i64>,
+    #[schema(required)]
+    pub cover: Option<Cover>,
+    /// Library files offered with the article, in order: by id and as readers get them.
+    pub attachment_ids: Vec<i64>,
+    pub attachments: Vec<Attachment>,
     #[schema(required)]
     pub category: Option<CategoryRef>,
     pub tags: Vec<Tag>,
@@ -193,8 +212,12 @@ pub struct ArticleSummary {
     pub summary: Option<String>,
     #[schema(required)]
     pub source: Option<String>,
+    /// An external cover image's address; a library cover is in `cover`.
     #[schema(required)]
     pub cover_image_url: Option<String>,
+    /// The cover from the media library, with its sizes for `srcset`.
+    #[schema(required)]
+    pub cover: Option<Cover>,
     #[schema(required)]
     pub category: Option<CategoryRef>,
     pub tags: Vec<Tag>,
@@ -229,6 +252,8 @@ pub struct ArticleDetail {
     #[schema(required)]
     pub meta_description: Option<String>,
     pub comments_enabled: bool,
+    /// Files offered for download, in order.
+    pub attachments: Vec<Attachment>,
     /// Up to 5 newer published articles (same category when it has one), nearest first.
     pub newer: Vec<Neighbour>,
     /// Up to 5 older published articles (same category when it has one), nearest first.

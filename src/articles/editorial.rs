@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 
-use super::dto::{Byline, EditorialArticle};
+use super::dto::EditorialArticle;
 use super::model::ArticleRow;
-use super::relations::Relations;
+use super::relations::{Related, Relations};
 use super::render::BodyFormat;
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts};
@@ -13,7 +13,8 @@ use crate::db::Db;
 use crate::db::schema::{article_authors, articles};
 use crate::error::ApiError;
 use crate::i18n::Code;
-use crate::taxonomy::dto::{CategoryRef, Tag};
+use crate::media::links::Links;
+use crate::media::uses;
 
 /// What webhook subscribers receive about an article, read inside the transaction of the
 /// change so it shows the change.
@@ -66,29 +67,35 @@ pub(super) fn load_for(
 }
 
 /// Articles as editors see them.
-pub fn editorial_many(conn: &mut Db, rows: Vec<ArticleRow>) -> Result<Vec<EditorialArticle>, ApiError> {
+pub fn editorial_many(
+    conn: &mut Db,
+    links: &Links,
+    rows: Vec<ArticleRow>,
+) -> Result<Vec<EditorialArticle>, ApiError> {
     let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
-    let mut relations = Relations::load(conn, &keys)?;
+    let ids: Vec<i64> = keys.iter().map(|(id, _)| *id).collect();
+    let mut relations = Relations::load(conn, links, &keys)?;
+    let mut files = uses::shown(conn, links, &ids)?;
     rows.into_iter()
         .map(|row| {
-            let (category, tags, authors) = relations.take(row.id, row.category_id);
-            editorial_from(row, category, tags, authors)
+            let related = relations.take(row.id, row.category_id);
+            let files = files.remove(&row.id).unwrap_or_default();
+            editorial_from(row, related, files)
         })
         .collect()
 }
 
 /// One article as editors see it.
-pub fn editorial(conn: &mut Db, row: ArticleRow) -> Result<EditorialArticle, ApiError> {
-    editorial_many(conn, vec![row])?
+pub fn editorial(conn: &mut Db, links: &Links, row: ArticleRow) -> Result<EditorialArticle, ApiError> {
+    editorial_many(conn, links, vec![row])?
         .pop()
         .ok_or_else(|| ApiError::internal("an editorial view of a loaded row is missing"))
 }
 
 fn editorial_from(
     row: ArticleRow,
-    category: Option<CategoryRef>,
-    tags: Vec<Tag>,
-    authors: Vec<Byline>,
+    related: Related,
+    files: uses::Shown,
 ) -> Result<EditorialArticle, ApiError> {
     Ok(EditorialArticle {
         status: row.state()?,
@@ -101,9 +108,13 @@ fn editorial_from(
         body: row.body,
         body_html: row.body_html,
         cover_image_url: row.cover_image_url,
-        category,
-        tags,
-        authors,
+        cover_media_id: files.cover_id,
+        cover: files.cover,
+        attachment_ids: files.attachment_ids,
+        attachments: files.attachments,
+        category: related.category,
+        tags: related.tags,
+        authors: related.authors,
         meta_title: row.meta_title,
         meta_description: row.meta_description,
         comments_enabled: row.comments_enabled,
@@ -117,12 +128,12 @@ fn editorial_from(
     })
 }
 
-pub(super) fn reload(conn: &mut Db, id: i64) -> Result<EditorialArticle, ApiError> {
+pub(super) fn reload(conn: &mut Db, links: &Links, id: i64) -> Result<EditorialArticle, ApiError> {
     let row = find_row(conn, id)?;
-    editorial(conn, row)
+    editorial(conn, links, row)
 }
 
-pub fn get(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticle, ApiError> {
+pub fn get(conn: &mut Db, user: &AuthUser, links: &Links, id: i64) -> Result<EditorialArticle, ApiError> {
     let (row, _) = load_for(conn, user, id)?;
-    editorial(conn, row)
+    editorial(conn, links, row)
 }

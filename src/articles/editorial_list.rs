@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::db::schema::articles;
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
+use crate::media::links::Links;
 use crate::taxonomy::service as taxonomy;
 use crate::text;
 
@@ -36,6 +37,7 @@ pub struct EditorialFilter {
 pub fn list(
     conn: &mut Db,
     user: &AuthUser,
+    links: &Links,
     page: crate::envelope::Page,
     filter: &EditorialFilter,
 ) -> Result<(Vec<EditorialArticle>, i64), ApiError> {
@@ -110,5 +112,5 @@ pub fn list(
         .offset(page.offset())
         .select(ArticleRow::as_select())
         .load(conn)?;
-    Ok((editorial_many(conn, rows)?, total))
+    Ok((editorial_many(conn, links, rows)?, total))
 }

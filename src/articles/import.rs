@@ -28,6 +28,7 @@ use crate::db::Db;
 use crate::db::schema::articles;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldCode;
+use crate::media::links::Links;
 use crate::text;
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +74,7 @@ fn importer() -> AuthUser {
 }
 
 /// Imports one record; `Ok(false)` when its slug already exists.
-fn import_one(conn: &mut Db, record: ImportRecord) -> Result<bool, ApiError> {
+fn import_one(conn: &mut Db, links: &Links, record: ImportRecord) -> Result<bool, ApiError> {
     let slug = match record.slug {
         Some(slug) => slug,
         None => {
@@ -130,6 +131,8 @@ fn import_one(conn: &mut Db, record: ImportRecord) -> Result<bool, ApiError> {
         comments_enabled: record.comments_enabled.unwrap_or(true),
         tag_ids: Vec::new(),
         author_ids,
+        cover_media_id: None,
+        attachment_ids: Vec::new(),
     };
     let tags = (!record.tags.is_empty()).then_some(record.tags);
     let content = check_content(conn, &importer(), content, tags)?;
@@ -150,12 +153,12 @@ fn import_one(conn: &mut Db, record: ImportRecord) -> Result<bool, ApiError> {
             ));
         }
     };
-    insert(conn, &content, None, placement)?;
+    insert(conn, links, &content, None, placement)?;
     Ok(true)
 }
 
 /// Imports every line, in batches; returns the counts and the failures by line number.
-pub fn import(conn: &mut Db, input: impl BufRead) -> Result<Report, ApiError> {
+pub fn import(conn: &mut Db, links: &Links, input: impl BufRead) -> Result<Report, ApiError> {
     let mut report = Report::default();
     let mut lines = input.lines().enumerate().peekable();
     while lines.peek().is_some() {
@@ -181,7 +184,7 @@ pub fn import(conn: &mut Db, input: impl BufRead) -> Result<Report, ApiError> {
                     }
                 };
                 // A savepoint per line: a failing line leaves the rest of its batch intact.
-                match conn.transaction::<_, ApiError, _>(|conn| import_one(conn, record)) {
+                match conn.transaction::<_, ApiError, _>(|conn| import_one(conn, links, record)) {
                     Ok(true) => report.imported += 1,
                     Ok(false) => report.skipped += 1,
                     Err(e) => report.failed.push((number, crate::accounts_cli::describe(&e))),

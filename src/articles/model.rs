@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::render::BodyFormat;
 use crate::db::schema::articles;
 use crate::error::ApiError;
+use crate::media::uses::Files;
 
 /// Workflow states of an article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -85,7 +86,8 @@ impl ArticleRow {
         ArticleState::stored(&self.status, self.id)
     }
 
-    pub fn content(&self, tag_ids: Vec<i64>, author_ids: Vec<i64>) -> Content {
+    /// The row's content with what its relations hold: tags, byline and library files.
+    pub fn content(&self, tag_ids: Vec<i64>, author_ids: Vec<i64>, files: Files) -> Content {
         Content {
             title: self.title.clone(),
             slug: self.slug.clone(),
@@ -100,6 +102,18 @@ impl ArticleRow {
             comments_enabled: self.comments_enabled,
             tag_ids,
             author_ids,
+            cover_media_id: files.cover,
+            attachment_ids: files.attachments,
+        }
+    }
+}
+
+impl Content {
+    /// The library files named as cover and attachments.
+    pub fn files(&self) -> Files {
+        Files {
+            cover: self.cover_media_id,
+            attachments: self.attachment_ids.clone(),
         }
     }
 }
@@ -202,6 +216,15 @@ pub struct Content {
     pub tag_ids: Vec<i64>,
     /// The byline, in order.
     pub author_ids: Vec<i64>,
+    /// A library image shown as the cover; `cover_image_url` remains for an external one.
+    /// (Revisions saved before the media library have neither field.)
+    #[serde(default)]
+    #[schema(required)]
+    pub cover_media_id: Option<i64>,
+    /// Library files offered with the article, in order.
+    #[serde(default)]
+    #[schema(required)]
+    pub attachment_ids: Vec<i64>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! What an article is linked to: its byline, tags and category, read for many articles in
-//! batch and rewritten whole when its content is saved.
+//! What an article is linked to: its byline, tags, category and library files, read for
+//! many articles in batch and rewritten whole when its content is saved.
 
 use std::collections::HashMap;
 
@@ -9,6 +9,9 @@ use super::dto::Byline;
 use super::model::Content;
 use crate::db::Db;
 use crate::db::schema::{article_authors, article_tags, articles, authors};
+use crate::media::dto::Cover;
+use crate::media::links::Links;
+use crate::media::uses;
 use crate::taxonomy::dto::{CategoryRef, Tag};
 use crate::taxonomy::service as taxonomy;
 
@@ -46,37 +49,50 @@ pub(super) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>
         .load(conn)
 }
 
-/// What list items show besides their own row: bylines, tags and categories, read in three
-/// batch queries whatever the number of articles.
+/// What list items show besides their own row: bylines, tags, categories and covers, read
+/// in four batch queries whatever the number of articles.
 pub struct Relations {
     authors: HashMap<i64, Vec<Byline>>,
     tags: HashMap<i64, Vec<Tag>>,
     categories: HashMap<i64, CategoryRef>,
+    covers: HashMap<i64, Cover>,
+}
+
+/// One article's share of [`Relations`].
+pub struct Related {
+    pub category: Option<CategoryRef>,
+    pub tags: Vec<Tag>,
+    pub authors: Vec<Byline>,
+    pub cover: Option<Cover>,
 }
 
 impl Relations {
     /// For articles given as `(id, category_id)`.
-    pub fn load(conn: &mut Db, articles: &[(i64, Option<i64>)]) -> QueryResult<Self> {
+    pub fn load(conn: &mut Db, links: &Links, articles: &[(i64, Option<i64>)]) -> QueryResult<Self> {
         let ids: Vec<i64> = articles.iter().map(|(id, _)| *id).collect();
         let category_ids: Vec<i64> = articles.iter().filter_map(|(_, c)| *c).collect();
         Ok(Relations {
             authors: bylines(conn, &ids)?,
             tags: taxonomy::tags_of(conn, &ids)?,
             categories: taxonomy::category_refs(conn, &category_ids)?,
+            covers: uses::covers(conn, links, &ids)?,
         })
     }
 
-    /// The category, tags and byline of one article, taken out of the batch.
-    pub fn take(&mut self, id: i64, category: Option<i64>) -> (Option<CategoryRef>, Vec<Tag>, Vec<Byline>) {
-        (
-            category.and_then(|c| self.categories.get(&c).cloned()),
-            self.tags.remove(&id).unwrap_or_default(),
-            self.authors.remove(&id).unwrap_or_default(),
-        )
+    /// The category, tags, byline and cover of one article, taken out of the batch.
+    pub fn take(&mut self, id: i64, category: Option<i64>) -> Related {
+        Related {
+            category: category.and_then(|c| self.categories.get(&c).cloned()),
+            tags: self.tags.remove(&id).unwrap_or_default(),
+            authors: self.authors.remove(&id).unwrap_or_default(),
+            cover: self.covers.remove(&id),
+        }
     }
 }
 
-pub(super) fn write_relations(conn: &mut Db, id: i64, c: &Content) -> QueryResult<()> {
+/// Rewrites the byline, tags and file uses of an article whose content is being saved;
+/// `body_images` are the library images its body shows.
+pub(super) fn write_relations(conn: &mut Db, id: i64, c: &Content, body_images: &[i64]) -> QueryResult<()> {
     diesel::delete(article_authors::table.filter(article_authors::article_id.eq(id))).execute(conn)?;
     for (position, author) in c.author_ids.iter().enumerate() {
         diesel::insert_into(article_authors::table)
@@ -93,7 +109,7 @@ pub(super) fn write_relations(conn: &mut Db, id: i64, c: &Content) -> QueryResul
             .values((article_tags::article_id.eq(id), article_tags::tag_id.eq(tag)))
             .execute(conn)?;
     }
-    Ok(())
+    uses::write(conn, id, &c.files(), body_images)
 }
 
 /// The id of the author with this slug.

@@ -1,7 +1,10 @@
 //! Article bodies: Markdown or HTML in, sanitised HTML out, rendered once when saved.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
 use std::sync::OnceLock;
+
+use crate::media::uses::BodyImage;
 
 /// The tags a news article needs, and nothing that runs code or restyles the page.
 fn sanitizer() -> &'static ammonia::Builder<'static> {
@@ -57,7 +60,12 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             .tags(tags)
             .link_rel(Some("noopener noreferrer"))
             .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
-            .add_tag_attributes("img", ["src", "alt", "title", "width", "height", "loading"])
+            .add_tag_attributes(
+                "img",
+                [
+                    "src", "srcset", "sizes", "alt", "title", "width", "height", "loading",
+                ],
+            )
             .add_tag_attributes("a", ["href", "title"])
             .add_tag_attributes("td", ["colspan", "rowspan"])
             .add_tag_attributes("th", ["colspan", "rowspan", "scope"]);
@@ -89,17 +97,112 @@ impl BodyFormat {
     }
 }
 
-/// Sanitised HTML for a body. Raw HTML inside Markdown goes through the same sanitiser.
-pub fn to_html(body: &str, format: BodyFormat) -> String {
-    let html = match format {
-        BodyFormat::Html => body.to_owned(),
+/// Library images in a body: `![alt](media:ID)` in Markdown, `<img src="media:ID">` in
+/// HTML (and in raw HTML within Markdown).
+fn html_image_refs() -> &'static regex_lite::Regex {
+    static RE: OnceLock<regex_lite::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex_lite::Regex::new(r#"(?i)<img\b[^>]*?\bsrc\s*=\s*["']?media:(\d+)["']?[^>]*>"#)
+            .unwrap_or_else(|e| unreachable!("the pattern is fixed: {e}"))
+    })
+}
+
+fn html_alt() -> &'static regex_lite::Regex {
+    static RE: OnceLock<regex_lite::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex_lite::Regex::new(r#"(?i)\balt\s*=\s*"([^"]*)""#)
+            .unwrap_or_else(|e| unreachable!("the pattern is fixed: {e}"))
+    })
+}
+
+fn markdown_options() -> pulldown_cmark::Options {
+    pulldown_cmark::Options::ENABLE_TABLES
+        | pulldown_cmark::Options::ENABLE_STRIKETHROUGH
+        | pulldown_cmark::Options::ENABLE_FOOTNOTES
+}
+
+/// The ids of library images a body shows, in order of appearance.
+pub fn image_refs(body: &str, format: BodyFormat) -> Vec<i64> {
+    let mut ids: Vec<i64> = Vec::new();
+    let mut html = |text: &str| {
+        ids.extend(
+            html_image_refs()
+                .captures_iter(text)
+                .filter_map(|c| c.get(1)?.as_str().parse::<i64>().ok()),
+        );
+    };
+    match format {
+        BodyFormat::Html => html(body),
         BodyFormat::Markdown => {
-            let options = pulldown_cmark::Options::ENABLE_TABLES
-                | pulldown_cmark::Options::ENABLE_STRIKETHROUGH
-                | pulldown_cmark::Options::ENABLE_FOOTNOTES;
-            let parser = pulldown_cmark::Parser::new_ext(body, options);
+            let mut found = Vec::new();
+            for event in pulldown_cmark::Parser::new_ext(body, markdown_options()) {
+                match event {
+                    pulldown_cmark::Event::Start(pulldown_cmark::Tag::Image { dest_url, .. }) => {
+                        if let Some(id) = dest_url.strip_prefix("media:") {
+                            found.push(id.parse::<i64>().unwrap_or(0));
+                        }
+                    }
+                    pulldown_cmark::Event::Html(text) | pulldown_cmark::Event::InlineHtml(text) => {
+                        html(&text)
+                    }
+                    _ => {}
+                }
+            }
+            ids.extend(found);
+        }
+    }
+    ids
+}
+
+/// Sanitised HTML for a body. Raw HTML inside Markdown goes through the same sanitiser.
+/// Library images become `<img>` elements with their sizes from `images`, by id; one that
+/// is not there loses its source (saving checks every reference first).
+pub fn to_html(body: &str, format: BodyFormat, images: &HashMap<i64, BodyImage>) -> String {
+    let swap_html = |text: &str| -> String {
+        html_image_refs()
+            .replace_all(text, |c: &regex_lite::Captures<'_>| {
+                let alt = html_alt()
+                    .captures(&c[0])
+                    .and_then(|a| a.get(1))
+                    .map_or("", |a| a.as_str());
+                c[1].parse::<i64>()
+                    .ok()
+                    .and_then(|id| images.get(&id))
+                    .map_or_else(String::new, |image| image.html(alt))
+            })
+            .into_owned()
+    };
+    let html = match format {
+        BodyFormat::Html => swap_html(body),
+        BodyFormat::Markdown => {
+            use pulldown_cmark::{Event, Tag, TagEnd};
             let mut out = String::with_capacity(body.len() * 3 / 2);
-            pulldown_cmark::html::push_html(&mut out, parser);
+            let mut events = Vec::new();
+            // Inside a library image: its id, and the alt text gathered so far.
+            let mut image: Option<(i64, String)> = None;
+            for event in pulldown_cmark::Parser::new_ext(body, markdown_options()) {
+                match (&mut image, event) {
+                    (None, Event::Start(Tag::Image { dest_url, .. })) if dest_url.starts_with("media:") => {
+                        image = Some((
+                            crate::media::uses::media_ref(&dest_url).unwrap_or(0),
+                            String::new(),
+                        ));
+                    }
+                    (Some((_, alt)), Event::Text(text) | Event::Code(text)) => alt.push_str(&text),
+                    (Some((id, alt)), Event::End(TagEnd::Image)) => {
+                        let element = images.get(id).map_or_else(String::new, |i| i.html(alt));
+                        events.push(Event::InlineHtml(element.into()));
+                        image = None;
+                    }
+                    (Some(_), _) => {}
+                    (None, Event::Html(text)) => events.push(Event::Html(swap_html(&text).into())),
+                    (None, Event::InlineHtml(text)) => {
+                        events.push(Event::InlineHtml(swap_html(&text).into()))
+                    }
+                    (None, event) => events.push(event),
+                }
+            }
+            pulldown_cmark::html::push_html(&mut out, events.into_iter());
             out
         }
     };
@@ -115,6 +218,7 @@ mod tests {
         let html = to_html(
             "Đoạn **một**.\n\n[Cổng](https://hanoi.gov.vn)",
             BodyFormat::Markdown,
+            &HashMap::new(),
         );
         assert!(html.contains("<p>Đoạn <strong>một</strong>.</p>"), "{html}");
         assert!(
@@ -127,7 +231,7 @@ mod tests {
     fn scripts_handlers_and_javascript_urls_are_removed() {
         let dirty = r#"<p onclick="x()">Tin</p><script>alert(1)</script><a href="javascript:alert(1)">x</a><img src="https://a.vn/i.jpg" onerror="x()"><iframe src="https://evil"></iframe><style>p{}</style>"#;
         for format in [BodyFormat::Html, BodyFormat::Markdown] {
-            let html = to_html(dirty, format);
+            let html = to_html(dirty, format, &HashMap::new());
             for bad in ["script", "onclick", "onerror", "javascript:", "iframe", "<style"] {
                 assert!(!html.contains(bad), "{bad} survived in {html}");
             }
@@ -140,6 +244,7 @@ mod tests {
         let html = to_html(
             r#"<figure><img src="https://a.vn/i.jpg" alt="Ảnh"><figcaption>Chú thích</figcaption></figure><table><tr><td>1</td></tr></table><blockquote>Trích</blockquote><h2>Mục</h2>"#,
             BodyFormat::Html,
+            &HashMap::new(),
         );
         for kept in [
             "<figure>",

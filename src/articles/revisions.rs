@@ -15,10 +15,11 @@ use super::validate::check_content;
 use crate::audit::{Entry, Resource};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action};
-use crate::db::schema::{article_revisions, authors, tags};
+use crate::db::schema::{article_revisions, authors, media, tags};
 use crate::db::{Db, now};
 use crate::error::ApiError;
 use crate::i18n::Code;
+use crate::media::links::Links;
 use crate::taxonomy::service as taxonomy;
 
 pub(super) fn write_revision(
@@ -113,9 +114,16 @@ pub fn revision(conn: &mut Db, user: &AuthUser, id: i64, version: i64) -> Result
     })
 }
 
-/// Brings back an earlier version's content as a new version. Tags, categories or authors
-/// deleted since are dropped from the restored content rather than failing the restore.
-pub fn restore(conn: &mut Db, user: &AuthUser, id: i64, version: i64) -> Result<EditorialArticle, ApiError> {
+/// Brings back an earlier version's content as a new version. Tags, categories, authors or
+/// library files deleted since are dropped from the restored content rather than failing
+/// the restore.
+pub fn restore(
+    conn: &mut Db,
+    user: &AuthUser,
+    links: &Links,
+    id: i64,
+    version: i64,
+) -> Result<EditorialArticle, ApiError> {
     let (row, facts) = load_for(conn, user, id)?;
     policy::require(user, Action::EditArticle(facts))?;
     let mut c = parse_content(&revision_row(conn, id, version)?.content)?;
@@ -137,8 +145,16 @@ pub fn restore(conn: &mut Db, user: &AuthUser, id: i64, version: i64) -> Result<
         .select(authors::id)
         .load(conn)?;
     c.author_ids.retain(|a| live_authors.contains(a));
+    let mut named: Vec<i64> = c.attachment_ids.clone();
+    named.extend(c.cover_media_id);
+    let live_files: Vec<i64> = media::table
+        .filter(media::id.eq_any(&named))
+        .select(media::id)
+        .load(conn)?;
+    c.cover_media_id = c.cover_media_id.filter(|m| live_files.contains(m));
+    c.attachment_ids.retain(|m| live_files.contains(m));
     let c = check_content(conn, user, c, None)?;
     let audit = Entry::new(Some(user.id), "article.restore", Resource::Article, Some(id))
         .detail(serde_json::json!({ "restored": version, "version": row.version + 1 }));
-    save(conn, id, row.version, &c, user.id, audit)
+    save(conn, links, id, row.version, &c, user.id, audit)
 }

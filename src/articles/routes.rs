@@ -17,6 +17,7 @@ use crate::error::responses::*;
 use crate::http::json_bytes;
 use crate::http::{Json, Query};
 use crate::i18n::{Code, FieldCode};
+use crate::media::links::Links;
 use crate::openapi::bodies::{
     DataArticleDetail, DataEditorialArticle, DataRevision, DataVecRevisionSummary, ListArticleSummary,
     ListEditorialArticle,
@@ -59,9 +60,10 @@ pub async fn list_articles(
     let query = query.into_inner();
     let totals = state.list_totals.clone();
     let count_limit = state.config.search_count_limit;
+    let links = state.media.links.clone();
     state
         .cached(&req, "application/json", move |conn, stamp| {
-            json_bytes(&public::list(conn, &totals, count_limit, stamp, query)?)
+            json_bytes(&public::list(conn, &links, &totals, count_limit, stamp, query)?)
         })
         .await
 }
@@ -81,9 +83,10 @@ pub async fn get_article(
     slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
+    let links = state.media.links.clone();
     state
         .cached(&req, "application/json", move |conn, _| {
-            json_bytes(&Data::new(public::detail(conn, &slug)?))
+            json_bytes(&Data::new(public::detail(conn, &links, &slug)?))
         })
         .await
 }
@@ -124,9 +127,10 @@ pub async fn list_editorial(
 ) -> Result<web::Json<List<EditorialArticle>>, ApiError> {
     let page = page.into_inner().resolve()?;
     let filter = filter.into_inner();
+    let links = state.media.links.clone();
     let (items, total) = state
         .db
-        .run(move |conn| editorial_list::list(conn, &user, page, &filter))
+        .run(move |conn| editorial_list::list(conn, &user, &links, page, &filter))
         .await?;
     Ok(web::Json(page.list(items, total)))
 }
@@ -148,9 +152,10 @@ pub async fn create_article(
     body: Json<ArticleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
+    let links = state.media.links.clone();
     let article = state
         .db
-        .run(move |conn| service::create(conn, &user, input))
+        .run(move |conn| service::create(conn, &user, &links, input))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/admin/articles/{}", article.id)))
@@ -164,9 +169,10 @@ async fn moved(
     state: &AppState,
     user: AuthUser,
     id: i64,
-    step: fn(&mut Db, &AuthUser, i64) -> Result<EditorialArticle, ApiError>,
+    step: fn(&mut Db, &AuthUser, &Links, i64) -> Result<EditorialArticle, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let article = state.db.run(move |conn| step(conn, &user, id)).await?;
+    let links = state.media.links.clone();
+    let article = state.db.run(move |conn| step(conn, &user, &links, id)).await?;
     Ok(editorial_response(article))
 }
 
@@ -188,7 +194,11 @@ fn editorial_response(article: EditorialArticle) -> HttpResponse {
 )]
 pub async fn get_editorial(user: AuthUser, state: State, id: Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let article = state.db.run(move |conn| editorial::get(conn, &user, id)).await?;
+    let links = state.media.links.clone();
+    let article = state
+        .db
+        .run(move |conn| editorial::get(conn, &user, &links, id))
+        .await?;
     Ok(editorial_response(article))
 }
 
@@ -234,9 +244,10 @@ pub async fn update_article(
     let id = id.into_inner();
     let patch = body.into_inner();
     let expected = expected_version(&req, &patch)?;
+    let links = state.media.links.clone();
     let article = state
         .db
-        .run(move |conn| service::update(conn, &user, id, expected, patch))
+        .run(move |conn| service::update(conn, &user, &links, id, expected, patch))
         .await?;
     Ok(editorial_response(article))
 }
@@ -291,9 +302,10 @@ pub async fn publish_article(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let publish_at = body.0.unwrap_or_default().publish_at;
+    let links = state.media.links.clone();
     let article = state
         .db
-        .run(move |conn| workflow::publish(conn, &user, id, publish_at))
+        .run(move |conn| workflow::publish(conn, &user, &links, id, publish_at))
         .await?;
     Ok(editorial_response(article))
 }
@@ -366,9 +378,10 @@ pub async fn restore_revision(
     path: Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, version) = path.into_inner();
+    let links = state.media.links.clone();
     let article = state
         .db
-        .run(move |conn| revisions::restore(conn, &user, id, version))
+        .run(move |conn| revisions::restore(conn, &user, &links, id, version))
         .await?;
     Ok(editorial_response(article))
 }

@@ -21,6 +21,8 @@ use crate::db::schema::articles;
 use crate::db::{Db, now};
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
+use crate::media::links::Links;
+use crate::media::uses;
 use crate::text;
 use crate::webhooks::{self, Event};
 
@@ -33,11 +35,12 @@ pub struct Placement {
 /// Inserts a validated article with its relations and first revision, in one transaction.
 pub fn insert(
     conn: &mut Db,
+    links: &Links,
     c: &Content,
     created_by: Option<i64>,
     placement: Placement,
 ) -> Result<i64, ApiError> {
-    let body_html = render::to_html(&c.body, c.body_format);
+    let (body_html, body_images) = rendered(conn, links, c)?;
     let at = now();
     conn.transaction::<_, ApiError, _>(|conn| {
         let id: i64 = diesel::insert_into(articles::table)
@@ -53,7 +56,7 @@ pub fn insert(
             .returning(articles::id)
             .get_result(conn)
             .map_err(slug_conflict)?;
-        write_relations(conn, id, c)?;
+        write_relations(conn, id, c, &body_images)?;
         write_revision(conn, id, 1, c, created_by)?;
         let live = placement
             .published_at
@@ -71,7 +74,20 @@ pub fn insert(
     })
 }
 
-pub fn create(conn: &mut Db, user: &AuthUser, input: ArticleInput) -> Result<EditorialArticle, ApiError> {
+/// The body as readers get it, with its library images sized from the library, and the ids
+/// of those images.
+fn rendered(conn: &mut Db, links: &Links, c: &Content) -> Result<(String, Vec<i64>), ApiError> {
+    let refs = render::image_refs(&c.body, c.body_format);
+    let images = uses::body_images(conn, links, &refs)?;
+    Ok((render::to_html(&c.body, c.body_format, &images), refs))
+}
+
+pub fn create(
+    conn: &mut Db,
+    user: &AuthUser,
+    links: &Links,
+    input: ArticleInput,
+) -> Result<EditorialArticle, ApiError> {
     policy::require(user, Action::CreateArticle)?;
     let slug = match input.slug {
         Some(slug) => {
@@ -96,12 +112,15 @@ pub fn create(conn: &mut Db, user: &AuthUser, input: ArticleInput) -> Result<Edi
         comments_enabled: input.comments_enabled.unwrap_or(true),
         tag_ids: input.tag_ids.unwrap_or_default(),
         author_ids: input.author_ids.unwrap_or_else(|| vec![user.id]),
+        cover_media_id: input.cover_media_id,
+        attachment_ids: input.attachment_ids.unwrap_or_default(),
     };
     let content = check_content(conn, user, content, input.tags)?;
     // The answer is read in the transaction that wrote it, like every other write's.
     conn.transaction(|conn| {
         let id = insert(
             conn,
+            links,
             &content,
             Some(user.id),
             Placement {
@@ -109,7 +128,7 @@ pub fn create(conn: &mut Db, user: &AuthUser, input: ArticleInput) -> Result<Edi
                 published_at: None,
             },
         )?;
-        reload(conn, id)
+        reload(conn, links, id)
     })
 }
 
@@ -122,13 +141,14 @@ pub fn create(conn: &mut Db, user: &AuthUser, input: ArticleInput) -> Result<Edi
 /// of failing to upgrade a read lock.
 pub(super) fn save(
     conn: &mut Db,
+    links: &Links,
     id: i64,
     expected: i64,
     c: &Content,
     editor: i64,
     audit: Entry,
 ) -> Result<EditorialArticle, ApiError> {
-    let body_html = render::to_html(&c.body, c.body_format);
+    let (body_html, body_images) = rendered(conn, links, c)?;
     let next = expected + 1;
     conn.transaction::<_, ApiError, _>(|conn| {
         let changed = diesel::update(
@@ -154,7 +174,7 @@ pub(super) fn save(
         if live.is_some() {
             cache::changed(conn, Scope::Content)?;
         }
-        write_relations(conn, id, c)?;
+        write_relations(conn, id, c, &body_images)?;
         write_revision(conn, id, next, c, Some(editor))?;
         crate::search::index(conn, id, live, &c.title, c.summary.as_deref(), &body_html)?;
         if live.is_some() {
@@ -162,7 +182,7 @@ pub(super) fn save(
             webhooks::emit(conn, Event::ArticleUpdated, &[data])?;
         }
         audit.record(conn)?;
-        reload(conn, id)
+        reload(conn, links, id)
     })
 }
 
@@ -180,6 +200,7 @@ fn stale(conn: &mut Db, id: i64) -> ApiError {
 pub fn update(
     conn: &mut Db,
     user: &AuthUser,
+    links: &Links,
     id: i64,
     expected: i64,
     patch: ArticlePatch,
@@ -189,7 +210,11 @@ pub fn update(
     if row.version != expected {
         return Err(stale(conn, id));
     }
-    let mut c = row.content(tag_ids_of(conn, id)?, author_ids_of(conn, id)?);
+    let mut c = row.content(
+        tag_ids_of(conn, id)?,
+        author_ids_of(conn, id)?,
+        uses::files_of(conn, id)?,
+    );
     if let Some(v) = &patch.slug
         && text::is_valid_slug(v)
         && *v != c.slug
@@ -201,5 +226,5 @@ pub fn update(
     let c = check_content(conn, user, c, tag_names)?;
     let audit = Entry::new(Some(user.id), "article.update", Resource::Article, Some(id))
         .detail(serde_json::json!({ "version": expected + 1 }));
-    save(conn, id, expected, &c, user.id, audit)
+    save(conn, links, id, expected, &c, user.id, audit)
 }

@@ -3,12 +3,14 @@
 use diesel::prelude::*;
 
 use super::model::{ArticleState, Content};
+use super::render;
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts};
 use crate::db::Db;
 use crate::db::schema::authors;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldCode;
+use crate::media::uses;
 use crate::taxonomy::service as taxonomy;
 use crate::text;
 
@@ -114,6 +116,8 @@ pub(crate) fn check_content(
             errors.push(FieldError::new("author_ids", FieldCode::MustIncludeSelf));
         }
     }
+    let body_images = render::image_refs(&c.body, c.body_format);
+    errors.extend(uses::check(conn, &c.files(), &body_images)?);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

@@ -15,6 +15,7 @@ use crate::db::schema::articles;
 use crate::db::{Db, now};
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
+use crate::media::links::Links;
 use crate::webhooks::{self, Event};
 
 /// One workflow move: the states it may start from, the state it goes to, the publication
@@ -30,10 +31,10 @@ struct Move<'a> {
 
 /// [`move_state`] in a transaction of its own, answering with the article as the move left
 /// it, read before the commit.
-fn transition(conn: &mut Db, id: i64, step: Move<'_>) -> Result<EditorialArticle, ApiError> {
+fn transition(conn: &mut Db, links: &Links, id: i64, step: Move<'_>) -> Result<EditorialArticle, ApiError> {
     conn.transaction(|conn| {
         move_state(conn, id, step)?;
-        reload(conn, id)
+        reload(conn, links, id)
     })
 }
 
@@ -97,7 +98,7 @@ fn move_state(conn: &mut Db, id: i64, step: Move<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn submit(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticle, ApiError> {
+pub fn submit(conn: &mut Db, user: &AuthUser, links: &Links, id: i64) -> Result<EditorialArticle, ApiError> {
     let (row, facts) = load_for(conn, user, id)?;
     policy::require(user, Action::EditArticle(facts))?;
     let step = Move {
@@ -108,13 +109,14 @@ pub fn submit(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticl
         actor: Some(user.id),
         action: "article.submit",
     };
-    transition(conn, id, step)
+    transition(conn, links, id, step)
 }
 
 /// Publishes now, or schedules when `publish_at` is in the future.
 pub fn publish(
     conn: &mut Db,
     user: &AuthUser,
+    links: &Links,
     id: i64,
     publish_at: Option<DateTime<Utc>>,
 ) -> Result<EditorialArticle, ApiError> {
@@ -136,7 +138,7 @@ pub fn publish(
                 actor: Some(user.id),
                 action: "article.schedule",
             };
-            transition(conn, id, step)
+            transition(conn, links, id, step)
         }
         _ => {
             let step = Move {
@@ -147,12 +149,17 @@ pub fn publish(
                 actor: Some(user.id),
                 action: "article.publish",
             };
-            transition(conn, id, step)
+            transition(conn, links, id, step)
         }
     }
 }
 
-pub fn unpublish(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArticle, ApiError> {
+pub fn unpublish(
+    conn: &mut Db,
+    user: &AuthUser,
+    links: &Links,
+    id: i64,
+) -> Result<EditorialArticle, ApiError> {
     let (_, facts) = load_for(conn, user, id)?;
     policy::require(user, Action::PublishArticle(facts))?;
     let step = Move {
@@ -163,7 +170,7 @@ pub fn unpublish(conn: &mut Db, user: &AuthUser, id: i64) -> Result<EditorialArt
         actor: Some(user.id),
         action: "article.unpublish",
     };
-    transition(conn, id, step)
+    transition(conn, links, id, step)
 }
 
 /// `DELETE`: archives. The article leaves every public list; its history stays.

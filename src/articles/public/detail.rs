@@ -13,8 +13,10 @@ use crate::db::schema::articles;
 use crate::db::{Db, now};
 use crate::error::ApiError;
 use crate::i18n::Code;
+use crate::media::links::Links;
+use crate::media::uses;
 
-pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
+pub fn detail(conn: &mut Db, links: &Links, slug: &str) -> Result<ArticleDetail, ApiError> {
     if !crate::text::is_valid_slug(slug) {
         return Err(ApiError::not_found(Code::ArticleNotFound));
     }
@@ -54,7 +56,8 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
         row.meta_description.clone(),
         row.comments_enabled,
     );
-    let summary = summaries(conn, vec![SummaryRow::from(&row)])?
+    let attachments = uses::attachments(conn, links, row.id)?;
+    let summary = summaries(conn, links, vec![SummaryRow::from(&row)])?
         .pop()
         .ok_or_else(|| ApiError::internal("summary of a loaded row missing"))?;
     Ok(ArticleDetail {
@@ -64,6 +67,7 @@ pub fn detail(conn: &mut Db, slug: &str) -> Result<ArticleDetail, ApiError> {
         meta_title,
         meta_description,
         comments_enabled,
+        attachments,
         newer,
         older,
     })

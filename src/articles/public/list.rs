@@ -19,6 +19,7 @@ use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
 use crate::i18n::Code;
+use crate::media::links::Links;
 use crate::search::Search;
 use crate::taxonomy::service as taxonomy;
 
@@ -86,6 +87,7 @@ enum ByColumn {
 
 pub fn list(
     conn: &mut Db,
+    links: &Links,
     totals: &ListTotals,
     count_limit: i64,
     stamp: &crate::cache::Stamp,
@@ -203,7 +205,7 @@ pub fn list(
                     author: author_id,
                 },
             };
-            return search_list(conn, totals, key, count_limit, &scope, sort, page, cursor);
+            return search_list(conn, links, totals, key, count_limit, &scope, sort, page, cursor);
         }
     };
     let filtered = |upper: NaiveDateTime| match &search {
@@ -265,7 +267,7 @@ pub fn list(
         (ByColumn::MostViewed, true, Some(last)) => Some(encode_cursor(last.view_count, last.id)),
         _ => None,
     };
-    let items = summaries(conn, rows)?;
+    let items = summaries(conn, links, rows)?;
     let mut list = page.list(items, total);
     list.meta = ListMeta {
         next_cursor,

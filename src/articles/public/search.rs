@@ -16,6 +16,7 @@ use crate::db::schema::{article_authors, article_tags, articles};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
 use crate::i18n::Code;
+use crate::media::links::Links;
 use crate::search::{Field, Search};
 
 /// The filters of a list that a search checks match by match.
@@ -129,6 +130,7 @@ impl SearchScope<'_> {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn search_list(
     conn: &mut Db,
+    links: &Links,
     totals: &ListTotals,
     totals_key: String,
     count_limit: i64,
@@ -200,7 +202,7 @@ pub(super) fn search_list(
         }
         _ => None,
     };
-    let items = summaries(conn, rows)?;
+    let items = summaries(conn, links, rows)?;
     // A page past the counted ones still says how far it reached.
     let total = if capped {
         total.max(offset + items.len() as i64)

@@ -5,19 +5,25 @@ use super::super::model::SummaryRow;
 use super::super::relations::Relations;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::media::links::Links;
 
-/// Summaries of rows, with bylines, tags and categories fetched in three batch queries.
-pub fn summaries(conn: &mut Db, rows: Vec<SummaryRow>) -> Result<Vec<ArticleSummary>, ApiError> {
+/// Summaries of rows, with bylines, tags, categories and covers fetched in batch queries.
+pub fn summaries(
+    conn: &mut Db,
+    links: &Links,
+    rows: Vec<SummaryRow>,
+) -> Result<Vec<ArticleSummary>, ApiError> {
     let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
-    let mut relations = Relations::load(conn, &keys)?;
+    let mut relations = Relations::load(conn, links, &keys)?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let (category, tags, authors) = relations.take(r.id, r.category_id);
+            let related = relations.take(r.id, r.category_id);
             ArticleSummary {
-                category,
-                tags,
-                authors,
+                category: related.category,
+                tags: related.tags,
+                authors: related.authors,
+                cover: related.cover,
                 published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
                 updated_at: r.updated_at.and_utc(),
                 id: r.id,

@@ -23,7 +23,12 @@ backend_test!(
         let report = app
             .state
             .db
-            .run(|conn| newsdesk::articles::import::import(conn, std::io::Cursor::new(IMPORT_LINES)))
+            .run({
+                let links = app.state.media.links.clone();
+                move |conn| {
+                    newsdesk::articles::import::import(conn, &links, std::io::Cursor::new(IMPORT_LINES))
+                }
+            })
             .await
             .unwrap();
         assert_eq!(report.imported, 3, "{report:?}");
@@ -66,7 +71,12 @@ backend_test!(
         let again = app
             .state
             .db
-            .run(|conn| newsdesk::articles::import::import(conn, std::io::Cursor::new(IMPORT_LINES)))
+            .run({
+                let links = app.state.media.links.clone();
+                move |conn| {
+                    newsdesk::articles::import::import(conn, &links, std::io::Cursor::new(IMPORT_LINES))
+                }
+            })
             .await
             .unwrap();
         assert_eq!((again.imported, again.skipped, again.failed.len()), (0, 4, 3));

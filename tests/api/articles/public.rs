@@ -51,6 +51,7 @@ backend_test!(
                 "authors",
                 "category",
                 "comment_count",
+                "cover",
                 "cover_image_url",
                 "id",
                 "published_at",
