@@ -326,6 +326,7 @@ codes! {
         TooManyPixels = "too_many_pixels",
         UnreadableImage = "unreadable_image",
         NotAnImage = "not_an_image",
+        FileUnreadable = "file_unreadable",
     }
 }
 

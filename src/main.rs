@@ -88,12 +88,11 @@ async fn import(config: newsdesk::config::Config, files: Vec<std::path::PathBuf>
         let reader =
             std::io::BufReader::new(std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
         let started = std::time::Instant::now();
-        let report = state
-            .db
-            .run({
-                let links = state.media.links.clone();
-                move |conn| newsdesk::articles::import::import(conn, &links, reader)
-            })
+        let dir = file
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let report = newsdesk::articles::import::import(&state, &dir, reader)
             .await
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         for (line, message) in &report.failed {

@@ -181,3 +181,4 @@ field-captcha_used = this code has already been used; get a new code
 field-too_many_pixels = the image is { $width }×{ $height } pixels; at most { $max } megapixels are accepted
 field-unreadable_image = the image could not be read: the file is damaged or truncated
 field-not_an_image = names a document, and a cover must be an image
+field-file_unreadable = names no readable file in the imported file's folder

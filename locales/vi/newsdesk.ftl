@@ -210,3 +210,4 @@ field-captcha_used = Mã xác nhận đã được sử dụng; vui lòng lấy 
 field-too_many_pixels = Ảnh có { $width }×{ $height } điểm ảnh; chỉ nhận ảnh tối đa { $max } megapixel.
 field-unreadable_image = Không đọc được ảnh: tệp bị hỏng hoặc không trọn vẹn.
 field-not_an_image = Ảnh đại diện phải là ảnh, không phải văn bản.
+field-file_unreadable = Không đọc được tệp này trong thư mục của tệp nhập.

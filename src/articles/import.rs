@@ -8,10 +8,15 @@
 //!
 //! Only `title` is required. Categories, tags and authors are named and created when new
 //! (authors as bylines without credentials). `status` is `draft` (default) or `published`
-//! (at `published_at`, default now). Importing is idempotent by slug: a line whose slug
-//! exists is skipped. A bad line is reported with its number and the rest still load.
+//! (at `published_at`, default now). `cover_file` (with `cover_alt`, default the title) and
+//! `attachments` name files by paths relative to the imported file's folder; they go through
+//! the media library like uploads, each file once per import. Importing is idempotent by
+//! slug: a line whose slug exists is skipped. A bad line is reported with its number and the
+//! rest still load.
 
+use std::collections::HashMap;
 use std::io::BufRead;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -23,12 +28,15 @@ use super::render::BodyFormat;
 use super::service::{Placement, insert};
 use super::slug::unique_slug;
 use super::validate::check_content;
+use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::db::Db;
 use crate::db::schema::articles;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldCode;
 use crate::media::links::Links;
+use crate::media::upload::{Texts, ingest};
+use crate::media::uses::Files;
 use crate::text;
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +60,13 @@ pub struct ImportRecord {
     pub meta_title: Option<String>,
     pub meta_description: Option<String>,
     pub comments_enabled: Option<bool>,
+    /// A photo for the cover, relative to the imported file's folder.
+    pub cover_file: Option<String>,
+    /// The cover's alt text; the title when absent.
+    pub cover_alt: Option<String>,
+    /// Files offered with the article, in order, relative to the imported file's folder.
+    #[serde(default)]
+    pub attachments: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -74,7 +89,7 @@ fn importer() -> AuthUser {
 }
 
 /// Imports one record; `Ok(false)` when its slug already exists.
-fn import_one(conn: &mut Db, links: &Links, record: ImportRecord) -> Result<bool, ApiError> {
+fn import_one(conn: &mut Db, links: &Links, record: ImportRecord, files: Files) -> Result<bool, ApiError> {
     let slug = match record.slug {
         Some(slug) => slug,
         None => {
@@ -131,8 +146,8 @@ fn import_one(conn: &mut Db, links: &Links, record: ImportRecord) -> Result<bool
         comments_enabled: record.comments_enabled.unwrap_or(true),
         tag_ids: Vec::new(),
         author_ids,
-        cover_media_id: None,
-        attachment_ids: Vec::new(),
+        cover_media_id: files.cover,
+        attachment_ids: files.attachments,
     };
     let tags = (!record.tags.is_empty()).then_some(record.tags);
     let content = check_content(conn, &importer(), content, tags)?;
@@ -157,41 +172,129 @@ fn import_one(conn: &mut Db, links: &Links, record: ImportRecord) -> Result<bool
     Ok(true)
 }
 
-/// Imports every line, in batches; returns the counts and the failures by line number.
-pub fn import(conn: &mut Db, links: &Links, input: impl BufRead) -> Result<Report, ApiError> {
+/// One line read: blank, not an article, or an article.
+enum Line {
+    Blank,
+    Bad(String),
+    Record(Box<ImportRecord>),
+}
+
+fn parse(line: std::io::Result<String>) -> Line {
+    match line {
+        Err(e) => Line::Bad(format!("unreadable: {e}")),
+        Ok(line) if line.trim().is_empty() => Line::Blank,
+        Ok(line) => match serde_json::from_str(&line) {
+            Ok(record) => Line::Record(Box::new(record)),
+            Err(e) => Line::Bad(format!("not an article: {e}")),
+        },
+    }
+}
+
+/// The files of the archive already in the library, by path: each is taken once.
+type Taken = HashMap<PathBuf, i64>;
+
+/// A path of a line, inside the archive's folder: relative, without `..`.
+fn inside(dir: &Path, field: &str, relative: &str) -> Result<PathBuf, ApiError> {
+    let path = Path::new(relative);
+    let plain = path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    if relative.is_empty() || !plain {
+        return Err(ApiError::validation(field, FieldCode::InvalidValue));
+    }
+    Ok(dir.join(path))
+}
+
+/// Takes a file of the archive into the library, or finds it taken earlier in this import.
+async fn take(
+    state: &AppState,
+    taken: &mut Taken,
+    field: &str,
+    path: PathBuf,
+    alt: &str,
+) -> Result<i64, ApiError> {
+    if let Some(id) = taken.get(&path) {
+        return Ok(*id);
+    }
+    let bytes = std::fs::read(&path).map_err(|_| ApiError::validation(field, FieldCode::FileUnreadable))?;
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let texts = Texts {
+        alt: Some(alt.to_owned()),
+        ..Texts::default()
+    };
+    let media = ingest(state, None, filename, bytes, texts).await?;
+    taken.insert(path, media.id);
+    Ok(media.id)
+}
+
+/// The library ids of the files a record names.
+async fn files_of(
+    state: &AppState,
+    dir: &Path,
+    taken: &mut Taken,
+    record: &ImportRecord,
+) -> Result<Files, ApiError> {
+    let mut files = Files::default();
+    if let Some(cover) = &record.cover_file {
+        let alt = record.cover_alt.as_deref().unwrap_or(&record.title);
+        let path = inside(dir, "cover_file", cover)?;
+        files.cover = Some(take(state, taken, "cover_file", path, alt).await?);
+    }
+    for attachment in &record.attachments {
+        let path = inside(dir, "attachments", attachment)?;
+        files
+            .attachments
+            .push(take(state, taken, "attachments", path, &record.title).await?);
+    }
+    Ok(files)
+}
+
+/// Imports every line, in batches of one transaction each (a savepoint per line, so a
+/// failing line leaves the rest of its batch intact); files a line names are taken into the
+/// library first, from `dir`. Returns the counts and the failures by line number.
+pub async fn import(state: &AppState, dir: &Path, input: impl BufRead) -> Result<Report, ApiError> {
     let mut report = Report::default();
+    let mut taken = Taken::new();
     let mut lines = input.lines().enumerate().peekable();
     while lines.peek().is_some() {
-        let batch: Vec<(usize, std::io::Result<String>)> = lines.by_ref().take(BATCH).collect();
-        conn.transaction::<_, ApiError, _>(|conn| {
-            for (index, line) in batch {
-                let number = index + 1;
-                let line = match line {
-                    Ok(line) => line,
-                    Err(e) => {
-                        report.failed.push((number, format!("unreadable: {e}")));
-                        continue;
-                    }
-                };
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let record: ImportRecord = match serde_json::from_str(&line) {
-                    Ok(record) => record,
-                    Err(e) => {
-                        report.failed.push((number, format!("not an article: {e}")));
-                        continue;
-                    }
-                };
-                // A savepoint per line: a failing line leaves the rest of its batch intact.
-                match conn.transaction::<_, ApiError, _>(|conn| import_one(conn, links, record)) {
-                    Ok(true) => report.imported += 1,
-                    Ok(false) => report.skipped += 1,
+        let mut batch = Vec::new();
+        for (index, line) in lines.by_ref().take(BATCH) {
+            let number = index + 1;
+            match parse(line) {
+                Line::Blank => {}
+                Line::Bad(why) => report.failed.push((number, why)),
+                Line::Record(record) => match files_of(state, dir, &mut taken, &record).await {
+                    Ok(files) => batch.push((number, record, files)),
                     Err(e) => report.failed.push((number, crate::accounts_cli::describe(&e))),
-                }
+                },
             }
-            Ok(())
-        })?;
+        }
+        let links = state.media.links.clone();
+        let (imported, skipped, failed) = state
+            .db
+            .run(move |conn| {
+                conn.transaction::<_, ApiError, _>(|conn| {
+                    let (mut imported, mut skipped, mut failed) = (0, 0, Vec::new());
+                    for (number, record, files) in batch {
+                        match conn
+                            .transaction::<_, ApiError, _>(|conn| import_one(conn, &links, *record, files))
+                        {
+                            Ok(true) => imported += 1,
+                            Ok(false) => skipped += 1,
+                            Err(e) => failed.push((number, crate::accounts_cli::describe(&e))),
+                        }
+                    }
+                    Ok((imported, skipped, failed))
+                })
+            })
+            .await?;
+        report.imported += imported;
+        report.skipped += skipped;
+        report.failed.extend(failed);
     }
+    report.failed.sort_by_key(|(number, _)| *number);
     Ok(report)
 }

@@ -102,14 +102,14 @@ pub struct Stored {
 }
 
 /// Writes the row of an upload whose files are in the store, with its audit entry and event.
+/// Who may upload is asked before the upload is read (see [`super::upload::receive`]).
 pub fn insert(
     conn: &mut Db,
-    user: &AuthUser,
+    uploaded_by: Option<i64>,
     links: &Links,
     stored: &Stored,
     description: &Description,
 ) -> Result<Media, ApiError> {
-    policy::require(user, Action::UseMedia)?;
     let at = now();
     let variants = serde_json::to_string(&stored.variants)
         .map_err(|e| ApiError::internal(format!("variants of an upload: {e}")))?;
@@ -128,7 +128,7 @@ pub fn insert(
         storage_key: &stored.key,
         variants,
         folded: description.folded(&stored.filename),
-        uploaded_by: Some(user.id),
+        uploaded_by,
         created_at: at,
         updated_at: at,
     };
@@ -138,7 +138,7 @@ pub fn insert(
             .returning(media::id)
             .get_result(conn)?;
         let shown = one(conn, links, id)?;
-        Entry::new(Some(user.id), "media.upload", Resource::Media, Some(id))
+        Entry::new(uploaded_by, "media.upload", Resource::Media, Some(id))
             .detail(json!({"filename": stored.filename, "kind": stored.kind, "sha256": stored.sha256}))
             .record(conn)?;
         webhooks::emit(conn, Event::MediaCreated, &[event_body(&shown)?])?;

@@ -183,6 +183,35 @@ pub async fn receive(
     let Some((filename, bytes)) = form.file else {
         return Err(ApiError::invalid(FieldError::new("file", FieldCode::Required)));
     };
+    let texts = Texts {
+        alt: form.alt,
+        caption: form.caption,
+        credit: form.credit,
+        title: form.title,
+    };
+    ingest(state, Some(user.id), filename, bytes, texts).await
+}
+
+/// The describing texts given with a file, unchecked.
+#[derive(Debug, Default)]
+pub struct Texts {
+    pub alt: Option<String>,
+    pub caption: Option<String>,
+    pub credit: Option<String>,
+    pub title: Option<String>,
+}
+
+/// Takes a file into the library, uploaded through the API or read by an import: checks it,
+/// makes its renditions, stores them and writes its row. `uploaded_by` is none for imports.
+pub async fn ingest(
+    state: &AppState,
+    uploaded_by: Option<i64>,
+    filename: String,
+    bytes: Vec<u8>,
+    texts: Texts,
+) -> Result<Media, ApiError> {
+    let library = &state.media;
+    let limits = library.limits;
     if bytes.is_empty() {
         return Err(ApiError::invalid(FieldError::new("file", FieldCode::Required)));
     }
@@ -195,7 +224,7 @@ pub async fn receive(
         Sniffed::Document { .. } => MediaKind::Document,
     };
     // The texts are checked before the costly part, so a missing alt is answered at once.
-    let mut description = Description::check(kind, form.alt, form.caption, form.credit, form.title)?;
+    let mut description = Description::check(kind, texts.alt, texts.caption, texts.credit, texts.title)?;
     let stored = match sniffed {
         Sniffed::Image(_) => {
             process::check_image_header(&bytes, &limits).map_err(|r| refused(r, limits.max_bytes))?;
@@ -266,10 +295,9 @@ pub async fn receive(
             }
         }
     };
-    let user = user.clone();
     let links = library.links.clone();
     state
         .db
-        .run(move |conn| service::insert(conn, &user, &links, &stored, &description))
+        .run(move |conn| service::insert(conn, uploaded_by, &links, &stored, &description))
         .await
 }

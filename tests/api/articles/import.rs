@@ -18,19 +18,64 @@ const IMPORT_LINES: &str = r#"{"title": "Tin nhập một", "slug": "tin-nhap-mo
 {"title": "Tin nhập bốn", "status": "published", "published_at": "2020-01-15T01:00:00Z", "category": "Cải cách hành chính", "authors": ["Hoàng Anh"]}
 "#;
 
+/// Imports these lines as if read from a file in `.`.
+async fn import(app: &crate::common::TestApp, lines: &str) -> newsdesk::articles::import::Report {
+    import_from(app, std::path::Path::new("."), lines).await
+}
+
+async fn import_from(
+    app: &crate::common::TestApp,
+    dir: &std::path::Path,
+    lines: &str,
+) -> newsdesk::articles::import::Report {
+    newsdesk::articles::import::import(&app.state, dir, std::io::Cursor::new(lines.to_owned()))
+        .await
+        .unwrap()
+}
+
+backend_test!(
+    /// A portal's archive migrates with its photos and documents: files named relative to the
+    /// imported file go through the media library (each once), and become the cover and the
+    /// attachments; a missing file or a path leaving the folder fails its line only.
+    async fn import_takes_the_files_a_line_names_into_the_media_library(app: TestApp) {
+        use newsdesk::media::process::testdata;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("anh")).unwrap();
+        std::fs::write(dir.path().join("anh/hoi-nghi.jpg"), testdata::jpeg(900, 600)).unwrap();
+        std::fs::write(dir.path().join("qd-1234.pdf"), testdata::pdf()).unwrap();
+        let lines = r#"{"title": "Hội nghị có ảnh", "status": "published", "cover_file": "anh/hoi-nghi.jpg", "cover_alt": "Toàn cảnh hội nghị", "attachments": ["qd-1234.pdf"]}
+{"title": "Bài dùng lại ảnh", "status": "published", "cover_file": "./anh/hoi-nghi.jpg"}
+{"title": "Thiếu tệp", "cover_file": "anh/khong-co.jpg"}
+{"title": "Ra ngoài thư mục", "attachments": ["../bi-mat.pdf"]}
+"#;
+        let report = import_from(&app, dir.path(), lines).await;
+        assert_eq!(report.imported, 2, "{report:?}");
+        let failed: Vec<usize> = report.failed.iter().map(|(line, _)| *line).collect();
+        assert_eq!(failed, [3, 4], "{report:?}");
+        assert!(report.failed[0].1.starts_with("cover_file"), "{report:?}");
+        assert!(report.failed[1].1.starts_with("attachments"), "{report:?}");
+
+        let one = public_detail(&app, "hoi-nghi-co-anh").await.data();
+        assert_eq!(one["cover"]["alt"], "Toàn cảnh hội nghị");
+        assert_eq!(one["cover"]["width"], 900);
+        assert_eq!(one["attachments"][0]["filename"], "qd-1234.pdf");
+        let url = one["cover"]["url"].as_str().unwrap();
+        app.get(url).await.expect(200);
+        let two = public_detail(&app, "bai-dung-lai-anh").await.data();
+        assert_eq!(two["cover"]["url"], one["cover"]["url"]);
+        let editor = app.user(Role::Editor).await;
+        let library = app
+            .get_as(&editor.access_token, "/api/v1/admin/media")
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(library["meta"]["total"], 2, "each file is taken once: {library}");
+    }
+);
+
 backend_test!(
     async fn import_loads_good_lines_skips_existing_slugs_and_reports_bad_lines(app: TestApp) {
-        let report = app
-            .state
-            .db
-            .run({
-                let links = app.state.media.links.clone();
-                move |conn| {
-                    newsdesk::articles::import::import(conn, &links, std::io::Cursor::new(IMPORT_LINES))
-                }
-            })
-            .await
-            .unwrap();
+        let report = import(&app, IMPORT_LINES).await;
         assert_eq!(report.imported, 3, "{report:?}");
         assert_eq!(report.skipped, 1, "{report:?}");
         let failed: Vec<usize> = report.failed.iter().map(|(line, _)| *line).collect();
@@ -68,17 +113,7 @@ backend_test!(
         assert_eq!(bylines["meta"]["total"], 3, "{bylines}");
 
         // Importing again is idempotent by slug.
-        let again = app
-            .state
-            .db
-            .run({
-                let links = app.state.media.links.clone();
-                move |conn| {
-                    newsdesk::articles::import::import(conn, &links, std::io::Cursor::new(IMPORT_LINES))
-                }
-            })
-            .await
-            .unwrap();
+        let again = import(&app, IMPORT_LINES).await;
         assert_eq!((again.imported, again.skipped, again.failed.len()), (0, 4, 3));
         let editor = app.user(Role::Editor).await;
         assert_eq!(
