@@ -1,10 +1,10 @@
 //! Article bodies: Markdown or HTML in, sanitised HTML out, rendered once when saved.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use std::sync::OnceLock;
 
-use crate::media::uses::BodyImage;
+use crate::media::uses::{BodyImage, BodyImages};
 
 /// The tags a news article needs, and nothing that runs code or restyles the page.
 fn sanitizer() -> &'static ammonia::Builder<'static> {
@@ -97,12 +97,23 @@ impl BodyFormat {
     }
 }
 
-/// Library images in a body: `![alt](media:ID)` in Markdown, `<img src="media:ID">` in
-/// HTML (and in raw HTML within Markdown).
+/// Library images in HTML (and in raw HTML within Markdown): `<img src="media:ID">`, or an
+/// `<img>` of a library file's URL (`…/ab/cd/<sha256>-640.jpg`), found by its content hash.
 fn html_image_refs() -> &'static regex_lite::Regex {
     static RE: OnceLock<regex_lite::Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        regex_lite::Regex::new(r#"(?i)<img\b[^>]*?\bsrc\s*=\s*["']?media:(\d+)["']?[^>]*>"#)
+        regex_lite::Regex::new(
+            r#"(?i)<img\b[^>]*?\bsrc\s*=\s*["']?(?:media:(\d+)|[^"'\s>]*/[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:-\d+)?\.(?:jpg|png|webp))["']?[^>]*>"#,
+        )
+        .unwrap_or_else(|e| unreachable!("the pattern is fixed: {e}"))
+    })
+}
+
+/// The content hash of a library file's URL.
+fn library_url() -> &'static regex_lite::Regex {
+    static RE: OnceLock<regex_lite::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex_lite::Regex::new(r"^[^\s]*/[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:-\d+)?\.(?:jpg|png|webp)$")
             .unwrap_or_else(|e| unreachable!("the pattern is fixed: {e}"))
     })
 }
@@ -121,43 +132,78 @@ fn markdown_options() -> pulldown_cmark::Options {
         | pulldown_cmark::Options::ENABLE_FOOTNOTES
 }
 
-/// The ids of library images a body shows, in order of appearance.
-pub fn image_refs(body: &str, format: BodyFormat) -> Vec<i64> {
-    let mut ids: Vec<i64> = Vec::new();
-    let mut html = |text: &str| {
-        ids.extend(
-            html_image_refs()
-                .captures_iter(text)
-                .filter_map(|c| c.get(1)?.as_str().parse::<i64>().ok()),
-        );
+/// The library images a body names: by id (which must exist) and by the content hash of a
+/// library URL (an image pasted from the library, or one elsewhere that is left as it is).
+#[derive(Debug, Default, PartialEq)]
+pub struct ImageRefs {
+    pub ids: Vec<i64>,
+    pub hashes: Vec<String>,
+}
+
+/// What a library image's source names.
+enum Source {
+    Id(i64),
+    Hash(String),
+}
+
+fn source_of(url: &str) -> Option<Source> {
+    if let Some(id) = url.strip_prefix("media:") {
+        return Some(Source::Id(id.parse().unwrap_or(0)));
+    }
+    library_url()
+        .captures(url)
+        .and_then(|c| c.get(1))
+        .map(|h| Source::Hash(h.as_str().to_ascii_lowercase()))
+}
+
+fn html_source(c: &regex_lite::Captures<'_>) -> Option<Source> {
+    match (c.get(1), c.get(2)) {
+        (Some(id), _) => Some(Source::Id(id.as_str().parse().unwrap_or(0))),
+        (None, Some(hash)) => Some(Source::Hash(hash.as_str().to_ascii_lowercase())),
+        (None, None) => None,
+    }
+}
+
+/// The library images a body shows, in order of appearance.
+pub fn image_refs(body: &str, format: BodyFormat) -> ImageRefs {
+    let mut refs = ImageRefs::default();
+    let mut add = |source: Source| match source {
+        Source::Id(id) => refs.ids.push(id),
+        Source::Hash(hash) => refs.hashes.push(hash),
+    };
+    let html = |text: &str, add: &mut dyn FnMut(Source)| {
+        for c in html_image_refs().captures_iter(text) {
+            if let Some(source) = html_source(&c) {
+                add(source);
+            }
+        }
     };
     match format {
-        BodyFormat::Html => html(body),
+        BodyFormat::Html => html(body, &mut add),
         BodyFormat::Markdown => {
-            let mut found = Vec::new();
             for event in pulldown_cmark::Parser::new_ext(body, markdown_options()) {
                 match event {
                     pulldown_cmark::Event::Start(pulldown_cmark::Tag::Image { dest_url, .. }) => {
-                        if let Some(id) = dest_url.strip_prefix("media:") {
-                            found.push(id.parse::<i64>().unwrap_or(0));
+                        if let Some(source) = source_of(&dest_url) {
+                            add(source);
                         }
                     }
                     pulldown_cmark::Event::Html(text) | pulldown_cmark::Event::InlineHtml(text) => {
-                        html(&text)
+                        html(&text, &mut add)
                     }
                     _ => {}
                 }
             }
-            ids.extend(found);
         }
     }
-    ids
+    refs
 }
 
 /// Sanitised HTML for a body. Raw HTML inside Markdown goes through the same sanitiser.
-/// Library images become `<img>` elements with their sizes from `images`, by id; one that
-/// is not there loses its source (saving checks every reference first).
-pub fn to_html(body: &str, format: BodyFormat, images: &HashMap<i64, BodyImage>) -> String {
+/// Library images become `<img>` elements with their sizes from `images`; one named by id
+/// that is not there loses its source (saving checks every id first), and a URL whose hash
+/// the library does not know is left as written.
+pub fn to_html(body: &str, format: BodyFormat, images: &BodyImages) -> String {
     let swap_html = |text: &str| -> String {
         html_image_refs()
             .replace_all(text, |c: &regex_lite::Captures<'_>| {
@@ -165,10 +211,13 @@ pub fn to_html(body: &str, format: BodyFormat, images: &HashMap<i64, BodyImage>)
                     .captures(&c[0])
                     .and_then(|a| a.get(1))
                     .map_or("", |a| a.as_str());
-                c[1].parse::<i64>()
-                    .ok()
-                    .and_then(|id| images.get(&id))
-                    .map_or_else(String::new, |image| image.html(alt))
+                match html_source(c) {
+                    Some(Source::Id(id)) => images.by_id(id).map_or_else(String::new, |i| i.html(alt)),
+                    Some(Source::Hash(hash)) => images
+                        .by_hash(&hash)
+                        .map_or_else(|| c[0].to_owned(), |i| i.html(alt)),
+                    None => c[0].to_owned(),
+                }
             })
             .into_owned()
     };
@@ -178,19 +227,37 @@ pub fn to_html(body: &str, format: BodyFormat, images: &HashMap<i64, BodyImage>)
             use pulldown_cmark::{Event, Tag, TagEnd};
             let mut out = String::with_capacity(body.len() * 3 / 2);
             let mut events = Vec::new();
-            // Inside a library image: its id, and the alt text gathered so far.
-            let mut image: Option<(i64, String)> = None;
+            // Inside a library image: the image (none when unknown), and the alt text so far.
+            let mut image: Option<(Option<&BodyImage>, String)> = None;
             for event in pulldown_cmark::Parser::new_ext(body, markdown_options()) {
                 match (&mut image, event) {
-                    (None, Event::Start(Tag::Image { dest_url, .. })) if dest_url.starts_with("media:") => {
-                        image = Some((
-                            crate::media::uses::media_ref(&dest_url).unwrap_or(0),
-                            String::new(),
-                        ));
+                    (
+                        None,
+                        Event::Start(Tag::Image {
+                            dest_url,
+                            link_type,
+                            title,
+                            id,
+                        }),
+                    ) => {
+                        let found = match source_of(&dest_url) {
+                            Some(Source::Id(id)) => Some(images.by_id(id)),
+                            Some(Source::Hash(hash)) => images.by_hash(&hash).map(Some),
+                            None => None,
+                        };
+                        match found {
+                            Some(found) => image = Some((found, String::new())),
+                            None => events.push(Event::Start(Tag::Image {
+                                dest_url,
+                                link_type,
+                                title,
+                                id,
+                            })),
+                        }
                     }
                     (Some((_, alt)), Event::Text(text) | Event::Code(text)) => alt.push_str(&text),
-                    (Some((id, alt)), Event::End(TagEnd::Image)) => {
-                        let element = images.get(id).map_or_else(String::new, |i| i.html(alt));
+                    (Some((found, alt)), Event::End(TagEnd::Image)) => {
+                        let element = found.map_or_else(String::new, |i| i.html(alt));
                         events.push(Event::InlineHtml(element.into()));
                         image = None;
                     }
@@ -218,7 +285,7 @@ mod tests {
         let html = to_html(
             "Đoạn **một**.\n\n[Cổng](https://hanoi.gov.vn)",
             BodyFormat::Markdown,
-            &HashMap::new(),
+            &BodyImages::default(),
         );
         assert!(html.contains("<p>Đoạn <strong>một</strong>.</p>"), "{html}");
         assert!(
@@ -231,7 +298,7 @@ mod tests {
     fn scripts_handlers_and_javascript_urls_are_removed() {
         let dirty = r#"<p onclick="x()">Tin</p><script>alert(1)</script><a href="javascript:alert(1)">x</a><img src="https://a.vn/i.jpg" onerror="x()"><iframe src="https://evil"></iframe><style>p{}</style>"#;
         for format in [BodyFormat::Html, BodyFormat::Markdown] {
-            let html = to_html(dirty, format, &HashMap::new());
+            let html = to_html(dirty, format, &BodyImages::default());
             for bad in ["script", "onclick", "onerror", "javascript:", "iframe", "<style"] {
                 assert!(!html.contains(bad), "{bad} survived in {html}");
             }
@@ -244,7 +311,7 @@ mod tests {
         let html = to_html(
             r#"<figure><img src="https://a.vn/i.jpg" alt="Ảnh"><figcaption>Chú thích</figcaption></figure><table><tr><td>1</td></tr></table><blockquote>Trích</blockquote><h2>Mục</h2>"#,
             BodyFormat::Html,
-            &HashMap::new(),
+            &BodyImages::default(),
         );
         for kept in [
             "<figure>",

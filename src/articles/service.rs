@@ -78,8 +78,8 @@ pub fn insert(
 /// of those images.
 fn rendered(conn: &mut Db, links: &Links, c: &Content) -> Result<(String, Vec<i64>), ApiError> {
     let refs = render::image_refs(&c.body, c.body_format);
-    let images = uses::body_images(conn, links, &refs)?;
-    Ok((render::to_html(&c.body, c.body_format, &images), refs))
+    let images = uses::body_images(conn, links, &refs.ids, &refs.hashes)?;
+    Ok((render::to_html(&c.body, c.body_format, &images), images.ids()))
 }
 
 pub fn create(

@@ -116,7 +116,7 @@ pub(crate) fn check_content(
             errors.push(FieldError::new("author_ids", FieldCode::MustIncludeSelf));
         }
     }
-    let body_images = render::image_refs(&c.body, c.body_format);
+    let body_images = render::image_refs(&c.body, c.body_format).ids;
     errors.extend(uses::check(conn, &c.files(), &body_images)?);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

@@ -230,20 +230,55 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The library images of a body, by id.
-pub fn body_images(conn: &mut Db, links: &Links, ids: &[i64]) -> QueryResult<HashMap<i64, BodyImage>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+/// The library images of a body, by id and by content hash.
+#[derive(Debug, Default)]
+pub struct BodyImages {
+    images: HashMap<i64, BodyImage>,
+    hashes: HashMap<String, i64>,
+}
+
+impl BodyImages {
+    pub fn by_id(&self, id: i64) -> Option<&BodyImage> {
+        self.images.get(&id)
+    }
+
+    pub fn by_hash(&self, hash: &str) -> Option<&BodyImage> {
+        self.hashes.get(hash).and_then(|id| self.images.get(id))
+    }
+
+    /// The ids of the images shown, for the article's uses.
+    pub fn ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.images.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+/// The library images a body names by id or by the content hash of one of their URLs.
+pub fn body_images(conn: &mut Db, links: &Links, ids: &[i64], hashes: &[String]) -> QueryResult<BodyImages> {
+    let mut found = BodyImages::default();
+    if ids.is_empty() && hashes.is_empty() {
+        return Ok(found);
     }
     let rows: Vec<MediaRow> = media::table
-        .filter(media::id.eq_any(ids))
+        .filter(media::id.eq_any(ids).or(media::sha256.eq_any(hashes)))
         .filter(media::kind.eq(MediaKind::Image.as_str()))
+        .order(media::id)
         .select(MediaRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| Some((row.id, BodyImage::of(links, row)?)))
-        .collect())
+    for row in &rows {
+        let Some(image) = BodyImage::of(links, row) else {
+            continue;
+        };
+        // The first entry of a hash stands for every upload of the same bytes.
+        if hashes.contains(&row.sha256) {
+            found.hashes.entry(row.sha256.clone()).or_insert(row.id);
+        }
+        if ids.contains(&row.id) || found.hashes.get(&row.sha256) == Some(&row.id) {
+            found.images.insert(row.id, image);
+        }
+    }
+    Ok(found)
 }
 
 /// `media:ID` written as an image source.

@@ -172,6 +172,38 @@ media_test!(
             body.contains(r#"alt="Ảnh""#) && body.contains("srcset="),
             "{body}"
         );
+
+        // An image pasted by its library URL is recognised by its content hash; a URL of the
+        // same shape elsewhere is left as written.
+        let small = picture["url"].as_str().unwrap();
+        let stranger = format!("https://anh.example.vn/ab/cd/{}-640.jpg", "f".repeat(64));
+        let pasted = json!({
+            "title": "Bài dán ảnh",
+            "body_format": "html",
+            "body": format!("<p><img src=\"{small}\" alt=\"Dán\"></p><p><img src=\"{stranger}\"></p>"),
+        });
+        let article = app
+            .as_user(&editor.access_token, Method::POST, ARTICLES, Some(&pasted))
+            .await
+            .expect(201)
+            .data();
+        let body = article["body_html"].as_str().unwrap();
+        assert!(
+            body.contains(r#"alt="Dán""#) && body.contains(r#"width="200""#),
+            "{body}"
+        );
+        assert!(body.contains(&format!(r#"src="{stranger}""#)), "{body}");
+        let used = library(
+            &app,
+            &editor,
+            Method::GET,
+            &format!("{LIBRARY}/{}", id_of(&picture)),
+            None,
+        )
+        .await
+        .expect(200)
+        .data();
+        assert_eq!(used["used_by"], 2, "both articles show the picture");
     }
 );
 

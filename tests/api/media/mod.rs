@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, TestUser};
 
 mod articles;
+mod crash;
 mod library;
 mod uploads;
 
@@ -68,7 +69,7 @@ pub enum Part<'a> {
     File { name: &'a str, bytes: &'a [u8] },
 }
 
-const BOUNDARY: &str = "----newsdesk-test-boundary-7MA4YWxkTrZu0gW";
+pub const BOUNDARY: &str = "----newsdesk-test-boundary-7MA4YWxkTrZu0gW";
 
 /// A `multipart/form-data` body of these parts.
 pub fn form(parts: &[(&str, Part<'_>)]) -> Vec<u8> {
