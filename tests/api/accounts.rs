@@ -252,16 +252,7 @@ backend_test!(
 
 backend_test!(
     async fn an_author_profile_counts_only_published_articles(app: TestApp) {
-        assert!(
-            app.state
-                .db
-                .run({
-                    let links = app.state.media.links.clone();
-                    move |conn| newsdesk::articles::demo::load(conn, &links)
-                })
-                .await
-                .unwrap()
-        );
+        assert!(app.load_demo().await);
         let profile = app.get("/api/v1/authors/hoang-anh").await;
         assert_eq!(
             profile.data()["article_count"],

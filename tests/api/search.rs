@@ -61,16 +61,7 @@ async fn editorial_search(app: &TestApp, token: &str, q: &str) -> Vec<String> {
 
 backend_test!(
     async fn the_sample_article_is_found_with_or_without_diacritics(app: TestApp) {
-        assert!(
-            app.state
-                .db
-                .run({
-                    let links = app.state.media.links.clone();
-                    move |conn| newsdesk::articles::demo::load(conn, &links)
-                })
-                .await
-                .unwrap()
-        );
+        assert!(app.load_demo().await);
         let queries = [
             "cai cach hanh chinh",
             "CẢI CÁCH",
@@ -90,16 +81,7 @@ backend_test!(
 
 backend_test!(
     async fn the_last_word_is_a_prefix_while_typing(app: TestApp) {
-        assert!(
-            app.state
-                .db
-                .run({
-                    let links = app.state.media.links.clone();
-                    move |conn| newsdesk::articles::demo::load(conn, &links)
-                })
-                .await
-                .unwrap()
-        );
+        assert!(app.load_demo().await);
         assert_found(&app, &["cai cach hanh chi", "SIPA", "Đống Đ", "ca"]).await;
         // Only the last word, and never inside a closed phrase.
         assert_not_found(&app, &["sipa dong", "\"sipa\"", "\"mot cu\""]).await;

@@ -29,6 +29,34 @@ pub enum Backend {
     Postgres,
 }
 
+/// Applies the run's policy to a part of the test environment that could not be had (`part`:
+/// "PostgreSQL", "S3"): under `CI=true` the test fails; otherwise the skip is reported loudly
+/// once with `how` to get the part, the test's name each time, and `None` is returned.
+pub fn skipped<T>(part: &str, why: &str, how: &str) -> Option<T> {
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("CI=true requires the {part} pass, but {part} is unavailable: {why}")
+    }
+    // Written to stderr directly: the test harness captures `eprintln!` of passing tests,
+    // and a skipped pass must never go unnoticed.
+    use std::io::Write;
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut stderr = std::io::stderr();
+    let mut warned = WARNED.lock().unwrap_or_else(|p| p.into_inner());
+    if !warned.iter().any(|w| w == part) {
+        warned.push(part.to_owned());
+        let _ = writeln!(
+            stderr,
+            "\n!!! {part} pass SKIPPED: {why}\n!!! {how}; CI=true makes this an error.\n"
+        );
+    }
+    let _ = writeln!(
+        stderr,
+        "!!! SKIPPED on {part}: {}",
+        std::thread::current().name().unwrap_or("?")
+    );
+    None
+}
+
 /// Where an app keeps its media files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
@@ -187,6 +215,16 @@ impl TestApp {
         let mut builder = TestAppBuilder::new(self.backend).database(self.state.config.database.clone());
         builder.media = Some(self.state.config.media.clone());
         builder
+    }
+
+    /// Loads the demo content (`serve --demo`); whether it was loaded now.
+    pub async fn load_demo(&self) -> bool {
+        let links = self.state.media.links.clone();
+        self.state
+            .db
+            .run(move |conn| newsdesk::articles::demo::load(conn, &links))
+            .await
+            .expect("demo content")
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {

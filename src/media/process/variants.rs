@@ -131,6 +131,28 @@ fn resize(resizer: &mut Resizer, source: &Pixels, width: u32, height: u32) -> Re
     })
 }
 
+/// Writes `pixels` through an encoder of the `image` crate, with the colour profile if any.
+fn write_with_profile(
+    mut encoder: impl ImageEncoder,
+    pixels: &Pixels,
+    icc: Option<&[u8]>,
+    format: &str,
+) -> Result<(), Refusal> {
+    if let Some(icc) = icc {
+        encoder
+            .set_icc_profile(icc.to_vec())
+            .map_err(|e| failed(&format!("{format} colour profile"), e))?;
+    }
+    encoder
+        .write_image(
+            &pixels.data,
+            pixels.width,
+            pixels.height,
+            pixels.layout.color_type(),
+        )
+        .map_err(|e| failed(&format!("{format} encoding"), e))
+}
+
 /// Encodes `pixels` as `format`, carrying `icc` and nothing else.
 pub(super) fn encode(
     pixels: &Pixels,
@@ -140,42 +162,18 @@ pub(super) fn encode(
     let bytes = match format {
         OutputFormat::Jpeg => {
             let mut out = Vec::new();
-            let mut encoder = JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
-            if let Some(icc) = icc {
-                encoder
-                    .set_icc_profile(icc.to_vec())
-                    .map_err(|e| failed("JPEG colour profile", e))?;
-            }
-            encoder
-                .write_image(
-                    &pixels.data,
-                    pixels.width,
-                    pixels.height,
-                    pixels.layout.color_type(),
-                )
-                .map_err(|e| failed("JPEG encoding", e))?;
+            let encoder = JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+            write_with_profile(encoder, pixels, icc, "JPEG")?;
             out
         }
         OutputFormat::Png => {
             let mut out = Vec::new();
-            let mut encoder = PngEncoder::new_with_quality(
+            let encoder = PngEncoder::new_with_quality(
                 &mut out,
                 CompressionType::Default,
                 image::codecs::png::FilterType::Adaptive,
             );
-            if let Some(icc) = icc {
-                encoder
-                    .set_icc_profile(icc.to_vec())
-                    .map_err(|e| failed("PNG colour profile", e))?;
-            }
-            encoder
-                .write_image(
-                    &pixels.data,
-                    pixels.width,
-                    pixels.height,
-                    pixels.layout.color_type(),
-                )
-                .map_err(|e| failed("PNG encoding", e))?;
+            write_with_profile(encoder, pixels, icc, "PNG")?;
             out
         }
         OutputFormat::Webp => {

@@ -10,15 +10,7 @@ use super::{PUBLIC_ARTICLES, create, public_detail};
 
 backend_test!(
     async fn the_demo_serves_the_sample_article_exactly_as_the_fixture_reads(app: TestApp) {
-        let loaded = app
-            .state
-            .db
-            .run({
-                let links = app.state.media.links.clone();
-                move |conn| newsdesk::articles::demo::load(conn, &links)
-            })
-            .await
-            .unwrap();
+        let loaded = app.load_demo().await;
         assert!(loaded);
         let slug = "tich-cuc-cai-cach-hanh-chinh-de-nang-cao-muc-do-hai-long-cua-cong-dan";
         let res = public_detail(&app, slug).await.expect(200);
@@ -65,15 +57,7 @@ backend_test!(
         app.get("/api/v1/authors/hoang-anh").await.expect(200);
 
         // A second load finds content and changes nothing.
-        let again = app
-            .state
-            .db
-            .run({
-                let links = app.state.media.links.clone();
-                move |conn| newsdesk::articles::demo::load(conn, &links)
-            })
-            .await
-            .unwrap();
+        let again = app.load_demo().await;
         assert!(!again);
         assert_eq!(app.get(PUBLIC_ARTICLES).await.json()["meta"]["total"], total);
     }
@@ -83,15 +67,7 @@ backend_test!(
     async fn the_demo_loads_nothing_into_a_database_that_has_articles(app: TestApp) {
         let author = app.user(Role::Author).await;
         create(&app, &author, json!({"title": "Bài của toà soạn"})).await;
-        let loaded = app
-            .state
-            .db
-            .run({
-                let links = app.state.media.links.clone();
-                move |conn| newsdesk::articles::demo::load(conn, &links)
-            })
-            .await
-            .unwrap();
+        let loaded = app.load_demo().await;
         assert!(!loaded);
         assert_eq!(app.get(PUBLIC_ARTICLES).await.json()["meta"]["total"], 0);
     }

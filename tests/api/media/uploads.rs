@@ -262,43 +262,27 @@ media_test!(
             .await
             .problem(422);
         assert_eq!(problem_fields(&problem), ["file"]);
-        let problem = upload(
-            &app,
-            &editor,
-            &[
-                (
-                    "file",
-                    Part::File {
-                        name: "a.jpg",
-                        bytes: &photo,
-                    },
-                ),
-                ("alt", Part::Text("Ảnh")),
-                ("gps", Part::Text("21.0,105.8")),
-            ],
-        )
-        .await
-        .problem(422);
-        assert_eq!(problem_fields(&problem), ["gps"]);
         let long = "d".repeat(1001);
-        let problem = upload(
-            &app,
-            &editor,
-            &[
-                (
-                    "file",
-                    Part::File {
-                        name: "a.jpg",
-                        bytes: &photo,
-                    },
-                ),
-                ("alt", Part::Text("Ảnh")),
-                ("caption", Part::Text(&long)),
-            ],
-        )
-        .await
-        .problem(422);
-        assert_eq!(problem_fields(&problem), ["caption"]);
+        for (field, value) in [("gps", "21.0,105.8"), ("caption", long.as_str())] {
+            let problem = upload(
+                &app,
+                &editor,
+                &[
+                    (
+                        "file",
+                        Part::File {
+                            name: "a.jpg",
+                            bytes: &photo,
+                        },
+                    ),
+                    ("alt", Part::Text("Ảnh")),
+                    (field, Part::Text(value)),
+                ],
+            )
+            .await
+            .problem(422);
+            assert_eq!(problem_fields(&problem), [field]);
+        }
 
         let json = library(&app, &editor, Method::POST, LIBRARY, Some(&json!({"file": "x"}))).await;
         assert_eq!(json.problem(415)["code"], "media.form_required");
