@@ -40,6 +40,7 @@
 //! | `NEWSDESK_MEDIA_PUBLIC_URL` | none | base of public media URLs (CDN or bucket); unset, files are at `/media/<key>` |
 //! | `NEWSDESK_MEDIA_MAX_MB` | `20` | largest upload, in MiB (1–500) |
 //! | `NEWSDESK_MEDIA_MAX_PIXELS` | `50000000` | largest image, width × height, refused from its header before decoding |
+//! | `NEWSDESK_MEDIA_CACHE_MB` | `64` | memory for small media files kept hot by each process, in MiB; `0` switches it off |
 //! | `NEWSDESK_MEDIA_WORKERS` | `2` | images processed at once per process (each takes a core and up to a few hundred MB) |
 //!
 //! Values are checked once at start ([`Settings::validate`]) so a typo stops the process with a
@@ -382,6 +383,10 @@ pub struct Settings {
     )]
     pub media_max_pixels: u64,
 
+    /// Memory for small media files (renditions up to 1 MiB) kept by each process, in MiB.
+    #[arg(long, env = "NEWSDESK_MEDIA_CACHE_MB", default_value_t = 64, global = true)]
+    pub media_cache_mb: u64,
+
     /// Images decoded and resized at once by one process.
     #[arg(long, env = "NEWSDESK_MEDIA_WORKERS", default_value_t = 2, global = true)]
     pub media_workers: usize,
@@ -440,6 +445,7 @@ pub struct Config {
     pub media: crate::storage::StoreSettings,
     pub media_limits: crate::media::process::Limits,
     pub media_workers: usize,
+    pub media_cache_bytes: u64,
 }
 
 impl Settings {
@@ -613,6 +619,9 @@ impl Settings {
                 "must be between 1000000 and 1000000000",
             ));
         }
+        if self.media_cache_mb > 1 << 20 {
+            return Err(invalid("NEWSDESK_MEDIA_CACHE_MB", "must be at most 1048576"));
+        }
         if !(1..=64).contains(&self.media_workers) {
             return Err(invalid("NEWSDESK_MEDIA_WORKERS", "must be between 1 and 64"));
         }
@@ -686,6 +695,7 @@ impl Settings {
                 max_pixels: self.media_max_pixels,
             },
             media_workers: self.media_workers,
+            media_cache_bytes: self.media_cache_mb << 20,
         })
     }
 }

@@ -41,6 +41,8 @@ pub struct Library {
     /// photo, so unbounded parallel uploads would exhaust memory.
     pub workers: Arc<tokio::sync::Semaphore>,
     pub upload_timeout: Duration,
+    /// Small files kept in memory (see [`serve::HotFiles`]).
+    pub hot: serve::HotFiles,
 }
 
 impl Library {
@@ -51,6 +53,7 @@ impl Library {
             limits: config.media_limits,
             workers: Arc::new(tokio::sync::Semaphore::new(config.media_workers)),
             upload_timeout: UPLOAD_TIMEOUT.max(config.body_timeout),
+            hot: serve::HotFiles::new(config.media_cache_bytes),
         })
     }
 }

@@ -121,6 +121,7 @@ pub async fn delete_media(user: AuthUser, state: State, id: Path<i64>) -> Result
     let id = id.into_inner();
     let keys = state.db.run(move |conn| service::delete(conn, &user, id)).await?;
     for key in keys {
+        state.media.hot.forget(&key);
         // The row is gone; a file left behind by a failing store is the sweeper's to remove.
         if let Err(e) = state.media.store.delete(&key).await {
             tracing::warn!(%key, error = %e, "deleting a media file failed; the sweeper will retry");

@@ -1,6 +1,7 @@
 //! Serving stored files at `/media/{key}`. Keys are content hashes, so what a key names never
-//! changes: answers are cacheable for a year, the key is the ETag, and a `Range` picks bytes of
-//! a large document.
+//! changes: answers are cacheable for a year, the key is the ETag, a `Range` picks bytes of
+//! a large document, and small files are kept in memory ([`HotFiles`]) with nothing to
+//! invalidate but deletions.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -32,6 +33,65 @@ fn served_as(key: &str) -> Option<(&'static str, bool)> {
         "ods" => ("application/vnd.oasis.opendocument.spreadsheet", true),
         _ => return None,
     })
+}
+
+/// The largest file kept in memory: every rendition of a photo up to 1600 pixels wide fits,
+/// full-size photos and documents are read from the store each time.
+const HOT_MAX: usize = 1 << 20;
+
+/// How long a file stays in memory at most: the time another process may go on serving a
+/// file deleted elsewhere (the process that deletes forgets it at once).
+const HOT_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Small stored files in memory, by key. Reading a rendition from a directory costs a file
+/// open and read on the blocking pool per request, and from S3 a round trip; both are far
+/// slower than answering from memory, and the bytes of a key never change.
+#[derive(Debug, Clone)]
+pub struct HotFiles(Option<moka::sync::Cache<String, bytes::Bytes>>);
+
+impl HotFiles {
+    /// Up to `bytes` of files; none when `bytes` is 0.
+    pub fn new(bytes: u64) -> HotFiles {
+        HotFiles((bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|key: &String, file: &bytes::Bytes| {
+                    u32::try_from(key.len() + file.len()).unwrap_or(u32::MAX)
+                })
+                .time_to_live(HOT_TTL)
+                .build()
+        }))
+    }
+
+    fn get(&self, key: &str) -> Option<bytes::Bytes> {
+        self.0.as_ref()?.get(key)
+    }
+
+    fn keep(&self, key: &str, file: &bytes::Bytes) {
+        if let Some(cache) = &self.0
+            && file.len() <= HOT_MAX
+        {
+            cache.insert(key.to_owned(), file.clone());
+        }
+    }
+
+    /// Forgets a deleted file.
+    pub fn forget(&self, key: &str) {
+        if let Some(cache) = &self.0 {
+            cache.invalidate(key);
+        }
+    }
+}
+
+/// The bytes of `range` within a file of `size` bytes, as the store would select them; `None`
+/// when no byte is selected.
+fn slice(range: &ByteRange, size: u64) -> Option<std::ops::Range<u64>> {
+    let (start, end) = match *range {
+        ByteRange::Bounded(ref r) => (r.start, r.end.min(size)),
+        ByteRange::From(start) => (start, size),
+        ByteRange::Suffix(n) => (size.saturating_sub(n), size),
+    };
+    (start < end).then_some(start..end)
 }
 
 /// One `bytes=` range of a `Range` header. Anything else (several ranges, other units, a
@@ -76,32 +136,39 @@ pub async fn serve(state: &AppState, req: &HttpRequest, key: &str) -> Result<Htt
     }
     let range = requested_range(req);
     let ranged = range.is_some();
-    let fetched = match state.media.store.get(key, range).await {
-        Ok(fetched) => fetched,
-        Err(StoreError::RangeNotSatisfiable { size }) => {
-            let refusal = ApiError::Http {
-                status: StatusCode::RANGE_NOT_SATISFIABLE,
-                msg: Msg::new(Code::MediaRangeNotSatisfiable).arg("size", size),
-            };
-            let mut res = ResponseError::error_response(&refusal);
-            res.headers_mut().insert(
-                header::CONTENT_RANGE,
-                HeaderValue::from_str(&format!("bytes */{size}"))
-                    .map_err(|e| ApiError::internal(e.to_string()))?,
-            );
-            return Ok(res);
+    let hot = state.media.hot.get(key);
+    let (bytes, selected, size) = match (hot, range) {
+        (Some(file), None) => {
+            let size = file.len() as u64;
+            (file, 0..size, size)
         }
-        Err(e) => return Err(e.into()),
+        (Some(file), Some(range)) => {
+            let size = file.len() as u64;
+            let Some(selected) = slice(&range, size) else {
+                return unsatisfiable(size);
+            };
+            let part = file.slice(selected.start as usize..selected.end as usize);
+            (part, selected, size)
+        }
+        (None, range) => match state.media.store.get(key, range).await {
+            Ok(fetched) => {
+                if !ranged {
+                    state.media.hot.keep(key, &fetched.bytes);
+                }
+                (fetched.bytes, fetched.range, fetched.info.size)
+            }
+            Err(StoreError::RangeNotSatisfiable { size }) => return unsatisfiable(size),
+            Err(e) => return Err(e.into()),
+        },
     };
     let mut res = if ranged {
         let mut res = HttpResponse::PartialContent();
         res.insert_header((
             header::CONTENT_RANGE,
             format!(
-                "bytes {}-{}/{}",
-                fetched.range.start,
-                fetched.range.end.saturating_sub(1),
-                fetched.info.size
+                "bytes {}-{}/{size}",
+                selected.start,
+                selected.end.saturating_sub(1)
             ),
         ));
         res
@@ -112,7 +179,21 @@ pub async fn serve(state: &AppState, req: &HttpRequest, key: &str) -> Result<Htt
     if document {
         res.insert_header((header::CONTENT_DISPOSITION, "attachment"));
     }
-    Ok(finish(res, &tag).body(fetched.bytes))
+    Ok(finish(res, &tag).body(bytes))
+}
+
+/// 416 with the size of the file, so the client can ask again within it.
+fn unsatisfiable(size: u64) -> Result<HttpResponse, ApiError> {
+    let refusal = ApiError::Http {
+        status: StatusCode::RANGE_NOT_SATISFIABLE,
+        msg: Msg::new(Code::MediaRangeNotSatisfiable).arg("size", size),
+    };
+    let mut res = ResponseError::error_response(&refusal);
+    res.headers_mut().insert(
+        header::CONTENT_RANGE,
+        HeaderValue::from_str(&format!("bytes */{size}")).map_err(|e| ApiError::internal(e.to_string()))?,
+    );
+    Ok(res)
 }
 
 /// The headers every answer of a stored file carries.
@@ -150,6 +231,17 @@ mod tests {
         ] {
             assert_eq!(range(ignored), None, "{ignored}");
         }
+    }
+
+    #[test]
+    fn ranges_select_the_same_bytes_from_memory_as_from_the_store() {
+        assert_eq!(slice(&ByteRange::Bounded(0..10), 100), Some(0..10));
+        assert_eq!(slice(&ByteRange::Bounded(90..200), 100), Some(90..100));
+        assert_eq!(slice(&ByteRange::From(40), 100), Some(40..100));
+        assert_eq!(slice(&ByteRange::Suffix(30), 100), Some(70..100));
+        assert_eq!(slice(&ByteRange::Suffix(300), 100), Some(0..100));
+        assert_eq!(slice(&ByteRange::From(100), 100), None);
+        assert_eq!(slice(&ByteRange::Bounded(120..130), 100), None);
     }
 
     #[test]

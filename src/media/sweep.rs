@@ -37,6 +37,7 @@ pub async fn sweep(state: &AppState, grace: Duration) -> Result<usize, ApiError>
     let mut removed = 0;
     for key in old.into_iter().filter(|k| !named.contains(k)) {
         store.delete(&key).await?;
+        state.media.hot.forget(&key);
         removed += 1;
     }
     if removed > 0 {
