@@ -11,6 +11,7 @@ pub mod auth;
 pub mod authors;
 pub mod backup;
 pub mod cache;
+pub mod cli;
 pub mod comments;
 pub mod config;
 pub mod db;

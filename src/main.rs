@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use newsdesk::config::{Cli, Command, UserCommand};
+use newsdesk::cli::{Cli, Command, UserCommand};
 
 #[actix_web::main]
 async fn main() -> ExitCode {

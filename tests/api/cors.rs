@@ -4,7 +4,8 @@
 use actix_web::http::header::HeaderName;
 use actix_web::test::TestRequest;
 use clap::Parser;
-use newsdesk::config::{Cli, Config};
+use newsdesk::cli::Cli;
+use newsdesk::config::Config;
 use newsdesk::db::DbUrl;
 
 use crate::backend_test;

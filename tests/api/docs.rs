@@ -152,7 +152,7 @@ fn the_guide_describes_every_operation_and_only_real_ones() {
 fn the_guide_and_the_readme_list_every_setting() {
     use clap::CommandFactory;
     let guide = guide();
-    let command = newsdesk::config::Cli::command();
+    let command = newsdesk::cli::Cli::command();
     let variables: Vec<String> = command
         .get_arguments()
         .filter_map(|arg| arg.get_env())

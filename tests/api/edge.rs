@@ -170,7 +170,7 @@ async fn without_a_token_metrics_stay_public() {
 fn a_short_or_spaced_metrics_token_stops_the_start() {
     use clap::Parser;
     for bad in ["short", "has a space in it ok"] {
-        let cli = newsdesk::config::Cli::parse_from(["newsdesk", "--metrics-token", bad]);
+        let cli = newsdesk::cli::Cli::parse_from(["newsdesk", "--metrics-token", bad]);
         let err = cli.settings.validate().unwrap_err();
         assert_eq!(err.variable, "NEWSDESK_METRICS_TOKEN");
     }

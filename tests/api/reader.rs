@@ -19,7 +19,7 @@ async fn reader_app() -> TestApp {
 #[test]
 fn the_reader_is_off_unless_asked_for() {
     let parse = |args: &[&str]| {
-        newsdesk::config::Cli::parse_from(args)
+        newsdesk::cli::Cli::parse_from(args)
             .settings
             .validate()
             .unwrap()

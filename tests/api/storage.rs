@@ -387,7 +387,8 @@ fn a_missing_store_directory_is_created() {
 #[test]
 fn media_settings_are_read_and_checked() {
     use clap::Parser;
-    use newsdesk::config::{Cli, Config};
+    use newsdesk::cli::Cli;
+    use newsdesk::config::Config;
     use newsdesk::db::DbUrl;
 
     let defaults = Config::for_database(DbUrl::parse("sqlite://unused.db").unwrap()).media;
