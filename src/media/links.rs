@@ -1,30 +1,24 @@
-//! Where readers fetch files: `/media/<key>` from this server, or under
-//! `NEWSDESK_MEDIA_PUBLIC_URL` (a CDN or the bucket's own address) when that is set.
-
-use std::sync::Arc;
+//! Where readers fetch files (the store's [`PublicBase`]), as the library's answers show
+//! them: cheap to clone into database calls, which build the answers.
 
 use super::dto::Variant;
 use super::model::StoredVariant;
-
-/// The served path prefix when no public address is set.
-pub const SERVED_AT: &str = "/media";
+use crate::storage::PublicBase;
 
 #[derive(Debug, Clone)]
 pub struct Links {
-    base: Arc<str>,
+    base: PublicBase,
+}
+
+impl From<PublicBase> for Links {
+    fn from(base: PublicBase) -> Links {
+        Links { base }
+    }
 }
 
 impl Links {
-    pub fn new(public_url: Option<&str>) -> Links {
-        let base = public_url
-            .map(|u| u.trim_end_matches('/'))
-            .filter(|u| !u.is_empty())
-            .unwrap_or(SERVED_AT);
-        Links { base: base.into() }
-    }
-
     pub fn url(&self, key: &str) -> String {
-        format!("{}/{key}", self.base)
+        self.base.url(key)
     }
 
     pub fn variants(&self, stored: &[StoredVariant]) -> Vec<Variant> {
@@ -44,12 +38,16 @@ impl Links {
 mod tests {
     use super::*;
 
+    fn links(public_url: Option<&str>) -> Links {
+        Links::from(PublicBase::new(public_url))
+    }
+
     #[test]
     fn urls_are_served_here_unless_a_public_address_is_set() {
-        assert_eq!(Links::new(None).url("ab/cd/x.jpg"), "/media/ab/cd/x.jpg");
-        assert_eq!(Links::new(Some("")).url("k.png"), "/media/k.png");
+        assert_eq!(links(None).url("ab/cd/x.jpg"), "/media/ab/cd/x.jpg");
+        assert_eq!(links(Some("")).url("k.png"), "/media/k.png");
         assert_eq!(
-            Links::new(Some("https://cdn.example.vn/media/")).url("ab/x.webp"),
+            links(Some("https://cdn.example.vn/media/")).url("ab/x.webp"),
             "https://cdn.example.vn/media/ab/x.webp"
         );
     }

@@ -47,9 +47,10 @@ pub struct Library {
 
 impl Library {
     pub fn open(config: &crate::config::Config) -> Result<Library, StoreError> {
+        let store = MediaStore::open(&config.media)?;
         Ok(Library {
-            links: Links::new(config.media.public_url.as_ref().map(|u| u.as_str())),
-            store: MediaStore::open(&config.media)?,
+            links: Links::from(store.public_base().clone()),
+            store,
             limits: config.media_limits,
             workers: Arc::new(tokio::sync::Semaphore::new(config.media_workers)),
             upload_timeout: UPLOAD_TIMEOUT.max(config.body_timeout),

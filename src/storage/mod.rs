@@ -122,7 +122,31 @@ enum Backend {
 pub struct MediaStore {
     inner: Arc<dyn ObjectStore>,
     backend: Backend,
-    public_base: Option<String>,
+    public_base: PublicBase,
+}
+
+/// The path newsdesk serves stored files under when no public address is set.
+pub const SERVED_AT: &str = "/media";
+
+/// Where clients fetch stored files: under `NEWSDESK_MEDIA_PUBLIC_URL` when that is set (a
+/// CDN or the bucket itself), otherwise newsdesk's own [`SERVED_AT`]. The one rule for file
+/// addresses, used by [`MediaStore::public_url`] and by the media library's answers.
+#[derive(Debug, Clone)]
+pub struct PublicBase(Arc<str>);
+
+impl PublicBase {
+    pub fn new(public_url: Option<&str>) -> PublicBase {
+        let base = public_url
+            .map(|u| u.trim_end_matches('/'))
+            .filter(|u| !u.is_empty())
+            .unwrap_or(SERVED_AT);
+        PublicBase(base.into())
+    }
+
+    /// The address of `key`, a key already known to be valid (read from a row, or checked).
+    pub fn url(&self, key: &str) -> String {
+        format!("{}/{key}", self.0)
+    }
 }
 
 /// How long a failing S3 operation is retried before the caller hears of it: long enough to
@@ -157,10 +181,7 @@ impl MediaStore {
         Ok(MediaStore {
             inner,
             backend,
-            public_base: settings
-                .public_url
-                .as_ref()
-                .map(|u| u.as_str().trim_end_matches('/').to_owned()),
+            public_base: PublicBase::new(settings.public_url.as_ref().map(url::Url::as_str)),
         })
     }
 
@@ -295,10 +316,12 @@ impl MediaStore {
     /// set (a CDN or the bucket itself), otherwise newsdesk's own `/media/<key>`.
     pub fn public_url(&self, key: &str) -> Result<String, StoreError> {
         validate_key(key)?;
-        Ok(match &self.public_base {
-            Some(base) => format!("{base}/{key}"),
-            None => format!("/media/{key}"),
-        })
+        Ok(self.public_base.url(key))
+    }
+
+    /// Where this store's files are fetched from, for addresses of keys known to be valid.
+    pub fn public_base(&self) -> &PublicBase {
+        &self.public_base
     }
 }
 
