@@ -251,6 +251,7 @@ codes! {
         DeliveryNotFound = "webhook.delivery_not_found",
         SitemapNotFound = "sitemap.not_found",
         MediaNotFound = "media.not_found",
+        PreviewNotFound = "preview.not_found",
         // 405
         MethodNotAllowed = "request.method_not_allowed",
         // 409
@@ -310,6 +311,8 @@ codes! {
         Duplicate = "duplicate",
         MustIncludeSelf = "must_include_self",
         OutOfRange = "out_of_range",
+        NumberOutOfRange = "number_out_of_range",
+        AfterPublication = "after_publication",
         NotImportable = "not_importable",
         VersionRequired = "version_required",
         EmailRequired = "email_required",

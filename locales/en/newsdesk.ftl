@@ -84,6 +84,7 @@ webhook-not_found = No such webhook.
 webhook-delivery_not_found = No such delivery of this webhook.
 sitemap-not_found = No such sitemap page.
 media-not_found = No such file in the media library.
+preview-not_found = This preview link is wrong, has expired, or its article is archived.
 request-method_not_allowed = This resource does not support the request method.
 
 article-slug_taken = An article with this slug already exists.
@@ -165,6 +166,8 @@ field-duplicate = { $field ->
 }
 field-must_include_self = must include you
 field-out_of_range = must hold { $min } to { $max } items
+field-number_out_of_range = must be from { $min } to { $max }
+field-after_publication = must be later than the publication time
 field-not_importable = `{ $status }` cannot be imported; use draft or published
 field-version_required = send the version you read, as `version` or `If-Match`, so no one's edit is overwritten
 field-email_required = is required with a password

@@ -79,6 +79,7 @@ webhook-not_found = Không tìm thấy webhook.
 webhook-delivery_not_found = Không tìm thấy lần gửi này của webhook.
 sitemap-not_found = Không tìm thấy trang sơ đồ website.
 media-not_found = Không tìm thấy tệp này trong thư viện.
+preview-not_found = Liên kết xem trước không đúng, đã hết hạn hoặc bài viết đã được lưu trữ.
 request-method_not_allowed = Phương thức yêu cầu không được hỗ trợ cho địa chỉ này.
 
 article-slug_taken = Đã có bài viết dùng đường dẫn (slug) này.
@@ -194,6 +195,8 @@ field-duplicate = { $field ->
 }
 field-must_include_self = Danh sách tác giả phải có tên bạn.
 field-out_of_range = Cần từ { $min } đến { $max } mục.
+field-number_out_of_range = Giá trị phải từ { $min } đến { $max }.
+field-after_publication = Phải sau thời điểm đăng bài.
 field-not_importable = Không nhập được bài ở trạng thái `{ $status }`; chỉ dùng draft hoặc published.
 field-version_required = Vui lòng gửi kèm phiên bản đã đọc (`version` hoặc `If-Match`) để không ghi đè sửa đổi của người khác.
 field-email_required = Tài khoản có mật khẩu cần có email.

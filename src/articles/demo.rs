@@ -176,7 +176,8 @@ pub fn load(conn: &mut Db, links: &Links) -> Result<bool, ApiError> {
                        summary: &str,
                        source: Option<String>,
                        body: String,
-                       when: NaiveDateTime| {
+                       when: NaiveDateTime,
+                       featured: bool| {
             let content = Content {
                 title: title.to_owned(),
                 slug: unique_slug(conn, title)?,
@@ -193,6 +194,10 @@ pub fn load(conn: &mut Db, links: &Links) -> Result<bool, ApiError> {
                 author_ids: vec![author],
                 cover_media_id: None,
                 attachment_ids: Vec::new(),
+                featured,
+                featured_rank: 0,
+                noindex: false,
+                canonical_url: None,
             };
             insert(
                 conn,
@@ -212,6 +217,7 @@ pub fn load(conn: &mut Db, links: &Links) -> Result<bool, ApiError> {
             page.source.clone(),
             paragraphs_html(&page.paragraphs),
             page.published_at,
+            true,
         )?;
         for (title, lead, when) in COMPANIONS {
             let when = NaiveDateTime::parse_from_str(when, "%Y-%m-%dT%H:%M:%S")
@@ -223,6 +229,7 @@ pub fn load(conn: &mut Db, links: &Links) -> Result<bool, ApiError> {
                 Some("HNP".into()),
                 format!("<p>{}</p>", escape(lead)),
                 when,
+                false,
             )?;
         }
         Ok(true)

@@ -69,6 +69,16 @@ pub struct ArticleInput {
     pub meta_description: Option<String>,
     /// Default `true`.
     pub comments_enabled: Option<bool>,
+    /// Listed among featured news (`GET /api/v1/articles?featured=true`). Default `false`.
+    pub featured: Option<bool>,
+    /// Order among featured articles, lower first. Default 0.
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub featured_rank: Option<i64>,
+    /// Keep search engines from indexing the article. Default `false`.
+    pub noindex: Option<bool>,
+    /// The original's address, for a syndicated copy.
+    #[schema(max_length = 2048, example = "https://baochinhphu.vn/bai-goc.htm")]
+    pub canonical_url: Option<String>,
 }
 
 /// `PATCH /admin/articles/{id}`: the fields sent change; `null` clears an optional one. The
@@ -110,6 +120,17 @@ pub struct ArticlePatch {
     #[schema(value_type = Option<i64>)]
     pub cover_media_id: Option<Option<i64>>,
     pub attachment_ids: Option<Vec<i64>>,
+    pub featured: Option<bool>,
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub featured_rank: Option<i64>,
+    pub noindex: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    pub canonical_url: Option<Option<String>>,
+    /// When the scheduler takes the published article back to draft; `null` cancels.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub unpublish_at: Option<Option<DateTime<Utc>>>,
 }
 
 impl ArticlePatch {
@@ -135,6 +156,10 @@ impl ArticlePatch {
         set(&mut c.author_ids, self.author_ids);
         set(&mut c.cover_media_id, self.cover_media_id);
         set(&mut c.attachment_ids, self.attachment_ids);
+        set(&mut c.featured, self.featured);
+        set(&mut c.featured_rank, self.featured_rank);
+        set(&mut c.noindex, self.noindex);
+        set(&mut c.canonical_url, self.canonical_url);
         if self.tag_ids.is_some() || self.tags.is_some() {
             c.tag_ids = self.tag_ids.unwrap_or_default();
         }
@@ -146,8 +171,12 @@ impl ArticlePatch {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishInput {
-    /// Absent or past: publish now. Future: schedule.
+    /// Absent: publish now. Past: publish now, dated then (backdating an archive's article).
+    /// Future: schedule.
     pub publish_at: Option<DateTime<Utc>>,
+    /// When the scheduler takes the article back to draft (a notice valid until a date);
+    /// must be after the publication time.
+    pub unpublish_at: Option<DateTime<Utc>>,
 }
 
 /// An article as editors see it.
@@ -190,6 +219,15 @@ pub struct EditorialArticle {
     #[schema(required)]
     #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub publish_at: Option<DateTime<Utc>>,
+    /// When the scheduler takes the article back to draft.
+    #[schema(required)]
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
+    pub unpublish_at: Option<DateTime<Utc>>,
+    pub featured: bool,
+    pub featured_rank: i64,
+    pub noindex: bool,
+    #[schema(required)]
+    pub canonical_url: Option<String>,
     #[schema(required)]
     #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub published_at: Option<DateTime<Utc>>,

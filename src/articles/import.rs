@@ -67,6 +67,14 @@ pub struct ImportRecord {
     /// Files offered with the article, in order, relative to the imported file's folder.
     #[serde(default)]
     pub attachments: Vec<String>,
+    #[serde(default)]
+    pub featured: bool,
+    #[serde(default)]
+    pub featured_rank: i64,
+    #[serde(default)]
+    pub noindex: bool,
+    /// The original's address, for a syndicated copy.
+    pub canonical_url: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -148,6 +156,10 @@ fn import_one(conn: &mut Db, links: &Links, record: ImportRecord, files: Files) 
         author_ids,
         cover_media_id: files.cover,
         attachment_ids: files.attachments,
+        featured: record.featured,
+        featured_rank: record.featured_rank,
+        noindex: record.noindex,
+        canonical_url: record.canonical_url,
     };
     let tags = (!record.tags.is_empty()).then_some(record.tags);
     let content = check_content(conn, &importer(), content, tags)?;

@@ -79,6 +79,12 @@ pub struct ArticleRow {
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub unpublish_at: Option<NaiveDateTime>,
+    pub featured: bool,
+    pub featured_rank: i64,
+    pub noindex: bool,
+    pub canonical_url: Option<String>,
+    pub was_public: bool,
 }
 
 impl ArticleRow {
@@ -104,6 +110,10 @@ impl ArticleRow {
             author_ids,
             cover_media_id: files.cover,
             attachment_ids: files.attachments,
+            featured: self.featured,
+            featured_rank: self.featured_rank,
+            noindex: self.noindex,
+            canonical_url: self.canonical_url.clone(),
         }
     }
 }
@@ -136,6 +146,10 @@ pub struct ContentColumns<'a> {
     pub meta_title: Option<&'a str>,
     pub meta_description: Option<&'a str>,
     pub comments_enabled: bool,
+    pub featured: bool,
+    pub featured_rank: i64,
+    pub noindex: bool,
+    pub canonical_url: Option<&'a str>,
 }
 
 impl<'a> ContentColumns<'a> {
@@ -154,6 +168,10 @@ impl<'a> ContentColumns<'a> {
             meta_title: c.meta_title.as_deref(),
             meta_description: c.meta_description.as_deref(),
             comments_enabled: c.comments_enabled,
+            featured: c.featured,
+            featured_rank: c.featured_rank,
+            noindex: c.noindex,
+            canonical_url: c.canonical_url.as_deref(),
         }
     }
 }
@@ -225,6 +243,23 @@ pub struct Content {
     #[serde(default)]
     #[schema(required)]
     pub attachment_ids: Vec<i64>,
+    /// Listed by `GET /api/v1/articles?featured=true`. (Revisions saved before these four
+    /// fields existed read as not featured, indexed and without a canonical address.)
+    #[serde(default)]
+    #[schema(required)]
+    pub featured: bool,
+    /// Order among featured articles, lower first.
+    #[serde(default)]
+    #[schema(required)]
+    pub featured_rank: i64,
+    /// Asks search engines not to index the article; it is left out of the sitemap.
+    #[serde(default)]
+    #[schema(required)]
+    pub noindex: bool,
+    /// The original's address when this is a syndicated copy.
+    #[serde(default)]
+    #[schema(required)]
+    pub canonical_url: Option<String>,
 }
 
 #[cfg(test)]

@@ -114,6 +114,10 @@ pub fn create(
         author_ids: input.author_ids.unwrap_or_else(|| vec![user.id]),
         cover_media_id: input.cover_media_id,
         attachment_ids: input.attachment_ids.unwrap_or_default(),
+        featured: input.featured.unwrap_or(false),
+        featured_rank: input.featured_rank.unwrap_or(0),
+        noindex: input.noindex.unwrap_or(false),
+        canonical_url: input.canonical_url,
     };
     let content = check_content(conn, user, content, input.tags)?;
     // The answer is read in the transaction that wrote it, like every other write's.

@@ -20,6 +20,7 @@ const SOURCE_MAX: usize = 100;
 const META_TITLE_MAX: usize = 300;
 const META_DESCRIPTION_MAX: usize = 500;
 const URL_MAX: usize = 2048;
+const FEATURED_RANK_MAX: i64 = 1_000_000;
 
 fn optional_text(
     value: Option<String>,
@@ -82,6 +83,14 @@ pub(crate) fn check_content(
         &mut errors,
     );
     c.cover_image_url = optional_url(c.cover_image_url, "cover_image_url", &mut errors);
+    c.canonical_url = optional_url(c.canonical_url, "canonical_url", &mut errors);
+    if !(0..=FEATURED_RANK_MAX).contains(&c.featured_rank) {
+        errors.push(
+            FieldError::new("featured_rank", FieldCode::NumberOutOfRange)
+                .arg("min", 0)
+                .arg("max", FEATURED_RANK_MAX),
+        );
+    }
     if let Some(category) = c.category_id
         && !taxonomy::category_exists(conn, category)?
     {

@@ -96,6 +96,20 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        unpublish_at -> Nullable<Timestamp>,
+        featured -> Bool,
+        featured_rank -> BigInt,
+        noindex -> Bool,
+        canonical_url -> Nullable<Text>,
+        was_public -> Bool,
+    }
+}
+
+diesel::table! {
+    article_slugs (slug) {
+        slug -> Text,
+        article_id -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -174,11 +188,13 @@ diesel::joinable!(article_authors -> authors (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_tags -> tags (tag_id));
 diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(article_slugs -> articles (article_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comment_moderations -> comments (comment_id));
 diesel::joinable!(comment_moderations -> authors (moderator_id));
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
+    article_slugs,
     article_authors,
     article_tags,
     article_revisions,
