@@ -193,6 +193,26 @@ pub struct Settings {
     )]
     pub public_url: String,
 
+    /// An article's path under `NEWSDESK_PUBLIC_URL`, with `{slug}`, `{id}`, `{category}`,
+    /// `{yyyy}`, `{mm}` and `{dd}` filled in: the `url` of answers, feeds and the sitemap.
+    #[arg(
+        long,
+        env = "NEWSDESK_ARTICLE_PATH",
+        default_value = "/articles/{slug}",
+        global = true
+    )]
+    pub article_path: String,
+
+    /// The portal's offset from UTC, for the dates in article paths (`+07:00` in Việt Nam).
+    #[arg(
+        long,
+        env = "NEWSDESK_URL_UTC_OFFSET",
+        default_value = "+00:00",
+        global = true,
+        allow_hyphen_values = true
+    )]
+    pub url_utc_offset: String,
+
     /// Comma-separated origins allowed to call the API from a browser.
     #[arg(long, env = "NEWSDESK_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
@@ -366,6 +386,7 @@ pub struct Config {
     pub webhook_allow_private: bool,
     pub webhook_timeout: std::time::Duration,
     pub public_url: url::Url,
+    pub article_pages: crate::articles::pages::ArticlePages,
     pub cors_origins: Vec<String>,
     pub cors_headers: Vec<actix_web::http::header::HeaderName>,
     pub db_pool_size: u32,
@@ -439,6 +460,10 @@ impl Settings {
                 "must be an http:// or https:// URL with a host",
             ));
         }
+
+        let article_pages =
+            crate::articles::pages::ArticlePages::new(&public_url, &self.article_path, &self.url_utc_offset)
+                .map_err(|(variable, message)| invalid(variable, message))?;
 
         let mut cors_origins = Vec::new();
         for origin in self
@@ -614,6 +639,7 @@ impl Settings {
             cache_ttl: std::time::Duration::from_secs(self.cache_ttl),
             webhook_allow_private: self.webhook_allow_private,
             webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
+            article_pages,
             public_url,
             cors_origins,
             cors_headers,

@@ -216,6 +216,7 @@ codes! {
         SearchTooManyWords = "search.too_many_words",
         SortRelevanceNeedsQuery = "sort.relevance_needs_query",
         SortRelevanceNoCursor = "sort.relevance_no_cursor",
+        FeaturedNoCursor = "sort.featured_no_cursor",
         AuditActionInvalid = "audit.action_invalid",
         AuditResourceInvalid = "audit.resource_invalid",
         IfMatchInvalid = "article.if_match_invalid",

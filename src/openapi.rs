@@ -25,7 +25,13 @@ use crate::error::{InvalidField, Problem, responses};
     components(
         // Query parameters refer to these by name, and utoipa registers only the schemas of
         // bodies by itself.
-        schemas(Problem, InvalidField, articles::public::Sort),
+        schemas(
+            Problem,
+            InvalidField,
+            articles::public::Sort,
+            articles::editorial_list::DateField,
+            articles::editorial_list::EditorialSort
+        ),
         responses(
             responses::BadRequest,
             responses::Unauthorized,
@@ -223,6 +229,7 @@ pub fn swagger_ui() -> SwaggerUi {
 /// component is named after its Rust form (`Data_ArticleDetail`, `Data_Vec_Tag`,
 /// `List_ArticleSummary`).
 pub mod bodies {
+    use crate::articles::bulk::BulkArticleOutcome;
     use crate::articles::dto::{ArticleDetail, ArticleSummary, EditorialArticle, Revision, RevisionSummary};
     use crate::audit::dto::AuditEntry;
     use crate::auth::routes::TokenPair;
@@ -239,6 +246,7 @@ pub mod bodies {
     impl Named for ArticleDetail {}
     impl Named for ArticleSummary {}
     impl Named for AuditEntry {}
+    impl Named for BulkArticleOutcome {}
     impl Named for BulkOutcome {}
     impl Named for CaptchaChallenge {}
     impl Named for Category {}
@@ -276,6 +284,7 @@ pub mod bodies {
     pub type DataWebhook = Data<Webhook>;
     pub type DataWebhookWithSecret = Data<WebhookWithSecret>;
 
+    pub type DataVecBulkArticleOutcome = Data<Vec<BulkArticleOutcome>>;
     pub type DataVecBulkOutcome = Data<Vec<BulkOutcome>>;
     pub type DataVecCategory = Data<Vec<Category>>;
     pub type DataVecRevisionSummary = Data<Vec<RevisionSummary>>;

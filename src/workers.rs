@@ -1,4 +1,5 @@
-//! Background work inside the server process: publishing scheduled articles, sending
+//! Background work inside the server process: publishing scheduled articles and
+//! unpublishing those whose `unpublish_at` came, sending
 //! webhooks, writing view counts, purging spent captcha nonces and old webhook events, and
 //! sweeping media files no row names.
 //! Stopped after the HTTP server has drained, with a last flush so no counted view is lost on
@@ -10,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use crate::app::AppState;
-use crate::articles::workflow::publish_due;
+use crate::articles::workflow::{publish_due, unpublish_due};
 use crate::webhooks::worker::deliver_backlog;
 
 /// How often counted views are written.
@@ -26,6 +27,10 @@ pub struct Workers {
 /// tokens have expired. Returns the ids published.
 pub async fn run_scheduler(state: &AppState) -> Result<Vec<i64>, crate::error::ApiError> {
     let published = state.db.run(publish_due).await?;
+    let unpublished = state.db.run(unpublish_due).await?;
+    if !unpublished.is_empty() {
+        tracing::info!(?unpublished, "unpublished articles whose unpublish_at came");
+    }
     state
         .db
         .run(|conn| Ok(crate::comments::captcha::purge_expired(conn, chrono::Utc::now())?))

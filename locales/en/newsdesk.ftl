@@ -42,6 +42,7 @@ search-too_long = `q` is limited to { $max } characters.
 search-too_many_words = `q` may contain at most { $max } words.
 sort-relevance_needs_query = `sort=relevance` needs a search (`q`).
 sort-relevance_no_cursor = Results sorted by relevance are paged with `page`, not `cursor`.
+sort-featured_no_cursor = Featured articles in rank order are paged with `page`, not `cursor`.
 audit-action_invalid = `action` must be an action name (`comment.moderate`) or a prefix ending in a dot (`comment.`).
 audit-resource_invalid = `resource` must be a kind ({ $kinds }) optionally followed by `:` and an id, such as `article:12`.
 article-if_match_invalid = `If-Match` must be "<version>".
@@ -167,7 +168,7 @@ field-duplicate = { $field ->
 field-must_include_self = must include you
 field-out_of_range = must hold { $min } to { $max } items
 field-number_out_of_range = must be from { $min } to { $max }
-field-after_publication = must be later than the publication time
+field-after_publication = must be later than both now and the publication time
 field-not_importable = `{ $status }` cannot be imported; use draft or published
 field-version_required = send the version you read, as `version` or `If-Match`, so no one's edit is overwritten
 field-email_required = is required with a password

@@ -40,6 +40,7 @@ search-too_long = Từ khóa tìm kiếm không được quá { $max } ký tự.
 search-too_many_words = Từ khóa tìm kiếm không được quá { $max } từ.
 sort-relevance_needs_query = Sắp xếp theo mức độ liên quan (`sort=relevance`) cần có từ khóa tìm kiếm (`q`).
 sort-relevance_no_cursor = Kết quả sắp xếp theo mức độ liên quan được phân trang bằng `page`, không dùng `cursor`.
+sort-featured_no_cursor = Danh sách tin nổi bật theo thứ hạng được phân trang bằng `page`, không dùng `cursor`.
 audit-action_invalid = Tham số `action` phải là tên thao tác (`comment.moderate`) hoặc tiền tố kết thúc bằng dấu chấm (`comment.`).
 audit-resource_invalid = Tham số `resource` phải là loại đối tượng ({ $kinds }), có thể kèm `:` và mã số, ví dụ `article:12`.
 article-if_match_invalid = `If-Match` phải có dạng "<số phiên bản>".
@@ -196,7 +197,7 @@ field-duplicate = { $field ->
 field-must_include_self = Danh sách tác giả phải có tên bạn.
 field-out_of_range = Cần từ { $min } đến { $max } mục.
 field-number_out_of_range = Giá trị phải từ { $min } đến { $max }.
-field-after_publication = Phải sau thời điểm đăng bài.
+field-after_publication = Phải sau cả thời điểm hiện tại và thời điểm đăng bài.
 field-not_importable = Không nhập được bài ở trạng thái `{ $status }`; chỉ dùng draft hoặc published.
 field-version_required = Vui lòng gửi kèm phiên bản đã đọc (`version` hoặc `If-Match`) để không ghi đè sửa đổi của người khác.
 field-email_required = Tài khoản có mật khẩu cần có email.

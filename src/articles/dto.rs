@@ -245,6 +245,9 @@ pub struct EditorialArticle {
 pub struct ArticleSummary {
     pub id: i64,
     pub slug: String,
+    /// Its page on the portal (`NEWSDESK_PUBLIC_URL` + `NEWSDESK_ARTICLE_PATH`).
+    #[schema(example = "https://hanoi.gov.vn/articles/tich-cuc-cai-cach-hanh-chinh")]
+    pub url: String,
     pub title: String,
     #[schema(required)]
     pub summary: Option<String>,
@@ -269,10 +272,12 @@ pub struct ArticleSummary {
     pub comment_count: i64,
 }
 
-/// A neighbouring article, for "newer" and "older" lists.
+/// A neighbouring or related article, for "newer", "older" and "related" lists.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Neighbour {
     pub slug: String,
+    /// Its page on the portal.
+    pub url: String,
     pub title: String,
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub published_at: DateTime<Utc>,
@@ -296,6 +301,17 @@ pub struct ArticleDetail {
     pub newer: Vec<Neighbour>,
     /// Up to 5 older published articles (same category when it has one), nearest first.
     pub older: Vec<Neighbour>,
+    /// Up to 5 published articles sharing the most tags with this one, then its category,
+    /// newest first; none of them is also in `newer` or `older`.
+    pub related: Vec<Neighbour>,
+    /// Ask search engines not to index this page (`<meta name="robots" content="noindex">`).
+    pub noindex: bool,
+    /// The page's canonical address: the original's for a syndicated copy, else `url`.
+    pub canonical_url: String,
+    /// The image for link previews (`og:image`): the library cover's largest rendition, or
+    /// the external cover image.
+    #[schema(required)]
+    pub og_image: Option<String>,
 }
 
 /// One saved version in an article's history.

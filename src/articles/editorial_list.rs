@@ -1,7 +1,9 @@
-//! The editorial list: every article the caller may see, filtered by state, author,
-//! category or search.
+//! The editorial list: every article the caller may see, filtered by states, author,
+//! category, tag, a time range or search, in the order the desk asks for.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use serde::Deserialize;
 
 use super::dto::EditorialArticle;
 use super::editorial::editorial_many;
@@ -10,30 +12,85 @@ use super::relations::{author_by_slug, bylined};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts};
 use crate::db::Db;
-use crate::db::schema::articles;
+use crate::db::schema::{article_tags, articles, tags};
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
 use crate::media::links::Links;
 use crate::taxonomy::service as taxonomy;
 use crate::text;
 
+/// Which time `from` and `to` bound.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DateField {
+    CreatedAt,
+    #[default]
+    UpdatedAt,
+    PublishedAt,
+}
+
+/// Order of the editorial list.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum EditorialSort {
+    #[default]
+    #[serde(rename = "-updated_at")]
+    RecentlyChanged,
+    #[serde(rename = "-created_at")]
+    RecentlyCreated,
+    /// Published first, newest first; never-published articles last.
+    #[serde(rename = "-published_at")]
+    RecentlyPublished,
+    /// By title, A to Z.
+    #[serde(rename = "title")]
+    Title,
+}
+
 /// Filters of the editorial list.
-#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EditorialFilter {
-    /// Only articles in this state.
-    pub status: Option<ArticleState>,
+    /// Only articles in these states, separated by commas (`draft,in_review`).
+    #[param(example = "draft,in_review", pattern = "^[a-z_]+(,[a-z_]+)*$")]
+    pub status: Option<String>,
     /// Only articles with this author (slug) in the byline.
     pub author: Option<String>,
-    /// Only articles in this category (slug).
+    /// Only articles in this category (slug), sub-categories included.
     pub category: Option<String>,
+    /// Only articles with this tag (slug).
+    pub tag: Option<String>,
+    /// Only articles whose `date_field` is on or after this date (`2020-01-14`) or instant.
+    pub from: Option<String>,
+    /// Only articles whose `date_field` is on or before this date, or before this instant.
+    pub to: Option<String>,
+    /// The time `from` and `to` bound: `updated_at` (default), `created_at` or `published_at`.
+    #[param(value_type = Option<DateField>)]
+    pub date_field: Option<DateField>,
+    /// `-updated_at` (default), `-created_at`, `-published_at` or `title`.
+    #[param(value_type = Option<EditorialSort>)]
+    pub sort: Option<EditorialSort>,
     /// Search, as on the public list: every word in the title, summary or body, the last
     /// one as a prefix, quoted phrases in order, case and diacritics ignored.
     #[param(max_length = 200)]
     pub q: Option<String>,
 }
 
-/// Every article the caller may see, newest change first.
+/// The states named by `status`; an unknown one is a 400 naming the parameter.
+fn states(raw: &str) -> Result<Vec<&'static str>, ApiError> {
+    raw.split(',')
+        .map(|s| {
+            ArticleState::parse(s.trim())
+                .map(ArticleState::as_str)
+                .ok_or_else(|| ApiError::BadRequest(Msg::new(Code::QueryInvalidParam).arg("name", "status")))
+        })
+        .collect()
+}
+
+/// The id a filter's slug names; 404 with `missing` when none.
+fn named(found: Option<i64>, missing: Code) -> Result<i64, ApiError> {
+    found.ok_or_else(|| ApiError::not_found(missing))
+}
+
+/// Every article the caller may see, in the order asked for.
 pub fn list(
     conn: &mut Db,
     user: &AuthUser,
@@ -56,22 +113,55 @@ pub fn list(
             Msg::new(Code::ArticleNoAccess).arg("role", user.role.as_str()),
         ));
     }
-    let unknown = |slug: &Option<String>| slug.as_deref().is_some_and(|s| !text::is_valid_slug(s));
-    if unknown(&filter.author) || unknown(&filter.category) {
-        return Ok((Vec::new(), 0));
+    let statuses = filter.status.as_deref().map(states).transpose()?;
+    let bound = |raw: &Option<String>, name: &str, end: bool| {
+        raw.as_deref()
+            .map(|r| crate::time::parse_bound(r, name, end))
+            .transpose()
+    };
+    let from: Option<NaiveDateTime> = bound(&filter.from, "from", false)?;
+    let to: Option<NaiveDateTime> = bound(&filter.to, "to", true)?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from >= to
+    {
+        return Err(ApiError::bad_request(Code::QueryRangeReversed));
     }
-    let author_id = match &filter.author {
-        Some(slug) => match author_by_slug(conn, slug)? {
-            Some(id) => Some(id),
-            None => return Ok((Vec::new(), 0)),
+    // Slugs are `[a-z0-9-]`: anything else names nothing, and is not sent to the database.
+    fn valid(slug: &str) -> Option<&str> {
+        text::is_valid_slug(slug).then_some(slug)
+    }
+    let author_id = match filter.author.as_ref() {
+        Some(slug) => Some(named(
+            match valid(slug) {
+                Some(slug) => author_by_slug(conn, slug)?,
+                None => None,
+            },
+            Code::AuthorNotFound,
+        )?),
+        None => None,
+    };
+    let category_ids = match filter.category.as_ref() {
+        Some(slug) => match valid(slug) {
+            Some(slug) => Some(
+                taxonomy::category_and_descendants(conn, slug)?
+                    .ok_or_else(|| ApiError::not_found(Code::CategoryNotFound))?,
+            ),
+            None => return Err(ApiError::not_found(Code::CategoryNotFound)),
         },
         None => None,
     };
-    let category_ids = match &filter.category {
-        Some(slug) => match taxonomy::category_and_descendants(conn, slug)? {
-            Some(ids) => Some(ids),
-            None => return Ok((Vec::new(), 0)),
-        },
+    let tag_id = match filter.tag.as_ref() {
+        Some(slug) => Some(named(
+            match valid(slug) {
+                Some(slug) => tags::table
+                    .filter(tags::slug.eq(slug))
+                    .select(tags::id)
+                    .first(conn)
+                    .optional()?,
+                None => None,
+            },
+            Code::TagNotFound,
+        )?),
         None => None,
     };
     let search = filter
@@ -85,11 +175,11 @@ pub fn list(
     }
     let backend = conn.backend();
     let user_id = user.id;
-    let status = filter.status;
+    let date_field = filter.date_field.unwrap_or_default();
     let build = || {
         let mut q = articles::table.into_boxed();
-        if let Some(status) = status {
-            q = q.filter(articles::status.eq(status.as_str()));
+        if let Some(statuses) = &statuses {
+            q = q.filter(articles::status.eq_any(statuses.clone()));
         }
         if let Some(author) = author_id {
             q = q.filter(bylined(author));
@@ -100,17 +190,47 @@ pub fn list(
         if let Some(ids) = &category_ids {
             q = q.filter(articles::category_id.eq_any(ids.clone()));
         }
+        if let Some(tag) = tag_id {
+            q = q.filter(
+                articles::id.eq_any(
+                    article_tags::table
+                        .filter(article_tags::tag_id.eq(tag))
+                        .select(article_tags::article_id),
+                ),
+            );
+        }
+        if let Some(from) = from {
+            q = match date_field {
+                DateField::CreatedAt => q.filter(articles::created_at.ge(from)),
+                DateField::UpdatedAt => q.filter(articles::updated_at.ge(from)),
+                DateField::PublishedAt => q.filter(articles::published_at.ge(from)),
+            };
+        }
+        if let Some(to) = to {
+            q = match date_field {
+                DateField::CreatedAt => q.filter(articles::created_at.lt(to)),
+                DateField::UpdatedAt => q.filter(articles::updated_at.lt(to)),
+                DateField::PublishedAt => q.filter(articles::published_at.lt(to)),
+            };
+        }
         if let Some(search) = &search {
             q = q.filter(search.matches(backend));
         }
         q
     };
     let total = build().count().get_result(conn)?;
-    let rows: Vec<ArticleRow> = build()
-        .order((articles::updated_at.desc(), articles::id.desc()))
-        .limit(page.per_page)
-        .offset(page.offset())
-        .select(ArticleRow::as_select())
-        .load(conn)?;
+    let q = build().limit(page.per_page).offset(page.offset());
+    let q = match filter.sort.unwrap_or_default() {
+        EditorialSort::RecentlyChanged => q.order((articles::updated_at.desc(), articles::id.desc())),
+        EditorialSort::RecentlyCreated => q.order((articles::created_at.desc(), articles::id.desc())),
+        // Spelled out: SQLite puts NULLs first in a descending order, PostgreSQL last.
+        EditorialSort::RecentlyPublished => q.order((
+            articles::published_at.is_null().asc(),
+            articles::published_at.desc(),
+            articles::id.desc(),
+        )),
+        EditorialSort::Title => q.order((articles::title.asc(), articles::id.asc())),
+    };
+    let rows: Vec<ArticleRow> = q.select(ArticleRow::as_select()).load(conn)?;
     Ok((editorial_many(conn, links, rows)?, total))
 }

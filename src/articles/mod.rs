@@ -3,12 +3,14 @@
 //! its `revisions`. Readers get the `public` lists and pages of what is `published`, and
 //! count `views`. `demo` and `import` load content in bulk.
 
+pub mod bulk;
 pub mod demo;
 pub mod dto;
 pub mod editorial;
 pub mod editorial_list;
 pub mod import;
 pub mod model;
+pub mod pages;
 pub mod public;
 pub mod published;
 pub mod relations;

@@ -41,7 +41,7 @@ pub(super) fn author_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i
         .load(conn)
 }
 
-pub(super) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
+pub(crate) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
     article_tags::table
         .filter(article_tags::article_id.eq(article_id))
         .order(article_tags::tag_id)

@@ -153,6 +153,10 @@ pub fn restore(
         .load(conn)?;
     c.cover_media_id = c.cover_media_id.filter(|m| live_files.contains(m));
     c.attachment_ids.retain(|m| live_files.contains(m));
+    // Where the article stands among featured news is the desk's current choice, not part
+    // of the version brought back.
+    c.featured = row.featured;
+    c.featured_rank = row.featured_rank;
     let c = check_content(conn, user, c, None)?;
     let audit = Entry::new(Some(user.id), "article.restore", Resource::Article, Some(id))
         .detail(serde_json::json!({ "restored": version, "version": row.version + 1 }));

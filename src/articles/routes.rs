@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::bulk::{self, BulkArticleInput};
 use super::dto::{ArticleInput, ArticlePatch, EditorialArticle, PublishInput, Revision, RevisionSummary};
 use super::editorial_list::{self, EditorialFilter};
 use super::public::{self, ArticleQuery};
@@ -19,8 +20,8 @@ use crate::http::{Json, Query};
 use crate::i18n::{Code, FieldCode};
 use crate::media::links::Links;
 use crate::openapi::bodies::{
-    DataArticleDetail, DataEditorialArticle, DataRevision, DataVecRevisionSummary, ListArticleSummary,
-    ListEditorialArticle,
+    DataArticleDetail, DataEditorialArticle, DataRevision, DataVecBulkArticleOutcome, DataVecRevisionSummary,
+    ListArticleSummary, ListEditorialArticle,
 };
 use crate::routing::{Endpoint, One, State, endpoints};
 use actix_web::web::Path;
@@ -38,6 +39,8 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     submit_article,
     publish_article,
     unpublish_article,
+    unarchive_article,
+    bulk_articles,
     list_revisions,
     get_revision,
     restore_revision,
@@ -283,7 +286,8 @@ pub async fn submit_article(user: AuthUser, state: State, id: Path<i64>) -> Resu
     moved(&state, user, id.into_inner(), workflow::submit).await
 }
 
-/// Publishes now, or schedules for a future `publish_at`.
+/// Publishes now, backdated to a past `publish_at`, or scheduled for a future one; with
+/// `unpublish_at`, the scheduler takes it back to draft then.
 #[utoipa::path(
     post, path = "/api/v1/admin/articles/{id}/publish", tag = "editorial", operation_id = "publish_article",
     params(("id" = i64, Path, description = "Article id.")),
@@ -291,7 +295,7 @@ pub async fn submit_article(user: AuthUser, state: State, id: Path<i64>) -> Resu
     responses(
         (status = 200, description = "Published or scheduled.", body = DataEditorialArticle),
         (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
+        (status = 409, response = Conflict), (status = 422, response = ValidationFailed),
     )
 )]
 pub async fn publish_article(
@@ -301,11 +305,11 @@ pub async fn publish_article(
     body: crate::http::OptionalJson<PublishInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let publish_at = body.0.unwrap_or_default().publish_at;
+    let input = body.0.unwrap_or_default();
     let links = state.media.links.clone();
     let article = state
         .db
-        .run(move |conn| workflow::publish(conn, &user, &links, id, publish_at))
+        .run(move |conn| workflow::publish(conn, &user, &links, id, input))
         .await?;
     Ok(editorial_response(article))
 }
@@ -326,6 +330,52 @@ pub async fn unpublish_article(
     id: Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     moved(&state, user, id.into_inner(), workflow::unpublish).await
+}
+
+/// Brings an archived article back as a draft (editors and administrators).
+#[utoipa::path(
+    post, path = "/api/v1/admin/articles/{id}/unarchive", tag = "editorial", operation_id = "unarchive_article",
+    params(("id" = i64, Path, description = "Article id.")),
+    responses(
+        (status = 200, description = "A draft again.", body = DataEditorialArticle),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    )
+)]
+pub async fn unarchive_article(
+    user: AuthUser,
+    state: State,
+    id: Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    moved(&state, user, id.into_inner(), workflow::unarchive).await
+}
+
+/// Makes one workflow move on up to 100 articles, each checked against the caller's
+/// permissions and its state as if made alone; an article that cannot make it is reported
+/// (`conflict`, `forbidden`, `invalid`, `not_found`) and left as it is.
+#[utoipa::path(
+    post, path = "/api/v1/admin/articles/bulk", tag = "editorial", operation_id = "bulk_articles",
+    request_body = BulkArticleInput,
+    responses(
+        (status = 200, description = "One outcome per distinct id, in the order sent.",
+            body = DataVecBulkArticleOutcome),
+        (status = 403, response = Forbidden),
+    )
+)]
+pub async fn bulk_articles(
+    user: AuthUser,
+    state: State,
+    body: Json<BulkArticleInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let links = state.media.links.clone();
+    let outcomes = state
+        .db
+        .run(move |conn| bulk::bulk(conn, &user, &links, input))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Data::new(outcomes)))
 }
 
 /// Every saved version, newest first.

@@ -13,6 +13,7 @@ use super::render::{self, BodyFormat};
 use super::revisions::write_revision;
 use super::slug::{slug_conflict, slug_taken, unique_slug};
 use super::validate::check_content;
+use super::workflow::check_unpublish_at;
 use crate::audit::{Entry, Resource};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action};
@@ -119,6 +120,9 @@ pub fn create(
         noindex: input.noindex.unwrap_or(false),
         canonical_url: input.canonical_url,
     };
+    if content.featured || content.featured_rank != 0 {
+        policy::require(user, Action::FeatureArticle)?;
+    }
     let content = check_content(conn, user, content, input.tags)?;
     // The answer is read in the transaction that wrote it, like every other write's.
     conn.transaction(|conn| {
@@ -226,9 +230,39 @@ pub fn update(
     {
         return Err(ApiError::conflict(Code::ArticleSlugTaken));
     }
+    let unpublish_at = patch
+        .unpublish_at
+        .map(|t| t.map(|t| crate::db::truncate(t.naive_utc())));
+    let placement = (c.featured, c.featured_rank);
     let tag_names = patch.apply(&mut c);
+    if (c.featured, c.featured_rank) != placement {
+        policy::require(user, Action::FeatureArticle)?;
+    }
+    if let Some(Some(at)) = unpublish_at {
+        let publication = match row.state()? {
+            ArticleState::Published => row.published_at,
+            ArticleState::Scheduled => row.publish_at,
+            _ => None,
+        };
+        let at_now = now();
+        check_unpublish_at(Some(at), publication.map_or(at_now, |p| p.max(at_now)))?;
+    }
     let c = check_content(conn, user, c, tag_names)?;
     let audit = Entry::new(Some(user.id), "article.update", Resource::Article, Some(id))
         .detail(serde_json::json!({ "version": expected + 1 }));
-    save(conn, links, id, expected, &c, user.id, audit)
+    let Some(unpublish_at) = unpublish_at else {
+        return save(conn, links, id, expected, &c, user.id, audit);
+    };
+    // Written in the save's transaction and under its version check, so the time is set by
+    // the edit that wins or by none.
+    conn.transaction(|conn| {
+        diesel::update(
+            articles::table
+                .filter(articles::id.eq(id))
+                .filter(articles::version.eq(expected)),
+        )
+        .set(articles::unpublish_at.eq(unpublish_at))
+        .execute(conn)?;
+        save(conn, links, id, expected, &c, user.id, audit)
+    })
 }

@@ -1,10 +1,11 @@
-//! The editorial workflow: submitting, publishing or scheduling, unpublishing, archiving,
-//! and publishing what is due. Each move is checked against the state the row is in.
+//! The editorial workflow: submitting, publishing (now, backdated or scheduled),
+//! unpublishing, archiving and un-archiving, and the scheduler's publishing and unpublishing
+//! of what is due. Each move is checked against the state the row is in.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::dto::EditorialArticle;
+use super::dto::{EditorialArticle, PublishInput};
 use super::editorial::{event_data, find_row, load_for, reload};
 use super::model::ArticleState;
 use crate::audit::{Entry, Resource};
@@ -14,7 +15,7 @@ use crate::cache::{self, Scope};
 use crate::db::schema::articles;
 use crate::db::{Db, now};
 use crate::error::ApiError;
-use crate::i18n::{Code, Msg};
+use crate::i18n::{Code, FieldCode, Msg};
 use crate::media::links::Links;
 use crate::webhooks::{self, Event};
 
@@ -25,6 +26,7 @@ struct Move<'a> {
     to: ArticleState,
     publish_at: Option<NaiveDateTime>,
     published_at: Option<NaiveDateTime>,
+    unpublish_at: Option<NaiveDateTime>,
     actor: Option<i64>,
     action: &'static str,
 }
@@ -47,6 +49,7 @@ fn move_state(conn: &mut Db, id: i64, step: Move<'_>) -> Result<(), ApiError> {
         to,
         publish_at,
         published_at,
+        unpublish_at,
         actor,
         action,
     } = step;
@@ -71,6 +74,7 @@ fn move_state(conn: &mut Db, id: i64, step: Move<'_>) -> Result<(), ApiError> {
             articles::status.eq(to.as_str()),
             articles::publish_at.eq(publish_at),
             articles::published_at.eq(published_at),
+            articles::unpublish_at.eq(unpublish_at),
             articles::updated_at.eq(now()),
         ))
         .execute(conn)?;
@@ -92,6 +96,12 @@ fn move_state(conn: &mut Db, id: i64, step: Move<'_>) -> Result<(), ApiError> {
     if let Some(at) = publish_at {
         detail["publish_at"] = serde_json::json!(crate::time::format(&at.and_utc()));
     }
+    if let Some(at) = published_at.filter(|_| public) {
+        detail["published_at"] = serde_json::json!(crate::time::format(&at.and_utc()));
+    }
+    if let Some(at) = unpublish_at {
+        detail["unpublish_at"] = serde_json::json!(crate::time::format(&at.and_utc()));
+    }
     Entry::new(actor, action, Resource::Article, Some(id))
         .detail(detail)
         .record(conn)?;
@@ -106,21 +116,24 @@ pub fn submit(conn: &mut Db, user: &AuthUser, links: &Links, id: i64) -> Result<
         to: ArticleState::InReview,
         publish_at: None,
         published_at: row.published_at,
+        unpublish_at: row.unpublish_at,
         actor: Some(user.id),
         action: "article.submit",
     };
     transition(conn, links, id, step)
 }
 
-/// Publishes now, or schedules when `publish_at` is in the future.
+/// Publishes now; or dated `publish_at` when that is past (backdating: it sorts into its
+/// place among older articles); or schedules when it is in the future. `unpublish_at`,
+/// or else the one the article already has, must fall after both now and the publication.
 pub fn publish(
     conn: &mut Db,
     user: &AuthUser,
     links: &Links,
     id: i64,
-    publish_at: Option<DateTime<Utc>>,
+    input: PublishInput,
 ) -> Result<EditorialArticle, ApiError> {
-    let (_, facts) = load_for(conn, user, id)?;
+    let (row, facts) = load_for(conn, user, id)?;
     policy::require(user, Action::PublishArticle(facts))?;
     let at = now();
     let from = [
@@ -128,29 +141,44 @@ pub fn publish(
         ArticleState::InReview,
         ArticleState::Scheduled,
     ];
-    match publish_at.map(|t| t.naive_utc()) {
-        Some(when) if when > at => {
-            let step = Move {
-                from: &from,
-                to: ArticleState::Scheduled,
-                publish_at: Some(crate::db::truncate(when)),
-                published_at: None,
-                actor: Some(user.id),
-                action: "article.schedule",
-            };
-            transition(conn, links, id, step)
-        }
-        _ => {
-            let step = Move {
-                from: &from,
-                to: ArticleState::Published,
-                publish_at: None,
-                published_at: Some(at),
-                actor: Some(user.id),
-                action: "article.publish",
-            };
-            transition(conn, links, id, step)
-        }
+    let when = input.publish_at.map(|t| crate::db::truncate(t.naive_utc()));
+    let unpublish_at = input
+        .unpublish_at
+        .map(|t| crate::db::truncate(t.naive_utc()))
+        .or(row.unpublish_at);
+    check_unpublish_at(unpublish_at, when.unwrap_or(at).max(at))?;
+    let step = match when {
+        Some(when) if when > at => Move {
+            from: &from,
+            to: ArticleState::Scheduled,
+            publish_at: Some(when),
+            published_at: None,
+            unpublish_at,
+            actor: Some(user.id),
+            action: "article.schedule",
+        },
+        _ => Move {
+            from: &from,
+            to: ArticleState::Published,
+            publish_at: None,
+            published_at: Some(when.unwrap_or(at)),
+            unpublish_at,
+            actor: Some(user.id),
+            action: "article.publish",
+        },
+    };
+    transition(conn, links, id, step)
+}
+
+/// An unpublication time is refused unless it falls after `after`: one at or before it would
+/// take the article down as soon as it went up.
+pub(super) fn check_unpublish_at(
+    unpublish_at: Option<NaiveDateTime>,
+    after: NaiveDateTime,
+) -> Result<(), ApiError> {
+    match unpublish_at {
+        Some(t) if t <= after => Err(ApiError::validation("unpublish_at", FieldCode::AfterPublication)),
+        _ => Ok(()),
     }
 }
 
@@ -167,8 +195,30 @@ pub fn unpublish(
         to: ArticleState::Draft,
         publish_at: None,
         published_at: None,
+        unpublish_at: None,
         actor: Some(user.id),
         action: "article.unpublish",
+    };
+    transition(conn, links, id, step)
+}
+
+/// Brings an archived article back as a draft, to be edited and published again.
+pub fn unarchive(
+    conn: &mut Db,
+    user: &AuthUser,
+    links: &Links,
+    id: i64,
+) -> Result<EditorialArticle, ApiError> {
+    load_for(conn, user, id)?;
+    policy::require(user, Action::UnarchiveArticle)?;
+    let step = Move {
+        from: &[ArticleState::Archived],
+        to: ArticleState::Draft,
+        publish_at: None,
+        published_at: None,
+        unpublish_at: None,
+        actor: Some(user.id),
+        action: "article.unarchive",
     };
     transition(conn, links, id, step)
 }
@@ -188,6 +238,7 @@ pub fn archive(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> 
         to: ArticleState::Archived,
         publish_at: None,
         published_at: row.published_at,
+        unpublish_at: None,
         actor: Some(user.id),
         action: "article.archive",
     };
@@ -225,5 +276,39 @@ pub fn publish_due(conn: &mut Db) -> Result<Vec<i64>, ApiError> {
         }
         webhooks::emit(conn, Event::ArticlePublished, &events)?;
         Ok(published.into_iter().map(|(id, _)| id).collect())
+    })
+}
+
+/// Takes back to draft every published article whose `unpublish_at` has come, in one
+/// statement, so with any number of processes each is unpublished once. Returns the ids.
+pub fn unpublish_due(conn: &mut Db) -> Result<Vec<i64>, ApiError> {
+    let at = now();
+    conn.transaction::<_, ApiError, _>(|conn| {
+        let due = diesel::update(
+            articles::table
+                .filter(articles::status.eq(ArticleState::Published.as_str()))
+                .filter(articles::unpublish_at.le(at)),
+        )
+        .set((
+            articles::status.eq(ArticleState::Draft.as_str()),
+            articles::published_at.eq(None::<NaiveDateTime>),
+            articles::unpublish_at.eq(None::<NaiveDateTime>),
+            articles::updated_at.eq(at),
+        ))
+        .returning(articles::id)
+        .get_results::<i64>(conn)?;
+        let mut events = Vec::with_capacity(due.len());
+        for id in &due {
+            crate::search::rekey(conn, *id, None)?;
+            events.push(event_data(conn, *id)?);
+            Entry::new(None, "article.unpublish", Resource::Article, Some(*id))
+                .detail(serde_json::json!({ "from": ArticleState::Published, "to": ArticleState::Draft }))
+                .record(conn)?;
+        }
+        if !due.is_empty() {
+            cache::changed(conn, Scope::Content)?;
+        }
+        webhooks::emit(conn, Event::ArticleUnpublished, &events)?;
+        Ok(due)
     })
 }

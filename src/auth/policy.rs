@@ -22,6 +22,10 @@ pub enum Action {
     PublishArticle(ArticleFacts),
     /// Delete, which archives.
     DeleteArticle(ArticleFacts),
+    /// Bring an archived article back as a draft.
+    UnarchiveArticle,
+    /// Put an article among the featured news, or change its rank there.
+    FeatureArticle,
     /// See drafts and revisions.
     ViewArticle(ArticleFacts),
     /// Moderate comments and see commenters' phone and email.
@@ -72,7 +76,9 @@ pub fn allows(role: Role, action: Action) -> bool {
             Moderator => false,
         },
         Action::ModerateComments => matches!(role, Admin | Editor | Moderator),
-        Action::ManageTaxonomy => matches!(role, Admin | Editor),
+        Action::ManageTaxonomy | Action::UnarchiveArticle | Action::FeatureArticle => {
+            matches!(role, Admin | Editor)
+        }
         Action::ManageAccounts | Action::ManageWebhooks | Action::ViewAudit => role == Admin,
         Action::UseMedia => matches!(role, Admin | Editor | Author | Contributor),
         Action::EditMedia(m) => match role {
@@ -92,7 +98,7 @@ enum Question {
 }
 
 /// The rows of the table in `docs/API.md`, in the contract's order.
-fn questions() -> [(&'static str, Question); 12] {
+fn questions() -> [(&'static str, Question); 14] {
     use Question::*;
     [
         ("create articles", Plain(Action::CreateArticle)),
@@ -105,6 +111,11 @@ fn questions() -> [(&'static str, Question); 12] {
             OnArticle(Action::PublishArticle),
         ),
         ("delete (archive) an article", OnArticle(Action::DeleteArticle)),
+        ("un-archive an article", Plain(Action::UnarchiveArticle)),
+        (
+            "feature an article, change its rank",
+            Plain(Action::FeatureArticle),
+        ),
         ("see drafts, revisions", OnArticle(Action::ViewArticle)),
         (
             "moderate comments, see commenters' phone/email, reply as staff",

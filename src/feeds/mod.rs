@@ -1,13 +1,15 @@
 //! Feeds for readers and crawlers, outside `/api`: `/feed.xml` (RSS 2.0) and `/sitemap.xml`.
 //!
-//! Links point at the frontend, not at this API: `{NEWSDESK_PUBLIC_URL}/articles/{slug}`.
+//! Links point at the frontend, not at this API: the articles' `url`
+//! (`NEWSDESK_PUBLIC_URL` + `NEWSDESK_ARTICLE_PATH`, see [`ArticlePages`]).
 
 pub mod routes;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::articles::published::{Live, live_at};
+use crate::articles::pages::{ArticlePages, Page};
+use crate::articles::published::live_at;
 use crate::db::schema::{articles, categories};
 use crate::db::{Db, now};
 use crate::error::ApiError;
@@ -18,9 +20,22 @@ pub const FEED_SIZE: i64 = 50;
 /// URLs per sitemap file, the protocol's limit; past it `/sitemap.xml` becomes an index.
 pub const SITEMAP_PAGE: i64 = 50_000;
 
-/// Where readers find an article on the frontend.
-pub fn article_url(public_url: &url::Url, slug: &str) -> String {
-    format!("{}/articles/{slug}", public_url.as_str().trim_end_matches('/'))
+type PageRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<chrono::NaiveDateTime>,
+    chrono::NaiveDateTime,
+);
+
+/// Where readers find the article of a row read with [`PAGE_COLUMNS`].
+fn page_url(pages: &ArticlePages, (id, slug, category, published_at, updated_at): &PageRow) -> String {
+    pages.url(&Page {
+        id: *id,
+        slug,
+        category: category.as_deref(),
+        published_at: published_at.unwrap_or(*updated_at),
+    })
 }
 
 fn xml_escape(s: &str) -> std::borrow::Cow<'_, str> {
@@ -29,7 +44,12 @@ fn xml_escape(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// The RSS 2.0 document of the newest published articles, of one category (and its
 /// sub-categories) when `category` is given.
-pub fn rss(conn: &mut Db, public_url: &url::Url, category: Option<&str>) -> Result<String, ApiError> {
+pub fn rss(
+    conn: &mut Db,
+    public_url: &url::Url,
+    pages: &ArticlePages,
+    category: Option<&str>,
+) -> Result<String, ApiError> {
     let mut title = public_url.host_str().unwrap_or("newsdesk").to_owned();
     let mut query = articles::table
         .left_join(categories::table)
@@ -49,28 +69,28 @@ pub fn rss(conn: &mut Db, public_url: &url::Url, category: Option<&str>) -> Resu
         title = format!("{name} · {title}");
         query = query.filter(articles::category_id.eq_any(ids));
     }
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<chrono::NaiveDateTime>,
-        Option<String>,
-    );
+    type Row = (PageRow, String, Option<String>, Option<String>);
     let rows: Vec<Row> = query
         .order((articles::published_at.desc(), articles::id.desc()))
         .limit(FEED_SIZE)
         .select((
-            articles::slug,
+            (
+                articles::id,
+                articles::slug,
+                categories::slug.nullable(),
+                articles::published_at,
+                articles::updated_at,
+            ),
             articles::title,
             articles::summary,
-            articles::published_at,
             categories::name.nullable(),
         ))
         .load(conn)?;
     let items = rows
         .into_iter()
-        .map(|(slug, title, summary, published_at, category)| {
-            let link = article_url(public_url, &slug);
+        .map(|(page, title, summary, category)| {
+            let link = page_url(pages, &page);
+            let published_at = page.3;
             rss::Item {
                 title: Some(title),
                 link: Some(link.clone()),
@@ -103,13 +123,13 @@ pub fn rss(conn: &mut Db, public_url: &url::Url, category: Option<&str>) -> Resu
 /// index of numbered pages (`/sitemap-1.xml`, …) built with `page_url`.
 pub fn sitemap(
     conn: &mut Db,
-    public_url: &url::Url,
+    pages: &ArticlePages,
     page_size: i64,
     page_url: impl Fn(i64) -> String,
 ) -> Result<String, ApiError> {
-    let total: i64 = published().count().get_result(conn)?;
+    let total = listed(conn)?;
     if total <= page_size {
-        return sitemap_page(conn, public_url, page_size, 1);
+        return sitemap_page(conn, pages, page_size, 1);
     }
     let pages = (total + page_size - 1) / page_size;
     let mut xml = String::from(
@@ -125,26 +145,43 @@ pub fn sitemap(
     Ok(xml)
 }
 
-fn published() -> diesel::dsl::Filter<articles::table, Live> {
-    articles::table.filter(live_at(now()))
+/// How many articles a sitemap lists: public ones, except those kept out of search engines
+/// and syndicated copies, whose canonical address is elsewhere.
+fn listed(conn: &mut Db) -> QueryResult<i64> {
+    articles::table
+        .filter(live_at(now()))
+        .filter(articles::noindex.eq(false))
+        .filter(articles::canonical_url.is_null())
+        .count()
+        .get_result(conn)
 }
 
 /// One page of the sitemap, oldest articles first so pages stay stable as articles are added;
 /// 404 past the last page.
 pub fn sitemap_page(
     conn: &mut Db,
-    public_url: &url::Url,
+    pages: &ArticlePages,
     page_size: i64,
     page: i64,
 ) -> Result<String, ApiError> {
     if !(1..=1_000_000).contains(&page) {
         return Err(ApiError::not_found(Code::SitemapNotFound));
     }
-    let rows: Vec<(String, chrono::NaiveDateTime)> = published()
+    let rows: Vec<PageRow> = articles::table
+        .left_join(categories::table)
+        .filter(live_at(now()))
+        .filter(articles::noindex.eq(false))
+        .filter(articles::canonical_url.is_null())
         .order(articles::id.asc())
         .offset((page - 1) * page_size)
         .limit(page_size)
-        .select((articles::slug, articles::updated_at))
+        .select((
+            articles::id,
+            articles::slug,
+            categories::slug.nullable(),
+            articles::published_at,
+            articles::updated_at,
+        ))
         .load(conn)?;
     if rows.is_empty() && page > 1 {
         return Err(ApiError::not_found(Code::SitemapNotFound));
@@ -153,11 +190,11 @@ pub fn sitemap_page(
     xml.push_str(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    for (slug, updated_at) in rows {
-        let lastmod: DateTime<Utc> = updated_at.and_utc();
+    for row in rows {
+        let lastmod: DateTime<Utc> = row.4.and_utc();
         xml.push_str(&format!(
             "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
-            xml_escape(&article_url(public_url, &slug)),
+            xml_escape(&page_url(pages, &row)),
             lastmod.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ));
     }

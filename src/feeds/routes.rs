@@ -22,7 +22,7 @@ pub struct FeedQuery {
     pub category: Option<String>,
 }
 
-/// RSS 2.0: the 50 newest published articles, links to `{NEWSDESK_PUBLIC_URL}/articles/{slug}`.
+/// RSS 2.0: the 50 newest published articles, linked by their `url`.
 #[utoipa::path(
     get, path = "/feed.xml", tag = "feeds", operation_id = "get_feed", security(),
     params(FeedQuery),
@@ -34,15 +34,17 @@ pub struct FeedQuery {
 )]
 pub async fn feed(req: HttpRequest, state: State, query: Query<FeedQuery>) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
+    let pages = state.config.article_pages.clone();
     let category = query.into_inner().category;
     state
         .cached(&req, "application/rss+xml; charset=utf-8", move |conn, _| {
-            Ok(super::rss(conn, &public_url, category.as_deref())?.into_bytes())
+            Ok(super::rss(conn, &public_url, &pages, category.as_deref())?.into_bytes())
         })
         .await
 }
 
-/// Every published article with its last change, for crawlers. Past 50,000 articles this is
+/// Every published article with its last change, for crawlers, except those marked
+/// `noindex` and syndicated copies (with a `canonical_url`). Past 50,000 articles this is
 /// a sitemap index of `{NEWSDESK_PUBLIC_URL}/sitemap-{n}.xml`: the frontend's host serves the
 /// sitemaps (the protocol wants them on the host of the URLs they list) by passing these paths
 /// through to this server.
@@ -56,10 +58,11 @@ pub async fn feed(req: HttpRequest, state: State, query: Query<FeedQuery>) -> Re
 )]
 pub async fn sitemap(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
     let public_url = state.config.public_url.clone();
+    let pages = state.config.article_pages.clone();
     state
         .cached(&req, "application/xml; charset=utf-8", move |conn, _| {
             let base = public_url.as_str().trim_end_matches('/').to_owned();
-            let xml = super::sitemap(conn, &public_url, super::SITEMAP_PAGE, |n| {
+            let xml = super::sitemap(conn, &pages, super::SITEMAP_PAGE, |n| {
                 format!("{base}/sitemap-{n}.xml")
             })?;
             Ok(xml.into_bytes())
@@ -77,11 +80,11 @@ pub async fn sitemap(req: HttpRequest, state: State) -> Result<HttpResponse, Api
     )
 )]
 pub async fn sitemap_page(req: HttpRequest, state: State, page: Path<i64>) -> Result<HttpResponse, ApiError> {
-    let public_url = state.config.public_url.clone();
+    let pages = state.config.article_pages.clone();
     let page = page.into_inner();
     state
         .cached(&req, "application/xml; charset=utf-8", move |conn, _| {
-            Ok(super::sitemap_page(conn, &public_url, super::SITEMAP_PAGE, page)?.into_bytes())
+            Ok(super::sitemap_page(conn, &pages, super::SITEMAP_PAGE, page)?.into_bytes())
         })
         .await
 }

@@ -1,22 +1,38 @@
-//! Where readers fetch files (the store's [`PublicBase`]), as the library's answers show
-//! them: cheap to clone into database calls, which build the answers.
+//! Where readers find things, as answers show them: files (the store's [`PublicBase`]) and
+//! article pages ([`ArticlePages`]). Cheap to clone into database calls, which build the
+//! answers.
 
 use super::dto::Variant;
 use super::model::StoredVariant;
+use crate::articles::pages::{ArticlePages, Page};
 use crate::storage::PublicBase;
 
 #[derive(Debug, Clone)]
 pub struct Links {
     base: PublicBase,
+    pages: ArticlePages,
 }
 
 impl From<PublicBase> for Links {
+    /// Article pages at the settings' default address.
     fn from(base: PublicBase) -> Links {
-        Links { base }
+        Links {
+            base,
+            pages: ArticlePages::default(),
+        }
     }
 }
 
 impl Links {
+    pub fn with_pages(self, pages: ArticlePages) -> Links {
+        Links { pages, ..self }
+    }
+
+    /// An article's address on the portal.
+    pub fn page(&self, page: &Page<'_>) -> String {
+        self.pages.url(page)
+    }
+
     pub fn url(&self, key: &str) -> String {
         self.base.url(key)
     }

@@ -49,7 +49,7 @@ impl Library {
     pub fn open(config: &crate::config::Config) -> Result<Library, StoreError> {
         let store = MediaStore::open(&config.media)?;
         Ok(Library {
-            links: Links::from(store.public_base().clone()),
+            links: Links::from(store.public_base().clone()).with_pages(config.article_pages.clone()),
             store,
             limits: config.media_limits,
             workers: Arc::new(tokio::sync::Semaphore::new(config.media_workers)),

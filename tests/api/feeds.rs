@@ -2,6 +2,7 @@
 //! to the frontend.
 
 use actix_web::test::TestRequest;
+use newsdesk::articles::pages::ArticlePages;
 use newsdesk::auth::Role;
 use serde_json::json;
 
@@ -47,7 +48,10 @@ fn texts_of(xml: &str, name: &str) -> Vec<String> {
 }
 
 backend_test! {
-    config = |c| c.public_url = "https://tin.hanoi.gov.vn/".parse().unwrap();
+    config = |c| {
+        c.public_url = "https://tin.hanoi.gov.vn/".parse().unwrap();
+        c.article_pages = ArticlePages::new(&c.public_url, "/articles/{slug}", "+00:00").unwrap();
+    };
     async fn the_feed_lists_published_articles_with_links_to_the_frontend(app: TestApp) {
         let editor = app.user(Role::Editor).await;
         let res = app
@@ -108,7 +112,7 @@ backend_test! {
         app.get("/sitemap-2.xml").await.problem(404);
 
         // Past the page size, the sitemap is an index of pages.
-        let url = app.state.config.public_url.clone();
+        let url = app.state.config.article_pages.clone();
         let index = app
             .state
             .db
@@ -117,7 +121,7 @@ backend_test! {
             .unwrap();
         assert!(index.contains("<sitemapindex"));
         assert_eq!(texts_of(&index, "loc"), ["https://x.vn/sitemap-1.xml", "https://x.vn/sitemap-2.xml"]);
-        let url = app.state.config.public_url.clone();
+        let url = app.state.config.article_pages.clone();
         let page = app
             .state
             .db

@@ -68,6 +68,10 @@ pub struct ArticleQuery {
     /// `-published_at` (default), `published_at`, `-views`, or `relevance` (with `q`).
     #[param(value_type = Option<Sort>)]
     pub sort: Option<Sort>,
+    /// `true`: only featured articles ("Tin nổi bật"), by `featured_rank` (lower first) then
+    /// newest, unless `sort` is given; pages by number, without cursors. `false`: only the
+    /// others.
+    pub featured: Option<bool>,
 }
 
 /// Where the rows of a list come from.
@@ -83,6 +87,8 @@ enum ByColumn {
     Newest,
     Oldest,
     MostViewed,
+    /// Featured rank, then newest.
+    Rank,
 }
 
 pub fn list(
@@ -111,11 +117,20 @@ pub fn list(
         .transpose()?;
     let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let search = query.q.as_deref().map(Search::parse).transpose()?.flatten();
+    let by_rank = query.featured == Some(true) && query.sort.is_none();
+    if by_rank && cursor.is_some() {
+        return Err(ApiError::bad_request(Code::FeaturedNoCursor));
+    }
     let plan = match (sort, &search) {
         (Sort::Relevance, None) => return Err(ApiError::bad_request(Code::SortRelevanceNeedsQuery)),
         (Sort::Relevance, Some(_)) if cursor.is_some() => {
             return Err(ApiError::bad_request(Code::SortRelevanceNoCursor));
         }
+        _ if by_rank => Plan::Column(ByColumn::Rank),
+        // The search index knows nothing of featuring: a featured search filters the
+        // column-ordered query.
+        (Sort::NewestFirst, Some(_)) if query.featured.is_some() => Plan::Column(ByColumn::Newest),
+        (Sort::OldestFirst, Some(_)) if query.featured.is_some() => Plan::Column(ByColumn::Oldest),
         // The search index keeps matches in publication order, not in order of views: a
         // search sorted by views filters the column-ordered query instead.
         (Sort::MostViewed, _) => Plan::Column(ByColumn::MostViewed),
@@ -185,9 +200,15 @@ pub fn list(
         if let Some(to) = to {
             q = q.filter(articles::published_at.lt(to));
         }
+        if let Some(featured) = query.featured {
+            q = q.filter(articles::featured.eq(featured));
+        }
         q
     };
-    let key = format!("{stamp:?}/{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}/{search:?}");
+    let key = format!(
+        "{stamp:?}/{category_ids:?}/{tag_id:?}/{author_id:?}/{from:?}/{to:?}/{search:?}/{:?}",
+        query.featured
+    );
     let order = match plan {
         Plan::Column(order) => order,
         Plan::Walk(search) => {
@@ -249,12 +270,18 @@ pub fn list(
             .limit(page.per_page)
             .select(SummaryRow::as_select())
             .load(conn)?,
+        (ByColumn::Rank, Some(_)) => return Err(ApiError::bad_request(Code::FeaturedNoCursor)),
         (_, None) => {
             let q = filtered(at).offset(page.offset()).limit(page.per_page);
             let q = match order {
                 ByColumn::Newest => q.order((articles::published_at.desc(), articles::id.desc())),
                 ByColumn::Oldest => q.order((articles::published_at.asc(), articles::id.asc())),
                 ByColumn::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
+                ByColumn::Rank => q.order((
+                    articles::featured_rank.asc(),
+                    articles::published_at.desc(),
+                    articles::id.desc(),
+                )),
             };
             q.select(SummaryRow::as_select()).load(conn)?
         }

@@ -2,6 +2,7 @@
 
 use super::super::dto::ArticleSummary;
 use super::super::model::SummaryRow;
+use super::super::pages::Page;
 use super::super::relations::Relations;
 use crate::db::Db;
 use crate::error::ApiError;
@@ -19,12 +20,20 @@ pub fn summaries(
         .into_iter()
         .map(|r| {
             let related = relations.take(r.id, r.category_id);
+            let published_at = r.published_at.unwrap_or(r.updated_at);
+            let url = links.page(&Page {
+                id: r.id,
+                slug: &r.slug,
+                category: related.category.as_ref().map(|c| c.slug.as_str()),
+                published_at,
+            });
             ArticleSummary {
+                url,
                 category: related.category,
                 tags: related.tags,
                 authors: related.authors,
                 cover: related.cover,
-                published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
+                published_at: published_at.and_utc(),
                 updated_at: r.updated_at.and_utc(),
                 id: r.id,
                 slug: r.slug,

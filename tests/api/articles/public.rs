@@ -61,11 +61,19 @@ backend_test!(
                 "tags",
                 "title",
                 "updated_at",
+                "url",
                 "view_count"
             ],
             "summaries carry no body and no editorial fields"
         );
         assert_eq!(item["published_at"], hour(5));
+        assert_eq!(
+            item["url"],
+            format!(
+                "http://localhost:3000/articles/{}",
+                item["slug"].as_str().unwrap()
+            )
+        );
 
         let page = app
             .get(&format!("{PUBLIC_ARTICLES}?per_page=2&page=3"))
@@ -427,7 +435,11 @@ backend_test!(
         assert_eq!(data["newer"][0]["title"], "Cải cách 6");
         assert_eq!(data["newer"][0]["published_at"], hour(60));
         let keys: Vec<&String> = data["newer"][0].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["published_at", "slug", "title"]);
+        assert_eq!(keys, ["published_at", "slug", "title", "url"]);
+        assert_eq!(
+            data["newer"][0]["url"],
+            "http://localhost:3000/articles/cai-cach-6"
+        );
 
         let oldest = public_detail(&app, "cai-cach-0").await.data();
         assert_eq!(oldest["older"], json!([]));
