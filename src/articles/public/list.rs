@@ -115,12 +115,12 @@ pub fn list(
         .as_deref()
         .map(|t| crate::time::parse_bound(t, "to", true))
         .transpose()?;
-    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let search = query.q.as_deref().map(Search::parse).transpose()?.flatten();
     let by_rank = query.featured == Some(true) && query.sort.is_none();
-    if by_rank && cursor.is_some() {
+    if by_rank && query.cursor.is_some() {
         return Err(ApiError::bad_request(Code::FeaturedNoCursor));
     }
+    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let search = query.q.as_deref().map(Search::parse).transpose()?.flatten();
     let plan = match (sort, &search) {
         (Sort::Relevance, None) => return Err(ApiError::bad_request(Code::SortRelevanceNeedsQuery)),
         (Sort::Relevance, Some(_)) if cursor.is_some() => {

@@ -2,6 +2,7 @@
 //! reading API, view counting, demo content and import.
 
 mod demo;
+mod desk;
 mod editorial_list;
 mod import;
 mod locking;
