@@ -1,10 +1,11 @@
-//! Articles over HTTP: writing, optimistic locking, the workflow, revisions, the public
-//! reading API, view counting, demo content and import.
+//! Articles over HTTP: writing, optimistic locking, the workflow, revisions, preview links,
+//! the public reading API, view counting, demo content and import.
 
 mod demo;
 mod editorial_list;
 mod import;
 mod locking;
+mod preview;
 mod public;
 mod revisions;
 mod views;
