@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
 use super::dto::EditorialArticle;
 use super::editorial::{event_data, find_row, load_for, reload};
@@ -71,6 +72,8 @@ fn move_state(conn: &mut Db, id: i64, step: Move<'_>) -> Result<(), ApiError> {
             articles::status.eq(to.as_str()),
             articles::publish_at.eq(publish_at),
             articles::published_at.eq(published_at),
+            articles::was_public
+                .eq(articles::was_public.or((to == ArticleState::Published).into_sql::<Bool>())),
             articles::updated_at.eq(now()),
         ))
         .execute(conn)?;
@@ -207,6 +210,7 @@ pub fn publish_due(conn: &mut Db) -> Result<Vec<i64>, ApiError> {
         .set((
             articles::status.eq(ArticleState::Published.as_str()),
             articles::published_at.eq(articles::publish_at),
+            articles::was_public.eq(true),
             articles::updated_at.eq(at),
         ))
         .returning((articles::id, articles::published_at))

@@ -1,5 +1,5 @@
 //! Articles over HTTP: writing, optimistic locking, the workflow, revisions, preview links,
-//! the public reading API, view counting, demo content and import.
+//! slug history, the public reading API, view counting, demo content and import.
 
 mod demo;
 mod editorial_list;
@@ -8,6 +8,7 @@ mod locking;
 mod preview;
 mod public;
 mod revisions;
+mod slugs;
 mod views;
 mod workflow;
 mod writing;
