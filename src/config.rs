@@ -212,6 +212,14 @@ pub struct Settings {
         allow_hyphen_values = true
     )]
     pub url_utc_offset: String,
+    /// Seconds a draft preview link works for.
+    #[arg(long, env = "NEWSDESK_PREVIEW_TTL", default_value_t = 86_400, global = true)]
+    pub preview_ttl: u64,
+
+    /// The frontend's preview page, with `{token}` where the preview token goes; unset,
+    /// `{NEWSDESK_PUBLIC_URL}/preview/{token}`.
+    #[arg(long, env = "NEWSDESK_PREVIEW_URL", global = true)]
+    pub preview_url: Option<String>,
 
     /// Comma-separated origins allowed to call the API from a browser.
     #[arg(long, env = "NEWSDESK_CORS_ORIGINS", value_delimiter = ',', global = true)]
@@ -387,6 +395,9 @@ pub struct Config {
     pub webhook_timeout: std::time::Duration,
     pub public_url: url::Url,
     pub article_pages: crate::articles::pages::ArticlePages,
+    pub preview_ttl: std::time::Duration,
+    /// The preview page's address with `{token}` in it (see [`crate::articles::preview`]).
+    pub preview_url: String,
     pub cors_origins: Vec<String>,
     pub cors_headers: Vec<actix_web::http::header::HeaderName>,
     pub db_pool_size: u32,
@@ -464,6 +475,27 @@ impl Settings {
         let article_pages =
             crate::articles::pages::ArticlePages::new(&public_url, &self.article_path, &self.url_utc_offset)
                 .map_err(|(variable, message)| invalid(variable, message))?;
+        if !(60..=2_592_000).contains(&self.preview_ttl) {
+            return Err(invalid(
+                "NEWSDESK_PREVIEW_TTL",
+                "must be between 60 and 2592000 seconds (30 days)",
+            ));
+        }
+        let preview_url = match self.preview_url.as_deref().map(str::trim) {
+            None | Some("") => format!("{}/preview/{{token}}", public_url.as_str().trim_end_matches('/')),
+            Some(template) => template.to_owned(),
+        };
+        // Checked with a token in place: the braces themselves are not what makes it a URL.
+        let sample = url::Url::parse(&preview_url.replace(crate::articles::preview::TOKEN, "token"));
+        if !preview_url.contains(crate::articles::preview::TOKEN)
+            || !sample.is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        {
+            return Err(invalid(
+                "NEWSDESK_PREVIEW_URL",
+                "must be an http:// or https:// URL with a host and `{token}` in it, such as \
+                 https://portal.example/preview/{token}",
+            ));
+        }
 
         let mut cors_origins = Vec::new();
         for origin in self
@@ -641,6 +673,8 @@ impl Settings {
             webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
             article_pages,
             public_url,
+            preview_ttl: std::time::Duration::from_secs(self.preview_ttl),
+            preview_url,
             cors_origins,
             cors_headers,
             db_pool_size: self.db_pool_size,

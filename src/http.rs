@@ -519,7 +519,7 @@ pub fn cors_refusal(error: &actix_cors::CorsError, req: &HttpRequest) -> ApiErro
 }
 
 /// Browsers and shared caches may keep a public answer 30 seconds before revalidating.
-const PUBLIC_CACHE_CONTROL: &str = "public, max-age=30";
+pub const PUBLIC_CACHE_CONTROL: &str = "public, max-age=30";
 
 /// A public JSON answer with an `ETag` (a hash of the body) and `Cache-Control`; a matching
 /// `If-None-Match` gets 304 without the body.

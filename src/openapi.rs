@@ -231,6 +231,7 @@ pub fn swagger_ui() -> SwaggerUi {
 pub mod bodies {
     use crate::articles::bulk::BulkArticleOutcome;
     use crate::articles::dto::{ArticleDetail, ArticleSummary, EditorialArticle, Revision, RevisionSummary};
+    use crate::articles::preview::PreviewLink;
     use crate::audit::dto::AuditEntry;
     use crate::auth::routes::TokenPair;
     use crate::authors::dto::{Account, PublicAuthor};
@@ -256,6 +257,7 @@ pub mod bodies {
     impl Named for EditorialArticle {}
     impl Named for Health {}
     impl Named for Media {}
+    impl Named for PreviewLink {}
     impl Named for PublicAuthor {}
     impl Named for PublicComment {}
     impl Named for Readiness {}
@@ -276,6 +278,7 @@ pub mod bodies {
     pub type DataEditorialArticle = Data<EditorialArticle>;
     pub type DataHealth = Data<Health>;
     pub type DataMedia = Data<Media>;
+    pub type DataPreviewLink = Data<PreviewLink>;
     pub type DataPublicAuthor = Data<PublicAuthor>;
     pub type DataReadiness = Data<Readiness>;
     pub type DataRevision = Data<Revision>;

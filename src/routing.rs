@@ -64,6 +64,7 @@ pub fn all() -> impl Iterator<Item = &'static Endpoint> {
         auth::routes::ENDPOINTS,
         authors::routes::ENDPOINTS,
         articles::routes::ENDPOINTS,
+        articles::preview::ENDPOINTS,
         comments::routes::ENDPOINTS,
         feeds::routes::ENDPOINTS,
         taxonomy::routes::ENDPOINTS,

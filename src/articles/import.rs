@@ -11,8 +11,8 @@
 //! (at `published_at`, default now). `cover_file` (with `cover_alt`, default the title) and
 //! `attachments` name files by paths relative to the imported file's folder; they go through
 //! the media library like uploads, each file once per import. Importing is idempotent by
-//! slug: a line whose slug exists is skipped. A bad line is reported with its number and the
-//! rest still load.
+//! slug: a line whose slug is an article's, current or former, is skipped. A bad line is
+//! reported with its number and the rest still load.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -26,12 +26,11 @@ use super::model::ArticleState;
 use super::model::Content;
 use super::render::BodyFormat;
 use super::service::{Placement, insert};
-use super::slug::unique_slug;
+use super::slug::{slug_taken, unique_slug};
 use super::validate::check_content;
 use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::db::Db;
-use crate::db::schema::articles;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldCode;
 use crate::media::links::Links;
@@ -108,11 +107,8 @@ fn import_one(conn: &mut Db, links: &Links, record: ImportRecord, files: Files) 
             generated
         }
     };
-    let exists: i64 = articles::table
-        .filter(articles::slug.eq(&slug))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
+    // A former slug counts: the article imported under it may have been renamed since.
+    if slug_taken(conn, &slug, None)? {
         return Ok(false);
     }
     let slug = if text::is_valid_slug(&slug) {

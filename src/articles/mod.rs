@@ -1,7 +1,8 @@
 //! Articles. Editors write content (`service`, checked by `validate`, with `slug`s and
 //! `relations`), move it through the `workflow`, browse it (`editorial`, `editorial_list`) and
-//! its `revisions`. Readers get the `public` lists and pages of what is `published`, and
-//! count `views`. `demo` and `import` load content in bulk.
+//! its `revisions`, and show drafts through `preview` links. Readers get the `public` lists
+//! and pages of what is `published`, and count `views`. `demo` and `import` load content in
+//! bulk.
 
 pub mod bulk;
 pub mod demo;
@@ -11,6 +12,7 @@ pub mod editorial_list;
 pub mod import;
 pub mod model;
 pub mod pages;
+pub mod preview;
 pub mod public;
 pub mod published;
 pub mod relations;

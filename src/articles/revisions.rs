@@ -160,5 +160,5 @@ pub fn restore(
     let c = check_content(conn, user, c, None)?;
     let audit = Entry::new(Some(user.id), "article.restore", Resource::Article, Some(id))
         .detail(serde_json::json!({ "restored": version, "version": row.version + 1 }));
-    save(conn, links, id, row.version, &c, user.id, audit)
+    save(conn, links, &row, &c, user.id, audit)
 }

@@ -8,7 +8,7 @@ use super::dto::{ArticleInput, ArticlePatch, EditorialArticle, PublishInput, Rev
 use super::editorial_list::{self, EditorialFilter};
 use super::public::{self, ArticleQuery};
 use super::published;
-use super::{editorial, revisions, service, workflow};
+use super::{editorial, revisions, service, slug, workflow};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::Db;
@@ -72,12 +72,18 @@ pub async fn list_articles(
 }
 
 /// One published article with its body and its newer and older neighbours.
+///
+/// A slug the article had while public, before an editor changed it, redirects to the
+/// current one.
 #[utoipa::path(
     get, path = "/api/v1/articles/{slug}", tag = "articles", operation_id = "get_article", security(),
     params(("slug" = String, Path, description = "Article slug.")),
     responses(
         (status = 200, description = "The article.", body = DataArticleDetail,
             headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 308, description = "A former slug of a published article: it is at `Location`.",
+            headers(("Location" = String, description = "`/api/v1/articles/{current slug}`."),
+                ("Cache-Control" = String))),
     )
 )]
 pub async fn get_article(
@@ -87,11 +93,26 @@ pub async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let links = state.media.links.clone();
-    state
+    let wanted = slug.clone();
+    let found = state
         .cached(&req, "application/json", move |conn, _| {
-            json_bytes(&Data::new(public::detail(conn, &links, &slug)?))
+            json_bytes(&Data::new(public::detail(conn, &links, &wanted)?))
         })
-        .await
+        .await;
+    // Only a miss looks for a former slug: cached pages are served without it, and misses
+    // are not cached, so a rename or an unpublish is seen at once.
+    match found {
+        Err(e) if e.code() == Code::ArticleNotFound => {
+            match state.db.run(move |conn| slug::moved_to(conn, &slug)).await? {
+                Some(current) => Ok(HttpResponse::PermanentRedirect()
+                    .insert_header((header::LOCATION, format!("/api/v1/articles/{current}")))
+                    .insert_header((header::CACHE_CONTROL, crate::http::PUBLIC_CACHE_CONTROL))
+                    .finish()),
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
 }
 
 /// Counts one view of a published article. Counts are written in batches every few seconds.

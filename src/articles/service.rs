@@ -7,11 +7,11 @@ use diesel::prelude::*;
 
 use super::dto::{ArticleInput, ArticlePatch, EditorialArticle};
 use super::editorial::{event_data, load_for, reload};
-use super::model::{ArticleState, Content, ContentColumns};
+use super::model::{ArticleRow, ArticleState, Content, ContentColumns};
 use super::relations::{author_ids_of, tag_ids_of, write_relations};
 use super::render::{self, BodyFormat};
 use super::revisions::write_revision;
-use super::slug::{slug_conflict, slug_taken, unique_slug};
+use super::slug::{claim, keep_former, slug_conflict, slug_taken, unique_slug};
 use super::validate::check_content;
 use super::workflow::check_unpublish_at;
 use crate::audit::{Entry, Resource};
@@ -50,6 +50,7 @@ pub fn insert(
                 articles::status.eq(placement.status.as_str()),
                 articles::version.eq(1),
                 articles::published_at.eq(placement.published_at),
+                articles::was_public.eq(placement.status == ArticleState::Published),
                 articles::created_by.eq(created_by),
                 articles::created_at.eq(at),
                 articles::updated_at.eq(at),
@@ -57,6 +58,7 @@ pub fn insert(
             .returning(articles::id)
             .get_result(conn)
             .map_err(slug_conflict)?;
+        claim(conn, id, &c.slug)?;
         write_relations(conn, id, c, &body_images)?;
         write_revision(conn, id, 1, c, created_by)?;
         let live = placement
@@ -140,8 +142,9 @@ pub fn create(
     })
 }
 
-/// Saves new content if the article is still at `expected`; returns the article as this
-/// transaction wrote it, read before the commit so a later edit cannot show through.
+/// Saves new content over `base`, the row as the edit found it, if the article is still at
+/// `base`'s version; returns the article as this transaction wrote it, read before the commit
+/// so a later edit cannot show through.
 ///
 /// The version check is the UPDATE's own WHERE clause, and it is the transaction's first
 /// statement: of concurrent edits based on one version exactly one matches, the others change
@@ -150,13 +153,13 @@ pub fn create(
 pub(super) fn save(
     conn: &mut Db,
     links: &Links,
-    id: i64,
-    expected: i64,
+    base: &ArticleRow,
     c: &Content,
     editor: i64,
     audit: Entry,
 ) -> Result<EditorialArticle, ApiError> {
     let (body_html, body_images) = rendered(conn, links, c)?;
+    let (id, expected) = (base.id, base.version);
     let next = expected + 1;
     conn.transaction::<_, ApiError, _>(|conn| {
         let changed = diesel::update(
@@ -169,14 +172,19 @@ pub(super) fn save(
             articles::version.eq(next),
             articles::updated_at.eq(now()),
         ))
-        .returning((articles::status, articles::published_at))
-        .get_results::<(String, Option<NaiveDateTime>)>(conn)
+        .returning((articles::status, articles::published_at, articles::was_public))
+        .get_results::<(String, Option<NaiveDateTime>, bool)>(conn)
         .map_err(slug_conflict)?;
         // Read under the row lock this UPDATE holds: a publish racing the edit cannot slip
         // between the status read here and the commit.
-        let Some((status, published_at)) = changed.into_iter().next() else {
+        let Some((status, published_at, was_public)) = changed.into_iter().next() else {
             return Err(stale(conn, id));
         };
+        // Versions number slug changes too, so `base`'s slug is the one just left.
+        if c.slug != base.slug {
+            claim(conn, id, &c.slug)?;
+            keep_former(conn, id, &base.slug, was_public)?;
+        }
         let state = ArticleState::stored(&status, id)?;
         let live = published_at.filter(|_| state == ArticleState::Published);
         if live.is_some() {
@@ -251,7 +259,7 @@ pub fn update(
     let audit = Entry::new(Some(user.id), "article.update", Resource::Article, Some(id))
         .detail(serde_json::json!({ "version": expected + 1 }));
     let Some(unpublish_at) = unpublish_at else {
-        return save(conn, links, id, expected, &c, user.id, audit);
+        return save(conn, links, &row, &c, user.id, audit);
     };
     // Written in the save's transaction and under its version check, so the time is set by
     // the edit that wins or by none.
@@ -263,6 +271,6 @@ pub fn update(
         )
         .set(articles::unpublish_at.eq(unpublish_at))
         .execute(conn)?;
-        save(conn, links, id, expected, &c, user.id, audit)
+        save(conn, links, &row, &c, user.id, audit)
     })
 }

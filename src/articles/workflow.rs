@@ -4,6 +4,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
 use super::dto::{EditorialArticle, PublishInput};
 use super::editorial::{event_data, find_row, load_for, reload};
@@ -75,6 +76,8 @@ fn move_state(conn: &mut Db, id: i64, step: Move<'_>) -> Result<(), ApiError> {
             articles::publish_at.eq(publish_at),
             articles::published_at.eq(published_at),
             articles::unpublish_at.eq(unpublish_at),
+            articles::was_public
+                .eq(articles::was_public.or((to == ArticleState::Published).into_sql::<Bool>())),
             articles::updated_at.eq(now()),
         ))
         .execute(conn)?;
@@ -258,6 +261,7 @@ pub fn publish_due(conn: &mut Db) -> Result<Vec<i64>, ApiError> {
         .set((
             articles::status.eq(ArticleState::Published.as_str()),
             articles::published_at.eq(articles::publish_at),
+            articles::was_public.eq(true),
             articles::updated_at.eq(at),
         ))
         .returning((articles::id, articles::published_at))

@@ -27,28 +27,25 @@ const SHOWN: i64 = 5;
 /// range per tag, so a tag on a hundred thousand articles costs no more than a new one.
 const RELATED_POOL: i64 = 500;
 
+/// The live article at `slug`.
 pub fn detail(conn: &mut Db, links: &Links, slug: &str) -> Result<ArticleDetail, ApiError> {
     if !crate::text::is_valid_slug(slug) {
         return Err(ApiError::not_found(Code::ArticleNotFound));
     }
-    let at = now();
     let row: ArticleRow = articles::table
         .filter(articles::slug.eq(slug))
-        .filter(live_at(at))
+        .filter(live_at(now()))
         .select(ArticleRow::as_select())
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))?;
-    detail_of(conn, links, row, at)
+    detail_of(conn, links, row)
 }
 
-/// The reader's page of `row`, with the public articles around it at `at`.
-pub fn detail_of(
-    conn: &mut Db,
-    links: &Links,
-    row: ArticleRow,
-    at: NaiveDateTime,
-) -> Result<ArticleDetail, ApiError> {
+/// A row as readers see it, whatever its state (previews show unpublished ones): an
+/// unpublished row is placed among its neighbours at its last change, as summaries date it.
+pub fn detail_of(conn: &mut Db, links: &Links, row: ArticleRow) -> Result<ArticleDetail, ApiError> {
+    let at = now();
     let published = row.published_at.unwrap_or(row.updated_at);
     let category = row.category_id;
     let same_section = move |upper: NaiveDateTime| {

@@ -10,7 +10,7 @@ mod search;
 mod summary;
 mod totals;
 
-pub use detail::detail;
+pub use detail::{detail, detail_of};
 pub use list::{ArticleQuery, Sort, list};
 pub use summary::summaries;
 pub use totals::ListTotals;

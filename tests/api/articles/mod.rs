@@ -1,13 +1,15 @@
-//! Articles over HTTP: writing, optimistic locking, the workflow, revisions, the public
-//! reading API, view counting, demo content and import.
+//! Articles over HTTP: writing, optimistic locking, the workflow, revisions, preview links,
+//! slug history, the public reading API, view counting, demo content and import.
 
 mod demo;
 mod desk;
 mod editorial_list;
 mod import;
 mod locking;
+mod preview;
 mod public;
 mod revisions;
+mod slugs;
 mod views;
 mod workflow;
 mod writing;
