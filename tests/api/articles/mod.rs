@@ -6,6 +6,7 @@ mod desk;
 mod editorial_list;
 mod import;
 mod locking;
+mod pages;
 mod preview;
 mod public;
 mod revisions;
