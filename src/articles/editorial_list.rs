@@ -8,11 +8,11 @@ use serde::Deserialize;
 use super::dto::EditorialArticle;
 use super::editorial::editorial_many;
 use super::model::{ArticleRow, ArticleState};
-use super::relations::{author_by_slug, bylined};
+use super::relations::{author_by_slug, bylined, tagged};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts};
 use crate::db::Db;
-use crate::db::schema::{article_tags, articles, tags};
+use crate::db::schema::{articles, tags};
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
 use crate::media::links::Links;
@@ -191,13 +191,7 @@ pub fn list(
             q = q.filter(articles::category_id.eq_any(ids.clone()));
         }
         if let Some(tag) = tag_id {
-            q = q.filter(
-                articles::id.eq_any(
-                    article_tags::table
-                        .filter(article_tags::tag_id.eq(tag))
-                        .select(article_tags::article_id),
-                ),
-            );
+            q = q.filter(tagged(tag));
         }
         if let Some(from) = from {
             q = match date_field {

@@ -130,6 +130,23 @@ pub(super) type Bylined = diesel::dsl::EqAny<
     >,
 >;
 
+/// The articles with `tag`, as a filter on `articles`.
+pub(super) type Tagged = diesel::dsl::EqAny<
+    articles::id,
+    diesel::dsl::Select<
+        diesel::dsl::Filter<article_tags::table, diesel::dsl::Eq<article_tags::tag_id, i64>>,
+        article_tags::article_id,
+    >,
+>;
+
+pub(super) fn tagged(tag: i64) -> Tagged {
+    articles::id.eq_any(
+        article_tags::table
+            .filter(article_tags::tag_id.eq(tag))
+            .select(article_tags::article_id),
+    )
+}
+
 pub(super) fn bylined(author: i64) -> Bylined {
     articles::id.eq_any(
         article_authors::table

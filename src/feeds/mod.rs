@@ -28,7 +28,24 @@ type PageRow = (
     chrono::NaiveDateTime,
 );
 
-/// Where readers find the article of a row read with [`PAGE_COLUMNS`].
+/// What an article's address is built from, with `categories` left-joined.
+fn page_columns() -> (
+    articles::id,
+    articles::slug,
+    diesel::dsl::Nullable<categories::slug>,
+    articles::published_at,
+    articles::updated_at,
+) {
+    (
+        articles::id,
+        articles::slug,
+        categories::slug.nullable(),
+        articles::published_at,
+        articles::updated_at,
+    )
+}
+
+/// Where readers find the article of a row read with [`page_columns`].
 fn page_url(pages: &ArticlePages, (id, slug, category, published_at, updated_at): &PageRow) -> String {
     pages.url(&Page {
         id: *id,
@@ -74,13 +91,7 @@ pub fn rss(
         .order((articles::published_at.desc(), articles::id.desc()))
         .limit(FEED_SIZE)
         .select((
-            (
-                articles::id,
-                articles::slug,
-                categories::slug.nullable(),
-                articles::published_at,
-                articles::updated_at,
-            ),
+            page_columns(),
             articles::title,
             articles::summary,
             categories::name.nullable(),
@@ -175,13 +186,7 @@ pub fn sitemap_page(
         .order(articles::id.asc())
         .offset((page - 1) * page_size)
         .limit(page_size)
-        .select((
-            articles::id,
-            articles::slug,
-            categories::slug.nullable(),
-            articles::published_at,
-            articles::updated_at,
-        ))
+        .select(page_columns())
         .load(conn)?;
     if rows.is_empty() && page > 1 {
         return Err(ApiError::not_found(Code::SitemapNotFound));

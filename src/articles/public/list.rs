@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use super::super::dto::ArticleSummary;
 use super::super::model::SummaryRow;
 use super::super::published::live_at;
-use super::super::relations::{author_by_slug, bylined};
+use super::super::relations::{author_by_slug, bylined, tagged};
 use super::cursor::{decode_cursor, encode_cursor, from_micros, micros};
 use super::keyset::{Toward, beyond};
 use super::search::{Narrow, SearchScope, search_list};
@@ -183,13 +183,7 @@ pub fn list(
             q = q.filter(articles::category_id.eq_any(ids.clone()));
         }
         if let Some(tag) = tag_id {
-            q = q.filter(
-                articles::id.eq_any(
-                    article_tags::table
-                        .filter(article_tags::tag_id.eq(tag))
-                        .select(article_tags::article_id),
-                ),
-            );
+            q = q.filter(tagged(tag));
         }
         if let Some(author) = author_id {
             q = q.filter(bylined(author));
