@@ -4,7 +4,7 @@
 ALTER TABLE articles ADD COLUMN unpublish_at TIMESTAMP;
 -- "Featured news": lower ranks first, then newest.
 ALTER TABLE articles ADD COLUMN featured BOOLEAN NOT NULL DEFAULT false;
-ALTER TABLE articles ADD COLUMN featured_rank BIGINT NOT NULL DEFAULT false;
+ALTER TABLE articles ADD COLUMN featured_rank BIGINT NOT NULL DEFAULT 0;
 -- Search engines: keep this article out of indexes and sitemaps, or name the original of a
 -- syndicated copy.
 ALTER TABLE articles ADD COLUMN noindex BOOLEAN NOT NULL DEFAULT false;
