@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{CategoryRow, TagRow};
+use super::model::TagRow;
 
 /// A category as embedded in other resources.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -13,16 +13,23 @@ pub struct CategoryRef {
     pub slug: String,
     #[schema(example = "Cải cách hành chính")]
     pub name: String,
+    /// The breadcrumb: the categories from the root down to and including this one, so a
+    /// page shows "Tin tức › Thời sự › Cải cách hành chính" without asking for the tree.
+    #[schema(example = json!([
+        {"slug": "tin-tuc", "name": "Tin tức"},
+        {"slug": "thoi-su", "name": "Thời sự"},
+        {"slug": "cai-cach-hanh-chinh", "name": "Cải cách hành chính"}
+    ]))]
+    pub path: Vec<Crumb>,
 }
 
-impl From<&CategoryRow> for CategoryRef {
-    fn from(row: &CategoryRow) -> Self {
-        CategoryRef {
-            id: row.id,
-            slug: row.slug.clone(),
-            name: row.name.clone(),
-        }
-    }
+/// One step of a category's breadcrumb.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Crumb {
+    #[schema(example = "thoi-su")]
+    pub slug: String,
+    #[schema(example = "Thời sự")]
+    pub name: String,
 }
 
 /// A category with its place in the tree.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::dto::{Category, CategoryInput, CategoryPatch, CategoryRef, Tag, TagInput};
+use super::dto::{Category, CategoryInput, CategoryPatch, CategoryRef, Crumb, Tag, TagInput};
 use super::model::{CategoryChanges, NewCategory, NewTag, TagChanges};
 use super::model::{CategoryRow, TagRow};
 use crate::audit::{Entry, Resource};
@@ -18,6 +18,9 @@ use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
 use crate::text;
+
+/// How deep the tree may go, and so how far a walk up it goes before giving up.
+const MAX_DEPTH: usize = 1000;
 
 /// Every category in tree order: siblings by position, then name.
 fn all_categories(conn: &mut Db) -> QueryResult<Vec<CategoryRow>> {
@@ -46,16 +49,14 @@ fn build_tree(rows: &[CategoryRow], parent: Option<i64>, all: &[CategoryRow]) ->
 
 /// `row` with its parent and its sub-tree, both found in `all`.
 fn node(row: &CategoryRow, all: &[CategoryRow]) -> Category {
+    let find = |id: i64| all.iter().find(|c| c.id == id);
     Category {
         id: row.id,
         slug: row.slug.clone(),
         name: row.name.clone(),
         description: row.description.clone(),
         position: row.position,
-        parent: row
-            .parent_id
-            .and_then(|p| all.iter().find(|c| c.id == p))
-            .map(CategoryRef::from),
+        parent: row.parent_id.and_then(find).map(|p| reference(p, find)),
         children: build_tree(all, Some(row.id), all),
     }
 }
@@ -93,15 +94,61 @@ pub fn category_and_descendants(conn: &mut Db, slug: &str) -> QueryResult<Option
     Ok(Some(ids))
 }
 
-pub fn category_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<HashMap<i64, CategoryRef>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+/// `row` with its breadcrumb, its ancestors found by `find`.
+fn reference<'a>(row: &'a CategoryRow, find: impl Fn(i64) -> Option<&'a CategoryRow>) -> CategoryRef {
+    let mut path = Vec::new();
+    let mut cursor = Some(row);
+    while let Some(step) = cursor {
+        path.push(Crumb {
+            slug: step.slug.clone(),
+            name: step.name.clone(),
+        });
+        // The tree checks keep it acyclic and this shallow; the bound is for a hand-edited
+        // database, which gets a cut breadcrumb rather than a hung request.
+        if path.len() >= MAX_DEPTH {
+            break;
+        }
+        cursor = step.parent_id.and_then(&find);
     }
-    let rows: Vec<CategoryRow> = categories::table
-        .filter(categories::id.eq_any(ids))
-        .select(CategoryRow::as_select())
-        .load(conn)?;
-    Ok(rows.iter().map(|r| (r.id, CategoryRef::from(r))).collect())
+    path.reverse();
+    CategoryRef {
+        id: row.id,
+        slug: row.slug.clone(),
+        name: row.name.clone(),
+        path,
+    }
+}
+
+/// Categories of many articles at once, each with its breadcrumb: one query per level of
+/// the tree above them, whatever the number of articles.
+pub fn category_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<HashMap<i64, CategoryRef>> {
+    let mut rows: HashMap<i64, CategoryRow> = HashMap::new();
+    let mut wanted: Vec<i64> = ids.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for _ in 0..MAX_DEPTH {
+        if wanted.is_empty() {
+            break;
+        }
+        let level: Vec<CategoryRow> = categories::table
+            .filter(categories::id.eq_any(&wanted))
+            .select(CategoryRow::as_select())
+            .load(conn)?;
+        wanted = level
+            .iter()
+            .filter_map(|r| r.parent_id)
+            .filter(|p| !rows.contains_key(p))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        rows.extend(level.into_iter().map(|r| (r.id, r)));
+        wanted.retain(|p| !rows.contains_key(p));
+    }
+    let find = |id: i64| rows.get(&id);
+    Ok(ids
+        .iter()
+        .filter_map(|&id| find(id).map(|row| (id, reference(row, find))))
+        .collect())
 }
 
 /// Every tag, by name, whether or not an article uses it.
@@ -255,7 +302,7 @@ fn check_description(description: Option<String>) -> Result<Option<String>, ApiE
 fn check_parent(conn: &mut Db, id: Option<i64>, parent: Option<i64>) -> Result<(), ApiError> {
     let Some(mut cursor) = parent else { return Ok(()) };
     // Walk up from the new parent: reaching the category itself would make a cycle.
-    for _ in 0..1000 {
+    for _ in 0..MAX_DEPTH {
         if Some(cursor) == id {
             return Err(ApiError::validation("parent_id", FieldCode::TreeCycle));
         }

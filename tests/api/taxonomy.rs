@@ -88,7 +88,12 @@ backend_test!(
         .await;
         assert_eq!(
             hanoi["parent"],
-            json!({"id": id(&news), "slug": "thoi-su", "name": "Thời sự"})
+            json!({
+                "id": id(&news),
+                "slug": "thoi-su",
+                "name": "Thời sự",
+                "path": [{"slug": "thoi-su", "name": "Thời sự"}],
+            })
         );
         new_category(
             &app,
@@ -508,5 +513,82 @@ backend_test!(
             .await
             .problem(401);
         assert_eq!(tree(&app).await.as_array().unwrap().len(), 1);
+    }
+);
+
+backend_test!(
+    async fn articles_carry_their_category_breadcrumb_from_the_root(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let root = new_category(&app, &editor, json!({"name": "Tin tức"})).await;
+        let middle = new_category(&app, &editor, json!({"name": "Thời sự", "parent_id": id(&root)})).await;
+        let leaf = new_category(
+            &app,
+            &editor,
+            json!({"name": "Cải cách hành chính", "parent_id": id(&middle)}),
+        )
+        .await;
+        let (article, slug) = app
+            .published_article(
+                &editor,
+                json!({"title": "Một cửa liên thông", "category_id": id(&leaf)}),
+            )
+            .await;
+        let crumbs = json!([
+            {"slug": "tin-tuc", "name": "Tin tức"},
+            {"slug": "thoi-su", "name": "Thời sự"},
+            {"slug": "cai-cach-hanh-chinh", "name": "Cải cách hành chính"},
+        ]);
+        let expected = json!({
+            "id": id(&leaf),
+            "slug": "cai-cach-hanh-chinh",
+            "name": "Cải cách hành chính",
+            "path": crumbs,
+        });
+        let list = app.get("/api/v1/articles").await.expect(200).json();
+        assert_eq!(list["data"][0]["category"], expected, "list");
+        let detail = app.get(&format!("/api/v1/articles/{slug}")).await.data();
+        assert_eq!(detail["category"], expected, "detail");
+        let editorial = app
+            .get_as(&editor.access_token, &format!("/api/v1/admin/articles/{article}"))
+            .await
+            .expect(200)
+            .data();
+        assert_eq!(editorial["category"], expected, "editorial article");
+        let desk = app
+            .get_as(&editor.access_token, "/api/v1/admin/articles")
+            .await
+            .json();
+        assert_eq!(desk["data"][0]["category"], expected, "editorial list");
+        // The tree's parents carry theirs too.
+        let node = app.get("/api/v1/categories/cai-cach-hanh-chinh").await.data();
+        assert_eq!(node["parent"]["path"], json!([crumbs[0], crumbs[1]]));
+
+        // A root category's breadcrumb is itself; a renamed or moved ancestor shows at once.
+        let (_, top) = app
+            .published_article(
+                &editor,
+                json!({"title": "Tin đầu trang", "category_id": id(&root)}),
+            )
+            .await;
+        assert_eq!(
+            app.get(&format!("/api/v1/articles/{top}")).await.data()["category"]["path"],
+            json!([crumbs[0]])
+        );
+        send(
+            &app,
+            &editor,
+            Method::PATCH,
+            &format!("{ADMIN_CATEGORIES}/{}", id(&middle)),
+            Some(json!({"name": "Thời sự - Chính trị", "parent_id": null})),
+        )
+        .await
+        .expect(200);
+        assert_eq!(
+            app.get(&format!("/api/v1/articles/{slug}")).await.data()["category"]["path"],
+            json!([
+                {"slug": "thoi-su", "name": "Thời sự - Chính trị"},
+                {"slug": "cai-cach-hanh-chinh", "name": "Cải cách hành chính"},
+            ])
+        );
     }
 );

@@ -419,7 +419,12 @@ backend_test!(
         assert_eq!(data["published_at"], hour(50));
         assert_eq!(
             data["category"],
-            json!({"id": section["id"], "slug": "cai-cach-hanh-chinh", "name": "Cải cách hành chính"})
+            json!({
+                "id": section["id"],
+                "slug": "cai-cach-hanh-chinh",
+                "name": "Cải cách hành chính",
+                "path": [{"slug": "cai-cach-hanh-chinh", "name": "Cải cách hành chính"}],
+            })
         );
         assert_eq!(data["tags"][0]["slug"], "cchc");
         assert_eq!(data["authors"][0]["id"], editor.id);
