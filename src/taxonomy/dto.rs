@@ -44,7 +44,12 @@ pub struct Category {
     pub position: i64,
     #[schema(required)]
     pub parent: Option<CategoryRef>,
-    /// Sub-categories, in order, each with its own children.
+    /// Published articles readers can see in this category **and its sub-categories**, as
+    /// `GET /api/v1/articles?category=` counts them.
+    #[schema(example = 12)]
+    pub article_count: i64,
+    /// Sub-categories, in order, each with its own children. Public reads leave out those
+    /// without published articles.
     #[schema(no_recursion)]
     pub children: Vec<Category>,
 }
@@ -56,6 +61,19 @@ pub struct Tag {
     pub slug: String,
     #[schema(example = "cải cách hành chính")]
     pub name: String,
+}
+
+/// A tag in a list of tags, with how much it is used.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct TagWithCount {
+    pub id: i64,
+    #[schema(example = "cai-cach-hanh-chinh")]
+    pub slug: String,
+    #[schema(example = "cải cách hành chính")]
+    pub name: String,
+    /// Published articles readers can see with this tag.
+    #[schema(example = 7)]
+    pub article_count: i64,
 }
 
 impl From<TagRow> for Tag {
