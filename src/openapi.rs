@@ -239,7 +239,7 @@ pub mod bodies {
     use crate::envelope::{Data, List, Named};
     use crate::media::dto::Media;
     use crate::ops::{Health, Readiness};
-    use crate::taxonomy::dto::{Category, Tag};
+    use crate::taxonomy::dto::{Category, Tag, TagWithCount};
     use crate::webhooks::dto::{ChangedWebhook, Delivery, Webhook, WebhookWithSecret};
 
     impl Named for Accepted {}
@@ -264,6 +264,7 @@ pub mod bodies {
     impl Named for Revision {}
     impl Named for RevisionSummary {}
     impl Named for Tag {}
+    impl Named for TagWithCount {}
     impl Named for TokenPair {}
     impl Named for Webhook {}
     impl Named for WebhookWithSecret {}
@@ -291,7 +292,7 @@ pub mod bodies {
     pub type DataVecBulkOutcome = Data<Vec<BulkOutcome>>;
     pub type DataVecCategory = Data<Vec<Category>>;
     pub type DataVecRevisionSummary = Data<Vec<RevisionSummary>>;
-    pub type DataVecTag = Data<Vec<Tag>>;
+    pub type DataVecTagWithCount = Data<Vec<TagWithCount>>;
 
     pub type ListAccount = List<Account>;
     pub type ListArticleSummary = List<ArticleSummary>;

@@ -46,13 +46,16 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     restore_revision,
 ];
 
-/// Published articles, newest first, as summaries (no body).
+/// Published articles, newest first, as summaries (no body). A `category`, `tag` or `author`
+/// slug that names nothing is a 404 (`category.not_found`, `tag.not_found`,
+/// `author.not_found`); one that names something without published articles is an empty page.
 #[utoipa::path(
     get, path = "/api/v1/articles", tag = "articles", operation_id = "list_articles", security(),
     params(ArticleQuery),
     responses(
         (status = 200, description = "A page of summaries.", body = ListArticleSummary,
             headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 404, response = NotFound),
     )
 )]
 pub async fn list_articles(

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{CategoryRow, TagRow};
+use super::model::TagRow;
 
 /// A category as embedded in other resources.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -13,16 +13,23 @@ pub struct CategoryRef {
     pub slug: String,
     #[schema(example = "Cải cách hành chính")]
     pub name: String,
+    /// The breadcrumb: the categories from the root down to and including this one, so a
+    /// page shows "Tin tức › Thời sự › Cải cách hành chính" without asking for the tree.
+    #[schema(example = json!([
+        {"slug": "tin-tuc", "name": "Tin tức"},
+        {"slug": "thoi-su", "name": "Thời sự"},
+        {"slug": "cai-cach-hanh-chinh", "name": "Cải cách hành chính"}
+    ]))]
+    pub path: Vec<Crumb>,
 }
 
-impl From<&CategoryRow> for CategoryRef {
-    fn from(row: &CategoryRow) -> Self {
-        CategoryRef {
-            id: row.id,
-            slug: row.slug.clone(),
-            name: row.name.clone(),
-        }
-    }
+/// One step of a category's breadcrumb.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Crumb {
+    #[schema(example = "thoi-su")]
+    pub slug: String,
+    #[schema(example = "Thời sự")]
+    pub name: String,
 }
 
 /// A category with its place in the tree.
@@ -37,7 +44,12 @@ pub struct Category {
     pub position: i64,
     #[schema(required)]
     pub parent: Option<CategoryRef>,
-    /// Sub-categories, in order, each with its own children.
+    /// Published articles readers can see in this category **and its sub-categories**, as
+    /// `GET /api/v1/articles?category=` counts them.
+    #[schema(example = 12)]
+    pub article_count: i64,
+    /// Sub-categories, in order, each with its own children. Public reads leave out those
+    /// without published articles.
     #[schema(no_recursion)]
     pub children: Vec<Category>,
 }
@@ -49,6 +61,19 @@ pub struct Tag {
     pub slug: String,
     #[schema(example = "cải cách hành chính")]
     pub name: String,
+}
+
+/// A tag in a list of tags, with how much it is used.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct TagWithCount {
+    pub id: i64,
+    #[schema(example = "cai-cach-hanh-chinh")]
+    pub slug: String,
+    #[schema(example = "cải cách hành chính")]
+    pub name: String,
+    /// Published articles readers can see with this tag.
+    #[schema(example = 7)]
+    pub article_count: i64,
 }
 
 impl From<TagRow> for Tag {

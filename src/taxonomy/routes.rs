@@ -3,16 +3,17 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::dto::{Category, CategoryInput, CategoryPatch, Tag, TagInput};
-use super::service;
+use super::dto::{Category, CategoryInput, CategoryPatch, Tag, TagInput, TagWithCount};
+use super::service::{self, Shown};
 use crate::auth::AuthUser;
+use crate::auth::policy::{self, Action};
 use crate::envelope::Data;
 use crate::error::ApiError;
 use crate::error::responses::*;
 use crate::http::Json;
-use crate::http::cached_json;
+use crate::http::json_bytes;
 use crate::openapi::OriginNotAllowed;
-use crate::openapi::bodies::{DataCategory, DataTag, DataVecCategory, DataVecTag};
+use crate::openapi::bodies::{DataCategory, DataTag, DataVecCategory, DataVecTagWithCount};
 use crate::routing::{Endpoint, One, State, endpoints};
 use actix_web::web::Path;
 
@@ -21,6 +22,8 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     list_categories,
     get_category,
     list_tags,
+    list_all_categories,
+    list_all_tags,
     create_category,
     update_category,
     delete_category,
@@ -29,7 +32,8 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     delete_tag,
 ];
 
-/// The category tree: root categories with nested `children`.
+/// The category tree: root categories with nested `children`, only those with published
+/// articles (in them or in a sub-category), each with its `article_count`.
 #[utoipa::path(
     get, path = "/api/v1/categories", tag = "taxonomy", operation_id = "list_categories", security(),
     responses(
@@ -39,11 +43,15 @@ pub const ENDPOINTS: &[Endpoint] = endpoints![
     )
 )]
 pub async fn list_categories(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
-    let tree = state.db.run(|conn| Ok(service::tree(conn)?)).await?;
-    cached_json(&req, &Data::new(tree))
+    state
+        .cached(&req, "application/json", |conn, _| {
+            json_bytes(&Data::new(service::tree(conn, Shown::Public)?))
+        })
+        .await
 }
 
-/// One category with its parent and sub-tree.
+/// One category with its parent and the sub-categories that have published articles. A
+/// category without any is still found, with `article_count` 0.
 #[utoipa::path(
     get, path = "/api/v1/categories/{slug}", tag = "taxonomy", operation_id = "get_category", security(),
     params(("slug" = String, Path, description = "Category slug.")),
@@ -58,25 +66,53 @@ pub async fn get_category(
     slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let category = state
-        .db
-        .run(move |conn| service::category_by_slug(conn, &slug))
-        .await?;
-    cached_json(&req, &Data::new(category))
+    state
+        .cached(&req, "application/json", move |conn, _| {
+            json_bytes(&Data::new(service::category_by_slug(conn, &slug, Shown::Public)?))
+        })
+        .await
 }
 
-/// Every tag, by name.
+/// The tags of published articles, by name, each with its `article_count`.
 #[utoipa::path(
     get, path = "/api/v1/tags", tag = "taxonomy", operation_id = "list_tags", security(),
     responses(
-        (status = 200, description = "Tags.", body = DataVecTag,
+        (status = 200, description = "Tags.", body = DataVecTagWithCount,
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 403, response = OriginNotAllowed),
     )
 )]
 pub async fn list_tags(req: HttpRequest, state: State) -> Result<HttpResponse, ApiError> {
-    let tags = state.db.run(|conn| Ok(service::all_tags(conn)?)).await?;
-    cached_json(&req, &Data::new(tags))
+    state
+        .cached(&req, "application/json", |conn, _| {
+            json_bytes(&Data::new(service::tags(conn, Shown::Public)?))
+        })
+        .await
+}
+
+/// The whole category tree, empty categories included, to file articles under (everyone who
+/// writes articles).
+#[utoipa::path(
+    get, path = "/api/v1/admin/categories", tag = "taxonomy", operation_id = "list_all_categories",
+    responses(
+        (status = 200, description = "The tree.", body = DataVecCategory),
+    )
+)]
+pub async fn list_all_categories(user: AuthUser, state: State) -> One<Vec<Category>> {
+    policy::require(&user, Action::CreateArticle)?;
+    state.data(|conn| Ok(service::tree(conn, Shown::All)?)).await
+}
+
+/// Every tag, unused ones included, by name (everyone who writes articles).
+#[utoipa::path(
+    get, path = "/api/v1/admin/tags", tag = "taxonomy", operation_id = "list_all_tags",
+    responses(
+        (status = 200, description = "Tags.", body = DataVecTagWithCount),
+    )
+)]
+pub async fn list_all_tags(user: AuthUser, state: State) -> One<Vec<TagWithCount>> {
+    policy::require(&user, Action::CreateArticle)?;
+    state.data(|conn| Ok(service::tags(conn, Shown::All)?)).await
 }
 
 /// Creates a category (editor, admin).

@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::dto::{Category, CategoryInput, CategoryPatch, CategoryRef, Tag, TagInput};
+use super::dto::{Category, CategoryInput, CategoryPatch, CategoryRef, Crumb, Tag, TagInput, TagWithCount};
 use super::model::{CategoryChanges, NewCategory, NewTag, TagChanges};
 use super::model::{CategoryRow, TagRow};
+use crate::articles::published::live_at;
 use crate::audit::{Entry, Resource};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action};
@@ -18,6 +20,19 @@ use crate::db::{Db, now};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
 use crate::text;
+
+/// Which categories and tags a read shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Those with published articles readers can see: a reader's list never leads to an
+    /// empty page.
+    Public,
+    /// Every one, for the staff choosing among them.
+    All,
+}
+
+/// How deep the tree may go, and so how far a walk up it goes before giving up.
+const MAX_DEPTH: usize = 1000;
 
 /// Every category in tree order: siblings by position, then name.
 fn all_categories(conn: &mut Db) -> QueryResult<Vec<CategoryRow>> {
@@ -31,43 +46,96 @@ fn all_categories(conn: &mut Db) -> QueryResult<Vec<CategoryRow>> {
         .load(conn)
 }
 
-/// The whole tree, roots first, siblings by position then name.
-pub fn tree(conn: &mut Db) -> QueryResult<Vec<Category>> {
-    let rows = all_categories(conn)?;
-    Ok(build_tree(&rows, None, &rows))
+/// The categories, and the public articles of each counted with those of its descendants.
+struct Forest {
+    rows: Vec<CategoryRow>,
+    /// Where each id is in `rows`.
+    index: HashMap<i64, usize>,
+    counts: HashMap<i64, i64>,
+    shown: Shown,
 }
 
-fn build_tree(rows: &[CategoryRow], parent: Option<i64>, all: &[CategoryRow]) -> Vec<Category> {
-    rows.iter()
-        .filter(|r| r.parent_id == parent)
-        .map(|r| node(r, all))
-        .collect()
-}
+impl Forest {
+    fn load(conn: &mut Db, shown: Shown) -> QueryResult<Self> {
+        let rows = all_categories(conn)?;
+        // One grouped query for every category (from `articles_category`, which holds the
+        // category, status and date, or the live range of `articles_public`); descendants
+        // are added up here.
+        let own: Vec<(Option<i64>, i64)> = articles::table
+            .filter(live_at(now()))
+            .filter(articles::category_id.is_not_null())
+            .group_by(articles::category_id)
+            .select((articles::category_id, count_star()))
+            .load(conn)?;
+        let parents: HashMap<i64, Option<i64>> = rows.iter().map(|r| (r.id, r.parent_id)).collect();
+        let mut counts: HashMap<i64, i64> = HashMap::new();
+        for (category, n) in own {
+            let mut cursor = category;
+            for _ in 0..MAX_DEPTH {
+                let Some(id) = cursor else { break };
+                *counts.entry(id).or_default() += n;
+                cursor = parents.get(&id).copied().flatten();
+            }
+        }
+        let index = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        Ok(Forest {
+            rows,
+            index,
+            counts,
+            shown,
+        })
+    }
 
-/// `row` with its parent and its sub-tree, both found in `all`.
-fn node(row: &CategoryRow, all: &[CategoryRow]) -> Category {
-    Category {
-        id: row.id,
-        slug: row.slug.clone(),
-        name: row.name.clone(),
-        description: row.description.clone(),
-        position: row.position,
-        parent: row
-            .parent_id
-            .and_then(|p| all.iter().find(|c| c.id == p))
-            .map(CategoryRef::from),
-        children: build_tree(all, Some(row.id), all),
+    fn count(&self, id: i64) -> i64 {
+        self.counts.get(&id).copied().unwrap_or(0)
+    }
+
+    /// The children of `parent` (the roots for `None`), those without public articles left
+    /// out of a public read.
+    fn branch(&self, parent: Option<i64>) -> Vec<Category> {
+        self.rows
+            .iter()
+            .filter(|r| r.parent_id == parent)
+            .filter(|r| self.shown == Shown::All || self.count(r.id) > 0)
+            .map(|r| self.node(r))
+            .collect()
+    }
+
+    /// `row` with its parent and its sub-tree.
+    fn node(&self, row: &CategoryRow) -> Category {
+        let find = |id: i64| self.index.get(&id).map(|&i| &self.rows[i]);
+        Category {
+            id: row.id,
+            slug: row.slug.clone(),
+            name: row.name.clone(),
+            description: row.description.clone(),
+            position: row.position,
+            parent: row.parent_id.and_then(find).map(|p| reference(p, find)),
+            article_count: self.count(row.id),
+            children: self.branch(Some(row.id)),
+        }
     }
 }
 
-/// One category with its sub-tree.
-pub fn category_by_slug(conn: &mut Db, slug: &str) -> Result<Category, ApiError> {
-    let all = all_categories(conn)?;
-    let row = all
+/// The tree, roots first, siblings by position then name.
+pub fn tree(conn: &mut Db, shown: Shown) -> QueryResult<Vec<Category>> {
+    Ok(Forest::load(conn, shown)?.branch(None))
+}
+
+/// One category with its sub-tree. A category without public articles is still found (the
+/// article list answers it with an empty page too); its empty sub-categories are left out
+/// of a public read.
+pub fn category_by_slug(conn: &mut Db, slug: &str, shown: Shown) -> Result<Category, ApiError> {
+    if !text::is_valid_slug(slug) {
+        return Err(ApiError::not_found(Code::CategoryNotFound));
+    }
+    let forest = Forest::load(conn, shown)?;
+    let row = forest
+        .rows
         .iter()
         .find(|c| c.slug == slug)
         .ok_or_else(|| ApiError::not_found(Code::CategoryNotFound))?;
-    Ok(node(row, &all))
+    Ok(forest.node(row))
 }
 
 /// Ids of a category and all its descendants, so filtering by a section includes its
@@ -93,24 +161,103 @@ pub fn category_and_descendants(conn: &mut Db, slug: &str) -> QueryResult<Option
     Ok(Some(ids))
 }
 
-pub fn category_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<HashMap<i64, CategoryRef>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+/// `row` with its breadcrumb, its ancestors found by `find`.
+fn reference<'a>(row: &'a CategoryRow, find: impl Fn(i64) -> Option<&'a CategoryRow>) -> CategoryRef {
+    let mut path = Vec::new();
+    let mut cursor = Some(row);
+    while let Some(step) = cursor {
+        path.push(Crumb {
+            slug: step.slug.clone(),
+            name: step.name.clone(),
+        });
+        // The tree checks keep it acyclic and this shallow; the bound is for a hand-edited
+        // database, which gets a cut breadcrumb rather than a hung request.
+        if path.len() >= MAX_DEPTH {
+            break;
+        }
+        cursor = step.parent_id.and_then(&find);
     }
-    let rows: Vec<CategoryRow> = categories::table
-        .filter(categories::id.eq_any(ids))
-        .select(CategoryRow::as_select())
-        .load(conn)?;
-    Ok(rows.iter().map(|r| (r.id, CategoryRef::from(r))).collect())
+    path.reverse();
+    CategoryRef {
+        id: row.id,
+        slug: row.slug.clone(),
+        name: row.name.clone(),
+        path,
+    }
 }
 
-/// Every tag, by name, whether or not an article uses it.
-pub fn all_tags(conn: &mut Db) -> QueryResult<Vec<Tag>> {
-    let rows: Vec<TagRow> = tags::table
+/// Categories of many articles at once, each with its breadcrumb: one query per level of
+/// the tree above them, whatever the number of articles.
+pub fn category_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<HashMap<i64, CategoryRef>> {
+    let mut rows: HashMap<i64, CategoryRow> = HashMap::new();
+    let mut wanted: Vec<i64> = ids.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for _ in 0..MAX_DEPTH {
+        if wanted.is_empty() {
+            break;
+        }
+        let level: Vec<CategoryRow> = categories::table
+            .filter(categories::id.eq_any(&wanted))
+            .select(CategoryRow::as_select())
+            .load(conn)?;
+        wanted = level
+            .iter()
+            .filter_map(|r| r.parent_id)
+            .filter(|p| !rows.contains_key(p))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        rows.extend(level.into_iter().map(|r| (r.id, r)));
+        wanted.retain(|p| !rows.contains_key(p));
+    }
+    let find = |id: i64| rows.get(&id);
+    Ok(ids
+        .iter()
+        .filter_map(|&id| find(id).map(|row| (id, reference(row, find))))
+        .collect())
+}
+
+/// The tags by name, each with its public articles; a public read leaves out those without.
+pub fn tags(conn: &mut Db, shown: Shown) -> QueryResult<Vec<TagWithCount>> {
+    let at = now();
+    // One grouped query for every tag: the links of live articles, read from covering
+    // indexes (`article_tags_tag`, or the live range of `articles_public` and the links'
+    // primary key), whichever the planner prefers.
+    let used: HashMap<i64, i64> = article_tags::table
+        .inner_join(articles::table)
+        .filter(live_at(at))
+        .group_by(article_tags::tag_id)
+        .select((article_tags::tag_id, count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let mut query = tags::table
         .order((tags::name.asc(), tags::id.asc()))
         .select(TagRow::as_select())
-        .load(conn)?;
-    Ok(rows.into_iter().map(Tag::from).collect())
+        .into_boxed();
+    if shown == Shown::Public {
+        // As a subquery rather than the ids found above: a portal's tags can outnumber the
+        // parameters SQLite binds.
+        query = query.filter(
+            tags::id.eq_any(
+                article_tags::table
+                    .inner_join(articles::table)
+                    .filter(live_at(at))
+                    .select(article_tags::tag_id),
+            ),
+        );
+    }
+    let rows: Vec<TagRow> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| TagWithCount {
+            article_count: used.get(&row.id).copied().unwrap_or(0),
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+        })
+        .collect())
 }
 
 /// Tags of many articles at once, in name order.
@@ -255,7 +402,7 @@ fn check_description(description: Option<String>) -> Result<Option<String>, ApiE
 fn check_parent(conn: &mut Db, id: Option<i64>, parent: Option<i64>) -> Result<(), ApiError> {
     let Some(mut cursor) = parent else { return Ok(()) };
     // Walk up from the new parent: reaching the category itself would make a cycle.
-    for _ in 0..1000 {
+    for _ in 0..MAX_DEPTH {
         if Some(cursor) == id {
             return Err(ApiError::validation("parent_id", FieldCode::TreeCycle));
         }
@@ -348,7 +495,7 @@ pub fn create_category(conn: &mut Db, user: &AuthUser, input: CategoryInput) -> 
             .record(conn)?;
         find_category(conn, id)
     })?;
-    category_by_slug(conn, &row.slug)
+    category_by_slug(conn, &row.slug, Shown::All)
 }
 
 pub fn find_category(conn: &mut Db, id: i64) -> Result<CategoryRow, ApiError> {
@@ -412,7 +559,7 @@ pub fn update_category(
         changed(conn, actor, "category.update", Resource::Category, id, detail)?;
         find_category(conn, id)
     })?;
-    category_by_slug(conn, &row.slug)
+    category_by_slug(conn, &row.slug, Shown::All)
 }
 
 pub fn delete_category(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiError> {

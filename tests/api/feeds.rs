@@ -81,7 +81,11 @@ backend_test! {
         let only = app.get("/feed.xml?category=cai-cach-hanh-chinh").await.text();
         assert_eq!(texts_of(&only, "link")[1..], [format!("https://tin.hanoi.gov.vn/articles/{news}")]);
         assert!(texts_of(&only, "title")[0].starts_with("Cải cách hành chính"));
-        app.get("/feed.xml?category=khong-co").await.problem(404);
+        // As on the article list: a category that does not exist, or could not, is a 404.
+        for unknown in ["khong-co", "Kh%C3%B4ng%20c%C3%B3"] {
+            let res = app.get(&format!("/feed.xml?category={unknown}")).await;
+            assert_eq!(res.problem(404)["code"], "category.not_found", "{unknown}");
+        }
 
         let etag = res.header("etag").unwrap().to_owned();
         app.call(TestRequest::get().uri("/feed.xml").insert_header(("If-None-Match", etag))).await.expect(304);

@@ -14,7 +14,7 @@ use super::keyset::{Toward, beyond};
 use super::search::{Narrow, SearchScope, search_list};
 use super::summary::summaries;
 use super::totals::ListTotals;
-use crate::db::schema::{article_tags, articles, tags};
+use crate::db::schema::{articles, tags};
 use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
@@ -50,11 +50,11 @@ pub struct ArticleQuery {
     pub per_page: Option<i64>,
     /// Opaque keyset cursor from `meta.next_cursor`, for deep scrolling.
     pub cursor: Option<String>,
-    /// Category slug; includes its sub-categories.
+    /// Category slug; includes its sub-categories. An unknown one is a 404.
     pub category: Option<String>,
-    /// Tag slug.
+    /// Tag slug. An unknown one is a 404.
     pub tag: Option<String>,
-    /// Author slug.
+    /// Author slug. An unknown one is a 404.
     pub author: Option<String>,
     /// Published on or after this date (`2020-01-14`) or instant (RFC 3339).
     pub from: Option<String>,
@@ -72,6 +72,21 @@ pub struct ArticleQuery {
     /// newest, unless `sort` is given; pages by number, without cursors. `false`: only the
     /// others.
     pub featured: Option<bool>,
+}
+
+/// What a filter's slug names, found by `find`; a 404 with `missing` when nothing has that
+/// slug. Slugs are `[a-z0-9-]`: anything else names nothing, and is not sent to the database.
+fn named<T>(
+    slug: &str,
+    missing: Code,
+    find: impl FnOnce(&str) -> QueryResult<Option<T>>,
+) -> Result<T, ApiError> {
+    let found = if crate::text::is_valid_slug(slug) {
+        find(slug)?
+    } else {
+        None
+    };
+    found.ok_or_else(|| ApiError::not_found(missing))
 }
 
 /// Where the rows of a list come from.
@@ -139,42 +154,38 @@ pub fn list(
         (Sort::OldestFirst, None) => Plan::Column(ByColumn::Oldest),
     };
 
-    let empty = || page.list(Vec::new(), 0);
+    // The filters are looked up first: an unknown slug is a 404 whatever else is asked.
+    let category_ids = query
+        .category
+        .as_deref()
+        .map(|slug| {
+            named(slug, Code::CategoryNotFound, |s| {
+                taxonomy::category_and_descendants(conn, s)
+            })
+        })
+        .transpose()?;
+    let tag_id: Option<i64> = query
+        .tag
+        .as_deref()
+        .map(|slug| {
+            named(slug, Code::TagNotFound, |s| {
+                tags::table
+                    .filter(tags::slug.eq(s))
+                    .select(tags::id)
+                    .first(conn)
+                    .optional()
+            })
+        })
+        .transpose()?;
+    let author_id = query
+        .author
+        .as_deref()
+        .map(|slug| named(slug, Code::AuthorNotFound, |s| author_by_slug(conn, s)))
+        .transpose()?;
     if search.as_ref().is_some_and(Search::is_empty) {
-        return Ok(empty());
+        return Ok(page.list(Vec::new(), 0));
     }
     let backend = conn.backend();
-    // Slugs are `[a-z0-9-]`: anything else names nothing, and is not sent to the database.
-    let unknown = |slug: &Option<String>| slug.as_deref().is_some_and(|s| !crate::text::is_valid_slug(s));
-    if unknown(&query.tag) || unknown(&query.author) || unknown(&query.category) {
-        return Ok(empty());
-    }
-    let category_ids = match &query.category {
-        Some(slug) => match taxonomy::category_and_descendants(conn, slug)? {
-            Some(ids) => Some(ids),
-            None => return Ok(empty()),
-        },
-        None => None,
-    };
-    let tag_id: Option<i64> = match &query.tag {
-        Some(slug) => match tags::table
-            .filter(tags::slug.eq(slug))
-            .select(tags::id)
-            .first(conn)
-            .optional()?
-        {
-            Some(id) => Some(id),
-            None => return Ok(empty()),
-        },
-        None => None,
-    };
-    let author_id = match &query.author {
-        Some(slug) => match author_by_slug(conn, slug)? {
-            Some(id) => Some(id),
-            None => return Ok(empty()),
-        },
-        None => None,
-    };
 
     let at = now();
     let base = |upper: NaiveDateTime| {
