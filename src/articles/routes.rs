@@ -137,13 +137,14 @@ pub async fn count_view(state: State, slug: Path<String>) -> Result<HttpResponse
 }
 
 /// Articles in every state that the caller may see: all for editors and admins, their own for
-/// authors and contributors.
+/// authors and contributors. An `author`, `category` or `tag` that names nothing is a 404.
 #[utoipa::path(
     get, path = "/api/v1/admin/articles", tag = "editorial", operation_id = "list_editorial_articles",
     params(PageQuery, EditorialFilter),
     responses(
-        (status = 200, description = "Articles, most recently changed first.", body = ListEditorialArticle),
+        (status = 200, description = "Articles, most recently changed first unless `sort` says otherwise.", body = ListEditorialArticle),
         (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
     )
 )]
 pub async fn list_editorial(
