@@ -475,27 +475,10 @@ impl Settings {
         let article_pages =
             crate::articles::pages::ArticlePages::new(&public_url, &self.article_path, &self.url_utc_offset)
                 .map_err(|(variable, message)| invalid(variable, message))?;
-        if !(60..=2_592_000).contains(&self.preview_ttl) {
-            return Err(invalid(
-                "NEWSDESK_PREVIEW_TTL",
-                "must be between 60 and 2592000 seconds (30 days)",
-            ));
-        }
-        let preview_url = match self.preview_url.as_deref().map(str::trim) {
-            None | Some("") => format!("{}/preview/{{token}}", public_url.as_str().trim_end_matches('/')),
-            Some(template) => template.to_owned(),
-        };
-        // Checked with a token in place: the braces themselves are not what makes it a URL.
-        let sample = url::Url::parse(&preview_url.replace(crate::articles::preview::TOKEN, "token"));
-        if !preview_url.contains(crate::articles::preview::TOKEN)
-            || !sample.is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        {
-            return Err(invalid(
-                "NEWSDESK_PREVIEW_URL",
-                "must be an http:// or https:// URL with a host and `{token}` in it, such as \
-                 https://portal.example/preview/{token}",
-            ));
-        }
+        let preview_ttl = crate::articles::preview::ttl(self.preview_ttl)
+            .map_err(|message| invalid("NEWSDESK_PREVIEW_TTL", message))?;
+        let preview_url = crate::articles::preview::url_template(&public_url, self.preview_url.as_deref())
+            .map_err(|message| invalid("NEWSDESK_PREVIEW_URL", message))?;
 
         let mut cors_origins = Vec::new();
         for origin in self
@@ -673,7 +656,7 @@ impl Settings {
             webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
             article_pages,
             public_url,
-            preview_ttl: std::time::Duration::from_secs(self.preview_ttl),
+            preview_ttl,
             preview_url,
             cors_origins,
             cors_headers,

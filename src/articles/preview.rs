@@ -50,6 +50,34 @@ pub struct PreviewLink {
     pub expires_at: DateTime<Utc>,
 }
 
+/// `NEWSDESK_PREVIEW_TTL`: from a minute to 30 days.
+pub fn ttl(seconds: u64) -> Result<std::time::Duration, &'static str> {
+    if !(60..=2_592_000).contains(&seconds) {
+        return Err("must be between 60 and 2592000 seconds (30 days)");
+    }
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+/// `NEWSDESK_PREVIEW_URL` as set, or the default under the public URL: an http(s) URL with a
+/// host and [`TOKEN`] in it.
+pub fn url_template(public_url: &url::Url, set: Option<&str>) -> Result<String, &'static str> {
+    let template = match set.map(str::trim) {
+        None | Some("") => format!("{}/preview/{TOKEN}", public_url.as_str().trim_end_matches('/')),
+        Some(template) => template.to_owned(),
+    };
+    // Checked with a token in place: the braces themselves are not what makes it a URL.
+    let sample = url::Url::parse(&template.replace(TOKEN, "token"));
+    if !template.contains(TOKEN)
+        || !sample.is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+    {
+        return Err(
+            "must be an http:// or https:// URL with a host and `{token}` in it, such as \
+             https://portal.example/preview/{token}",
+        );
+    }
+    Ok(template)
+}
+
 fn mac(key: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
