@@ -8,16 +8,14 @@ use serde::Deserialize;
 use super::dto::EditorialArticle;
 use super::editorial::editorial_many;
 use super::model::{ArticleRow, ArticleState};
-use super::relations::{author_by_slug, bylined, tagged};
+use super::relations::{Named, bylined, named_filters, tagged};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts};
 use crate::db::Db;
-use crate::db::schema::{articles, tags};
+use crate::db::schema::articles;
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
 use crate::media::links::Links;
-use crate::taxonomy::service as taxonomy;
-use crate::text;
 
 /// Which time `from` and `to` bound.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -85,11 +83,6 @@ fn states(raw: &str) -> Result<Vec<&'static str>, ApiError> {
         .collect()
 }
 
-/// The id a filter's slug names; 404 with `missing` when none.
-fn named(found: Option<i64>, missing: Code) -> Result<i64, ApiError> {
-    found.ok_or_else(|| ApiError::not_found(missing))
-}
-
 /// Every article the caller may see, in the order asked for.
 pub fn list(
     conn: &mut Db,
@@ -126,44 +119,16 @@ pub fn list(
     {
         return Err(ApiError::bad_request(Code::QueryRangeReversed));
     }
-    // Slugs are `[a-z0-9-]`: anything else names nothing, and is not sent to the database.
-    fn valid(slug: &str) -> Option<&str> {
-        text::is_valid_slug(slug).then_some(slug)
-    }
-    let author_id = match filter.author.as_ref() {
-        Some(slug) => Some(named(
-            match valid(slug) {
-                Some(slug) => author_by_slug(conn, slug)?,
-                None => None,
-            },
-            Code::AuthorNotFound,
-        )?),
-        None => None,
-    };
-    let category_ids = match filter.category.as_ref() {
-        Some(slug) => match valid(slug) {
-            Some(slug) => Some(
-                taxonomy::category_and_descendants(conn, slug)?
-                    .ok_or_else(|| ApiError::not_found(Code::CategoryNotFound))?,
-            ),
-            None => return Err(ApiError::not_found(Code::CategoryNotFound)),
-        },
-        None => None,
-    };
-    let tag_id = match filter.tag.as_ref() {
-        Some(slug) => Some(named(
-            match valid(slug) {
-                Some(slug) => tags::table
-                    .filter(tags::slug.eq(slug))
-                    .select(tags::id)
-                    .first(conn)
-                    .optional()?,
-                None => None,
-            },
-            Code::TagNotFound,
-        )?),
-        None => None,
-    };
+    let Named {
+        categories: category_ids,
+        tag: tag_id,
+        author: author_id,
+    } = named_filters(
+        conn,
+        filter.category.as_deref(),
+        filter.tag.as_deref(),
+        filter.author.as_deref(),
+    )?;
     let search = filter
         .q
         .as_deref()

@@ -8,7 +8,9 @@ use diesel::prelude::*;
 use super::dto::Byline;
 use super::model::Content;
 use crate::db::Db;
-use crate::db::schema::{article_authors, article_tags, articles, authors};
+use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
+use crate::error::ApiError;
+use crate::i18n::Code;
 use crate::media::dto::Cover;
 use crate::media::links::Links;
 use crate::media::uses;
@@ -112,8 +114,66 @@ pub(super) fn write_relations(conn: &mut Db, id: i64, c: &Content, body_images: 
     uses::write(conn, id, &c.files(), body_images)
 }
 
+/// What a list's `category`, `tag` and `author` filters name.
+pub(super) struct Named {
+    /// The category and its sub-categories.
+    pub categories: Option<Vec<i64>>,
+    pub tag: Option<i64>,
+    pub author: Option<i64>,
+}
+
+/// Looks up a list's filters by slug; one that names nothing is a 404 with its own code.
+pub(super) fn named_filters(
+    conn: &mut Db,
+    category: Option<&str>,
+    tag: Option<&str>,
+    author: Option<&str>,
+) -> Result<Named, ApiError> {
+    let categories = category
+        .map(|slug| {
+            named(slug, Code::CategoryNotFound, |s| {
+                taxonomy::category_and_descendants(conn, s)
+            })
+        })
+        .transpose()?;
+    let tag = tag
+        .map(|slug| {
+            named(slug, Code::TagNotFound, |s| {
+                tags::table
+                    .filter(tags::slug.eq(s))
+                    .select(tags::id)
+                    .first(conn)
+                    .optional()
+            })
+        })
+        .transpose()?;
+    let author = author
+        .map(|slug| named(slug, Code::AuthorNotFound, |s| author_by_slug(conn, s)))
+        .transpose()?;
+    Ok(Named {
+        categories,
+        tag,
+        author,
+    })
+}
+
+/// What a filter's slug names, found by `find`; a 404 with `missing` when nothing has that
+/// slug. Slugs are `[a-z0-9-]`: anything else names nothing, and is not sent to the database.
+fn named<T>(
+    slug: &str,
+    missing: Code,
+    find: impl FnOnce(&str) -> QueryResult<Option<T>>,
+) -> Result<T, ApiError> {
+    let found = if crate::text::is_valid_slug(slug) {
+        find(slug)?
+    } else {
+        None
+    };
+    found.ok_or_else(|| ApiError::not_found(missing))
+}
+
 /// The id of the author with this slug.
-pub(super) fn author_by_slug(conn: &mut Db, slug: &str) -> QueryResult<Option<i64>> {
+fn author_by_slug(conn: &mut Db, slug: &str) -> QueryResult<Option<i64>> {
     authors::table
         .filter(authors::slug.eq(slug))
         .select(authors::id)

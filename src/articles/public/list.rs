@@ -8,20 +8,19 @@ use utoipa::IntoParams;
 use super::super::dto::ArticleSummary;
 use super::super::model::SummaryRow;
 use super::super::published::live_at;
-use super::super::relations::{author_by_slug, bylined, tagged};
+use super::super::relations::{Named, bylined, named_filters, tagged};
 use super::cursor::{decode_cursor, encode_cursor, from_micros, micros};
 use super::keyset::{Toward, beyond};
 use super::search::{Narrow, SearchScope, search_list};
 use super::summary::summaries;
 use super::totals::ListTotals;
-use crate::db::schema::{articles, tags};
+use crate::db::schema::articles;
 use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::media::links::Links;
 use crate::search::Search;
-use crate::taxonomy::service as taxonomy;
 
 /// Order of the public article list: newest first (the default), oldest first, most viewed,
 /// or, with `q`, title matches before summary matches before the rest, newest first within each.
@@ -72,21 +71,6 @@ pub struct ArticleQuery {
     /// newest, unless `sort` is given; pages by number, without cursors. `false`: only the
     /// others.
     pub featured: Option<bool>,
-}
-
-/// What a filter's slug names, found by `find`; a 404 with `missing` when nothing has that
-/// slug. Slugs are `[a-z0-9-]`: anything else names nothing, and is not sent to the database.
-fn named<T>(
-    slug: &str,
-    missing: Code,
-    find: impl FnOnce(&str) -> QueryResult<Option<T>>,
-) -> Result<T, ApiError> {
-    let found = if crate::text::is_valid_slug(slug) {
-        find(slug)?
-    } else {
-        None
-    };
-    found.ok_or_else(|| ApiError::not_found(missing))
 }
 
 /// Where the rows of a list come from.
@@ -155,33 +139,16 @@ pub fn list(
     };
 
     // The filters are looked up first: an unknown slug is a 404 whatever else is asked.
-    let category_ids = query
-        .category
-        .as_deref()
-        .map(|slug| {
-            named(slug, Code::CategoryNotFound, |s| {
-                taxonomy::category_and_descendants(conn, s)
-            })
-        })
-        .transpose()?;
-    let tag_id: Option<i64> = query
-        .tag
-        .as_deref()
-        .map(|slug| {
-            named(slug, Code::TagNotFound, |s| {
-                tags::table
-                    .filter(tags::slug.eq(s))
-                    .select(tags::id)
-                    .first(conn)
-                    .optional()
-            })
-        })
-        .transpose()?;
-    let author_id = query
-        .author
-        .as_deref()
-        .map(|slug| named(slug, Code::AuthorNotFound, |s| author_by_slug(conn, s)))
-        .transpose()?;
+    let Named {
+        categories: category_ids,
+        tag: tag_id,
+        author: author_id,
+    } = named_filters(
+        conn,
+        query.category.as_deref(),
+        query.tag.as_deref(),
+        query.author.as_deref(),
+    )?;
     if search.as_ref().is_some_and(Search::is_empty) {
         return Ok(page.list(Vec::new(), 0));
     }
