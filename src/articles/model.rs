@@ -177,7 +177,7 @@ impl<'a> ContentColumns<'a> {
 }
 
 /// The columns a public list shows: no bodies, which are most of a row's bytes.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = articles)]
 pub struct SummaryRow {
     pub id: i64,

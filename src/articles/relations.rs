@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::dto::Byline;
 use super::model::Content;
 use crate::db::Db;
+use crate::db::raw::{self, Raw};
 use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::error::ApiError;
 use crate::i18n::Code;
@@ -16,24 +17,6 @@ use crate::media::links::Links;
 use crate::media::uses;
 use crate::taxonomy::dto::{CategoryRef, Tag};
 use crate::taxonomy::service as taxonomy;
-
-/// Bylines of many articles at once, in byline order.
-pub fn bylines(conn: &mut Db, article_ids: &[i64]) -> QueryResult<HashMap<i64, Vec<Byline>>> {
-    let mut map: HashMap<i64, Vec<Byline>> = HashMap::new();
-    if article_ids.is_empty() {
-        return Ok(map);
-    }
-    let rows: Vec<(i64, Byline)> = article_authors::table
-        .inner_join(authors::table)
-        .filter(article_authors::article_id.eq_any(article_ids))
-        .order((article_authors::article_id, article_authors::position))
-        .select((article_authors::article_id, Byline::as_select()))
-        .load(conn)?;
-    for (article, byline) in rows {
-        map.entry(article).or_default().push(byline);
-    }
-    Ok(map)
-}
 
 pub(super) fn author_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
     article_authors::table
@@ -52,7 +35,7 @@ pub(crate) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>
 }
 
 /// What list items show besides their own row: bylines, tags, categories and covers, read
-/// in four batch queries whatever the number of articles.
+/// in three statements whatever the number of articles.
 pub struct Relations {
     authors: HashMap<i64, Vec<Byline>>,
     tags: HashMap<i64, Vec<Tag>>,
@@ -73,23 +56,113 @@ impl Relations {
     pub fn load(conn: &mut Db, links: &Links, articles: &[(i64, Option<i64>)]) -> QueryResult<Self> {
         let ids: Vec<i64> = articles.iter().map(|(id, _)| *id).collect();
         let category_ids: Vec<i64> = articles.iter().filter_map(|(_, c)| *c).collect();
+        let (authors, tags) = bylines_and_tags(conn, &ids)?;
         Ok(Relations {
-            authors: bylines(conn, &ids)?,
-            tags: taxonomy::tags_of(conn, &ids)?,
+            authors,
+            tags,
             categories: taxonomy::category_refs(conn, &category_ids)?,
             covers: uses::covers(conn, links, &ids)?,
         })
     }
 
+    /// For one article's page: its byline, tags and cover, and the categories in
+    /// `category_ids` (its own and those of the articles the page links to); with its
+    /// attachments, read in the same statement as the cover.
+    pub fn for_page(
+        conn: &mut Db,
+        links: &Links,
+        id: i64,
+        category_ids: &[i64],
+    ) -> QueryResult<(Self, Vec<crate::media::dto::Attachment>)> {
+        let (authors, tags) = bylines_and_tags(conn, &[id])?;
+        let shown = uses::shown(conn, links, &[id])?.remove(&id).unwrap_or_default();
+        let covers = shown.cover.map(|c| (id, c)).into_iter().collect();
+        let relations = Relations {
+            authors,
+            tags,
+            categories: taxonomy::category_refs(conn, category_ids)?,
+            covers,
+        };
+        Ok((relations, shown.attachments))
+    }
+
     /// The category, tags, byline and cover of one article, taken out of the batch.
     pub fn take(&mut self, id: i64, category: Option<i64>) -> Related {
         Related {
-            category: category.and_then(|c| self.categories.get(&c).cloned()),
+            category: self.category(category),
             tags: self.tags.remove(&id).unwrap_or_default(),
             authors: self.authors.remove(&id).unwrap_or_default(),
             cover: self.covers.remove(&id),
         }
     }
+
+    /// A category read with the batch.
+    pub fn category(&self, id: Option<i64>) -> Option<CategoryRef> {
+        id.and_then(|c| self.categories.get(&c).cloned())
+    }
+}
+
+/// A byline or a tag of an article, as [`bylines_and_tags`] reads them.
+#[derive(QueryableByName)]
+struct Link {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    kind: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    article_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    slug: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    bio: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    avatar_url: Option<String>,
+}
+
+/// Bylines (in byline order) and tags (by name) of many articles, in one statement.
+fn bylines_and_tags(
+    conn: &mut Db,
+    ids: &[i64],
+) -> QueryResult<(HashMap<i64, Vec<Byline>>, HashMap<i64, Vec<Tag>>)> {
+    use std::sync::LazyLock;
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [raw::IDS_SQLITE, raw::IDS_PG].map(|in_ids| {
+            format!(
+                "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, aa.position AS position, \
+                 au.id AS id, au.slug AS slug, au.name AS name, au.bio AS bio, au.avatar_url AS avatar_url \
+                 FROM article_authors aa JOIN authors au ON au.id = aa.author_id WHERE aa.article_id {in_ids} \
+                 UNION ALL \
+                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), t.id, t.slug, t.name, NULL, NULL \
+                 FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id {in_ids} \
+                 ORDER BY 1, 2, 3, 6"
+            )
+        })
+    });
+    let (mut authors, mut tags): (HashMap<i64, Vec<Byline>>, HashMap<i64, Vec<Tag>>) = Default::default();
+    if ids.is_empty() {
+        return Ok((authors, tags));
+    }
+    let links: Vec<Link> = Raw::each(&SQL[0], &SQL[1]).ids(ids).ids(ids).load(conn)?;
+    for link in links {
+        if link.kind == 0 {
+            authors.entry(link.article_id).or_default().push(Byline {
+                id: link.id,
+                slug: link.slug,
+                name: link.name,
+                bio: link.bio,
+                avatar_url: link.avatar_url,
+            });
+        } else {
+            tags.entry(link.article_id).or_default().push(Tag {
+                id: link.id,
+                slug: link.slug,
+                name: link.name,
+            });
+        }
+    }
+    Ok((authors, tags))
 }
 
 /// Rewrites the byline, tags and file uses of an article whose content is being saved;

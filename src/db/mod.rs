@@ -3,7 +3,9 @@
 
 pub mod breaker;
 pub mod effects;
+pub mod ids;
 pub mod migrate;
+pub mod raw;
 pub mod schema;
 pub mod settings;
 

@@ -84,7 +84,7 @@ pub fn rss(
             .select(categories::name)
             .first(conn)?;
         title = format!("{name} · {title}");
-        query = query.filter(articles::category_id.eq_any(ids));
+        query = query.filter(crate::db::ids::in_ids(articles::category_id, &ids));
     }
     type Row = (PageRow, String, Option<String>, Option<String>);
     let rows: Vec<Row> = query

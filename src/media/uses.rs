@@ -138,7 +138,7 @@ pub fn covers(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<
     }
     let rows: Vec<(i64, MediaRow)> = article_media::table
         .inner_join(media::table)
-        .filter(article_media::article_id.eq_any(article_ids))
+        .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
         .filter(article_media::role.eq(Use::Cover.as_str()))
         .select((article_media::article_id, MediaRow::as_select()))
         .load(conn)?;
@@ -303,7 +303,7 @@ pub fn shown(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<H
     }
     let rows: Vec<(i64, String, MediaRow)> = article_media::table
         .inner_join(media::table)
-        .filter(article_media::article_id.eq_any(article_ids))
+        .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
         .filter(article_media::role.ne(Use::Body.as_str()))
         .order((article_media::article_id, article_media::position))
         .select((

@@ -198,7 +198,7 @@ pub fn category_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<HashMap<i64, Cat
             break;
         }
         let level: Vec<CategoryRow> = categories::table
-            .filter(categories::id.eq_any(&wanted))
+            .filter(crate::db::ids::in_ids(categories::id, &wanted))
             .select(CategoryRow::as_select())
             .load(conn)?;
         wanted = level
@@ -258,24 +258,6 @@ pub fn tags(conn: &mut Db, shown: Shown) -> QueryResult<Vec<TagWithCount>> {
             name: row.name,
         })
         .collect())
-}
-
-/// Tags of many articles at once, in name order.
-pub fn tags_of(conn: &mut Db, article_ids: &[i64]) -> QueryResult<HashMap<i64, Vec<Tag>>> {
-    let mut map: HashMap<i64, Vec<Tag>> = HashMap::new();
-    if article_ids.is_empty() {
-        return Ok(map);
-    }
-    let rows: Vec<(i64, TagRow)> = article_tags::table
-        .inner_join(tags::table)
-        .filter(article_tags::article_id.eq_any(article_ids))
-        .order(tags::name.asc())
-        .select((article_tags::article_id, TagRow::as_select()))
-        .load(conn)?;
-    for (article, tag) in rows {
-        map.entry(article).or_default().push(Tag::from(tag));
-    }
-    Ok(map)
 }
 
 /// The tag ids for names, creating the missing ones (a name's slug identifies the tag, so

@@ -1,25 +1,25 @@
 //! One published article as a reader's page shows it, with its neighbours and related
 //! articles.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::super::dto::{ArticleDetail, Neighbour};
-use super::super::model::{ArticleRow, SummaryRow};
+use super::super::model::{ArticleRow, ArticleState, SummaryRow};
 use super::super::pages::Page;
 use super::super::published::live_at;
-use super::super::relations::tag_ids_of;
+use super::super::relations::Relations;
 use super::super::render::BodyFormat;
-use super::keyset::{Toward, beyond};
-use super::summary::summaries;
-use crate::db::schema::{article_tags, articles};
+use super::summary::summary_of;
+use crate::db::ids::not_in_ids;
+use crate::db::raw::Raw;
+use crate::db::schema::articles;
 use crate::db::{Db, now};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::media::links::Links;
-use crate::media::uses;
 
 /// Neighbours and related articles shown on each side.
 const SHOWN: i64 = 5;
@@ -44,28 +44,33 @@ pub fn detail(conn: &mut Db, links: &Links, slug: &str) -> Result<ArticleDetail,
 
 /// A row as readers see it, whatever its state (previews show unpublished ones): an
 /// unpublished row is placed among its neighbours at its last change, as summaries date it.
+///
+/// An uncached page costs six statements, each prepared once per connection: the row, its
+/// neighbours, its related articles, its byline and tags, its files, and the categories of
+/// everything it links to.
 pub fn detail_of(conn: &mut Db, links: &Links, row: ArticleRow) -> Result<ArticleDetail, ApiError> {
     let at = now();
     let published = row.published_at.unwrap_or(row.updated_at);
-    let category = row.category_id;
-    let same_section = move |upper: NaiveDateTime| {
-        let q = articles::table.filter(live_at(upper)).into_boxed();
-        match category {
-            Some(category) => q.filter(articles::category_id.eq(category)),
-            None => q,
-        }
-    };
-    let newer = beyond(conn, &same_section, Toward::Newer, at, published, row.id, SHOWN)?;
-    let older = beyond(conn, &same_section, Toward::Older, at, published, row.id, SHOWN)?;
+    let (newer, older) = neighbours_of(conn, at, published, row.id, row.category_id)?;
     let mut shown: HashSet<i64> = newer.iter().chain(&older).map(|r| r.id).collect();
     shown.insert(row.id);
     let related = related(conn, &row, &shown, at)?;
-    let [newer, older, related] = neighbours(conn, links, [newer, older, related])?;
 
-    let attachments = uses::attachments(conn, links, row.id)?;
-    let summary = summaries(conn, links, vec![SummaryRow::from(&row)])?
-        .pop()
-        .ok_or_else(|| ApiError::internal("summary of a loaded row missing"))?;
+    let mut category_ids: Vec<i64> = [&newer, &older, &related]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.category_id)
+        .chain(row.category_id)
+        .collect();
+    category_ids.sort_unstable();
+    category_ids.dedup();
+    let (mut relations, attachments) = Relations::for_page(conn, links, row.id, &category_ids)?;
+    let [newer, older, related] = [newer, older, related].map(|rows| items(links, &relations, rows));
+    let summary = summary_of(
+        links,
+        SummaryRow::from(&row),
+        relations.take(row.id, row.category_id),
+    );
     let og_image = summary
         .cover
         .as_ref()
@@ -88,55 +93,147 @@ pub fn detail_of(conn: &mut Db, links: &Links, row: ArticleRow) -> Result<Articl
     })
 }
 
+/// A [`SummaryRow`] and which of the four walks of [`neighbours_of`] found it.
+#[derive(QueryableByName)]
+struct Walked {
+    #[diesel(embed)]
+    summary: SummaryRow,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    part: i64,
+}
+
+/// The columns of [`SummaryRow`], as the hand-written statements select them.
+const SUMMARY_COLUMNS: &str = "articles.id, articles.slug, articles.title, articles.summary, \
+    articles.source, articles.cover_image_url, articles.category_id, articles.published_at, \
+    articles.updated_at, articles.view_count, articles.comment_count";
+
+/// Up to [`SHOWN`] live articles of the same category (any, without one) on each side of
+/// `(published, id)`, nearest first: newer, then older.
+///
+/// The four index range walks of [`super::keyset::beyond`] (ties on the time, then the rest,
+/// each way) in one statement, each limited on its own, so each keeps its plan.
+fn neighbours_of(
+    conn: &mut Db,
+    at: NaiveDateTime,
+    published: NaiveDateTime,
+    id: i64,
+    category: Option<i64>,
+) -> QueryResult<(Vec<SummaryRow>, Vec<SummaryRow>)> {
+    use std::sync::LazyLock;
+    // [without category, with category].
+    static SQL: LazyLock<[String; 2]> =
+        LazyLock::new(|| {
+            ["", " AND articles.category_id = ?"].map(|section| {
+            let live = format!(
+                "articles.status = '{}' AND articles.published_at <= ?{section}",
+                ArticleState::Published.as_str()
+            );
+            let walk = |part: u8, bounds: &str, order: &str| {
+                format!(
+                    "SELECT * FROM (SELECT {SUMMARY_COLUMNS}, CAST({part} AS BIGINT) AS part FROM articles \
+                     WHERE {live} AND {bounds} ORDER BY {order} LIMIT ?) AS walk{part}"
+                )
+            };
+            [
+                walk(0, "articles.published_at = ? AND articles.id > ?", "articles.id ASC"),
+                walk(1, "articles.published_at > ?", "articles.published_at ASC, articles.id ASC"),
+                walk(2, "articles.published_at = ? AND articles.id < ?", "articles.id DESC"),
+                walk(3, "1 = 1", "articles.published_at DESC, articles.id DESC"),
+            ]
+            .join(" UNION ALL ")
+        })
+        });
+    let live = |q: Raw, upper: NaiveDateTime| match category {
+        Some(category) => q.time(upper).int(category),
+        None => q.time(upper),
+    };
+    let sql: &'static str = &SQL[usize::from(category.is_some())];
+    let mut q = Raw::new(sql);
+    // Newer: ties on the time with a greater id, then later times, up to now.
+    q = live(q, at).time(published).int(id).int(SHOWN);
+    q = live(q, at).time(published).int(SHOWN);
+    // Older: ties with a smaller id, then anything up to a microsecond before (stored times
+    // are whole microseconds).
+    q = live(q, published).time(published).int(id).int(SHOWN);
+    q = live(q, published - chrono::Duration::microseconds(1)).int(SHOWN);
+    let mut walked: Vec<Walked> = q.load(conn)?;
+    // Each walk's rows arrive in its order; parts in order keep ties first.
+    walked.sort_by_key(|w| w.part);
+    let (mut newer, mut older) = (Vec::new(), Vec::new());
+    for w in walked {
+        let side = if w.part < 2 { &mut newer } else { &mut older };
+        if side.len() < SHOWN as usize {
+            side.push(w.summary);
+        }
+    }
+    Ok((newer, older))
+}
+
+/// A candidate of [`related`]: an article and how many tags it shares.
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(embed)]
+    summary: SummaryRow,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    shared: i64,
+}
+
 /// Up to [`SHOWN`] public articles sharing the most tags with `row` (then newest), topped
 /// up with the newest of its category; none of them in `shown`.
+///
+/// Candidates come from the [`RELATED_POOL`] most recent articles of each of its tags: the
+/// correlated sub-select finds where that range of a tag's index entries starts, so a tag on
+/// a hundred thousand articles costs no more than a new one.
 fn related(
     conn: &mut Db,
     row: &ArticleRow,
     shown: &HashSet<i64>,
     at: NaiveDateTime,
 ) -> QueryResult<Vec<SummaryRow>> {
-    let mut shared: HashMap<i64, usize> = HashMap::new();
-    for tag in tag_ids_of(conn, row.id)? {
-        let ids: Vec<i64> = article_tags::table
-            .filter(article_tags::tag_id.eq(tag))
-            .order(article_tags::article_id.desc())
-            .limit(RELATED_POOL)
-            .select(article_tags::article_id)
-            .load(conn)?;
-        for id in ids.into_iter().filter(|id| !shown.contains(id)) {
-            *shared.entry(id).or_default() += 1;
-        }
-    }
-    // Most shared tags first; ids stand in for recency until the rows are read.
-    let mut candidates: Vec<(i64, usize)> = shared.into_iter().collect();
-    candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-    candidates.truncate(4 * SHOWN as usize);
-    let ids: Vec<i64> = candidates.iter().map(|(id, _)| *id).collect();
-    let mut rows: Vec<SummaryRow> = if ids.is_empty() {
-        Vec::new()
-    } else {
-        articles::table
-            .filter(articles::id.eq_any(&ids))
-            .filter(live_at(at))
-            .select(SummaryRow::as_select())
-            .load(conn)?
-    };
-    let count: HashMap<i64, usize> = candidates.into_iter().collect();
-    rows.sort_by(|a, b| {
-        let key = |r: &SummaryRow| (count.get(&r.id).copied().unwrap_or(0), r.published_at, r.id);
+    use std::sync::LazyLock;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {SUMMARY_COLUMNS}, candidates.shared AS shared FROM (\
+                SELECT other.article_id AS id, COUNT(*) AS shared FROM article_tags mine \
+                JOIN article_tags other ON other.tag_id = mine.tag_id AND other.article_id >= COALESCE(\
+                    (SELECT pool.article_id FROM article_tags pool WHERE pool.tag_id = mine.tag_id \
+                     ORDER BY pool.article_id DESC LIMIT 1 OFFSET ?), 0) \
+                WHERE mine.article_id = ? \
+                GROUP BY other.article_id ORDER BY COUNT(*) DESC, other.article_id DESC LIMIT ?\
+             ) AS candidates JOIN articles ON articles.id = candidates.id \
+             WHERE articles.status = '{}' AND articles.published_at <= ?",
+            ArticleState::Published.as_str()
+        )
+    });
+    // Most shared tags first, ids standing in for recency, as many as will be left once
+    // the articles already shown are set aside.
+    let wanted = 4 * SHOWN + shown.len() as i64;
+    let mut candidates: Vec<Candidate> = Raw::new(&SQL)
+        .int(RELATED_POOL - 1)
+        .int(row.id)
+        .int(wanted)
+        .time(at)
+        .load(conn)?;
+    candidates.retain(|c| !shown.contains(&c.summary.id));
+    candidates.sort_by(|a, b| {
+        let key = |c: &Candidate| (c.shared, c.summary.published_at, c.summary.id);
         key(b).cmp(&key(a))
     });
-    rows.truncate(SHOWN as usize);
+    let mut rows: Vec<SummaryRow> = candidates
+        .into_iter()
+        .take(SHOWN as usize)
+        .map(|c| c.summary)
+        .collect();
     let missing = SHOWN - rows.len() as i64;
     if let (Some(category), true) = (row.category_id, missing > 0) {
         let mut taken: Vec<i64> = shown.iter().copied().collect();
         taken.extend(rows.iter().map(|r| r.id));
+        taken.sort_unstable();
         rows.extend(
             articles::table
                 .filter(live_at(at))
                 .filter(articles::category_id.eq(category))
-                .filter(articles::id.ne_all(taken))
+                .filter(not_in_ids(articles::id, &taken))
                 .order((articles::published_at.desc(), articles::id.desc()))
                 .limit(missing)
                 .select(SummaryRow::as_select())
@@ -146,36 +243,23 @@ fn related(
     Ok(rows)
 }
 
-/// Rows as the short items of a page's lists, their categories read in one query for the
-/// addresses.
-fn neighbours<const N: usize>(
-    conn: &mut Db,
-    links: &Links,
-    lists: [Vec<SummaryRow>; N],
-) -> QueryResult<[Vec<Neighbour>; N]> {
-    let mut category_ids: Vec<i64> = lists.iter().flatten().filter_map(|r| r.category_id).collect();
-    category_ids.sort_unstable();
-    category_ids.dedup();
-    let categories = crate::taxonomy::service::category_refs(conn, &category_ids)?;
-    Ok(lists.map(|rows| {
-        rows.into_iter()
-            .map(|r| {
-                let published_at = r.published_at.unwrap_or(r.updated_at);
-                Neighbour {
-                    url: links.page(&Page {
-                        id: r.id,
-                        slug: &r.slug,
-                        category: r
-                            .category_id
-                            .and_then(|c| categories.get(&c))
-                            .map(|c| c.slug.as_str()),
-                        published_at,
-                    }),
-                    published_at: published_at.and_utc(),
-                    slug: r.slug,
-                    title: r.title,
-                }
-            })
-            .collect()
-    }))
+/// Rows as the short items of a page's lists, their categories taken from `relations`.
+fn items(links: &Links, relations: &Relations, rows: Vec<SummaryRow>) -> Vec<Neighbour> {
+    rows.into_iter()
+        .map(|r| {
+            let published_at = r.published_at.unwrap_or(r.updated_at);
+            let category = relations.category(r.category_id);
+            Neighbour {
+                url: links.page(&Page {
+                    id: r.id,
+                    slug: &r.slug,
+                    category: category.as_ref().map(|c| c.slug.as_str()),
+                    published_at,
+                }),
+                published_at: published_at.and_utc(),
+                slug: r.slug,
+                title: r.title,
+            }
+        })
+        .collect()
 }

@@ -14,6 +14,7 @@ use super::keyset::{Toward, beyond};
 use super::search::{Narrow, SearchScope, search_list};
 use super::summary::summaries;
 use super::totals::ListTotals;
+use crate::db::ids::in_ids;
 use crate::db::schema::articles;
 use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};
@@ -158,7 +159,7 @@ pub fn list(
     let base = |upper: NaiveDateTime| {
         let mut q = articles::table.filter(live_at(upper)).into_boxed();
         if let Some(ids) = &category_ids {
-            q = q.filter(articles::category_id.eq_any(ids.clone()));
+            q = q.filter(in_ids(articles::category_id, ids));
         }
         if let Some(tag) = tag_id {
             q = q.filter(tagged(tag));

@@ -12,6 +12,7 @@ use super::cursor::encode_cursor;
 use super::summary::summaries;
 use super::totals::{ListTotals, shared_error};
 use crate::db::Db;
+use crate::db::ids::in_ids;
 use crate::db::schema::{article_authors, article_tags, articles};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
@@ -37,7 +38,7 @@ impl Narrow {
         let mut keep: HashSet<i64> = ids.iter().copied().collect();
         if let Some(categories) = &self.categories {
             let rows: Vec<(i64, Option<i64>)> = articles::table
-                .filter(articles::id.eq_any(ids))
+                .filter(in_ids(articles::id, ids))
                 .select((articles::id, articles::category_id))
                 .load(conn)?;
             let inside: HashSet<i64> = rows
@@ -49,7 +50,7 @@ impl Narrow {
         }
         if let Some(tag) = self.tag {
             let tagged: HashSet<i64> = article_tags::table
-                .filter(article_tags::article_id.eq_any(ids))
+                .filter(in_ids(article_tags::article_id, ids))
                 .filter(article_tags::tag_id.eq(tag))
                 .select(article_tags::article_id)
                 .load::<i64>(conn)?
@@ -59,7 +60,7 @@ impl Narrow {
         }
         if let Some(author) = self.author {
             let theirs: HashSet<i64> = article_authors::table
-                .filter(article_authors::article_id.eq_any(ids))
+                .filter(in_ids(article_authors::article_id, ids))
                 .filter(article_authors::author_id.eq(author))
                 .select(article_authors::article_id)
                 .load::<i64>(conn)?
@@ -192,7 +193,7 @@ pub(super) fn search_list(
 
     let ids: Vec<i64> = found.iter().map(|&(_, id)| id).collect();
     let mut rows: Vec<SummaryRow> = articles::table
-        .filter(articles::id.eq_any(&ids))
+        .filter(in_ids(articles::id, &ids))
         .select(SummaryRow::as_select())
         .load(conn)?;
     rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));

@@ -3,7 +3,7 @@
 use super::super::dto::ArticleSummary;
 use super::super::model::SummaryRow;
 use super::super::pages::Page;
-use super::super::relations::Relations;
+use super::super::relations::{Related, Relations};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::media::links::Links;
@@ -20,30 +20,35 @@ pub fn summaries(
         .into_iter()
         .map(|r| {
             let related = relations.take(r.id, r.category_id);
-            let published_at = r.published_at.unwrap_or(r.updated_at);
-            let url = links.page(&Page {
-                id: r.id,
-                slug: &r.slug,
-                category: related.category.as_ref().map(|c| c.slug.as_str()),
-                published_at,
-            });
-            ArticleSummary {
-                url,
-                category: related.category,
-                tags: related.tags,
-                authors: related.authors,
-                cover: related.cover,
-                published_at: published_at.and_utc(),
-                updated_at: r.updated_at.and_utc(),
-                id: r.id,
-                slug: r.slug,
-                title: r.title,
-                summary: r.summary,
-                source: r.source,
-                cover_image_url: r.cover_image_url,
-                view_count: r.view_count,
-                comment_count: r.comment_count,
-            }
+            summary_of(links, r, related)
         })
         .collect())
+}
+
+/// The summary of a row, with what it is linked to.
+pub fn summary_of(links: &Links, r: SummaryRow, related: Related) -> ArticleSummary {
+    let published_at = r.published_at.unwrap_or(r.updated_at);
+    let url = links.page(&Page {
+        id: r.id,
+        slug: &r.slug,
+        category: related.category.as_ref().map(|c| c.slug.as_str()),
+        published_at,
+    });
+    ArticleSummary {
+        url,
+        category: related.category,
+        tags: related.tags,
+        authors: related.authors,
+        cover: related.cover,
+        published_at: published_at.and_utc(),
+        updated_at: r.updated_at.and_utc(),
+        id: r.id,
+        slug: r.slug,
+        title: r.title,
+        summary: r.summary,
+        source: r.source,
+        cover_image_url: r.cover_image_url,
+        view_count: r.view_count,
+        comment_count: r.comment_count,
+    }
 }
