@@ -121,11 +121,11 @@ struct Link {
     avatar_url: Option<String>,
 }
 
+/// Items of many articles, by article id.
+type ById<T> = HashMap<i64, Vec<T>>;
+
 /// Bylines (in byline order) and tags (by name) of many articles, in one statement.
-fn bylines_and_tags(
-    conn: &mut Db,
-    ids: &[i64],
-) -> QueryResult<(HashMap<i64, Vec<Byline>>, HashMap<i64, Vec<Tag>>)> {
+fn bylines_and_tags(conn: &mut Db, ids: &[i64]) -> QueryResult<(ById<Byline>, ById<Tag>)> {
     use std::sync::LazyLock;
     static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
         [raw::IDS_SQLITE, raw::IDS_PG].map(|in_ids| {
@@ -140,7 +140,7 @@ fn bylines_and_tags(
             )
         })
     });
-    let (mut authors, mut tags): (HashMap<i64, Vec<Byline>>, HashMap<i64, Vec<Tag>>) = Default::default();
+    let (mut authors, mut tags): (ById<Byline>, ById<Tag>) = Default::default();
     if ids.is_empty() {
         return Ok((authors, tags));
     }
