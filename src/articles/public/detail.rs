@@ -121,41 +121,50 @@ fn neighbours_of(
 ) -> QueryResult<(Vec<SummaryRow>, Vec<SummaryRow>)> {
     use std::sync::LazyLock;
     // [without category, with category].
-    static SQL: LazyLock<[String; 2]> =
-        LazyLock::new(|| {
-            ["", " AND articles.category_id = ?"].map(|section| {
-            let live = format!(
-                "articles.status = '{}' AND articles.published_at <= ?{section}",
-                ArticleState::Published.as_str()
-            );
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        ["", " AND articles.category_id = ?"].map(|section| {
             let walk = |part: u8, bounds: &str, order: &str| {
                 format!(
                     "SELECT * FROM (SELECT {SUMMARY_COLUMNS}, CAST({part} AS BIGINT) AS part FROM articles \
-                     WHERE {live} AND {bounds} ORDER BY {order} LIMIT ?) AS walk{part}"
+                     WHERE articles.status = '{}'{section} AND {bounds} ORDER BY {order} LIMIT ?) AS walk{part}",
+                    ArticleState::Published.as_str()
                 )
             };
+            // The ties carry no upper bound on the time: with one, both SQLite and
+            // PostgreSQL may walk the range below it instead of the equal entries. Whether
+            // the time itself is live yet is a comparison of two binds, decided once.
             [
-                walk(0, "articles.published_at = ? AND articles.id > ?", "articles.id ASC"),
-                walk(1, "articles.published_at > ?", "articles.published_at ASC, articles.id ASC"),
+                walk(
+                    0,
+                    "articles.published_at = ? AND articles.id > ? AND ? <= ?",
+                    "articles.id ASC",
+                ),
+                walk(
+                    1,
+                    "articles.published_at > ? AND articles.published_at <= ?",
+                    "articles.published_at ASC, articles.id ASC",
+                ),
                 walk(2, "articles.published_at = ? AND articles.id < ?", "articles.id DESC"),
-                walk(3, "1 = 1", "articles.published_at DESC, articles.id DESC"),
+                walk(3, "articles.published_at <= ?", "articles.published_at DESC, articles.id DESC"),
             ]
             .join(" UNION ALL ")
         })
-        });
-    let live = |q: Raw, upper: NaiveDateTime| match category {
-        Some(category) => q.time(upper).int(category),
-        None => q.time(upper),
+    });
+    let section = |q: Raw| match category {
+        Some(category) => q.int(category),
+        None => q,
     };
     let sql: &'static str = &SQL[usize::from(category.is_some())];
     let mut q = Raw::new(sql);
     // Newer: ties on the time with a greater id, then later times, up to now.
-    q = live(q, at).time(published).int(id).int(SHOWN);
-    q = live(q, at).time(published).int(SHOWN);
+    q = section(q).time(published).int(id).time(published).time(at).int(SHOWN);
+    q = section(q).time(published).time(at).int(SHOWN);
     // Older: ties with a smaller id, then anything up to a microsecond before (stored times
     // are whole microseconds).
-    q = live(q, published).time(published).int(id).int(SHOWN);
-    q = live(q, published - chrono::Duration::microseconds(1)).int(SHOWN);
+    q = section(q).time(published).int(id).int(SHOWN);
+    q = section(q)
+        .time(published - chrono::Duration::microseconds(1))
+        .int(SHOWN);
     let mut walked: Vec<Walked> = q.load(conn)?;
     // Each walk's rows arrive in its order; parts in order keep ties first.
     walked.sort_by_key(|w| w.part);

@@ -18,6 +18,8 @@ pub(super) enum Toward {
 }
 
 /// Up to `limit` rows of `base` strictly beyond the position `(at, id)`, nearest first.
+/// `base(Some(upper))` is the rows live at `upper`; `base(None)` the published rows of any
+/// time.
 ///
 /// Two range queries, ties on `at` first and then the rows strictly beyond it, instead of
 /// one `published_at < at OR (published_at = at AND id < id)`: with the OR, both SQLite and
@@ -25,36 +27,36 @@ pub(super) enum Toward {
 /// down to the position, which makes deep pages cost as much as their depth.
 pub(super) fn beyond(
     conn: &mut Db,
-    base: &dyn Fn(NaiveDateTime) -> Query,
+    base: &dyn Fn(Option<NaiveDateTime>) -> Query,
     toward: Toward,
     now: NaiveDateTime,
     at: NaiveDateTime,
     id: i64,
     limit: i64,
 ) -> QueryResult<Vec<SummaryRow>> {
+    // The ties carry no upper bound on the time: given `published_at <= x` beside
+    // `published_at = at`, SQLite walks the whole range below `x` and sorts it. Ties are
+    // live when `at` is, which is decided here.
+    let mut rows: Vec<SummaryRow> = if at <= now {
+        let ties = base(None).filter(articles::published_at.eq(at));
+        let ties = match toward {
+            Toward::Older => ties.filter(articles::id.lt(id)).order(articles::id.desc()),
+            Toward::Newer => ties.filter(articles::id.gt(id)).order(articles::id.asc()),
+        };
+        ties.limit(limit).select(SummaryRow::as_select()).load(conn)?
+    } else {
+        Vec::new()
+    };
     // `base(upper)` bounds `published_at` from above itself: a second upper bound on the same
     // column would leave the planner to guess which is tighter, and it guesses wrong. Stored
     // times are whole microseconds, so "before `at`" is "at most `at` - 1 µs".
-    let (ties, rest) = match toward {
-        Toward::Older => (
-            base(at)
-                .filter(articles::published_at.eq(at))
-                .filter(articles::id.lt(id))
-                .order(articles::id.desc()),
-            base(at - chrono::Duration::microseconds(1))
-                .order((articles::published_at.desc(), articles::id.desc())),
-        ),
-        Toward::Newer => (
-            base(now)
-                .filter(articles::published_at.eq(at))
-                .filter(articles::id.gt(id))
-                .order(articles::id.asc()),
-            base(now)
-                .filter(articles::published_at.gt(at))
-                .order((articles::published_at.asc(), articles::id.asc())),
-        ),
+    let rest = match toward {
+        Toward::Older => base(Some((at - chrono::Duration::microseconds(1)).min(now)))
+            .order((articles::published_at.desc(), articles::id.desc())),
+        Toward::Newer => base(Some(now))
+            .filter(articles::published_at.gt(at))
+            .order((articles::published_at.asc(), articles::id.asc())),
     };
-    let mut rows: Vec<SummaryRow> = ties.limit(limit).select(SummaryRow::as_select()).load(conn)?;
     let missing = limit - rows.len() as i64;
     if missing > 0 {
         rows.extend(

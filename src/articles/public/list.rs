@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::super::dto::ArticleSummary;
-use super::super::model::SummaryRow;
+use super::super::model::{ArticleState, SummaryRow};
 use super::super::published::live_at;
 use super::super::relations::{Named, bylined, named_filters, tagged};
 use super::cursor::{decode_cursor, encode_cursor, from_micros, micros};
@@ -156,8 +156,13 @@ pub fn list(
     let backend = conn.backend();
 
     let at = now();
-    let base = |upper: NaiveDateTime| {
-        let mut q = articles::table.filter(live_at(upper)).into_boxed();
+    let base = |upper: Option<NaiveDateTime>| {
+        let mut q = match upper {
+            Some(upper) => articles::table.filter(live_at(upper)).into_boxed(),
+            None => articles::table
+                .filter(articles::status.eq(ArticleState::Published.as_str()))
+                .into_boxed(),
+        };
         if let Some(ids) = &category_ids {
             q = q.filter(in_ids(articles::category_id, ids));
         }
@@ -202,14 +207,14 @@ pub fn list(
             return search_list(conn, links, totals, key, count_limit, &scope, sort, page, cursor);
         }
     };
-    let filtered = |upper: NaiveDateTime| match &search {
+    let filtered = |upper: Option<NaiveDateTime>| match &search {
         Some(search) => base(upper).filter(search.matches(backend)),
         None => base(upper),
     };
     let total: i64 = match totals.0.get(&key) {
         Some((total, _)) => total,
         None => {
-            let total = filtered(at).count().get_result(conn)?;
+            let total = filtered(Some(at)).count().get_result(conn)?;
             totals.0.insert(key, (total, false));
             total
         }
@@ -233,7 +238,7 @@ pub fn list(
             id,
             page.per_page,
         )?,
-        (ByColumn::MostViewed, Some((key, id))) => filtered(at)
+        (ByColumn::MostViewed, Some((key, id))) => filtered(Some(at))
             .filter(
                 articles::view_count
                     .lt(key)
@@ -245,7 +250,7 @@ pub fn list(
             .load(conn)?,
         (ByColumn::Rank, Some(_)) => return Err(ApiError::bad_request(Code::FeaturedNoCursor)),
         (_, None) => {
-            let q = filtered(at).offset(page.offset()).limit(page.per_page);
+            let q = filtered(Some(at)).offset(page.offset()).limit(page.per_page);
             let q = match order {
                 ByColumn::Newest => q.order((articles::published_at.desc(), articles::id.desc())),
                 ByColumn::Oldest => q.order((articles::published_at.asc(), articles::id.asc())),
