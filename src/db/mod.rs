@@ -502,6 +502,26 @@ mod tests {
         }
     }
 
+    /// `.cargo/config.toml` builds the bundled SQLite with the query planner stability
+    /// guarantee; without it every query with a bound LIMIT is parsed again on each call.
+    #[test]
+    fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap_or_else(|e| panic!("{e}"));
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "built without SQLITE_ENABLE_QPSG: build through cargo in the repository"
+        );
+    }
+
     #[test]
     fn shown_urls_hide_the_password() {
         let url = DbUrl::parse("postgres://newsdesk:hunter2@db/news").unwrap_or_else(|e| panic!("{e}"));
