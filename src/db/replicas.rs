@@ -16,9 +16,10 @@
 //!    Unlike `now() - pg_last_xact_replay_timestamp()`, which grows without end on an idle
 //!    primary where there is nothing to replay, this is about 0 whenever the replica has
 //!    everything, and otherwise an upper bound of how long ago the primary was where the
-//!    replica is. A replica more than `NEWSDESK_REPLICA_MAX_LAG` behind, or whose lag is not
-//!    known (not yet measured, or the primary has not answered the monitor lately), is
-//!    skipped.
+//!    replica is. A replica more than `NEWSDESK_REPLICA_MAX_LAG` behind, counting the time
+//!    since it was measured (a monitor that stalls must not leave an old "caught up" behind),
+//!    or whose lag is not known (not yet measured, or the primary has not answered the
+//!    monitor lately), is skipped.
 //! 2. **Changes this process knows of.** The response cache keeps an answer until a change
 //!    moves the generation it was built under ([`crate::cache`]). An answer built after the
 //!    move is kept under the new generation: were it read from a replica that has not yet
@@ -29,9 +30,12 @@
 //!    past the change's commit record, and only then moves the generation. A read uses a
 //!    replica only if the replay position the monitor last saw there is at or past the
 //!    fence; replay positions only grow, so the replica has at least that much when the query
-//!    runs. An answer is stamped with the generations read before the fence (see
+//!    runs. An answer is stamped with generations read before the fence (see
 //!    [`crate::cache::ResponseCache::serve`]), so one stamped after a change was read from data
-//!    that includes it.
+//!    that includes it. A comment thread's generation is read during the read itself, after
+//!    the fence; so the fence is read again once the read is done, and an answer from a
+//!    replica that a change has overtaken meanwhile is dropped and read again from the
+//!    primary.
 //!
 //!    The insert position rather than the write position (`pg_current_wal_lsn()`), because
 //!    with `synchronous_commit = off` a commit returns before its record is written.
@@ -254,7 +258,10 @@ struct Replica {
     down: Arc<Breaker>,
     /// The replay position the monitor last saw.
     replayed: AtomicU64,
+    /// The lag the monitor last measured, and when (milliseconds since the replicas were
+    /// set up): an observation ages, so the replica may be that much further behind now.
     lag_ms: AtomicU64,
+    observed_ms: AtomicU64,
     /// Reads running on it, to prefer the least busy.
     busy: AtomicUsize,
     /// Whether it was last seen further behind than allowed, to log each change once.
@@ -262,10 +269,12 @@ struct Replica {
 }
 
 impl Replica {
-    fn usable(&self, required: u64, max_lag_ms: u64) -> bool {
-        !self.down.is_open()
-            && self.lag_ms.load(Ordering::SeqCst) <= max_lag_ms
-            && self.replayed.load(Ordering::SeqCst) >= required
+    /// Its last observed replay position, when it may serve a read that must see `required`.
+    fn usable(&self, required: u64, max_lag_ms: u64, now_ms: u64) -> Option<u64> {
+        let age = now_ms.saturating_sub(self.observed_ms.load(Ordering::SeqCst));
+        let lag = self.lag_ms.load(Ordering::SeqCst).saturating_add(age);
+        let replayed = self.replayed.load(Ordering::SeqCst);
+        (!self.down.is_open() && lag <= max_lag_ms && replayed >= required).then_some(replayed)
     }
 
     fn mark_down(&self, why: &dyn std::fmt::Display) {
@@ -340,6 +349,8 @@ pub struct Replicas {
     primary: DbUrl,
     /// Where the next read starts looking, so equally busy replicas take turns.
     next: AtomicUsize,
+    /// What the replicas' observation times count from.
+    epoch: Instant,
     metrics: ReplicaMetrics,
 }
 
@@ -394,6 +405,7 @@ impl Replicas {
                     down,
                     replayed: AtomicU64::new(0),
                     lag_ms: AtomicU64::new(UNKNOWN),
+                    observed_ms: AtomicU64::new(0),
                     busy: AtomicUsize::new(0),
                     lagging: AtomicBool::new(false),
                 }
@@ -405,6 +417,7 @@ impl Replicas {
             max_lag: settings.max_lag,
             primary: primary.clone(),
             next: AtomicUsize::new(0),
+            epoch: Instant::now(),
             metrics,
         })))
     }
@@ -441,15 +454,16 @@ impl Replicas {
             return Err(f);
         };
         let max_lag_ms = u64::try_from(self.max_lag.as_millis()).unwrap_or(u64::MAX - 1);
+        let now_ms = self.now_ms();
         let count = self.replicas.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut candidates: Vec<&Replica> = (0..count)
+        let mut candidates: Vec<(&Replica, u64)> = (0..count)
             .map(|k| &self.replicas[(start + k) % count])
-            .filter(|r| r.usable(required, max_lag_ms))
+            .filter_map(|r| Some((r, r.usable(required, max_lag_ms, now_ms)?)))
             .collect();
         // Stable: equally busy replicas stay in turn order.
-        candidates.sort_by_key(|r| r.busy.load(Ordering::Relaxed));
-        for replica in candidates {
+        candidates.sort_by_key(|(r, _)| r.busy.load(Ordering::Relaxed));
+        for (replica, replayed) in candidates {
             let Some(mut conn) = checkout(replica) else {
                 continue;
             };
@@ -468,6 +482,12 @@ impl Replicas {
                 }
                 result => {
                     conn.last_ok = Instant::now();
+                    // Generations read inside `f` (a comment thread's) were read after the
+                    // fence above; a change announced since moved the fence first. The answer
+                    // is kept only if the replica had that change too.
+                    if self.fence.required().is_none_or(|required| required > replayed) {
+                        return Err(f);
+                    }
                     self.metrics
                         .reads
                         .with_label_values(&[replica.name.as_str()])
@@ -477,6 +497,10 @@ impl Replicas {
             }
         }
         Err(f)
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Counts a public read served by the primary.
@@ -558,6 +582,7 @@ fn monitor(replicas: &Weak<Replicas>, index: usize) {
                 replica.replayed.fetch_max(replayed, Ordering::SeqCst);
                 let lag_ms = lag.map_or(UNKNOWN, |l| u64::try_from(l.as_millis()).unwrap_or(UNKNOWN));
                 replica.lag_ms.store(lag_ms, Ordering::SeqCst);
+                replica.observed_ms.store(replicas.now_ms(), Ordering::SeqCst);
                 replicas
                     .metrics
                     .lag

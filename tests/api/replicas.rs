@@ -264,7 +264,8 @@ async fn a_replica_further_behind_than_the_max_lag_is_skipped_until_it_catches_u
     assert_eq!(res.data()["title"], "Bản mới");
     let metrics = app.get("/metrics").await.text();
     assert!(
-        paused.elapsed() >= Duration::from_millis(900),
+        // The last look before the change was at most a monitor's period before it.
+        paused.elapsed() >= Duration::from_millis(500),
         "skipped after {:?}, before the replica was a second behind: {}",
         paused.elapsed(),
         metrics
