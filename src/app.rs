@@ -69,6 +69,8 @@ pub enum StartupError {
     Thread(std::io::Error),
     #[error("opening the media store failed: {0}")]
     Media(crate::storage::StoreError),
+    #[error("starting the read replicas failed: {0}")]
+    Replicas(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl AppState {
@@ -81,11 +83,11 @@ impl AppState {
         f: F,
     ) -> Result<actix_web::HttpResponse, ApiError>
     where
-        F: FnOnce(&mut db::Db, &crate::cache::Stamp) -> Result<Vec<u8>, ApiError> + Send + 'static,
+        F: FnOnce(&mut db::Db, &crate::cache::Stamp) -> Result<Vec<u8>, ApiError> + Clone + Send + 'static,
     {
         self.cache
             .serve(req, content_type, |stamp| {
-                self.db.run(move |conn| Ok((stamp, f(conn, &stamp)?)))
+                self.db.read(move |conn| Ok((stamp, f(conn, &stamp)?)))
             })
             .await
     }
@@ -130,11 +132,16 @@ impl AppState {
         drop(conn);
 
         let db = Database::new(&config.database, config.db_pool_size, config.db_timeout);
+        let replicas =
+            db::replicas::Replicas::new(&config.database, &config.replicas, config.db_pool_size, db.id())
+                .map_err(|e| StartupError::Replicas(Box::new(e)))?;
+        let db = db.with_replicas(replicas);
         // Hooks first, so that no call of this process commits before they listen.
         let changes = crate::cache::follow(&db);
         let sender = webhooks::worker::Sender::new(&config).map_err(StartupError::Webhooks)?;
         webhooks::wake_on_commit(&db, sender.outbox().clone());
-        let metrics = Metrics::new(db.pool().clone()).map_err(StartupError::Metrics)?;
+        let metrics = Metrics::new(db.pool().clone(), db.replicas().map(|r| r.metrics()))
+            .map_err(StartupError::Metrics)?;
         let jwt_keys = JwtKeys::new(&jwt, config.access_token_ttl);
         let comment_writer = match db.backend() {
             db::Backend::Postgres => Some(Arc::new(
@@ -143,7 +150,14 @@ impl AppState {
             db::Backend::Sqlite => None,
         };
         if let db::DbUrl::Postgres(url) = &config.database {
-            crate::cache::listener::start(url.clone(), &changes).map_err(StartupError::Thread)?;
+            let fence = db.replicas().map(|r| r.fence().clone());
+            crate::cache::listener::start(url.clone(), &changes, fence).map_err(StartupError::Thread)?;
+        }
+        // Once this process listens for changes (see `db::replicas`).
+        if let Some(replicas) = db.replicas() {
+            replicas
+                .watch()
+                .map_err(|e| StartupError::Replicas(Box::new(e)))?;
         }
         let cache = crate::cache::ResponseCache::new(config.cache_bytes, config.cache_ttl, changes);
         let media = crate::media::Library::open(&config).map_err(StartupError::Media)?;

@@ -27,6 +27,8 @@
 //! | `NEWSDESK_LOG_FORMAT` | `text` | `json` for JSON lines |
 //! | `NEWSDESK_DB_POOL_SIZE` | `16` | database connections per process |
 //! | `NEWSDESK_DB_TIMEOUT` | `5` | seconds to wait for a database connection before answering 503 |
+//! | `NEWSDESK_DATABASE_REPLICA_URLS` | none | comma-separated PostgreSQL streaming standbys that serve public reads |
+//! | `NEWSDESK_REPLICA_MAX_LAG` | `5` | seconds a replica may be behind and still serve (1–3600) |
 //! | `NEWSDESK_ACCESS_TOKEN_TTL` | `900` | access token lifetime in seconds |
 //! | `NEWSDESK_REFRESH_TOKEN_DAYS` | `30` | refresh token lifetime in days |
 //! | `NEWSDESK_WORKERS` | number of cores | HTTP worker threads |
@@ -51,6 +53,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use clap::{Args, Parser, ValueEnum};
 
 use crate::db::DbUrl;
+use crate::db::replicas::ReplicaSettings;
 
 /// Gambling, lottery and quick-loan advertising: what comment spam on Vietnamese news sites is
 /// mostly made of.
@@ -258,6 +261,19 @@ pub struct Settings {
     #[arg(long, env = "NEWSDESK_DB_TIMEOUT", default_value_t = 5, global = true)]
     pub db_timeout: u64,
 
+    /// Comma-separated PostgreSQL standbys that serve public reads ([`crate::db::replicas`]).
+    #[arg(
+        long,
+        env = "NEWSDESK_DATABASE_REPLICA_URLS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_replica_urls: Vec<String>,
+    /// Seconds a replica may be behind the primary and still serve public reads.
+    #[arg(long, env = "NEWSDESK_REPLICA_MAX_LAG", default_value_t = 5, global = true)]
+    pub replica_max_lag: u64,
+
     /// Lifetime of access tokens, in seconds.
     #[arg(long, env = "NEWSDESK_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
     pub access_token_ttl: u64,
@@ -402,6 +418,7 @@ pub struct Config {
     pub cors_headers: Vec<actix_web::http::header::HeaderName>,
     pub db_pool_size: u32,
     pub db_timeout: std::time::Duration,
+    pub replicas: ReplicaSettings,
     pub workers: usize,
     pub access_token_ttl: std::time::Duration,
     pub refresh_token_ttl: std::time::Duration,
@@ -422,6 +439,8 @@ impl Settings {
         let database =
             DbUrl::parse(&self.database_url).map_err(|e| invalid("NEWSDESK_DATABASE_URL", e.to_string()))?;
 
+        let replicas = ReplicaSettings::parse(&database, &self.database_replica_urls, self.replica_max_lag)
+            .map_err(|(variable, message)| invalid(variable, message))?;
         let bind = self
             .bind
             .to_socket_addrs()
@@ -662,6 +681,7 @@ impl Settings {
             cors_headers,
             db_pool_size: self.db_pool_size,
             db_timeout: std::time::Duration::from_secs(self.db_timeout),
+            replicas,
             workers,
             access_token_ttl: std::time::Duration::from_secs(self.access_token_ttl),
             refresh_token_ttl: std::time::Duration::from_secs(self.refresh_token_days * 86_400),

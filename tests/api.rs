@@ -45,6 +45,8 @@ mod permissions;
 mod processes;
 #[path = "api/reader.rs"]
 mod reader;
+#[path = "api/replicas.rs"]
+mod replicas;
 #[path = "api/search.rs"]
 mod search;
 #[path = "api/storage.rs"]

@@ -106,7 +106,7 @@ pub async fn get_article(
     // are not cached, so a rename or an unpublish is seen at once.
     match found {
         Err(e) if e.code() == Code::ArticleNotFound => {
-            match state.db.run(move |conn| slug::moved_to(conn, &slug)).await? {
+            match state.db.read(move |conn| slug::moved_to(conn, &slug)).await? {
                 Some(current) => Ok(HttpResponse::PermanentRedirect()
                     .insert_header((header::LOCATION, format!("/api/v1/articles/{current}")))
                     .insert_header((header::CACHE_CONTROL, crate::http::PUBLIC_CACHE_CONTROL))

@@ -43,7 +43,7 @@ pub async fn list_authors(
     let page = query.into_inner().resolve()?;
     let list = state
         .db
-        .run(move |conn| service::public_profiles(conn, page))
+        .read(move |conn| service::public_profiles(conn, page))
         .await?;
     cached_json(&req, &list)
 }
@@ -65,7 +65,7 @@ pub async fn get_author(
     let slug = slug.into_inner();
     let profile = state
         .db
-        .run(move |conn| service::public_profile(conn, &slug))
+        .read(move |conn| service::public_profile(conn, &slug))
         .await?;
     cached_json(&req, &Data::new(profile))
 }

@@ -8,6 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::{CHANNEL, Generations, Scope};
+use crate::db::replicas::Fence;
 
 /// How often the connection is read. Notifications wait in the socket meanwhile, so this is
 /// the longest a change made elsewhere goes unnoticed.
@@ -20,14 +21,18 @@ const RECONNECT: Duration = Duration::from_secs(1);
 /// Starts listening, then hands the connection to a thread of its own. Listening starts
 /// before this returns, so no change committed after the server starts goes unheard. The
 /// thread ends by itself once the generations are dropped (the application state is gone).
-pub fn start(url: String, changes: &Arc<Generations>) -> std::io::Result<()> {
+///
+/// With read replicas, `fence` is moved to the primary's WAL position before the generations
+/// move for a change heard of, so no replica behind that change serves an answer the cache
+/// keeps as current (see [`crate::db::replicas`]).
+pub fn start(url: String, changes: &Arc<Generations>, fence: Option<Arc<Fence>>) -> std::io::Result<()> {
     let first = connect(&url)
         .inspect_err(|e| tracing::warn!(error = %e, "cannot listen for cache notifications yet; retrying"))
         .ok();
     let changes = Arc::downgrade(changes);
     std::thread::Builder::new()
         .name("cache-listener".into())
-        .spawn(move || run(&url, first, &changes))
+        .spawn(move || run(&url, first, &changes, fence.as_deref()))
         .map(drop)
 }
 
@@ -38,9 +43,9 @@ fn connect(url: &str) -> ConnectionResult<PgConnection> {
     Ok(conn)
 }
 
-fn run(url: &str, first: Option<PgConnection>, changes: &Weak<Generations>) {
+fn run(url: &str, first: Option<PgConnection>, changes: &Weak<Generations>, fence: Option<&Fence>) {
     if let Some(mut conn) = first {
-        match listen(&mut conn, changes) {
+        match listen(&mut conn, changes, fence) {
             Ok(()) => return,
             Err(e) => tracing::warn!(error = %e, "cache notifications lost; reconnecting"),
         }
@@ -51,9 +56,12 @@ fn run(url: &str, first: Option<PgConnection>, changes: &Weak<Generations>) {
             Ok(mut conn) => {
                 // Whatever other processes changed while nobody here was listening is unknown.
                 if let Some(changes) = changes.upgrade() {
+                    if let Some(fence) = fence {
+                        fence.advance_on(&mut conn);
+                    }
                     changes.bump_all();
                 }
-                match listen(&mut conn, changes) {
+                match listen(&mut conn, changes, fence) {
                     Ok(()) => return,
                     Err(e) => tracing::warn!(error = %e, "cache notifications lost; reconnecting"),
                 }
@@ -64,19 +72,31 @@ fn run(url: &str, first: Option<PgConnection>, changes: &Weak<Generations>) {
 }
 
 /// Applies notifications until the generations are dropped (`Ok`) or the connection fails.
-fn listen(conn: &mut PgConnection, changes: &Weak<Generations>) -> QueryResult<()> {
+fn listen(conn: &mut PgConnection, changes: &Weak<Generations>, fence: Option<&Fence>) -> QueryResult<()> {
     let mut probed = Instant::now();
     loop {
         std::thread::sleep(POLL);
         let Some(changes) = changes.upgrade() else {
             return Ok(());
         };
+        // `None`: from a newer version that knows scopes this one does not; safest to drop all.
+        let mut heard: Vec<Option<Scope>> = Vec::new();
         for notification in conn.notifications_iter() {
             match Scope::parse(&notification?.payload) {
                 // This process applied its own changes when their transactions ended.
                 Some((_, origin)) if origin == changes.origin() => {}
-                Some((scope, _)) => changes.bump(scope),
-                // From a newer version that knows scopes this one does not: safest to drop all.
+                Some((scope, _)) => heard.push(Some(scope)),
+                None => heard.push(None),
+            }
+        }
+        if !heard.is_empty()
+            && let Some(fence) = fence
+        {
+            fence.advance_on(conn);
+        }
+        for scope in heard {
+            match scope {
+                Some(scope) => changes.bump(scope),
                 None => changes.bump_all(),
             }
         }

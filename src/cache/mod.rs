@@ -13,6 +13,9 @@
 //!   (the scopes are after-commit effects, see [`crate::db::effects`] and [`follow`]), and on
 //!   PostgreSQL every process also hears of the change through `NOTIFY` at commit (see
 //!   [`listener`]), so another process serves the change within a fraction of a second.
+//! - With read replicas, answers may be built on a standby; one that has not replayed a change
+//!   this process knows of never builds an answer under the generation after it (see
+//!   [`crate::db::replicas`]).
 //!
 //! View counts are the one thing that changes without invalidating: they are written every few
 //! seconds in batches, and entries live at most `NEWSDESK_CACHE_TTL` seconds, which bounds how

@@ -93,7 +93,7 @@ pub async fn list_comments(
     state
         .cache
         .serve(&req, "application/json", |stamp| {
-            state.db.run(move |conn| {
+            state.db.read(move |conn| {
                 let (article_id, _) = crate::articles::published::published_article(conn, &slug)?;
                 let stamp = changes.with_comments(stamp, article_id);
                 let list = service::threads(conn, article_id, page)?;

@@ -22,6 +22,10 @@ pub struct Breaker {
     url: DbUrl,
     open: AtomicBool,
     probing: AtomicBool,
+    /// Whether tripping starts the prober. A read replica's breaker has none: its monitor
+    /// (see [`super::replicas`]) closes it once the replica answers and has caught up, which
+    /// a bare connection does not prove.
+    prober: bool,
 }
 
 impl Breaker {
@@ -30,7 +34,22 @@ impl Breaker {
             url,
             open: AtomicBool::new(false),
             probing: AtomicBool::new(false),
+            prober: true,
         })
+    }
+
+    /// A breaker that only [`close`](Self::close) closes.
+    pub fn without_prober(url: DbUrl) -> Arc<Self> {
+        Arc::new(Breaker {
+            url,
+            open: AtomicBool::new(false),
+            probing: AtomicBool::new(false),
+            prober: false,
+        })
+    }
+
+    pub fn close(&self) {
+        self.open.store(false, Ordering::Release);
     }
 
     /// Whether the database was found unreachable and has not answered since.
@@ -41,7 +60,7 @@ impl Breaker {
     /// A connection attempt failed: open, and start the prober unless one runs.
     pub fn trip(self: &Arc<Self>) {
         self.open.store(true, Ordering::Release);
-        if self.probing.swap(true, Ordering::AcqRel) {
+        if !self.prober || self.probing.swap(true, Ordering::AcqRel) {
             return;
         }
         let breaker = Arc::clone(self);

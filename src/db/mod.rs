@@ -6,6 +6,7 @@ pub mod effects;
 pub mod ids;
 pub mod migrate;
 pub mod raw;
+pub mod replicas;
 pub mod schema;
 pub mod settings;
 
@@ -289,6 +290,8 @@ pub struct Database {
     breaker: std::sync::Arc<breaker::Breaker>,
     /// How long a request waits for a connection from a working database.
     timeout: Duration,
+    /// Where [`read`](Self::read) may run besides the primary (see [`replicas`]).
+    replicas: Option<std::sync::Arc<replicas::Replicas>>,
 }
 
 impl fmt::Debug for Database {
@@ -330,7 +333,19 @@ impl Database {
             hooks: Default::default(),
             breaker,
             timeout,
+            replicas: None,
         }
+    }
+
+    /// This handle, serving [`read`](Self::read) from `replicas` when they may. Call it before
+    /// the handle is cloned: clones made earlier keep reading from the primary only.
+    pub fn with_replicas(mut self, replicas: Option<std::sync::Arc<replicas::Replicas>>) -> Self {
+        self.replicas = replicas;
+        self
+    }
+
+    pub fn replicas(&self) -> Option<&std::sync::Arc<replicas::Replicas>> {
+        self.replicas.as_ref()
     }
 
     /// A pooled connection, waiting up to `within` for one; 503 at once while the breaker
@@ -393,6 +408,30 @@ impl Database {
         self.run_with(None, f).await
     }
 
+    /// Like [`run`](Self::run), for the public reads a streaming replica may serve (see
+    /// [`replicas`] for when): article lists and pages, feeds, public taxonomy, comments and
+    /// author profiles. Never for writes, nor for reads an editor or a write depends on, which
+    /// must see the primary. `f` is cloned to run again elsewhere when a replica fails it.
+    pub async fn read<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(replicas) = self.replicas.clone() else {
+            return self.run(f).await;
+        };
+        let db = self.clone();
+        actix_web::web::block(move || match replicas.read(f) {
+            Ok(result) => result,
+            Err(f) => {
+                replicas.served_by_primary();
+                db.run_here(f)
+            }
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+
     /// Like [`run`](Self::run), for a transaction that writes and is run often under
     /// concurrency. SQLite admits one writer at a time and lets the others retry on a
     /// sleeping back-off, which under a burst leaves some writers waiting a second or more
@@ -424,7 +463,15 @@ impl Database {
         let mut tracked = self.checkout(within)?;
         let result = f(&mut tracked.conn);
         // After the call, never inside it: what the hooks announce is committed by then.
-        self.hooks.apply(effects::take_committed(&mut tracked.conn));
+        let committed = effects::take_committed(&mut tracked.conn);
+        // Before the hooks move the cache's generations: a replica that has not replayed
+        // these writes must not serve an answer stamped after them (see `replicas`).
+        if !committed.is_empty()
+            && let (Some(replicas), Db::Pg(pg)) = (&self.replicas, &mut tracked.conn)
+        {
+            replicas.fence().advance_on(pg);
+        }
+        self.hooks.apply(committed);
         // Answers the database gave prove the connection alive; a lost connection or an
         // unexpected failure leaves it to be probed on its next checkout.
         if !matches!(result, Err(ApiError::Unavailable(_) | ApiError::Internal(_))) {

@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latency histograms by route pattern, method and
-//! status (recorded by `actix-web-prom`), and the database pool's gauges, read at scrape time.
+//! status (recorded by `actix-web-prom`), the database pool's gauges, read at scrape time, and
+//! with read replicas, where public reads were served and each replica's state.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -25,9 +26,17 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(pool: Pool) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    pub fn new(
+        pool: Pool,
+        replicas: Option<&crate::db::replicas::ReplicaMetrics>,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let registry = Registry::new();
         registry.register(Box::new(PoolCollector::new(pool)?))?;
+        if let Some(replicas) = replicas {
+            registry.register(Box::new(replicas.reads.clone()))?;
+            registry.register(Box::new(replicas.up.clone()))?;
+            registry.register(Box::new(replicas.lag.clone()))?;
+        }
         let http = PrometheusMetricsBuilder::new("newsdesk")
             .registry(registry.clone())
             // Label by route pattern (`/api/v1/articles/{slug}`), never by raw path: one

@@ -28,6 +28,30 @@ impl PgCluster {
     pub fn start() -> Result<Self, String> {
         let bin = find_pg_bin()
             .ok_or("no PostgreSQL binaries (initdb, pg_ctl) on PATH or under /usr/lib/postgresql")?;
+        let cluster = PgCluster::empty(bin)?;
+        let data = cluster.data_dir();
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                path_str(&data)?,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+        )?;
+        cluster.resume()?;
+        Ok(cluster)
+    }
+
+    /// A cluster directory without data yet, owned by whoever will run the server, on a free
+    /// port, removed once this process is gone.
+    fn empty(bin: PathBuf) -> Result<Self, String> {
         let as_postgres = running_as_root();
         let dir = std::env::temp_dir().join(format!(
             "newsdesk-pg-{}-{}",
@@ -48,24 +72,57 @@ impl PgCluster {
             as_postgres,
         };
         cluster.spawn_reaper();
-        let data = cluster.data_dir();
-        cluster.run(
-            "initdb",
+        Ok(cluster)
+    }
+
+    /// A streaming standby of this cluster, started on a port of its own: a copy taken with
+    /// `pg_basebackup -R`, which also writes the settings that make it follow this one. The
+    /// defaults of `initdb` allow it (`wal_level = replica`, WAL senders, and `trust` for
+    /// replication connections from 127.0.0.1).
+    pub fn replica(&self) -> Result<PgCluster, String> {
+        let replica = PgCluster::empty(self.bin.clone())?;
+        let data = replica.data_dir();
+        let port = self.port.to_string();
+        self.run(
+            "pg_basebackup",
             &[
                 "-D",
                 path_str(&data)?,
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
                 "-U",
                 "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "--no-sync",
             ],
         )?;
-        cluster.resume()?;
-        Ok(cluster)
+        replica.resume()?;
+        Ok(replica)
+    }
+
+    /// Stops the server without letting it finish anything, as a crash or a pulled cable
+    /// would look to its clients; [`resume`](Self::resume) starts it again.
+    pub fn crash(&self) -> Result<(), String> {
+        let data = self.data_dir();
+        self.run(
+            "pg_ctl",
+            &["-D", path_str(&data)?, "-m", "immediate", "-w", "stop"],
+        )
+    }
+
+    /// Runs `sql` on `database` as the superuser.
+    pub fn execute(&self, database: &str, sql: &str) -> Result<(), String> {
+        let url = self.url(database);
+        PgConnection::establish(&url)
+            .map_err(|e| format!("{url}: {e}"))?
+            .batch_execute(sql)
+            .map_err(|e| format!("{sql}: {e}"))
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -210,12 +267,18 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("finding a free port: {e}"))
 }
 
-/// `pg_ctl` on PATH, else the newest /usr/lib/postgresql/N/bin.
+/// The directory of `pg_ctl` on PATH (links followed), else the newest
+/// /usr/lib/postgresql/N/bin.
 fn find_pg_bin() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if dir.join("pg_ctl").is_file() && dir.join("initdb").is_file() {
-                return Some(dir);
+                // Where the binaries really are: PATH may hold links to just a few of them,
+                // and the replicas need `pg_basebackup` too.
+                return std::fs::canonicalize(dir.join("pg_ctl"))
+                    .ok()
+                    .and_then(|pg_ctl| pg_ctl.parent().map(Path::to_path_buf))
+                    .or(Some(dir));
             }
         }
     }
