@@ -13,8 +13,8 @@ use super::super::published::live_at;
 use super::super::relations::Relations;
 use super::super::render::BodyFormat;
 use super::summary::summary_of;
-use crate::db::ids::{in_ids, not_in_ids};
-use crate::db::raw::Raw;
+use crate::db::ids::not_in_ids;
+use crate::db::raw::{self, Raw};
 use crate::db::schema::articles;
 use crate::db::{Db, now};
 use crate::error::ApiError;
@@ -225,11 +225,7 @@ fn related(
     let mut rows: Vec<SummaryRow> = if ids.is_empty() {
         Vec::new()
     } else {
-        articles::table
-            .filter(in_ids(articles::id, &ids))
-            .filter(live_at(at))
-            .select(SummaryRow::as_select())
-            .load(conn)?
+        live_by_id(conn, &ids, at)?
     };
     let count: HashMap<i64, usize> = candidates.into_iter().collect();
     rows.sort_by(|a, b| {
@@ -254,6 +250,32 @@ fn related(
         );
     }
     Ok(rows)
+}
+
+/// The rows of `ids` that are live at `at`, looked up by id.
+///
+/// SQLite is told to walk the ids and look each up: left to plan `id IN (…) AND live` itself,
+/// it cannot tell how many ids a bound list holds and walks every live row instead, checking
+/// each against the list.
+fn live_by_id(conn: &mut Db, ids: &[i64], at: NaiveDateTime) -> QueryResult<Vec<SummaryRow>> {
+    use std::sync::LazyLock;
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        let live = format!(
+            "articles.status = '{}' AND articles.published_at <= ?",
+            ArticleState::Published.as_str()
+        );
+        [
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM json_each('[' || ? || ']') AS wanted \
+                 CROSS JOIN articles ON articles.id = wanted.value WHERE {live}"
+            ),
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM articles WHERE articles.id {} AND {live}",
+                raw::IDS_PG
+            ),
+        ]
+    });
+    Raw::each(&SQL[0], &SQL[1]).ids(ids).time(at).load(conn)
 }
 
 /// Rows as the short items of a page's lists, their categories taken from `relations`.
