@@ -403,6 +403,25 @@ pub fn plain_text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// An article's text as search stores it: folded title, summary and body.
+#[derive(Debug, Clone, Default)]
+pub struct Folded {
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+}
+
+impl Folded {
+    /// Folds an article's text; pure work, which the importer does away from the connection.
+    pub fn of(title: &str, summary: Option<&str>, body_html: &str) -> Folded {
+        Folded {
+            title: text::fold(title),
+            summary: text::fold(summary.unwrap_or_default()),
+            body: text::fold(&plain_text(body_html)),
+        }
+    }
+}
+
 /// Writes an article's folded text. Call it inside the transaction that saves the article;
 /// `published` is its publication time when it is published (see [`key`]).
 pub fn index(
@@ -413,9 +432,7 @@ pub fn index(
     summary: Option<&str>,
     body_html: &str,
 ) -> QueryResult<()> {
-    let title = text::fold(title);
-    let summary = text::fold(summary.unwrap_or_default());
-    let body = text::fold(&plain_text(body_html));
+    let Folded { title, summary, body } = Folded::of(title, summary, body_html);
     remember_words(conn, &[&title, &summary, &body])?;
     let key = free_key(conn, article_id, key(article_id, published))?;
     let changed = diesel::update(article_search::table.filter(article_search::article_id.eq(article_id)))
@@ -438,6 +455,84 @@ pub fn index(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Rows per multi-row INSERT: well under both backends' limits on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Indexes new articles, none of them indexed yet, in a few multi-row statements: the
+/// importer's way of doing what [`index`] does one article at a time. `known` holds words
+/// already in `search_terms`; returns the words this call added there, for the caller to
+/// remember once its transaction has committed.
+pub fn index_new(
+    conn: &mut Db,
+    articles: &[(i64, Option<NaiveDateTime>, &Folded)],
+    known: &std::collections::HashSet<String>,
+) -> QueryResult<Vec<String>> {
+    let mut added: Vec<String> = Vec::new();
+    if matches!(conn, Db::Sqlite(_)) {
+        let mut fresh = std::collections::HashSet::new();
+        for (_, _, folded) in articles {
+            for text in [&folded.title, &folded.summary, &folded.body] {
+                for word in text.split(' ') {
+                    if word.chars().count() > FTS5_PREFIX_INDEXED && !known.contains(word) {
+                        fresh.insert(word);
+                    }
+                }
+            }
+        }
+        let fresh: Vec<&str> = fresh.into_iter().collect();
+        remember_words(conn, &[&fresh.join(" ")])?;
+        added = fresh.into_iter().map(str::to_owned).collect();
+    }
+    let wanted: Vec<i64> = articles
+        .iter()
+        .map(|(id, published, _)| key(*id, *published))
+        .collect();
+    let mut taken = std::collections::HashSet::new();
+    for chunk in wanted.chunks(ROWS_PER_INSERT) {
+        let held: Vec<i64> = article_search::table
+            .filter(article_search::key.eq_any(chunk))
+            .select(article_search::key)
+            .load(conn)?;
+        taken.extend(held);
+    }
+    let checked: std::collections::HashSet<i64> = wanted.iter().copied().collect();
+    let mut keys = Vec::with_capacity(wanted.len());
+    for (wanted, (id, _, _)) in wanted.iter().zip(articles) {
+        // Keys of one publication time clash only when ids 512 apart share it: rare, so the
+        // keys below are asked for one by one.
+        let mut candidate = *wanted;
+        while taken.contains(&candidate) {
+            candidate -= 1;
+            if !checked.contains(&candidate) {
+                let free = free_key(conn, *id, candidate)?;
+                if free != candidate {
+                    taken.extend(free + 1..=candidate);
+                }
+                candidate = free;
+            }
+        }
+        taken.insert(candidate);
+        keys.push(candidate);
+    }
+    let rows: Vec<_> = articles
+        .iter()
+        .zip(&keys)
+        .map(|((id, _, folded), key)| {
+            (
+                article_search::article_id.eq(*id),
+                article_search::key.eq(*key),
+                article_search::title.eq(folded.title.as_str()),
+                article_search::summary.eq(folded.summary.as_str()),
+                article_search::body.eq(folded.body.as_str()),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        crate::rows::insert_rows!(conn, article_search::table, chunk)?;
+    }
+    Ok(added)
 }
 
 /// Indexes articles that have no search text yet: those stored before search existed.
