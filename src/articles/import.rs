@@ -607,7 +607,7 @@ fn insert_all(conn: &mut Db, rows: &[Insert], known: &HashSet<String>) -> Result
         for tag in &r.content.tag_ids {
             tagged.push((article_tags::article_id.eq(id), article_tags::tag_id.eq(*tag)));
         }
-        let content = serde_json::to_string(&r.content).map_err(|e| ApiError::internal(e.to_string()))?;
+        let content = super::revisions::stored_content(&r.content)?;
         revisions.push((
             article_revisions::article_id.eq(id),
             article_revisions::version.eq(1),

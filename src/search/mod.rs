@@ -370,6 +370,30 @@ fn free_key(conn: &mut Db, article_id: i64, wanted: i64) -> QueryResult<i64> {
 /// it inside the transaction of the change.
 pub fn rekey(conn: &mut Db, article_id: i64, published: Option<NaiveDateTime>) -> QueryResult<()> {
     let key = free_key(conn, article_id, key(article_id, published))?;
+    if matches!(conn, Db::Sqlite(_)) {
+        let current: Option<i64> = article_search::table
+            .filter(article_search::article_id.eq(article_id))
+            .select(article_search::key)
+            .first(conn)
+            .optional()?;
+        if current == Some(key) {
+            return Ok(());
+        }
+        // The key is the indexes' rowid, and a contentless index cannot move a row: the
+        // article is indexed again from its own columns, as saved.
+        let (title, summary, body_html): (String, Option<String>, String) = articles::table
+            .find(article_id)
+            .select((articles::title, articles::summary, articles::body_html))
+            .first(conn)?;
+        return index(
+            conn,
+            article_id,
+            published,
+            &title,
+            summary.as_deref(),
+            &body_html,
+        );
+    }
     diesel::update(
         article_search::table
             .filter(article_search::article_id.eq(article_id))
@@ -432,15 +456,29 @@ pub fn index(
     summary: Option<&str>,
     body_html: &str,
 ) -> QueryResult<()> {
-    let Folded { title, summary, body } = Folded::of(title, summary, body_html);
-    remember_words(conn, &[&title, &summary, &body])?;
+    let folded = Folded::of(title, summary, body_html);
+    let Folded { title, summary, body } = &folded;
+    remember_words(conn, &[title, summary, body])?;
+    if let Db::Sqlite(_) = conn {
+        // Replaced whole: a contentless index cannot update a row whose text it does not keep.
+        diesel::delete(article_search::table.filter(article_search::article_id.eq(article_id)))
+            .execute(conn)?;
+        let key = free_key(conn, article_id, key(article_id, published))?;
+        diesel::insert_into(article_search::table)
+            .values((
+                article_search::article_id.eq(article_id),
+                article_search::key.eq(key),
+            ))
+            .execute(conn)?;
+        return write_fts(conn, &[(key, &folded)]);
+    }
     let key = free_key(conn, article_id, key(article_id, published))?;
     let changed = diesel::update(article_search::table.filter(article_search::article_id.eq(article_id)))
         .set((
             article_search::key.eq(key),
-            article_search::title.eq(&title),
-            article_search::summary.eq(&summary),
-            article_search::body.eq(&body),
+            article_search::title.eq(title),
+            article_search::summary.eq(summary),
+            article_search::body.eq(body),
         ))
         .execute(conn)?;
     if changed == 0 {
@@ -448,11 +486,46 @@ pub fn index(
             .values((
                 article_search::article_id.eq(article_id),
                 article_search::key.eq(key),
-                article_search::title.eq(&title),
-                article_search::summary.eq(&summary),
-                article_search::body.eq(&body),
+                article_search::title.eq(title),
+                article_search::summary.eq(summary),
+                article_search::body.eq(body),
             ))
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Adds folded texts under their keys to SQLite's three contentless FTS5 indexes (migration
+/// 000009), which hold no text to read back: the server gives it, as the triggers over a
+/// table of text did before.
+fn write_fts(conn: &mut Db, rows: &[(i64, &Folded)]) -> QueryResult<()> {
+    let Db::Sqlite(c) = conn else {
+        return Ok(());
+    };
+    const INDEXES: [(&str, usize); 3] = [
+        ("article_fts", 3),
+        ("article_lead_fts", 2),
+        ("article_title_fts", 1),
+    ];
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        for (index, columns) in INDEXES {
+            let names = ["title", "summary", "body"][..columns].join(", ");
+            let row = format!("(?{})", ", ?".repeat(columns));
+            let values = vec![row; chunk.len()].join(", ");
+            let mut query =
+                diesel::sql_query(format!("INSERT INTO {index} (rowid, {names}) VALUES {values}"))
+                    .into_boxed();
+            for (key, folded) in chunk {
+                query = query.bind::<BigInt, _>(*key);
+                for text in [&folded.title, &folded.summary, &folded.body]
+                    .into_iter()
+                    .take(columns)
+                {
+                    query = query.bind::<Text, _>(text.as_str());
+                }
+            }
+            query.execute(c)?;
+        }
     }
     Ok(())
 }
@@ -516,6 +589,23 @@ pub fn index_new(
         taken.insert(candidate);
         keys.push(candidate);
     }
+    if matches!(conn, Db::Sqlite(_)) {
+        let rows: Vec<_> = articles
+            .iter()
+            .zip(&keys)
+            .map(|((id, _, _), key)| (article_search::article_id.eq(*id), article_search::key.eq(*key)))
+            .collect();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            crate::rows::insert_rows!(conn, article_search::table, chunk)?;
+        }
+        let texts: Vec<(i64, &Folded)> = keys
+            .iter()
+            .zip(articles)
+            .map(|(key, (_, _, f))| (*key, *f))
+            .collect();
+        write_fts(conn, &texts)?;
+        return Ok(added);
+    }
     let rows: Vec<_> = articles
         .iter()
         .zip(&keys)
@@ -546,7 +636,9 @@ pub fn index_missing(conn: &mut Db) -> QueryResult<usize> {
             type Unindexed = (i64, String, Option<NaiveDateTime>, String, Option<String>, String);
             let batch: Vec<Unindexed> = articles::table
                 .filter(diesel::dsl::not(diesel::dsl::exists(
-                    article_search::table.filter(article_search::article_id.eq(articles::id)),
+                    article_search::table
+                        .filter(article_search::article_id.eq(articles::id))
+                        .select(article_search::key),
                 )))
                 .order(articles::id)
                 .limit(500)
