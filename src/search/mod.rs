@@ -254,9 +254,9 @@ impl Search {
     }
 }
 
-/// Prefixes up to this many characters have their own entries in the FTS5 indexes
-/// (`prefix = '1 2 3'` in migration 000005), so FTS5 reads them like words.
-const FTS5_PREFIX_INDEXED: usize = 3;
+/// Prefixes up to this many characters have their own entries in the index of the whole
+/// text (`prefix = '1'`, migration 000009), so FTS5 reads them like words.
+const FTS5_PREFIX_INDEXED: usize = 1;
 /// A longer prefix is looked up in `search_terms` and searched as the words it completes to,
 /// up to this many.
 const MAX_COMPLETIONS: i64 = 64;
@@ -689,11 +689,8 @@ mod tests {
             s.fts5(Some(&["chinh".into(), "chinhs".into()])),
             r#""cai" AND "cach" AND "hanh" AND ("chinh" OR "chinhs")"#
         );
-        assert_eq!(
-            parse("cai ca").long_prefix(),
-            None,
-            "short prefixes have their own index"
-        );
+        assert_eq!(parse("cai ca").long_prefix(), Some("ca"));
+        assert_eq!(parse("cai c").long_prefix(), None, "one letter has its own index");
         assert_eq!(s.tsquery(), "'cai' & 'cach' & 'hanh' & 'chin':*");
     }
 

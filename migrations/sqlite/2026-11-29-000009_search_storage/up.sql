@@ -4,10 +4,10 @@
 -- summary and body were a fifth of the database. The server writes the indexes itself, in
 -- the transaction that saves the article (see `search::index`).
 --
--- Only the index of the whole text keeps the prefix indexes ('1 2 3'): prefixes typed in a
--- search of everything are the common case, and without them a one-letter prefix merges
--- the match lists of every word. The lead and the title are a few words per article, whose
--- prefixes are cheap to merge.
+-- Only the index of the whole text keeps a prefix index, of one letter: prefixes of two
+-- letters and more are searched as the words they complete to (`search_terms`, see
+-- `search::completions`), so the index no longer holds every word three more times. The lead
+-- and the title are a few words per article, whose prefixes are cheap to merge.
 --
 -- Folding is the server's (Rust), so SQL cannot refill the new indexes: the emptied
 -- `article_search` makes the next start index every article again (`search::index_missing`,
@@ -30,7 +30,7 @@ CREATE VIRTUAL TABLE article_fts USING fts5(
     content = '',
     contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 0',
-    prefix = '1 2 3'
+    prefix = '1'
 );
 CREATE VIRTUAL TABLE article_lead_fts USING fts5(
     title, summary,
