@@ -522,6 +522,9 @@ struct Insert {
     folded: Folded,
 }
 
+/// A line with its number and, for one that names files, their library ids or why not.
+type Numbered = (usize, Line, Option<Result<Files, ApiError>>);
+
 /// What one batch did.
 #[derive(Default)]
 struct Done {
@@ -668,7 +671,7 @@ fn write_batch(
     conn: &mut Db,
     links: &Links,
     known: &mut Known,
-    lines: Vec<(usize, Line, Option<Result<Files, ApiError>>)>,
+    lines: Vec<Numbered>,
 ) -> Result<Done, ApiError> {
     let mut done = Done::default();
     let wanted: Vec<&str> = lines
