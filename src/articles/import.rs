@@ -432,32 +432,55 @@ fn draft(record: ImportRecord, slug: String, format: BodyFormat) -> Result<Draft
 /// The byline of an article whose line names no author.
 const DEFAULT_BYLINE: &str = "Ban biên tập";
 
-/// Reads and prepares batches on a thread of its own, so the next batch is parsed, rendered
-/// and folded while the database writes this one.
+/// Reads and prepares batches on threads of their own, so the next batch is parsed, checked,
+/// rendered and folded while the database writes this one: on two threads, which share the
+/// cores with the database's writer as its work and theirs come and go.
 fn spawn_reader(input: impl BufRead + Send + 'static, tx: tokio::sync::mpsc::Sender<Batch>) {
     std::thread::spawn(move || {
         let mut read = 0u64;
         let mut lines = input.split(b'\n').enumerate().peekable();
         while lines.peek().is_some() {
-            let mut batch = Batch {
-                lines: Vec::with_capacity(BATCH),
-                read,
-            };
+            let mut raw = Vec::with_capacity(BATCH);
             for (index, line) in lines.by_ref().take(BATCH) {
-                let line = line.map(|bytes| {
+                let line = line.and_then(|bytes| {
                     read += bytes.len() as u64 + 1;
                     String::from_utf8(bytes)
                         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
                 });
-                let line = line.and_then(|l| l).map(|l| l.trim_end_matches('\r').to_owned());
-                batch.lines.push((index + 1, prepare(line)));
+                raw.push((index + 1, line.map(|l| l.trim_end_matches('\r').to_owned())));
             }
-            batch.read = read;
+            let batch = Batch {
+                lines: prepare_all(raw),
+                read,
+            };
             if tx.blocking_send(batch).is_err() {
                 return;
             }
         }
     });
+}
+
+/// Prepares lines in two halves at once.
+fn prepare_all(mut raw: Vec<(usize, std::io::Result<String>)>) -> Vec<(usize, Line)> {
+    let second = raw.split_off(raw.len().div_ceil(2));
+    let numbers: Vec<usize> = second.iter().map(|(n, _)| *n).collect();
+    let prepare_half = |half: Vec<(usize, std::io::Result<String>)>| -> Vec<(usize, Line)> {
+        half.into_iter().map(|(n, line)| (n, prepare(line))).collect()
+    };
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| prepare_half(second));
+        let mut lines = prepare_half(raw);
+        match other.join() {
+            Ok(rest) => lines.extend(rest),
+            // A line that panicked its thread fails with the others of its half, not the import.
+            Err(_) => lines.extend(
+                numbers
+                    .into_iter()
+                    .map(|n| (n, Line::Bad("could not be prepared".to_owned()))),
+            ),
+        }
+        lines
+    })
 }
 
 /// Ids found or created by name during one import, by slug: most lines of an archive name
