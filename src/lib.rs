@@ -26,6 +26,7 @@ pub mod ops;
 pub mod patch;
 pub mod reader;
 pub mod routing;
+mod rows;
 pub mod search;
 pub mod server;
 pub mod storage;

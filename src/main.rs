@@ -81,20 +81,24 @@ async fn create_user(
 }
 
 async fn import(config: newsdesk::config::Config, files: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+    use newsdesk::articles::import;
     let state = actix_web::web::block(move || newsdesk::AppState::prepare(config)).await??;
     let mut failures = 0;
     for file in files {
         let name = file.display().to_string();
-        let reader =
-            std::io::BufReader::new(std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
+        let opened = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
+        let reader = std::io::BufReader::with_capacity(1 << 20, opened);
         let started = std::time::Instant::now();
         let dir = file
             .parent()
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
-        let report = newsdesk::articles::import::import(&state, &dir, reader)
-            .await
-            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let tally = std::sync::Arc::new(import::Tally::default());
+        let progress = import::Progress::start(name.clone(), size, tally.clone());
+        let report = import::import_counting(&state, &dir, reader, tally).await;
+        progress.stop();
+        let report = report.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         for (line, message) in &report.failed {
             eprintln!("{name}:{line}: {message}");
         }

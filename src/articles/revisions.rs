@@ -22,23 +22,60 @@ use crate::i18n::Code;
 use crate::media::links::Links;
 use crate::taxonomy::service as taxonomy;
 
+/// A revision's content as stored. The latest revision leaves out the body (`null`): it is
+/// the article's own, which the next save writes into it before changing the article (see
+/// [`write_revision`]). An article most often has one version, so its body is stored once
+/// instead of twice.
+pub(super) fn stored_content(c: &Content) -> Result<String, ApiError> {
+    let mut value = serde_json::to_value(c).map_err(|e| ApiError::internal(e.to_string()))?;
+    value["body"] = serde_json::Value::Null;
+    Ok(value.to_string())
+}
+
+/// Saves version `version`; `replaced_body` is the body the save replaced, which the
+/// previous latest revision left out and now keeps.
 pub(super) fn write_revision(
     conn: &mut Db,
     id: i64,
     version: i64,
     c: &Content,
     editor: Option<i64>,
+    replaced_body: Option<&str>,
 ) -> Result<(), ApiError> {
-    let content = serde_json::to_string(c).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Some(body) = replaced_body {
+        keep_body(conn, id, body)?;
+    }
     diesel::insert_into(article_revisions::table)
         .values((
             article_revisions::article_id.eq(id),
             article_revisions::version.eq(version),
-            article_revisions::content.eq(content),
+            article_revisions::content.eq(stored_content(c)?),
             article_revisions::edited_by.eq(editor),
             article_revisions::created_at.eq(now()),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Writes `body` into the article's latest revision if that one left its body out.
+fn keep_body(conn: &mut Db, id: i64, body: &str) -> Result<(), ApiError> {
+    let latest: Option<(i64, String)> = article_revisions::table
+        .filter(article_revisions::article_id.eq(id))
+        .order(article_revisions::version.desc())
+        .select((article_revisions::id, article_revisions::content))
+        .first(conn)
+        .optional()?;
+    let Some((revision, raw)) = latest else {
+        return Ok(());
+    };
+    let mut value: serde_json::Value =
+        serde_json::from_str(&raw).map_err(|e| ApiError::internal(format!("unreadable revision: {e}")))?;
+    if value.get("body").is_some_and(serde_json::Value::is_null) {
+        value["body"] = serde_json::Value::String(body.to_owned());
+        diesel::update(article_revisions::table.find(revision))
+            .set(article_revisions::content.eq(value.to_string()))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -58,12 +95,19 @@ fn editor_bylines(conn: &mut Db, ids: Vec<i64>) -> QueryResult<HashMap<i64, Byli
     Ok(rows.into_iter().map(|b| (b.id, b)).collect())
 }
 
-fn parse_content(raw: &str) -> Result<Content, ApiError> {
-    serde_json::from_str(raw).map_err(|e| ApiError::internal(format!("unreadable revision: {e}")))
+/// A stored revision's content; `article_body` is the article's current body, which the
+/// latest revision stands for (see [`stored_content`]).
+fn parse_content(raw: &str, article_body: &str) -> Result<Content, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| ApiError::internal(format!("unreadable revision: {e}")))?;
+    if value.get("body").is_some_and(serde_json::Value::is_null) {
+        value["body"] = serde_json::Value::String(article_body.to_owned());
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::internal(format!("unreadable revision: {e}")))
 }
 
 pub fn revisions(conn: &mut Db, user: &AuthUser, id: i64) -> Result<Vec<RevisionSummary>, ApiError> {
-    load_for(conn, user, id)?;
+    let (article, _) = load_for(conn, user, id)?;
     let rows: Vec<RevisionRow> = article_revisions::table
         .filter(article_revisions::article_id.eq(id))
         .order(article_revisions::version.desc())
@@ -79,7 +123,7 @@ pub fn revisions(conn: &mut Db, user: &AuthUser, id: i64) -> Result<Vec<Revision
         .map(|r| {
             Ok(RevisionSummary {
                 version: r.version,
-                title: parse_content(&r.content)?.title,
+                title: parse_content(&r.content, &article.body)?.title,
                 edited_by: r.edited_by.and_then(|e| editors.get(&e).cloned()),
                 created_at: r.created_at.and_utc(),
             })
@@ -103,14 +147,14 @@ fn revision_row(conn: &mut Db, id: i64, version: i64) -> Result<RevisionRow, Api
 }
 
 pub fn revision(conn: &mut Db, user: &AuthUser, id: i64, version: i64) -> Result<Revision, ApiError> {
-    load_for(conn, user, id)?;
+    let (article, _) = load_for(conn, user, id)?;
     let r = revision_row(conn, id, version)?;
     let editors = editor_bylines(conn, r.edited_by.into_iter().collect())?;
     Ok(Revision {
         version: r.version,
         edited_by: r.edited_by.and_then(|e| editors.get(&e).cloned()),
         created_at: r.created_at.and_utc(),
-        content: parse_content(&r.content)?,
+        content: parse_content(&r.content, &article.body)?,
     })
 }
 
@@ -126,7 +170,7 @@ pub fn restore(
 ) -> Result<EditorialArticle, ApiError> {
     let (row, facts) = load_for(conn, user, id)?;
     policy::require(user, Action::EditArticle(facts))?;
-    let mut c = parse_content(&revision_row(conn, id, version)?.content)?;
+    let mut c = parse_content(&revision_row(conn, id, version)?.content, &row.body)?;
     if slug_taken(conn, &c.slug, Some(id))? {
         c.slug = row.slug.clone();
     }

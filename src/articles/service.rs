@@ -60,7 +60,7 @@ pub fn insert(
             .map_err(slug_conflict)?;
         claim(conn, id, &c.slug)?;
         write_relations(conn, id, c, &body_images)?;
-        write_revision(conn, id, 1, c, created_by)?;
+        write_revision(conn, id, 1, c, created_by, None)?;
         let live = placement
             .published_at
             .filter(|_| placement.status == ArticleState::Published);
@@ -191,7 +191,7 @@ pub(super) fn save(
             cache::changed(conn, Scope::Content)?;
         }
         write_relations(conn, id, c, &body_images)?;
-        write_revision(conn, id, next, c, Some(editor))?;
+        write_revision(conn, id, next, c, Some(editor), Some(&base.body))?;
         crate::search::index(conn, id, live, &c.title, c.summary.as_deref(), &body_html)?;
         if live.is_some() {
             let data = event_data(conn, id)?;

@@ -54,10 +54,33 @@ fn optional_url(value: Option<String>, field: &str, errors: &mut Vec<FieldError>
 pub(crate) fn check_content(
     conn: &mut Db,
     user: &AuthUser,
-    mut c: Content,
+    c: Content,
     tag_names: Option<Vec<String>>,
 ) -> Result<Content, ApiError> {
     let mut errors = Vec::new();
+    let mut c = check_text(c, &mut errors);
+    check_references(conn, user, &c, &mut errors)?;
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if !c.tag_ids.is_empty() {
+        taxonomy::existing_tag_ids(conn, &c.tag_ids)?;
+    }
+    if let Some(names) = tag_names {
+        for id in taxonomy::tag_ids_for_names(conn, user.id, &names)? {
+            if !c.tag_ids.contains(&id) {
+                c.tag_ids.push(id);
+            }
+        }
+    }
+    c.tag_ids.sort_unstable();
+    c.tag_ids.dedup();
+    Ok(c)
+}
+
+/// The checks that need no database, normalising as they go; the importer makes them away
+/// from the connection, on its preparing thread.
+pub(crate) fn check_text(mut c: Content, errors: &mut Vec<FieldError>) -> Content {
     c.title = text::clean(&c.title);
     for (field, value) in [("title", &c.title), ("body", &c.body)] {
         if !text::storable(value) {
@@ -73,17 +96,17 @@ pub(crate) fn check_content(
     if !text::is_valid_slug(&c.slug) {
         errors.push(FieldError::new("slug", FieldCode::InvalidFormat).arg("max", text::SLUG_MAX));
     }
-    c.summary = optional_text(c.summary, "summary", SUMMARY_MAX, &mut errors);
-    c.source = optional_text(c.source, "source", SOURCE_MAX, &mut errors);
-    c.meta_title = optional_text(c.meta_title, "meta_title", META_TITLE_MAX, &mut errors);
+    c.summary = optional_text(c.summary, "summary", SUMMARY_MAX, errors);
+    c.source = optional_text(c.source, "source", SOURCE_MAX, errors);
+    c.meta_title = optional_text(c.meta_title, "meta_title", META_TITLE_MAX, errors);
     c.meta_description = optional_text(
         c.meta_description,
         "meta_description",
         META_DESCRIPTION_MAX,
-        &mut errors,
+        errors,
     );
-    c.cover_image_url = optional_url(c.cover_image_url, "cover_image_url", &mut errors);
-    c.canonical_url = optional_url(c.canonical_url, "canonical_url", &mut errors);
+    c.cover_image_url = optional_url(c.cover_image_url, "cover_image_url", errors);
+    c.canonical_url = optional_url(c.canonical_url, "canonical_url", errors);
     if !(0..=FEATURED_RANK_MAX).contains(&c.featured_rank) {
         errors.push(
             FieldError::new("featured_rank", FieldCode::NumberOutOfRange)
@@ -91,6 +114,16 @@ pub(crate) fn check_content(
                 .arg("max", FEATURED_RANK_MAX),
         );
     }
+    c
+}
+
+/// The checks of ids against the database, in the order the API reports them.
+fn check_references(
+    conn: &mut Db,
+    user: &AuthUser,
+    c: &Content,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), ApiError> {
     if let Some(category) = c.category_id
         && !taxonomy::category_exists(conn, category)?
     {
@@ -127,20 +160,5 @@ pub(crate) fn check_content(
     }
     let body_images = render::image_refs(&c.body, c.body_format).ids;
     errors.extend(uses::check(conn, &c.files(), &body_images)?);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    if !c.tag_ids.is_empty() {
-        taxonomy::existing_tag_ids(conn, &c.tag_ids)?;
-    }
-    if let Some(names) = tag_names {
-        for id in taxonomy::tag_ids_for_names(conn, user.id, &names)? {
-            if !c.tag_ids.contains(&id) {
-                c.tag_ids.push(id);
-            }
-        }
-    }
-    c.tag_ids.sort_unstable();
-    c.tag_ids.dedup();
-    Ok(c)
+    Ok(())
 }

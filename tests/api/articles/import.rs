@@ -123,6 +123,70 @@ backend_test!(
     }
 );
 
+backend_test!(
+    /// Lines are written in bulk; a line the database refuses (here a trigger standing for any
+    /// constraint the checks cannot see) fails alone, found by writing its batch line by line,
+    /// and a slug twice in one file is imported once.
+    async fn import_in_bulk_reports_the_line_the_database_refuses_and_loads_the_rest(app: TestApp) {
+        use diesel::connection::SimpleConnection;
+        let refuse = match app.backend {
+            crate::common::Backend::Sqlite => {
+                "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.title = 'Bị từ chối' \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+            }
+            crate::common::Backend::Postgres => {
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.title = 'Bị từ chối' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; \
+                 CREATE TRIGGER refuse BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse();"
+            }
+        };
+        app.state
+            .db
+            .run(move |conn| Ok(conn.batch_execute(refuse)?))
+            .await
+            .unwrap();
+        let lines = r#"{"title": "Lô một", "status": "published", "published_at": "2021-03-01T00:00:00Z", "tags": ["Lô hàng"], "authors": ["Hoàng Anh"], "body": "Thủ tục **một cửa**."}
+{"title": "Bị từ chối", "slug": "bi-tu-choi", "status": "published"}
+{"title": "Lô hai", "slug": "lo-hai", "status": "published", "published_at": "2021-03-02T00:00:00Z", "tags": ["Lô hàng"]}
+{"title": "Lô hai bản sao", "slug": "lo-hai", "status": "published"}
+{"title": "Lô ba", "authors": ["Hoàng Anh", "hoàng anh"]}
+"#;
+        let report = import(&app, lines).await;
+        assert_eq!((report.imported, report.skipped), (2, 1), "{report:?}");
+        let failed: Vec<usize> = report.failed.iter().map(|(line, _)| *line).collect();
+        assert_eq!(failed, [2, 5], "{report:?}");
+        assert!(report.failed[1].1.contains("author_ids"), "{report:?}");
+
+        let list = app.get(PUBLIC_ARTICLES).await.json();
+        assert_eq!(slugs(&list), ["lo-hai", "lo-mot"]);
+        let found = app.get("/api/v1/articles?q=%22mot%20cua%22").await.json();
+        assert_eq!(slugs(&found), ["lo-mot"], "{found}");
+        let found = app.get("/api/v1/articles?q=l").await.json();
+        assert_eq!(slugs(&found), ["lo-hai", "lo-mot"], "newest first: {found}");
+        let one = public_detail(&app, "lo-mot").await.data();
+        assert_eq!(one["tags"][0]["slug"], "lo-hang");
+        assert_eq!(one["authors"][0]["name"], "Hoàng Anh");
+        let two = public_detail(&app, "lo-hai").await.data();
+        assert_eq!(two["tags"][0]["slug"], "lo-hang", "one tag for both: {two}");
+
+        // The first revision is there as for an API create, body included.
+        let editor = app.user(Role::Editor).await;
+        let id = one["id"].as_i64().unwrap();
+        let revision = app
+            .get_as(
+                &editor.access_token,
+                &format!("/api/v1/admin/articles/{id}/revisions/1"),
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(
+            revision["data"]["content"]["body"], "Thủ tục **một cửa**.",
+            "{revision}"
+        );
+    }
+);
+
 #[actix_web::test]
 async fn the_import_command_prints_counts_and_failing_lines_and_fails_when_a_line_failed() {
     use std::process::{Command, Stdio};
@@ -159,6 +223,12 @@ async fn the_import_command_prints_counts_and_failing_lines_and_fails_when_a_lin
     assert!(stderr.contains("bai.jsonl:4: not an article"), "{stderr}");
     assert!(stderr.contains("bai.jsonl:5: title"), "{stderr}");
     assert!(stderr.contains("bai.jsonl:7: status"), "{stderr}");
+    // Not a terminal: plain progress lines, the last one with every line of the file.
+    assert!(stderr.contains("bai.jsonl: importing"), "{stderr}");
+    assert!(
+        stderr.contains("bai.jsonl: 8 lines, ") && stderr.contains("(100%)"),
+        "{stderr}"
+    );
     assert!(
         dir.path().join("newsdesk.db").is_file(),
         "the default database is ./newsdesk.db"
