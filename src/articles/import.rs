@@ -854,7 +854,24 @@ pub async fn import_counting(
         tally.lines.fetch_add(count, Ordering::Relaxed);
     }
     report.failed.sort_by_key(|(number, _)| *number);
+    if report.imported > 0 {
+        state.db.run(|conn| Ok(refresh_statistics(conn)?)).await?;
+    }
     Ok(report)
+}
+
+/// After a bulk load, PostgreSQL's planner still holds the statistics of the tables before
+/// it until autovacuum gets round to them, and meanwhile may plan a page's statements for
+/// nearly empty tables (seen: an article page at a tenth of its speed in the first seconds
+/// after importing 5,000 articles). SQLite keeps no statistics unless asked (none here).
+fn refresh_statistics(conn: &mut Db) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    if let Db::Pg(pg) = conn {
+        pg.batch_execute(
+            "ANALYZE articles, article_tags, article_authors, article_search, article_media, article_slugs",
+        )?;
+    }
+    Ok(())
 }
 
 /// What the operator sees while a file imports: on a terminal a bar over the file's bytes
