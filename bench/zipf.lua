@@ -8,10 +8,10 @@
 -- pages are not also the neighbours on disk. 7919 is prime, so with N not a multiple of it
 -- every article has a rank.
 --
--- At the end it prints one line:
---   zipf.lua: n=N s=S requests=R distinct=D top1=P1% top100=P100%
--- (the distinct slugs and the share of the most requested one and hundred, from thread 1's
--- sample), so a run shows what its mix really was.
+-- At the end it prints one line per thread:
+--   thread T: zipf.lua: n=N s=S requests=R distinct=D top1=P1% top100=P100%
+-- (the distinct slugs it asked for and the share of the most requested one and hundred), so a
+-- run shows what its mix really was.
 
 local threads = {}
 
@@ -24,8 +24,8 @@ function setup(thread)
 end
 
 local cdf
-local seen
-local requests = 0
+local seen = {}
+local requests, distinct, top1, top100 = 0, 0, 0, 0
 
 local function build()
     cdf = {}
@@ -37,7 +37,6 @@ local function build()
     for k = 1, n do
         cdf[k] = cdf[k] / total
     end
-    seen = {}
 end
 
 function init(args)
@@ -59,33 +58,37 @@ local function rank(u)
     return lo
 end
 
+-- wrk copies only plain values out of a thread's state: the mix is kept as one string.
+local function summarise()
+    zipf_summary = string.format(
+        "zipf.lua: n=%d s=%.2f requests=%d distinct=%d top1=%.1f%% top100=%.1f%%",
+        n, s, requests, distinct, 100 * top1 / requests, 100 * top100 / requests)
+end
+
 function request()
     local k = rank(math.random())
     requests = requests + 1
-    if tid == 1 then
-        seen[k] = (seen[k] or 0) + 1
+    if not seen[k] then
+        seen[k] = true
+        distinct = distinct + 1
+    end
+    if k == 1 then
+        top1 = top1 + 1
+    end
+    if k <= 100 then
+        top100 = top100 + 1
+    end
+    if requests % 100 == 1 then
+        summarise()
     end
     return wrk.format("GET", "/api/v1/articles/bai-" .. ((k * 7919) % n + 1))
 end
 
 function done(summary, latency, requests_)
-    local t = threads[1]
-    if not t then
-        return
-    end
-    -- wrk copies a thread's globals, tables included, into this state on `get`.
-    local sample, count = t:get("seen"), t:get("requests")
-    if not sample or not count or count == 0 then
-        return
-    end
-    local distinct, top1, top100 = 0, sample[1] or 0, 0
-    for k, c in pairs(sample) do
-        distinct = distinct + 1
-        if k <= 100 then
-            top100 = top100 + c
+    for _, t in ipairs(threads) do
+        local line = t:get("zipf_summary")
+        if line then
+            io.write(string.format("thread %d: %s\n", t:get("tid"), line))
         end
     end
-    io.write(string.format(
-        "zipf.lua: n=%d s=%.2f requests=%d distinct=%d top1=%.1f%% top100=%.1f%%\n",
-        n, s, count, distinct, 100 * top1 / count, 100 * top100 / count))
 end

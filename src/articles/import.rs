@@ -894,17 +894,30 @@ impl Progress {
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let started = Instant::now();
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(size);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:30}] {bytes}/{total_bytes}, {elapsed_precise}, ETA {eta}",
-            ) {
+            // A pipe has no size to measure against: a spinner with the bytes and lines read.
+            let (bar, template) = if size > 0 {
+                (
+                    indicatif::ProgressBar::new(size),
+                    "{msg} [{bar:30}] {bytes}/{total_bytes}, {elapsed_precise}, ETA {eta}",
+                )
+            } else {
+                (
+                    indicatif::ProgressBar::new_spinner(),
+                    "{spinner} {msg}, {bytes}, {elapsed_precise}",
+                )
+            };
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.set_message(name.clone());
             bar
         });
         if bar.is_none() {
-            eprintln!("{name}: importing {}", indicatif::HumanBytes(size));
+            if size > 0 {
+                eprintln!("{name}: importing {}", indicatif::HumanBytes(size));
+            } else {
+                eprintln!("{name}: importing");
+            }
         }
         let line = {
             let (name, tally) = (name.clone(), tally.clone());
@@ -924,15 +937,19 @@ impl Progress {
                         indicatif::HumanDuration(Duration::from_secs_f64(left))
                     )
                 });
-                format!(
-                    "{name}: {lines} lines, {}/{} ({:.0}%), {rate:.0} lines/s, {:.0} s{}",
-                    indicatif::HumanBytes(bytes),
-                    indicatif::HumanBytes(size),
-                    if size > 0 {
+                // A pipe has no size: its bytes are counted without a share of a whole.
+                let of = if size > 0 {
+                    format!(
+                        "/{} ({:.0}%)",
+                        indicatif::HumanBytes(size),
                         bytes as f64 * 100.0 / size as f64
-                    } else {
-                        100.0
-                    },
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{name}: {lines} lines, {}{of}, {rate:.0} lines/s, {:.0} s{}",
+                    indicatif::HumanBytes(bytes),
                     seconds,
                     eta.unwrap_or_default()
                 )
