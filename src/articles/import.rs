@@ -494,25 +494,32 @@ struct Known {
     words: HashSet<String>,
 }
 
+/// The id of the name's slug in `known`, or found (or created) by `find` and remembered.
+fn remembered(
+    known: &mut HashMap<String, i64>,
+    name: &str,
+    find: impl FnOnce(&str) -> Result<i64, ApiError>,
+) -> Result<i64, ApiError> {
+    let slug = text::slugify(name);
+    if let Some(id) = known.get(&slug) {
+        return Ok(*id);
+    }
+    let id = find(name)?;
+    known.insert(slug, id);
+    Ok(id)
+}
+
 impl Known {
     fn author(&mut self, conn: &mut Db, name: &str) -> Result<i64, ApiError> {
-        let slug = text::slugify(name);
-        if let Some(id) = self.authors.get(&slug) {
-            return Ok(*id);
-        }
-        let id = super::demo::find_or_create_author(conn, name)?;
-        self.authors.insert(slug, id);
-        Ok(id)
+        remembered(&mut self.authors, name, |name| {
+            super::demo::find_or_create_author(conn, name)
+        })
     }
 
     fn category(&mut self, conn: &mut Db, name: &str) -> Result<i64, ApiError> {
-        let slug = text::slugify(name);
-        if let Some(id) = self.categories.get(&slug) {
-            return Ok(*id);
-        }
-        let id = super::demo::find_or_create_category(conn, name)?;
-        self.categories.insert(slug, id);
-        Ok(id)
+        remembered(&mut self.categories, name, |name| {
+            super::demo::find_or_create_category(conn, name)
+        })
     }
 
     /// The line's tags, created when new, with the editorial API's checks of the names.

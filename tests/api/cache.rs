@@ -15,23 +15,6 @@ use serde_json::{Value, json};
 use crate::backend_test;
 use crate::common::{Backend, TestApp, TestAppBuilder};
 
-/// Sets an article's title in the database without going through the application.
-async fn retitle_behind_the_back(app: &TestApp, id: i64, title: &str) {
-    use diesel::prelude::*;
-    use newsdesk::db::schema::articles;
-    let title = title.to_owned();
-    app.state
-        .db
-        .run(move |conn| {
-            diesel::update(articles::table.find(id))
-                .set(articles::title.eq(title))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
-
 async fn title_of(app: &TestApp, slug: &str) -> String {
     let res = app.get(&format!("/api/v1/articles/{slug}")).await.expect(200);
     res.data()["title"].as_str().unwrap().to_owned()
@@ -54,7 +37,7 @@ backend_test!(
         let list = app.get("/api/v1/articles").await;
         let etag = list.header("etag").unwrap().to_owned();
 
-        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        app.retitle_behind_the_back(id, "Đổi lén").await;
         assert_eq!(
             title_of(&app, &slug).await,
             "Bản gốc",
@@ -96,7 +79,7 @@ backend_test!(
             .published_article(&editor, json!({"title": "Tin chính"}))
             .await;
         assert_eq!(title_of(&app, &slug).await, "Tin chính");
-        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        app.retitle_behind_the_back(id, "Đổi lén").await;
         let res = app
             .as_user(
                 &editor.access_token,
@@ -189,7 +172,7 @@ backend_test!(
         let comment = res.data()["id"].as_i64().unwrap();
         assert_eq!(app.get(&thread).await.json()["meta"]["total"], 0, "pending is not shown");
 
-        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        app.retitle_behind_the_back(id, "Đổi lén").await;
         app
             .as_user(&editor.access_token, Method::PATCH, &format!("/api/v1/admin/comments/{comment}"),
                 Some(&json!({"status": "approved"})))
@@ -277,7 +260,7 @@ backend_test!(
             titles(&app.get("/api/v1/articles?per_page=1&page=2").await.json()),
             ["Một"]
         );
-        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        app.retitle_behind_the_back(id, "Đổi lén").await;
         assert_eq!(
             titles(&app.get("/api/v1/articles?page=2&per_page=1").await.json()),
             ["Một"]
@@ -291,7 +274,7 @@ backend_test!(
         let editor = app.user(Role::Editor).await;
         let (id, slug) = app.published_article(&editor, json!({"title": "Bản gốc"})).await;
         assert_eq!(title_of(&app, &slug).await, "Bản gốc");
-        retitle_behind_the_back(&app, id, "Đổi lén").await;
+        app.retitle_behind_the_back(id, "Đổi lén").await;
         assert_eq!(title_of(&app, &slug).await, "Đổi lén");
     }
 );
@@ -320,7 +303,7 @@ async fn a_change_made_through_one_server_is_served_by_another_within_a_second()
     }
     assert_eq!(title_of(&second, &slug).await, "Bản gốc");
     assert_eq!(titles(&second.get("/api/v1/articles").await.json()), ["Bản gốc"]);
-    retitle_behind_the_back(&first, id, "Đổi lén").await;
+    first.retitle_behind_the_back(id, "Đổi lén").await;
     assert_eq!(
         title_of(&second, &slug).await,
         "Bản gốc",

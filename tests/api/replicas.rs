@@ -110,24 +110,6 @@ async fn until_served(app: &TestApp, path: &str, wanted: Served) -> TestResponse
     }
 }
 
-/// Sets an article's title on the primary without telling the application: no cache
-/// notification, no replica fence.
-async fn retitle_behind_the_back(app: &TestApp, id: i64, title: &str) {
-    use diesel::prelude::*;
-    use newsdesk::db::schema::articles;
-    let title = title.to_owned();
-    app.state
-        .db
-        .run(move |conn| {
-            diesel::update(articles::table.find(id))
-                .set(articles::title.eq(title))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
-
 fn pause_replay(replica: &PgCluster) {
     replica
         .execute("postgres", "SELECT pg_wal_replay_pause()")
@@ -158,7 +140,7 @@ async fn public_reads_go_to_the_replica_and_editorial_ones_to_the_primary() {
 
     // With replay paused, a change the application is not told of reaches only the primary.
     pause_replay(replica);
-    retitle_behind_the_back(app, id, "Chỉ trên primary").await;
+    app.retitle_behind_the_back(id, "Chỉ trên primary").await;
     for path in [page.as_str(), "/api/v1/articles", "/feed.xml"] {
         let (res, served) = get(app, path).await;
         assert_eq!(res.status.as_u16(), 200, "{path}: {}", res.text());
@@ -258,7 +240,7 @@ async fn a_replica_further_behind_than_the_max_lag_is_skipped_until_it_catches_u
 
     // Behind the application's back, so only the lag can keep readers off the replica.
     pause_replay(replica);
-    retitle_behind_the_back(app, id, "Bản mới").await;
+    app.retitle_behind_the_back(id, "Bản mới").await;
     let paused = Instant::now();
     let res = until_served(app, &page, Served::Primary).await;
     assert_eq!(res.data()["title"], "Bản mới");

@@ -217,6 +217,24 @@ impl TestApp {
         builder
     }
 
+    /// Sets an article's title in the database without going through the application: no
+    /// cache notification, no replica fence.
+    pub async fn retitle_behind_the_back(&self, id: i64, title: &str) {
+        use diesel::prelude::*;
+        use newsdesk::db::schema::articles;
+        let title = title.to_owned();
+        self.state
+            .db
+            .run(move |conn| {
+                diesel::update(articles::table.find(id))
+                    .set(articles::title.eq(title))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .unwrap_or_else(|e| panic!("retitling article {id}: {e:?}"));
+    }
+
     /// Loads the demo content (`serve --demo`); whether it was loaded now.
     pub async fn load_demo(&self) -> bool {
         let links = self.state.media.links.clone();
