@@ -394,7 +394,7 @@ impl Replicas {
                     .connection_timeout(super::POOL_RECONNECT_TIMEOUT)
                     .test_on_check_out(true)
                     .build_unchecked(DbManager {
-                        url: url.clone(),
+                        url: watched(url, false),
                         breaker: down.clone(),
                         database,
                     });
@@ -518,17 +518,56 @@ fn checkout(replica: &Replica) -> Option<PooledDb> {
     replica.pool.get_timeout(WAIT_FOR_CONNECTION).ok()
 }
 
+/// `url` with limits on how long its connections may wait on a silent server: a replica cut
+/// off without a reset (a partition, a powered-off host) would otherwise hold a connection
+/// attempt for minutes and a read for hours, TCP's own limits. A monitor's short queries also
+/// get a statement timeout, so that a replica that accepts but never answers still counts as
+/// down. Settings the URL already names are left as they are; a URL that does not parse
+/// is left whole (libpq then reports it).
+fn watched(url: &DbUrl, monitor: bool) -> DbUrl {
+    let DbUrl::Postgres(raw) = url else {
+        return url.clone();
+    };
+    let Ok(mut parsed) = url::Url::parse(raw) else {
+        return url.clone();
+    };
+    let named: Vec<String> = parsed.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    // Written already escaped: libpq decodes `%XX` but reads `+` as itself, not as a space.
+    let mut limits = vec![
+        ("connect_timeout", "5"),
+        ("keepalives", "1"),
+        ("keepalives_idle", "5"),
+        ("keepalives_interval", "2"),
+        ("keepalives_count", "3"),
+        ("tcp_user_timeout", "10000"),
+    ];
+    if monitor {
+        limits.push(("options", "-c%20statement_timeout%3D5000"));
+    }
+    let mut query = parsed.query().unwrap_or_default().to_owned();
+    for (key, value) in limits {
+        if !named.iter().any(|n| n == key) {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(&format!("{key}={value}"));
+        }
+    }
+    parsed.set_query(Some(&query));
+    DbUrl::Postgres(parsed.into())
+}
+
 /// Connects on first use and after a failure, which drops the connection.
 fn ask<T>(
     conn: &mut Option<PgConnection>,
     url: &DbUrl,
     query: impl FnOnce(&mut PgConnection) -> QueryResult<T>,
 ) -> Result<T, String> {
-    let DbUrl::Postgres(raw) = url else {
-        return Err("not a PostgreSQL URL".into());
-    };
     if conn.is_none() {
-        *conn = Some(PgConnection::establish(raw).map_err(|e| e.to_string())?);
+        let DbUrl::Postgres(watched) = watched(url, true) else {
+            return Err("not a PostgreSQL URL".into());
+        };
+        *conn = Some(PgConnection::establish(&watched).map_err(|e| e.to_string())?);
     }
     let Some(open) = conn.as_mut() else {
         return Err("no connection".into());
@@ -660,6 +699,34 @@ mod tests {
         let refused = ReplicaSettings::parse(&sqlite, &["postgres://r1/news".into()], 5);
         assert!(refused.is_err_and(|(_, why)| why.contains("PostgreSQL primary")));
         assert!(ReplicaSettings::parse(&sqlite, &[], 5).is_ok());
+    }
+
+    #[test]
+    fn replica_and_monitor_connections_give_up_on_a_silent_server() {
+        let DbUrl::Postgres(pooled) = watched(&DbUrl::Postgres("postgres://u:p@r1:5433/news".into()), false)
+        else {
+            panic!("a PostgreSQL URL stays one");
+        };
+        assert!(
+            pooled.starts_with("postgres://u:p@r1:5433/news?connect_timeout=5&"),
+            "{pooled}"
+        );
+        assert!(pooled.contains("tcp_user_timeout=10000") && !pooled.contains("statement_timeout"));
+        let DbUrl::Postgres(monitor) = watched(
+            &DbUrl::Postgres("postgres://r1/news?connect_timeout=30&sslmode=require".into()),
+            true,
+        ) else {
+            panic!("a PostgreSQL URL stays one");
+        };
+        assert!(
+            monitor.contains("connect_timeout=30&sslmode=require&keepalives=1"),
+            "{monitor}"
+        );
+        assert_eq!(monitor.matches("connect_timeout").count(), 1, "{monitor}");
+        assert!(
+            monitor.ends_with("&options=-c%20statement_timeout%3D5000"),
+            "{monitor}"
+        );
     }
 
     #[test]
