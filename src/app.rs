@@ -160,6 +160,10 @@ impl AppState {
                 .map_err(|e| StartupError::Replicas(Box::new(e)))?;
         }
         let cache = crate::cache::ResponseCache::new(config.cache_bytes, config.cache_ttl, changes);
+        metrics
+            .registry
+            .register(Box::new(cache.collector()))
+            .map_err(|e| StartupError::Metrics(Box::new(e)))?;
         let media = crate::media::Library::open(&config).map_err(StartupError::Media)?;
         Ok(AppState {
             config: Arc::new(config),

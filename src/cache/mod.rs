@@ -245,6 +245,9 @@ pub struct ResponseCache {
     changes: Arc<Generations>,
     /// Answers being built, by key (see [`ResponseCache::serve`]).
     building: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
+    /// Cacheable requests by how they were answered: `hit`, `miss` (built here) or `shared`
+    /// (waited for another request building the same answer).
+    answered: prometheus::IntCounterVec,
 }
 
 impl ResponseCache {
@@ -260,11 +263,45 @@ impl ResponseCache {
                 .time_to_live(ttl)
                 .build()
         });
+        let answered = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "newsdesk_cache_requests_total",
+                "Requests the response cache could answer, by how they were answered: hit, miss (built from the database) or shared (waited for the same answer being built).",
+            ),
+            &["result"],
+        )
+        .unwrap_or_else(|e| unreachable!("a fixed, valid metric: {e}"));
+        for result in ["hit", "miss", "shared"] {
+            answered.with_label_values(&[result]);
+        }
         ResponseCache {
             entries,
             changes,
             building: Default::default(),
+            answered,
         }
+    }
+
+    /// The cache's metrics, for the process's registry: its requests by result, and the
+    /// entries and bytes it holds, read when scraped.
+    pub fn collector(&self) -> CacheCollector {
+        let gauge = |name: &str, help: &str| {
+            prometheus::IntGauge::new(name, help)
+                .unwrap_or_else(|e| unreachable!("a fixed, valid metric: {e}"))
+        };
+        CacheCollector {
+            entries: self.entries.clone(),
+            answered: self.answered.clone(),
+            count: gauge("newsdesk_cache_entries", "Answers held by the response cache."),
+            bytes: gauge(
+                "newsdesk_cache_bytes",
+                "Bytes held by the response cache, as counted against NEWSDESK_CACHE_MB.",
+            ),
+        }
+    }
+
+    fn count(&self, result: &str) {
+        self.answered.with_label_values(&[result]).inc();
     }
 
     pub fn changes(&self) -> &Arc<Generations> {
@@ -341,6 +378,7 @@ impl ResponseCache {
         }
         let key = Self::key(req);
         if let Some(entry) = self.get(&key) {
+            self.count("hit");
             return Ok(entry.respond(req));
         }
         // One request builds a missing answer while the others asking for it wait: when a
@@ -353,11 +391,13 @@ impl ResponseCache {
                 // A builder stuck on the database must not hold its waiters beyond reason.
                 let _ = tokio::time::timeout(WAIT_FOR_BUILDER, notified).await;
                 if let Some(entry) = self.get(&key) {
+                    self.count("shared");
                     return Ok(entry.respond(req));
                 }
                 None
             }
         };
+        self.count("miss");
         let (stamp, body) = build(self.changes.stamp()).await?;
         Ok(self.put(key, stamp, content_type, body).respond(req))
     }
@@ -387,6 +427,37 @@ impl ResponseCache {
             e.run_pending_tasks();
             e.weighted_size()
         })
+    }
+}
+
+/// The response cache's metrics (see [`ResponseCache::collector`]).
+pub struct CacheCollector {
+    entries: Option<moka::sync::Cache<String, Arc<Entry>>>,
+    answered: prometheus::IntCounterVec,
+    count: prometheus::IntGauge,
+    bytes: prometheus::IntGauge,
+}
+
+impl prometheus::core::Collector for CacheCollector {
+    fn desc(&self) -> Vec<&prometheus::core::Desc> {
+        let mut desc = self.answered.desc();
+        desc.extend(self.count.desc());
+        desc.extend(self.bytes.desc());
+        desc
+    }
+
+    fn collect(&self) -> Vec<prometheus::proto::MetricFamily> {
+        // Moka counts lazily; its pending bookkeeping is done first so a scrape is exact.
+        let (count, bytes) = self.entries.as_ref().map_or((0, 0), |e| {
+            e.run_pending_tasks();
+            (e.entry_count(), e.weighted_size())
+        });
+        self.count.set(i64::try_from(count).unwrap_or(i64::MAX));
+        self.bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        let mut families = self.answered.collect();
+        families.extend(self.count.collect());
+        families.extend(self.bytes.collect());
+        families
     }
 }
 

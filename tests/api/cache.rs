@@ -268,6 +268,46 @@ backend_test!(
     }
 );
 
+/// `newsdesk_cache_<name>` in `/metrics`, with its labels (`{result="hit"}`) if any.
+async fn cache_metric(app: &TestApp, name: &str) -> i64 {
+    let text = app.get("/metrics").await.expect(200).text();
+    let prefix = format!("newsdesk_cache_{name} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in /metrics:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+backend_test!(
+    async fn metrics_count_hits_misses_and_what_the_cache_holds(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (_, slug) = app.published_article(&editor, json!({"title": "Đếm"})).await;
+        let (hits, misses) = (
+            cache_metric(&app, "requests_total{result=\"hit\"}").await,
+            cache_metric(&app, "requests_total{result=\"miss\"}").await,
+        );
+        let page = format!("/api/v1/articles/{slug}");
+        let body = app.get(&page).await.expect(200).text();
+        app.get(&page).await.expect(200);
+        app.get(&page).await.expect(200);
+        assert_eq!(
+            cache_metric(&app, "requests_total{result=\"miss\"}").await,
+            misses + 1
+        );
+        assert_eq!(
+            cache_metric(&app, "requests_total{result=\"hit\"}").await,
+            hits + 2
+        );
+        assert!(cache_metric(&app, "entries").await >= 1);
+        assert!(
+            cache_metric(&app, "bytes").await >= body.len() as i64,
+            "the page's body is counted"
+        );
+    }
+);
+
 backend_test!(
     config = |c| c.cache_bytes = 0;
     async fn with_the_cache_off_every_answer_is_fresh(app: TestApp) {
@@ -276,6 +316,8 @@ backend_test!(
         assert_eq!(title_of(&app, &slug).await, "Bản gốc");
         app.retitle_behind_the_back(id, "Đổi lén").await;
         assert_eq!(title_of(&app, &slug).await, "Đổi lén");
+        assert_eq!(cache_metric(&app, "entries").await, 0);
+        assert_eq!(cache_metric(&app, "requests_total{result=\"hit\"}").await, 0);
     }
 );
 
