@@ -13,10 +13,65 @@ pub const PLACEHOLDERS: [&str; 6] = ["{slug}", "{id}", "{category}", "{yyyy}", "
 #[derive(Debug, Clone)]
 pub struct ArticlePages {
     base: Arc<str>,
-    path: Arc<str>,
+    /// The pattern, read once: every list item, feed entry and sitemap line is an address.
+    path: Arc<[Part]>,
     /// Dates in the path are the publication's date here: a portal in Hà Nội names an article
     /// published at 01:00 local time by that day, not by the UTC day before.
     offset: FixedOffset,
+}
+
+/// A piece of the path pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Slug,
+    Id,
+    /// `{category}`, and whether a `/` before it goes with it when there is none.
+    Category {
+        slash: bool,
+    },
+    Year,
+    Month,
+    Day,
+}
+
+impl Part {
+    /// The pattern's pieces, in order.
+    fn parse(pattern: &str) -> Vec<Part> {
+        let mut parts = Vec::new();
+        let mut rest = pattern;
+        while !rest.is_empty() {
+            let next = PLACEHOLDERS
+                .iter()
+                .filter_map(|p| rest.find(p).map(|at| (at, *p)))
+                .min_by_key(|(at, _)| *at);
+            let Some((at, placeholder)) = next else {
+                parts.push(Part::Text(rest.to_owned()));
+                break;
+            };
+            let mut text = &rest[..at];
+            let part = match placeholder {
+                "{slug}" => Part::Slug,
+                "{id}" => Part::Id,
+                "{yyyy}" => Part::Year,
+                "{mm}" => Part::Month,
+                "{dd}" => Part::Day,
+                _ => {
+                    let slash = text.ends_with('/');
+                    if slash {
+                        text = &text[..text.len() - 1];
+                    }
+                    Part::Category { slash }
+                }
+            };
+            if !text.is_empty() {
+                parts.push(Part::Text(text.to_owned()));
+            }
+            parts.push(part);
+            rest = &rest[at + placeholder.len()..];
+        }
+        parts
+    }
 }
 
 /// What a path may name of one article.
@@ -63,26 +118,37 @@ impl ArticlePages {
         })?;
         Ok(ArticlePages {
             base: public_url.as_str().trim_end_matches('/').into(),
-            path: path.into(),
+            path: Part::parse(path).into(),
             offset,
         })
     }
 
     /// The article's address on the portal.
     pub fn url(&self, page: &Page<'_>) -> String {
+        use chrono::Datelike;
+        use std::fmt::Write;
         let local = page.published_at.and_utc().with_timezone(&self.offset);
-        let path = self
-            .path
-            .replace("{slug}", page.slug)
-            .replace("{id}", &page.id.to_string())
-            .replace("{yyyy}", &local.format("%Y").to_string())
-            .replace("{mm}", &local.format("%m").to_string())
-            .replace("{dd}", &local.format("%d").to_string());
-        let path = match page.category {
-            Some(category) => path.replace("{category}", category),
-            None => path.replace("/{category}", "").replace("{category}", ""),
-        };
-        format!("{}{path}", self.base)
+        let mut url = String::with_capacity(self.base.len() + 2 * page.slug.len() + 48);
+        url.push_str(&self.base);
+        for part in self.path.iter() {
+            // Writing to a String cannot fail.
+            let _ = match part {
+                Part::Text(text) => write!(url, "{text}"),
+                Part::Slug => write!(url, "{}", page.slug),
+                Part::Id => write!(url, "{}", page.id),
+                Part::Category { slash } => match (page.category, slash) {
+                    (Some(category), true) => write!(url, "/{category}"),
+                    (Some(category), false) => write!(url, "{category}"),
+                    (None, _) => Ok(()),
+                },
+                // As chrono's `%Y`: four digits, a sign beyond them.
+                Part::Year if (0..=9999).contains(&local.year()) => write!(url, "{:04}", local.year()),
+                Part::Year => write!(url, "{}", local.format("%Y")),
+                Part::Month => write!(url, "{:02}", local.month()),
+                Part::Day => write!(url, "{:02}", local.day()),
+            };
+        }
+        url
     }
 }
 
@@ -91,7 +157,7 @@ impl Default for ArticlePages {
     fn default() -> Self {
         ArticlePages {
             base: "http://localhost:3000".into(),
-            path: "/articles/{slug}".into(),
+            path: Part::parse("/articles/{slug}").into(),
             offset: FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()),
         }
     }
@@ -132,6 +198,35 @@ mod tests {
             p.url(&uncategorised),
             "https://hanoi.gov.vn/tin-tuc/2020/01/15/cai-cach-42.htm"
         );
+    }
+
+    #[test]
+    fn a_missing_category_takes_its_slash_along_wherever_it_stands() {
+        let page = |category| Page {
+            id: 7,
+            slug: "tin",
+            category,
+            published_at: at("2020-01-14 10:00"),
+        };
+        for (pattern, with, without) in [
+            ("/{category}/{slug}", "/thoi-su/tin", "/tin"),
+            ("/a/{slug}/{category}", "/a/tin/thoi-su", "/a/tin"),
+            ("/a/{slug}-{category}", "/a/tin-thoi-su", "/a/tin-"),
+            ("/{id}{category}", "/7thoi-su", "/7"),
+            ("/{yyyy}{mm}{dd}/{slug}", "/20200114/tin", "/20200114/tin"),
+        ] {
+            let p = pages(pattern).unwrap();
+            assert_eq!(
+                p.url(&page(Some("thoi-su"))),
+                format!("https://hanoi.gov.vn{with}"),
+                "{pattern}"
+            );
+            assert_eq!(
+                p.url(&page(None)),
+                format!("https://hanoi.gov.vn{without}"),
+                "{pattern}"
+            );
+        }
     }
 
     #[test]
