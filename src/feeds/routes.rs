@@ -12,8 +12,7 @@ use crate::routing::{Endpoint, State, endpoints};
 use actix_web::web::Path;
 
 /// The handlers of this module, served and documented from this one list.
-pub const ENDPOINTS: &[Endpoint] =
-    endpoints![feed, sitemap, sitemap_page = "/sitemap-{page:[0-9]{1,7}}.xml",];
+pub const ENDPOINTS: &[Endpoint] = endpoints![feed, sitemap, sitemap_page];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -77,11 +76,22 @@ pub async fn sitemap(req: HttpRequest, state: State) -> Result<HttpResponse, Api
     responses(
         (status = 200, description = "One sitemap.", content_type = "application/xml", body = String,
             headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 404, response = NotFound),
     )
 )]
-pub async fn sitemap_page(req: HttpRequest, state: State, page: Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn sitemap_page(
+    req: HttpRequest,
+    state: State,
+    page: Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let pages = state.config.article_pages.clone();
-    let page = page.into_inner();
+    // Read here rather than by a pattern in the route, which the request metrics cannot
+    // label (they warned on every request). Anything but a page number is no sitemap.
+    let page = page
+        .parse::<i64>()
+        .ok()
+        .filter(|_| page.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| ApiError::not_found(crate::i18n::Code::SitemapNotFound))?;
     state
         .cached(&req, "application/xml; charset=utf-8", move |conn, _| {
             Ok(super::sitemap_page(conn, &pages, super::SITEMAP_PAGE, page)?.into_bytes())

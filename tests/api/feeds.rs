@@ -114,6 +114,15 @@ backend_test! {
         assert!(chrono::DateTime::parse_from_rfc3339(&lastmod[0]).is_ok(), "{lastmod:?}");
         app.get("/sitemap-1.xml").await.expect(200);
         app.get("/sitemap-2.xml").await.problem(404);
+        for not_a_page in ["/sitemap-0.xml", "/sitemap--1.xml", "/sitemap-+1.xml", "/sitemap-x.xml", "/sitemap-99999999999.xml"] {
+            let problem = app.get(not_a_page).await.problem(404);
+            assert_eq!(problem["code"], "sitemap.not_found", "{not_a_page}");
+        }
+        let metrics = app.get("/metrics").await.expect(200).text();
+        assert!(
+            metrics.lines().any(|l| l.starts_with("newsdesk_http_requests_total") && l.contains("endpoint=\"/sitemap-{page}.xml\"")),
+            "sitemap pages are counted under their route:\n{metrics}"
+        );
 
         // Past the page size, the sitemap is an index of pages.
         let url = app.state.config.article_pages.clone();
