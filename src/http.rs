@@ -565,9 +565,29 @@ pub fn respond_tagged(
         .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE_CONTROL));
     if matches {
         res.finish()
+    } else if body.len() > STREAMED_FROM {
+        res.content_type(content_type)
+            .body(actix_web::body::SizedStream::new(body.len() as u64, slices(body)))
     } else {
         res.content_type(content_type).body(body)
     }
+}
+
+/// Bodies larger than this are handed to the connection in slices of this size.
+///
+/// A body given whole is copied whole into the connection's write buffer, which keeps that
+/// capacity for as long as the connection lives: a crawler fetching 5 MB sitemap pages on
+/// 64 connections left the process holding over 300 MB. Slices of a kept body cost no copy.
+const STREAMED_FROM: usize = 64 * 1024;
+
+fn slices(
+    body: actix_web::web::Bytes,
+) -> impl futures_util::Stream<Item = Result<actix_web::web::Bytes, std::convert::Infallible>> {
+    let count = body.len().div_ceil(STREAMED_FROM);
+    futures_util::stream::iter((0..count).map(move |i| {
+        let start = i * STREAMED_FROM;
+        Ok(body.slice(start..(start + STREAMED_FROM).min(body.len())))
+    }))
 }
 
 /// The address of the client that sent the request.

@@ -12,7 +12,7 @@ use newsdesk::auth::Role;
 use serde_json::json;
 
 use crate::backend_test;
-use crate::common::binary::{serve, stop};
+use crate::common::binary::{newsdesk, serve, stop};
 use crate::common::{Backend, TestAppBuilder};
 
 backend_test!(
@@ -324,5 +324,41 @@ fn over_tcp_malformed_and_oversized_requests_are_refused_before_the_app() {
     assert_eq!(header(&headers, "allow"), Some("GET, HEAD"));
     let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(problem["code"], "request.method_not_allowed");
+    stop(server);
+}
+
+#[test]
+fn over_tcp_a_large_answer_arrives_whole_with_its_length_from_the_database_and_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    // About 80 KB of sitemap, past the size handed to the connection in slices.
+    let lines: String = (1..=700)
+        .map(|i| {
+            let line = json!({"title": format!("Bài số {i} về cải cách hành chính"), "status": "published"});
+            format!("{line}\n")
+        })
+        .collect();
+    std::fs::write(dir.path().join("bai.jsonl"), lines).unwrap();
+    let out = newsdesk(dir.path())
+        .args(["import", "bai.jsonl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (server, port) = serve(dir.path(), &[], &[]);
+    for round in ["built", "kept"] {
+        let (status, headers, body) = exchange(
+            port,
+            b"GET /sitemap.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(status, 200, "{round}");
+        assert!(body.len() > 64 * 1024, "{round}: {} bytes", body.len());
+        assert_eq!(
+            header(&headers, "content-length"),
+            Some(body.len().to_string().as_str()),
+            "{round}"
+        );
+        let xml = String::from_utf8(body).unwrap();
+        assert_eq!(xml.matches("<url>").count(), 700, "{round}");
+        assert!(xml.ends_with("</urlset>\n"), "{round}");
+    }
     stop(server);
 }
