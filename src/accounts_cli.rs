@@ -84,9 +84,12 @@ pub fn read_password() -> anyhow::Result<String> {
     }
 }
 
-/// A validation or conflict error as one line for the terminal.
+/// An error as one line for the terminal. The operator sees what went wrong in the database
+/// (a full disk, a lost server), which an HTTP client is never told.
 pub fn describe(e: &ApiError) -> String {
     match e {
+        ApiError::Internal(cause) => format!("internal error: {cause}"),
+        ApiError::Unavailable(cause) => format!("{} ({cause})", e.problem_in(crate::i18n::Lang::En).detail),
         ApiError::Validation(errors) => errors
             .iter()
             .map(|f| {
@@ -96,5 +99,24 @@ pub fn describe(e: &ApiError) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         other => other.problem_in(crate::i18n::Lang::En).detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_terminal_is_told_what_failed_in_the_database() {
+        let full = ApiError::from(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new(String::from("could not extend file: No space left on device")),
+        ));
+        assert_eq!(
+            describe(&full),
+            "internal error: could not extend file: No space left on device"
+        );
+        let down = describe(&ApiError::Unavailable("connection refused".into()));
+        assert!(down.ends_with(" (connection refused)"), "{down}");
     }
 }
