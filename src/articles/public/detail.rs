@@ -199,20 +199,38 @@ fn related(
 ) -> QueryResult<Vec<SummaryRow>> {
     #[derive(QueryableByName)]
     struct Pooled {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        article_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        ids: Option<String>,
     }
-    const SQL: &str = "WITH pools AS MATERIALIZED (\
-            SELECT mine.tag_id AS tag_id, COALESCE((SELECT pool.article_id FROM article_tags pool \
-                WHERE pool.tag_id = mine.tag_id ORDER BY pool.article_id DESC LIMIT 1 OFFSET ?), 0) AS floor \
-            FROM article_tags mine WHERE mine.article_id = ?) \
-        SELECT other.article_id AS article_id FROM pools \
-        JOIN article_tags other ON other.tag_id = pools.tag_id AND other.article_id >= pools.floor";
-    let pooled: Vec<Pooled> = Raw::new(SQL).int(RELATED_POOL - 1).int(row.id).load(conn)?;
+    // The pools come back as one text: a thousand ids as rows would cost a thousand trips
+    // through the driver, each reading its column by name.
+    macro_rules! pools {
+        ($ids:literal) => {
+            concat!(
+                "WITH pools AS MATERIALIZED (\
+                    SELECT mine.tag_id AS tag_id, COALESCE((SELECT pool.article_id FROM article_tags pool \
+                        WHERE pool.tag_id = mine.tag_id ORDER BY pool.article_id DESC LIMIT 1 OFFSET ?), 0) AS floor \
+                    FROM article_tags mine WHERE mine.article_id = ?) \
+                SELECT ",
+                $ids,
+                " AS ids FROM pools \
+                JOIN article_tags other ON other.tag_id = pools.tag_id AND other.article_id >= pools.floor"
+            )
+        };
+    }
+    let pooled: Vec<Pooled> = Raw::each(
+        pools!("group_concat(other.article_id)"),
+        pools!("string_agg(other.article_id::text, ',')"),
+    )
+    .int(RELATED_POOL - 1)
+    .int(row.id)
+    .load(conn)?;
     let mut shared: HashMap<i64, usize> = HashMap::new();
     for id in pooled
-        .into_iter()
-        .map(|p| p.article_id)
+        .iter()
+        .filter_map(|p| p.ids.as_deref())
+        .flat_map(|ids| ids.split(','))
+        .filter_map(|id| id.parse::<i64>().ok())
         .filter(|id| !shown.contains(id))
     {
         *shared.entry(id).or_default() += 1;
