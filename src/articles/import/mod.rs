@@ -191,7 +191,7 @@ pub async fn import_counting(
     let mut taken = Taken::new();
     let mut known = Known::default();
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
-    spawn_reader(input, tx);
+    spawn_reader(input, tx, state.db.backend() == crate::db::Backend::Postgres);
     while let Some(batch) = rx.recv().await {
         let mut lines = Vec::with_capacity(batch.lines.len());
         for (number, line) in batch.lines {

@@ -10,7 +10,7 @@ use crate::articles::validate::check_text;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldCode;
 use crate::media::uses::{BodyImages, Files};
-use crate::search::Folded;
+use crate::search::{Folded, Vectors};
 use crate::text;
 
 /// A line prepared away from the connection.
@@ -40,6 +40,8 @@ pub(super) struct Draft {
     pub(super) placement: Result<Placement, ApiError>,
     pub(super) body_html: String,
     pub(super) folded: Folded,
+    /// PostgreSQL's search documents, when computed here.
+    pub(super) vectors: Option<Vectors>,
 }
 
 /// Lines read so far and their preparations, in file order.
@@ -84,7 +86,7 @@ pub(super) fn wanted_slug(record: &ImportRecord) -> Result<String, ApiError> {
 /// Everything about a line that needs no database: parsing, the editorial API's checks of
 /// the text, rendering and folding. In the order `import_one` reports failures, so a line
 /// fails with the same message on either path.
-fn prepare(line: std::io::Result<String>) -> Line {
+fn prepare(line: std::io::Result<String>, vectors: bool) -> Line {
     let line = match line {
         Err(e) => return Line::Bad(format!("unreadable: {e}")),
         Ok(line) if line.trim().is_empty() => return Line::Blank,
@@ -113,7 +115,7 @@ fn prepare(line: std::io::Result<String>) -> Line {
     if single {
         return Line::Single(Box::new(record));
     }
-    let draft = draft(record, slug.clone());
+    let draft = draft(record, slug.clone(), vectors);
     Line::Ready(Box::new(Ready { slug, draft }))
 }
 
@@ -183,7 +185,7 @@ pub(super) fn bylines(authors: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(names)
 }
 
-fn draft(record: ImportRecord, slug: String) -> Result<Draft, ApiError> {
+fn draft(record: ImportRecord, slug: String, vectors: bool) -> Result<Draft, ApiError> {
     let Parts {
         content,
         authors,
@@ -206,6 +208,7 @@ fn draft(record: ImportRecord, slug: String) -> Result<Draft, ApiError> {
     }
     let body_html = render::to_html(&content.body, content.body_format, &BodyImages::default());
     let folded = Folded::of(&content.title, content.summary.as_deref(), &body_html);
+    let vectors = vectors.then(|| Vectors::of(&folded)).flatten();
     Ok(Draft {
         content,
         authors,
@@ -214,6 +217,7 @@ fn draft(record: ImportRecord, slug: String) -> Result<Draft, ApiError> {
         placement,
         body_html,
         folded,
+        vectors,
     })
 }
 
@@ -223,7 +227,12 @@ const DEFAULT_BYLINE: &str = "Ban biên tập";
 /// Reads and prepares batches on threads of their own, so the next batch is parsed, checked,
 /// rendered and folded while the database writes this one: on two threads, which share the
 /// cores with the database's writer as its work and theirs come and go.
-pub(super) fn spawn_reader(input: impl BufRead + Send + 'static, tx: tokio::sync::mpsc::Sender<Batch>) {
+/// `vectors`: PostgreSQL's search documents are computed here too.
+pub(super) fn spawn_reader(
+    input: impl BufRead + Send + 'static,
+    tx: tokio::sync::mpsc::Sender<Batch>,
+    vectors: bool,
+) {
     std::thread::spawn(move || {
         let mut read = 0u64;
         let mut lines = input.split(b'\n').enumerate().peekable();
@@ -238,7 +247,7 @@ pub(super) fn spawn_reader(input: impl BufRead + Send + 'static, tx: tokio::sync
                 raw.push((index + 1, line.map(|l| l.trim_end_matches('\r').to_owned())));
             }
             let batch = Batch {
-                lines: prepare_all(raw),
+                lines: prepare_all(raw, vectors),
                 read,
             };
             if tx.blocking_send(batch).is_err() {
@@ -249,11 +258,13 @@ pub(super) fn spawn_reader(input: impl BufRead + Send + 'static, tx: tokio::sync
 }
 
 /// Prepares lines in two halves at once.
-fn prepare_all(mut raw: Vec<(usize, std::io::Result<String>)>) -> Vec<(usize, Line)> {
+fn prepare_all(mut raw: Vec<(usize, std::io::Result<String>)>, vectors: bool) -> Vec<(usize, Line)> {
     let second = raw.split_off(raw.len().div_ceil(2));
     let numbers: Vec<usize> = second.iter().map(|(n, _)| *n).collect();
     let prepare_half = |half: Vec<(usize, std::io::Result<String>)>| -> Vec<(usize, Line)> {
-        half.into_iter().map(|(n, line)| (n, prepare(line))).collect()
+        half.into_iter()
+            .map(|(n, line)| (n, prepare(line, vectors)))
+            .collect()
     };
     std::thread::scope(|scope| {
         let other = scope.spawn(|| prepare_half(second));

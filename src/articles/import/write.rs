@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::media::links::Links;
 use crate::media::uses::Files;
 use crate::rows::insert_rows;
-use crate::search::Folded;
+use crate::search::{Folded, NewEntry, Vectors};
 use crate::taxonomy::service as taxonomy;
 use crate::text;
 use crate::webhooks::{self, Event};
@@ -125,6 +125,7 @@ struct Insert {
     placement: Placement,
     body_html: String,
     folded: Folded,
+    vectors: Option<Vectors>,
 }
 
 /// A line with its number and, for one that names files, their library ids or why not.
@@ -241,7 +242,12 @@ fn insert_all(conn: &mut Db, rows: &[Insert], known: &HashSet<String>) -> Result
         if live.is_some() {
             published.push(id);
         }
-        search.push((id, live, &r.folded));
+        search.push(NewEntry {
+            id,
+            published: live,
+            folded: &r.folded,
+            vectors: r.vectors.as_ref(),
+        });
     }
     for chunk in bylines.chunks(ROWS_PER_INSERT) {
         insert_rows!(conn, article_authors::table, chunk)?;
@@ -367,6 +373,7 @@ fn complete(conn: &mut Db, known: &mut Known, draft: Draft) -> Result<Insert, Ap
         placement,
         body_html,
         folded,
+        vectors,
     } = draft;
     // Checked before any name is created, so a line that fails leaves no new byline or tag.
     let placement = placement?;
@@ -385,5 +392,6 @@ fn complete(conn: &mut Db, known: &mut Known, draft: Draft) -> Result<Insert, Ap
         placement,
         body_html,
         folded,
+        vectors,
     })
 }
