@@ -510,7 +510,9 @@ fn write_fts(conn: &mut Db, rows: &[(i64, &Folded)]) -> QueryResult<()> {
         ("article_lead_fts", 2),
         ("article_title_fts", 1),
     ];
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    // One statement per index for a whole batch of the importer: FTS5 writes out what it
+    // buffered at every statement, and each write-out is a segment to merge later.
+    for chunk in rows.chunks(FTS_ROWS_PER_INSERT) {
         for (index, columns) in INDEXES {
             let names = ["title", "summary", "body"][..columns].join(", ");
             let row = format!("(?{})", ", ?".repeat(columns));
@@ -535,6 +537,8 @@ fn write_fts(conn: &mut Db, rows: &[(i64, &Folded)]) -> QueryResult<()> {
 
 /// Rows per multi-row INSERT: well under both backends' limits on bound parameters.
 const ROWS_PER_INSERT: usize = 500;
+/// Rows per INSERT into an FTS5 index: four parameters each, under SQLite's 32,766.
+const FTS_ROWS_PER_INSERT: usize = 2000;
 
 /// A new article for [`index_new`].
 pub struct NewEntry<'a> {
