@@ -208,8 +208,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_media,
 );
 
-// Folded text for search (see migration 000005). PostgreSQL adds generated `tsvector`
-// columns and SQLite FTS5 indexes over this table; Diesel never names them.
+// Folded text for search (see migration 000005). PostgreSQL adds `tsvector` columns (kept by
+// a trigger, or given by the importer: migration 000011) and SQLite FTS5 indexes over this
+// table; only the importer's SQL names them (`search::index_new`).
 diesel::table! {
     article_search (article_id) {
         article_id -> BigInt,

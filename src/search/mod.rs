@@ -10,13 +10,16 @@ use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use crate::db::schema::{article_search, articles};
 use crate::db::{Backend, Db, MultiBackend};
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
 use crate::text;
+
+mod vectors;
+pub use vectors::Vectors;
 
 /// Longest `q` accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -507,7 +510,9 @@ fn write_fts(conn: &mut Db, rows: &[(i64, &Folded)]) -> QueryResult<()> {
         ("article_lead_fts", 2),
         ("article_title_fts", 1),
     ];
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    // One statement per index for a whole batch of the importer: FTS5 writes out what it
+    // buffered at every statement, and each write-out is a segment to merge later.
+    for chunk in rows.chunks(FTS_ROWS_PER_INSERT) {
         for (index, columns) in INDEXES {
             let names = ["title", "summary", "body"][..columns].join(", ");
             let row = format!("(?{})", ", ?".repeat(columns));
@@ -532,20 +537,32 @@ fn write_fts(conn: &mut Db, rows: &[(i64, &Folded)]) -> QueryResult<()> {
 
 /// Rows per multi-row INSERT: well under both backends' limits on bound parameters.
 const ROWS_PER_INSERT: usize = 500;
+/// Rows per INSERT into an FTS5 index: four parameters each, under SQLite's 32,766.
+const FTS_ROWS_PER_INSERT: usize = 2000;
+
+/// A new article for [`index_new`].
+pub struct NewEntry<'a> {
+    pub id: i64,
+    /// When it was published, if it is.
+    pub published: Option<NaiveDateTime>,
+    pub folded: &'a Folded,
+    pub vectors: Option<&'a Vectors>,
+}
 
 /// Indexes new articles, none of them indexed yet, in a few multi-row statements: the
 /// importer's way of doing what [`index`] does one article at a time. `known` holds words
 /// already in `search_terms`; returns the words this call added there, for the caller to
-/// remember once its transaction has committed.
+/// remember once its transaction has committed. On PostgreSQL, an article's [`Vectors`], when
+/// given, are stored as its documents; the database computes those not given.
 pub fn index_new(
     conn: &mut Db,
-    articles: &[(i64, Option<NaiveDateTime>, &Folded)],
+    articles: &[NewEntry<'_>],
     known: &std::collections::HashSet<String>,
 ) -> QueryResult<Vec<String>> {
     let mut added: Vec<String> = Vec::new();
     if matches!(conn, Db::Sqlite(_)) {
         let mut fresh = std::collections::HashSet::new();
-        for (_, _, folded) in articles {
+        for NewEntry { folded, .. } in articles {
             for text in [&folded.title, &folded.summary, &folded.body] {
                 for word in text.split(' ') {
                     if word.chars().count() > FTS5_PREFIX_INDEXED && !known.contains(word) {
@@ -558,10 +575,7 @@ pub fn index_new(
         remember_words(conn, &[&fresh.join(" ")])?;
         added = fresh.into_iter().map(str::to_owned).collect();
     }
-    let wanted: Vec<i64> = articles
-        .iter()
-        .map(|(id, published, _)| key(*id, *published))
-        .collect();
+    let wanted: Vec<i64> = articles.iter().map(|a| key(a.id, a.published)).collect();
     let mut taken = std::collections::HashSet::new();
     for chunk in wanted.chunks(ROWS_PER_INSERT) {
         let held: Vec<i64> = article_search::table
@@ -572,7 +586,7 @@ pub fn index_new(
     }
     let checked: std::collections::HashSet<i64> = wanted.iter().copied().collect();
     let mut keys = Vec::with_capacity(wanted.len());
-    for (wanted, (id, _, _)) in wanted.iter().zip(articles) {
+    for (wanted, NewEntry { id, .. }) in wanted.iter().zip(articles) {
         // Keys of one publication time clash only when ids 512 apart share it: rare, so the
         // keys below are asked for one by one.
         let mut candidate = *wanted;
@@ -593,7 +607,7 @@ pub fn index_new(
         let rows: Vec<_> = articles
             .iter()
             .zip(&keys)
-            .map(|((id, _, _), key)| (article_search::article_id.eq(*id), article_search::key.eq(*key)))
+            .map(|(a, key)| (article_search::article_id.eq(a.id), article_search::key.eq(*key)))
             .collect();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             crate::rows::insert_rows!(conn, article_search::table, chunk)?;
@@ -601,26 +615,40 @@ pub fn index_new(
         let texts: Vec<(i64, &Folded)> = keys
             .iter()
             .zip(articles)
-            .map(|(key, (_, _, f))| (*key, *f))
+            .map(|(key, a)| (*key, a.folded))
             .collect();
         write_fts(conn, &texts)?;
         return Ok(added);
     }
-    let rows: Vec<_> = articles
-        .iter()
-        .zip(&keys)
-        .map(|((id, _, folded), key)| {
-            (
-                article_search::article_id.eq(*id),
-                article_search::key.eq(*key),
-                article_search::title.eq(folded.title.as_str()),
-                article_search::summary.eq(folded.summary.as_str()),
-                article_search::body.eq(folded.body.as_str()),
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        crate::rows::insert_rows!(conn, article_search::table, chunk)?;
+    let Db::Pg(pg) = conn else {
+        return Ok(added);
+    };
+    for (chunk, keys) in articles.chunks(ROWS_PER_INSERT).zip(keys.chunks(ROWS_PER_INSERT)) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let first = i * 8 + 1;
+                let params: Vec<String> = (first..first + 8).map(|n| format!("${n}")).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let mut query = diesel::sql_query(format!(
+            "INSERT INTO article_search (article_id, key, title, summary, body, document, lead, heading) \
+             VALUES {}",
+            values.join(", ")
+        ))
+        .into_boxed::<diesel::pg::Pg>();
+        for (a, key) in chunk.iter().zip(keys) {
+            query = query
+                .bind::<BigInt, _>(a.id)
+                .bind::<BigInt, _>(*key)
+                .bind::<Text, _>(a.folded.title.as_str())
+                .bind::<Text, _>(a.folded.summary.as_str())
+                .bind::<Text, _>(a.folded.body.as_str())
+                .bind::<Nullable<vectors::TsVector>, _>(a.vectors.map(|v| &v.document))
+                .bind::<Nullable<vectors::TsVector>, _>(a.vectors.map(|v| &v.lead))
+                .bind::<Nullable<vectors::TsVector>, _>(a.vectors.map(|v| &v.heading));
+        }
+        query.execute(pg)?;
     }
     Ok(added)
 }

@@ -187,6 +187,57 @@ backend_test!(
     }
 );
 
+backend_test!(
+    /// On PostgreSQL the importer computes the search documents itself: they must be exactly
+    /// what the database computes, for text it leaves to the database (a word the parser reads
+    /// as two, letters outside ASCII, a word repeated beyond the positions kept) as for the rest.
+    async fn imported_search_documents_are_the_ones_the_database_computes(app: TestApp) {
+        let many = "lặp ".repeat(300);
+        let lines = format!(
+            r#"{{"title": "Năm 2024 có abc123 và 123abc", "summary": "Tóm tắt ngắn", "status": "published", "body": "Thủ tục **một cửa** liên thông, số 0012 và 99999999999."}}
+{{"title": "Số 1e5x", "status": "published", "body": "Đoạn 1e05 x."}}
+{{"title": "Chữ ß và 中文", "status": "published", "body": "Đoạn."}}
+{{"title": "Lặp lại", "summary": "", "status": "published", "body": "{many}"}}
+{{"title": "Không tóm tắt", "status": "draft"}}
+"#
+        );
+        let report = import(&app, &lines).await;
+        assert_eq!((report.imported, report.failed.len()), (5, 0), "{report:?}");
+        let found = app.get("/api/v1/articles?q=%22mot%20cua%22").await.json();
+        assert_eq!(slugs(&found), ["nam-2024-co-abc123-va-123abc"], "{found}");
+        let found = app.get("/api/v1/articles?q=lap").await.json();
+        assert_eq!(slugs(&found), ["lap-lai"], "{found}");
+        if app.backend != crate::common::Backend::Postgres {
+            return;
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            rows: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            differ: i64,
+        }
+        let counts = app
+            .state
+            .db
+            .run(|conn| {
+                use diesel::RunQueryDsl;
+                Ok(diesel::sql_query(
+                    "SELECT COUNT(*) AS rows, COUNT(*) FILTER (WHERE \
+                     document IS DISTINCT FROM to_tsvector('simple', title) \
+                     || to_tsvector('simple', summary) || to_tsvector('simple', body) \
+                     OR lead IS DISTINCT FROM to_tsvector('simple', title) || to_tsvector('simple', summary) \
+                     OR heading IS DISTINCT FROM to_tsvector('simple', title)) AS differ \
+                     FROM article_search",
+                )
+                .get_result::<Counts>(conn)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!((counts.rows, counts.differ), (5, 0));
+    }
+);
+
 #[actix_web::test]
 async fn the_import_command_prints_counts_and_failing_lines_and_fails_when_a_line_failed() {
     use std::process::{Command, Stdio};
