@@ -38,6 +38,8 @@ pub struct AppState {
     pub views: Arc<ViewCounter>,
     /// Short-lived totals of public article lists.
     pub list_totals: Arc<ListTotals>,
+    /// The pools related articles are chosen from, by tag.
+    pub tag_pools: Arc<crate::articles::public::TagPools>,
     /// Cached answers of public GETs (see [`crate::cache`]).
     pub cache: Arc<crate::cache::ResponseCache>,
     /// Writes public comments in batches on PostgreSQL (see [`comments::batch`]).
@@ -177,6 +179,7 @@ impl AppState {
             jwt: Arc::new(jwt_keys),
             views: Arc::new(ViewCounter::default()),
             list_totals: Arc::new(ListTotals::default()),
+            tag_pools: Arc::default(),
             cache: Arc::new(cache),
             comment_writer,
             webhooks: Arc::new(sender),

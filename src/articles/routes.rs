@@ -96,10 +96,11 @@ pub async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let links = state.media.links.clone();
+    let pools = state.tag_pools.clone();
     let wanted = slug.clone();
     let found = state
-        .cached(&req, "application/json", move |conn, _| {
-            json_bytes(&Data::new(public::detail(conn, &links, &wanted)?))
+        .cached(&req, "application/json", move |conn, stamp| {
+            json_bytes(&Data::new(public::detail(conn, &links, &pools, stamp, &wanted)?))
         })
         .await;
     // Only a miss looks for a former slug: cached pages are served without it, and misses

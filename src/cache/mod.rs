@@ -127,7 +127,7 @@ pub struct Generations {
 }
 
 /// The generations an answer was built under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Stamp {
     epoch: u64,
     content: u64,

@@ -1,7 +1,7 @@
 //! One published article as a reader's page shows it, with its neighbours and related
 //! articles.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -10,9 +10,11 @@ use super::super::dto::{ArticleDetail, Neighbour};
 use super::super::model::{ArticleRow, ArticleState, SummaryRow};
 use super::super::pages::Page;
 use super::super::published::live_at;
-use super::super::relations::Relations;
+use super::super::relations::{Relations, tag_ids_of};
 use super::super::render::BodyFormat;
+use super::pools::{self, TagPools};
 use super::summary::summary_of;
+use crate::cache::Stamp;
 use crate::db::ids::not_in_ids;
 use crate::db::raw::{self, Raw};
 use crate::db::schema::articles;
@@ -23,12 +25,16 @@ use crate::media::links::Links;
 
 /// Neighbours and related articles shown on each side.
 const SHOWN: i64 = 5;
-/// The most recent articles of each tag that related articles are chosen from: an index
-/// range per tag, so a tag on a hundred thousand articles costs no more than a new one.
-const RELATED_POOL: i64 = 500;
 
-/// The live article at `slug`.
-pub fn detail(conn: &mut Db, links: &Links, slug: &str) -> Result<ArticleDetail, ApiError> {
+/// The live article at `slug`, built under `stamp` (see [`crate::cache`]), which the tags'
+/// pools kept in `pools` must share.
+pub fn detail(
+    conn: &mut Db,
+    links: &Links,
+    pools: &TagPools,
+    stamp: &Stamp,
+    slug: &str,
+) -> Result<ArticleDetail, ApiError> {
     if !crate::text::is_valid_slug(slug) {
         return Err(ApiError::not_found(Code::ArticleNotFound));
     }
@@ -39,22 +45,29 @@ pub fn detail(conn: &mut Db, links: &Links, slug: &str) -> Result<ArticleDetail,
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))?;
-    detail_of(conn, links, row)
+    detail_of(conn, links, Some((pools, stamp)), row)
 }
 
 /// A row as readers see it, whatever its state (previews show unpublished ones): an
 /// unpublished row is placed among its neighbours at its last change, as summaries date it.
+/// `kept` are the tags' pools kept in memory and the generations the page is built under;
+/// without them (previews) the pools are read from the database.
 ///
 /// An uncached page costs seven statements, each prepared once per connection: the row, its
-/// neighbours, its related articles (the tags' pools, then the chosen rows), its byline and
-/// tags, its files, and the categories of everything it links to.
-pub fn detail_of(conn: &mut Db, links: &Links, row: ArticleRow) -> Result<ArticleDetail, ApiError> {
+/// neighbours, its tags (then their pools, when not kept), the related rows chosen, its byline
+/// and tags, its files, and the categories of everything it links to.
+pub fn detail_of(
+    conn: &mut Db,
+    links: &Links,
+    kept: Option<(&TagPools, &Stamp)>,
+    row: ArticleRow,
+) -> Result<ArticleDetail, ApiError> {
     let at = now();
     let published = row.published_at.unwrap_or(row.updated_at);
     let (newer, older) = neighbours_of(conn, at, published, row.id, row.category_id)?;
     let mut shown: HashSet<i64> = newer.iter().chain(&older).map(|r| r.id).collect();
     shown.insert(row.id);
-    let related = related(conn, &row, &shown, at)?;
+    let related = related(conn, kept, &row, &shown, at)?;
 
     let mut category_ids: Vec<i64> = [&newer, &older, &related]
         .into_iter()
@@ -186,71 +199,42 @@ fn neighbours_of(
 /// Up to [`SHOWN`] public articles sharing the most tags with `row` (then newest), topped
 /// up with the newest of its category; none of them in `shown`.
 ///
-/// Candidates come from the [`RELATED_POOL`] most recent articles of each of its tags, read
-/// in one statement: the materialised sub-select finds, once per tag, where that range of the
-/// tag's index entries starts, so a tag on a hundred thousand articles costs no more than a
-/// new one. Counting is left to Rust: grouping and sorting the pools in SQL costs SQLite a
-/// temporary B-tree, four times the time of reading them.
+/// Candidates come from each tag's pool (see [`pools`]): counted, ranked and checked for
+/// being live in memory, so only the rows shown are read.
 fn related(
     conn: &mut Db,
+    kept: Option<(&TagPools, &Stamp)>,
     row: &ArticleRow,
     shown: &HashSet<i64>,
     at: NaiveDateTime,
 ) -> QueryResult<Vec<SummaryRow>> {
-    #[derive(QueryableByName)]
-    struct Pooled {
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        ids: Option<String>,
-    }
-    // The pools come back as one text: a thousand ids as rows would cost a thousand trips
-    // through the driver, each reading its column by name.
-    macro_rules! pools {
-        ($ids:literal) => {
-            concat!(
-                "WITH pools AS MATERIALIZED (\
-                    SELECT mine.tag_id AS tag_id, COALESCE((SELECT pool.article_id FROM article_tags pool \
-                        WHERE pool.tag_id = mine.tag_id ORDER BY pool.article_id DESC LIMIT 1 OFFSET ?), 0) AS floor \
-                    FROM article_tags mine WHERE mine.article_id = ?) \
-                SELECT ",
-                $ids,
-                " AS ids FROM pools \
-                JOIN article_tags other ON other.tag_id = pools.tag_id AND other.article_id >= pools.floor"
-            )
+    let mut pooled: Vec<(i64, NaiveDateTime)> = Vec::new();
+    for tag in tag_ids_of(conn, row.id)? {
+        let pool = match kept {
+            Some((kept, stamp)) => kept.pool(conn, stamp, tag)?,
+            None => pools::read(conn, tag)?,
         };
+        pooled.extend(
+            pool.iter()
+                .filter(|(id, published)| *published <= at && !shown.contains(id)),
+        );
     }
-    let pooled: Vec<Pooled> = Raw::each(
-        pools!("group_concat(other.article_id)"),
-        pools!("string_agg(other.article_id::text, ',')"),
-    )
-    .int(RELATED_POOL - 1)
-    .int(row.id)
-    .load(conn)?;
-    let mut shared: HashMap<i64, usize> = HashMap::new();
-    for id in pooled
-        .iter()
-        .filter_map(|p| p.ids.as_deref())
-        .flat_map(|ids| ids.split(','))
-        .filter_map(|id| id.parse::<i64>().ok())
-        .filter(|id| !shown.contains(id))
-    {
-        *shared.entry(id).or_default() += 1;
-    }
-    // Most shared tags first; ids stand in for recency until the rows are read.
-    let mut candidates: Vec<(i64, usize)> = shared.into_iter().collect();
-    candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-    candidates.truncate(4 * SHOWN as usize);
-    let ids: Vec<i64> = candidates.iter().map(|(id, _)| *id).collect();
+    // An article is in the pool of every tag it shares: sorted by id, the length of its run
+    // is how many.
+    pooled.sort_unstable_by_key(|&(id, _)| id);
+    let mut ranked: Vec<(usize, NaiveDateTime, i64)> = pooled
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| (run.len(), run[0].1, run[0].0))
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.cmp(a));
+    ranked.truncate(SHOWN as usize);
+    let ids: Vec<i64> = ranked.iter().map(|&(_, _, id)| id).collect();
     let mut rows: Vec<SummaryRow> = if ids.is_empty() {
         Vec::new()
     } else {
         live_by_id(conn, &ids, at)?
     };
-    let count: HashMap<i64, usize> = candidates.into_iter().collect();
-    rows.sort_by(|a, b| {
-        let key = |r: &SummaryRow| (count.get(&r.id).copied().unwrap_or(0), r.published_at, r.id);
-        key(b).cmp(&key(a))
-    });
-    rows.truncate(SHOWN as usize);
+    rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
     let missing = SHOWN - rows.len() as i64;
     if let (Some(category), true) = (row.category_id, missing > 0) {
         let mut taken: Vec<i64> = shown.iter().copied().collect();

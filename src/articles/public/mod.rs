@@ -6,11 +6,13 @@ mod cursor;
 mod detail;
 mod keyset;
 mod list;
+mod pools;
 mod search;
 mod summary;
 mod totals;
 
 pub use detail::{detail, detail_of};
 pub use list::{ArticleQuery, Sort, list};
+pub use pools::TagPools;
 pub use summary::summaries;
 pub use totals::ListTotals;

@@ -141,6 +141,50 @@ async fn related(app: &TestApp, slug: &str) -> Vec<String> {
 }
 
 backend_test!(
+    // The response cache off, so every page is built: the tags' pools kept between pages must
+    // follow each change on their own.
+    config = |c| c.cache_bytes = 0;
+    async fn related_articles_follow_each_publication_and_withdrawal(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let roads = category(&app, &editor, json!({"name": "Giao thông"})).await;
+        let health = category(&app, &editor, json!({"name": "Y tế"})).await;
+        // In another category than the page, so not its newer/older neighbours.
+        let tagged = |title: &str| json!({"title": title, "tags": ["cầu", "đường"], "category_id": health["id"]});
+        published(&app, &editor, tagged("Cầu cũ"), &hour(0)).await;
+        published(&app, &editor, tagged("Cầu giữa"), &hour(1)).await;
+        let page = published(
+            &app,
+            &editor,
+            json!({"title": "Cầu trang", "tags": ["cầu", "đường"], "category_id": roads["id"]}),
+            &hour(2),
+        )
+        .await;
+        assert_eq!(related(&app, "cau-trang").await, ["cau-giua", "cau-cu"]);
+        assert_eq!(related(&app, "cau-trang").await, ["cau-giua", "cau-cu"]);
+
+        let newest = published(&app, &editor, tagged("Cầu mới"), &hour(1)).await;
+        let shown = related(&app, "cau-trang").await;
+        assert!(shown.contains(&"cau-moi".to_owned()), "a new article with the tags: {shown:?}");
+
+        let id = newest["id"].as_i64().unwrap();
+        app.as_user(
+            &editor.access_token,
+            Method::POST,
+            &format!("{}/unpublish", admin_article(id)),
+            None,
+        )
+        .await
+        .expect(200);
+        assert_eq!(
+            related(&app, "cau-trang").await,
+            ["cau-giua", "cau-cu"],
+            "withdrawn, it leaves the related list of the page {}",
+            page["id"]
+        );
+    }
+);
+
+backend_test!(
     async fn related_articles_share_the_most_tags_then_the_category_never_a_neighbour(app: TestApp) {
         let editor = app.user(Role::Editor).await;
         let roads = category(&app, &editor, json!({"name": "Giao thông"})).await;
