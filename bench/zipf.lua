@@ -3,7 +3,8 @@
 -- traffic. Used by bench/zipf.endpoints; see bench/README.md, "The long tail".
 --
 -- Environment: ZIPF_N, the number of articles (default 100000); ZIPF_S, the exponent
--- (default 1.0). The k-th most requested article is `bai-((k * 7919) mod N + 1)`: popularity
+-- (default 1.0); ZIPF_ACCEPT_ENCODING, the Accept-Encoding sent (default "gzip, deflate, br",
+-- as browsers send it; empty for none, as a client that decodes nothing). The k-th most requested article is `bai-((k * 7919) mod N + 1)`: popularity
 -- is spread over the whole archive instead of following the import order, so the popular
 -- pages are not also the neighbours on disk. 7919 is prime, so with N not a multiple of it
 -- every article has a rank.
@@ -17,6 +18,11 @@ local threads = {}
 
 local n = tonumber(os.getenv("ZIPF_N") or "100000")
 local s = tonumber(os.getenv("ZIPF_S") or "1.0")
+local accept_encoding = os.getenv("ZIPF_ACCEPT_ENCODING") or "gzip, deflate, br"
+local headers = {}
+if accept_encoding ~= "" then
+    headers["Accept-Encoding"] = accept_encoding
+end
 
 function setup(thread)
     thread:set("tid", #threads + 1)
@@ -81,7 +87,7 @@ function request()
     if requests % 100 == 1 then
         summarise()
     end
-    return wrk.format("GET", "/api/v1/articles/bai-" .. ((k * 7919) % n + 1))
+    return wrk.format("GET", "/api/v1/articles/bai-" .. ((k * 7919) % n + 1), headers)
 end
 
 function done(summary, latency, requests_)

@@ -551,18 +551,38 @@ pub fn respond_tagged(
     etag: &str,
     body: actix_web::web::Bytes,
 ) -> HttpResponse {
+    respond_kept(req, content_type, [etag, etag], body, None)
+}
+
+/// Like [`respond_tagged`], for an answer that has a plain and a gzipped form. `etags` are the
+/// ETag sent, then the other form's, which `If-None-Match` may name as well: both stand for
+/// the same answer. `gzip` says whether `body` is gzipped; it is `None` for an answer that
+/// has only one form, and otherwise the response says that it varies by `Accept-Encoding`.
+pub fn respond_kept(
+    req: &HttpRequest,
+    content_type: &'static str,
+    etags: [&str; 2],
+    body: actix_web::web::Bytes,
+    gzip: Option<bool>,
+) -> HttpResponse {
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|v| v.split(',').any(|t| etags.contains(&t.trim()) || t.trim() == "*"));
     let mut res = if matches {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
-    res.insert_header((header::ETAG, etag))
+    res.insert_header((header::ETAG, etags[0]))
         .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE_CONTROL));
+    if let Some(gzip) = gzip {
+        res.insert_header((header::VARY, "Accept-Encoding"));
+        if gzip && !matches {
+            res.insert_header((header::CONTENT_ENCODING, "gzip"));
+        }
+    }
     if matches {
         res.finish()
     } else if body.len() > STREAMED_FROM {

@@ -22,11 +22,12 @@
 //! old a count in a cached answer can be.
 
 pub mod listener;
+pub mod packed;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
@@ -200,15 +201,62 @@ impl Generations {
 #[derive(Debug)]
 pub struct Entry {
     stamp: Stamp,
+    /// When it was built: an answer is served at most the cache's lifetime after that, plain
+    /// copies made later included.
+    built: Instant,
     content_type: &'static str,
+    /// Of the plain body.
     etag: String,
-    body: Bytes,
+    /// Of the gzipped body, when there is one.
+    gzip_etag: Option<String>,
+    kept: Kept,
+}
+
+/// An answer's body as the cache holds it.
+#[derive(Debug)]
+enum Kept {
+    /// Short or incompressible, or a plain copy of a gzipped answer (see
+    /// [`ResponseCache::answer`]).
+    Plain(Bytes),
+    Gzip {
+        packed: Bytes,
+        /// The plain body's length.
+        len: usize,
+    },
 }
 
 impl Entry {
-    /// The answer for `req`: 304 when it already holds this ETag.
-    pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
-        crate::http::respond_tagged(req, self.content_type, &self.etag, self.body.clone())
+    /// The answer for `req`, whose client takes gzip or not: 304 when it already holds either
+    /// form's ETag. `None` when only the gzipped form is kept and the client needs the plain.
+    fn respond(&self, req: &HttpRequest, gzip: bool) -> Option<HttpResponse> {
+        let other = self.gzip_etag.as_deref().unwrap_or(&self.etag);
+        match &self.kept {
+            Kept::Plain(body) => Some(crate::http::respond_kept(
+                req,
+                self.content_type,
+                [&self.etag, other],
+                body.clone(),
+                Some(false),
+            )),
+            Kept::Gzip { packed, .. } if gzip => Some(crate::http::respond_kept(
+                req,
+                self.content_type,
+                [other, &self.etag],
+                packed.clone(),
+                Some(true),
+            )),
+            Kept::Gzip { .. } => None,
+        }
+    }
+
+    /// Bytes it is counted as against the cache's budget: body, ETags and the bookkeeping
+    /// around them.
+    fn weight(&self) -> usize {
+        let kept = match &self.kept {
+            Kept::Plain(body) => body.len(),
+            Kept::Gzip { packed, .. } => packed.len(),
+        };
+        kept + self.etag.len() + self.gzip_etag.as_ref().map_or(0, String::len) + 160
     }
 }
 
@@ -242,6 +290,8 @@ impl Drop for Building<'_> {
 pub struct ResponseCache {
     /// `None` when switched off (`NEWSDESK_CACHE_MB=0`).
     entries: Option<moka::sync::Cache<String, Arc<Entry>>>,
+    /// The longest an answer is served after it was built (`NEWSDESK_CACHE_TTL`).
+    ttl: Duration,
     changes: Arc<Generations>,
     /// Answers being built, by key (see [`ResponseCache::serve`]).
     building: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
@@ -256,9 +306,7 @@ impl ResponseCache {
             moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|key: &String, entry: &Arc<Entry>| {
-                    // Key, body, ETag and the bookkeeping around them, in bytes.
-                    let bytes = key.len() + entry.body.len() + entry.etag.len() + 160;
-                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                    u32::try_from(key.len() + entry.weight()).unwrap_or(u32::MAX)
                 })
                 .time_to_live(ttl)
                 .build()
@@ -276,6 +324,7 @@ impl ResponseCache {
         }
         ResponseCache {
             entries,
+            ttl,
             changes,
             building: Default::default(),
             answered,
@@ -334,7 +383,7 @@ impl ResponseCache {
     pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
         let entries = self.entries.as_ref()?;
         let entry = entries.get(key)?;
-        if self.changes.is_current(&entry.stamp) {
+        if self.changes.is_current(&entry.stamp) && entry.built.elapsed() < self.ttl {
             Some(entry)
         } else {
             entries.invalidate(key);
@@ -342,21 +391,107 @@ impl ResponseCache {
         }
     }
 
-    /// Stores an answer built under `stamp` (taken before the database was read) and returns
-    /// it. An answer that a change has already overtaken is returned but not kept.
-    pub fn put(&self, key: String, stamp: Stamp, content_type: &'static str, body: Vec<u8>) -> Arc<Entry> {
+    /// Stores an answer built under `stamp` (taken before the database was read), gzipped
+    /// when that pays, and answers `req` with it. An answer that a change has already
+    /// overtaken is sent but not kept.
+    fn put(
+        &self,
+        req: &HttpRequest,
+        gzip: bool,
+        key: String,
+        stamp: Stamp,
+        content_type: &'static str,
+        body: Vec<u8>,
+    ) -> HttpResponse {
+        let built = Instant::now();
+        let etag = crate::http::etag_of(&body);
+        let mut body = body;
+        // A body written by a serializer has up to twice its length in capacity, which a kept
+        // plain body would hold on to beyond what the cache counts.
+        body.shrink_to_fit();
+        let body = Bytes::from(body);
+        let (kept, gzip_etag) = match packed::pack(&body) {
+            Some(packed) => (
+                Kept::Gzip {
+                    packed,
+                    len: body.len(),
+                },
+                Some(packed::gzip_etag(&etag)),
+            ),
+            None => (Kept::Plain(body.clone()), None),
+        };
         let entry = Arc::new(Entry {
             stamp,
+            built,
             content_type,
-            etag: crate::http::etag_of(&body),
-            body: Bytes::from(body),
+            etag,
+            gzip_etag,
+            kept,
         });
         if let Some(entries) = &self.entries
             && self.changes.is_current(&stamp)
         {
             entries.insert(key, entry.clone());
         }
-        entry
+        entry.respond(req, gzip).unwrap_or_else(|| {
+            let other = entry.gzip_etag.as_deref().unwrap_or(&entry.etag);
+            crate::http::respond_kept(req, content_type, [&entry.etag, other], body, Some(false))
+        })
+    }
+
+    /// The key of the plain copy of a gzipped answer. Request keys never hold a NUL: paths
+    /// and queries are kept percent-encoded.
+    fn plain_key(key: &str) -> String {
+        format!("{key}\0plain")
+    }
+
+    /// Answers `req` from the cache, if it holds a current answer.
+    ///
+    /// A client that takes no gzip gets a gzipped answer unpacked, and the plain copy is
+    /// offered to the cache under its own key: the cache's admission keeps it only if it is
+    /// asked for often enough to earn its bytes, so hot pages are served plain without
+    /// unpacking, and the long tail stays gzipped. The copy shares the answer's stamp and
+    /// build time, so it is retired with it.
+    fn answer(&self, req: &HttpRequest, gzip: bool, key: &str) -> Option<HttpResponse> {
+        if gzip {
+            return self.get(key)?.respond(req, true);
+        }
+        let plain_key = Self::plain_key(key);
+        if let Some(copy) = self.get(&plain_key) {
+            return copy.respond(req, false);
+        }
+        let entry = self.get(key)?;
+        if let Some(res) = entry.respond(req, false) {
+            return Some(res);
+        }
+        let copy = self.plain_copy(&entry)?;
+        let res = copy.respond(req, false);
+        if let Some(entries) = &self.entries {
+            entries.insert(plain_key, copy);
+        }
+        res
+    }
+
+    /// The plain form of a gzipped entry. `None` if it does not unpack, which would take a
+    /// defect; the answer is then built again.
+    fn plain_copy(&self, entry: &Entry) -> Option<Arc<Entry>> {
+        let Kept::Gzip { packed, len } = &entry.kept else {
+            return None;
+        };
+        match packed::unpack(packed, *len) {
+            Ok(body) => Some(Arc::new(Entry {
+                stamp: entry.stamp,
+                built: entry.built,
+                content_type: entry.content_type,
+                etag: entry.etag.clone(),
+                gzip_etag: entry.gzip_etag.clone(),
+                kept: Kept::Plain(body),
+            })),
+            Err(e) => {
+                tracing::error!(error = %e, "a gzipped answer in the response cache does not unpack");
+                None
+            }
+        }
     }
 
     /// Answers `req` from the cache, or with the body that `build` makes and then keeps.
@@ -377,9 +512,10 @@ impl ResponseCache {
             return Ok(crate::http::cached_body(req, content_type, body));
         }
         let key = Self::key(req);
-        if let Some(entry) = self.get(&key) {
+        let gzip = packed::accepts_gzip(req);
+        if let Some(res) = self.answer(req, gzip, &key) {
             self.count("hit");
-            return Ok(entry.respond(req));
+            return Ok(res);
         }
         // One request builds a missing answer while the others asking for it wait: when a
         // popular page is retired or expires, the burst of readers behind it costs one
@@ -390,16 +526,16 @@ impl ResponseCache {
             Claim::Wait(notified) => {
                 // A builder stuck on the database must not hold its waiters beyond reason.
                 let _ = tokio::time::timeout(WAIT_FOR_BUILDER, notified).await;
-                if let Some(entry) = self.get(&key) {
+                if let Some(res) = self.answer(req, gzip, &key) {
                     self.count("shared");
-                    return Ok(entry.respond(req));
+                    return Ok(res);
                 }
                 None
             }
         };
         self.count("miss");
         let (stamp, body) = build(self.changes.stamp()).await?;
-        Ok(self.put(key, stamp, content_type, body).respond(req))
+        Ok(self.put(req, gzip, key, stamp, content_type, body))
     }
 
     fn claim(&self, key: &str) -> Claim<'_> {
@@ -494,15 +630,33 @@ mod tests {
         assert!(!g.is_current(&now));
     }
 
+    fn keep(cache: &ResponseCache, key: &str, stamp: Stamp, body: Vec<u8>) {
+        let req = actix_web::test::TestRequest::get().uri(key).to_http_request();
+        cache.put(&req, false, key.into(), stamp, "application/json", body);
+    }
+
+    /// Bytes gzip cannot shrink (a xorshift sequence).
+    fn noise(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
     #[test]
     fn answers_overtaken_by_a_change_are_not_kept() {
         let changes = Arc::new(Generations::new(1));
         let cache = ResponseCache::new(1 << 20, Duration::from_secs(60), changes.clone());
         let stamp = changes.stamp();
         changes.bump(Scope::Content);
-        cache.put("/a".into(), stamp, "application/json", b"{}".to_vec());
+        keep(&cache, "/a", stamp, b"{}".to_vec());
         assert!(cache.get("/a").is_none());
-        cache.put("/a".into(), changes.stamp(), "application/json", b"{}".to_vec());
+        keep(&cache, "/a", changes.stamp(), b"{}".to_vec());
         assert!(cache.get("/a").is_some());
         changes.bump(Scope::Content);
         assert!(cache.get("/a").is_none());
@@ -546,18 +700,82 @@ mod tests {
         assert_eq!(builds.load(Ordering::SeqCst), 1);
     }
 
+    #[actix_web::test]
+    async fn plain_copies_of_gzipped_answers_are_retired_with_them() {
+        let changes = Arc::new(Generations::new(1));
+        let cache = ResponseCache::new(1 << 20, Duration::from_secs(60), changes.clone());
+        let page = "{\"title\":\"Cầu Long Biên\",\"n\":1}".repeat(100).into_bytes();
+        let builds = AtomicU64::new(0);
+        let fetch = |gzip: bool| {
+            let mut req = actix_web::test::TestRequest::get().uri("/a");
+            if gzip {
+                req = req.insert_header(("Accept-Encoding", "gzip"));
+            }
+            let req = req.to_http_request();
+            let (cache, builds, page) = (&cache, &builds, page.clone());
+            async move {
+                let res = cache
+                    .serve(&req, "application/json", |stamp| async move {
+                        builds.fetch_add(1, Ordering::SeqCst);
+                        Ok((stamp, page))
+                    })
+                    .await
+                    .unwrap();
+                let coding = res
+                    .headers()
+                    .get("content-encoding")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+                (coding, body)
+            }
+        };
+        let (coding, packed) = fetch(true).await;
+        assert_eq!(coding.as_deref(), Some("gzip"));
+        assert!(packed.len() < page.len() / 4);
+        for _ in 0..3 {
+            let (coding, plain) = fetch(false).await;
+            assert_eq!((coding, &plain[..]), (None, &page[..]));
+        }
+        assert!(
+            cache.get(&ResponseCache::plain_key("/a")).is_some(),
+            "a plain copy is kept"
+        );
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        changes.bump(Scope::Content);
+        assert!(cache.get(&ResponseCache::plain_key("/a")).is_none());
+        assert_eq!(fetch(false).await.1, page);
+        assert_eq!(builds.load(Ordering::SeqCst), 2, "built again after the change");
+    }
+
     #[test]
     fn the_cache_holds_no_more_bytes_than_allowed() {
         let changes = Arc::new(Generations::new(1));
         let cache = ResponseCache::new(100_000, Duration::from_secs(60), changes.clone());
         for i in 0..100 {
-            cache.put(
-                format!("/a/{i}"),
-                changes.stamp(),
-                "application/json",
-                vec![b'x'; 10_000],
-            );
+            keep(&cache, &format!("/a/{i}"), changes.stamp(), noise(10_000, i));
         }
         assert!(cache.weighted_size() <= 100_000, "{}", cache.weighted_size());
+    }
+
+    #[test]
+    fn gzipped_answers_take_a_fraction_of_the_budget() {
+        let changes = Arc::new(Generations::new(1));
+        let cache = ResponseCache::new(100_000, Duration::from_secs(60), changes.clone());
+        let page = "{\"title\":\"Hà Nội: phát động phong trào thi đua\",\"n\":0}".repeat(200);
+        for i in 0..20 {
+            keep(
+                &cache,
+                &format!("/a/{i}"),
+                changes.stamp(),
+                page.clone().into_bytes(),
+            );
+        }
+        assert!(page.len() * 20 > 200_000);
+        assert_eq!(
+            (0..20)
+                .filter(|i| cache.get(&format!("/a/{i}")).is_some())
+                .count(),
+            20
+        );
     }
 }

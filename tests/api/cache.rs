@@ -301,9 +301,83 @@ backend_test!(
             hits + 2
         );
         assert!(cache_metric(&app, "entries").await >= 1);
+        let gzipped = app
+            .call(
+                TestRequest::get()
+                    .uri(&page)
+                    .insert_header(("Accept-Encoding", "gzip")),
+            )
+            .await;
+        let kept = if gzipped.header("content-encoding") == Some("gzip") {
+            gzipped.body.len()
+        } else {
+            body.len()
+        };
         assert!(
-            cache_metric(&app, "bytes").await >= body.len() as i64,
-            "the page's body is counted"
+            cache_metric(&app, "bytes").await >= kept as i64,
+            "the page's body is counted as kept"
+        );
+    }
+);
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+backend_test!(
+    async fn kept_answers_go_out_gzipped_to_clients_that_accept_it(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let paragraph = "Sáng nay, Ủy ban nhân dân phường tổ chức hội nghị triển khai nhiệm vụ năm 2026. ";
+        let (id, slug) = app
+            .published_article(
+                &editor,
+                json!({"title": "Bản gốc", "body": paragraph.repeat(40), "body_format": "markdown"}),
+            )
+            .await;
+        let page = format!("/api/v1/articles/{slug}");
+        let get = |accept: Option<&'static str>, if_none_match: Option<String>| {
+            let mut req = TestRequest::get().uri(&page);
+            if let Some(accept) = accept {
+                req = req.insert_header(("Accept-Encoding", accept));
+            }
+            if let Some(tag) = if_none_match {
+                req = req.insert_header(("If-None-Match", tag));
+            }
+            app.call(req)
+        };
+
+        let gzipped = get(Some("gzip, deflate, br"), None).await.expect(200);
+        assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
+        assert_eq!(gzipped.header("vary"), Some("Accept-Encoding"));
+        let unpacked: Value = serde_json::from_slice(&gunzip(&gzipped.body)).unwrap();
+        assert_eq!(unpacked["data"]["title"], "Bản gốc");
+        assert!(gzipped.body.len() * 2 < gunzip(&gzipped.body).len());
+
+        // Changed behind the cache's back: both forms below come from the kept answer.
+        app.retitle_behind_the_back(id, "Đổi lén").await;
+        for accept in [None, Some("identity"), Some("gzip;q=0, br")] {
+            let plain = get(accept, None).await.expect(200);
+            assert_eq!(plain.header("content-encoding"), None, "{accept:?}");
+            assert_eq!(plain.header("vary"), Some("Accept-Encoding"));
+            assert_eq!(plain.json(), unpacked, "{accept:?}: the same answer, unpacked");
+            assert_ne!(plain.header("etag"), gzipped.header("etag"));
+        }
+        let plain_tag = get(None, None).await.header("etag").unwrap().to_owned();
+        let gzip_tag = gzipped.header("etag").unwrap().to_owned();
+        for tag in [&plain_tag, &gzip_tag] {
+            for accept in [None, Some("gzip")] {
+                let res = get(accept, Some(tag.clone())).await;
+                assert_eq!(res.status, 304, "{tag} with {accept:?}");
+                assert!(res.body.is_empty());
+            }
+        }
+        assert_eq!(
+            get(None, Some("\"other\"".into())).await.status,
+            200,
+            "an unknown ETag gets the answer"
         );
     }
 );
