@@ -133,7 +133,12 @@ impl AppState {
         let captcha_key = db::settings::secret(&mut conn, "captcha_key").map_err(StartupError::Settings)?;
         drop(conn);
 
-        let db = Database::new(&config.database, config.db_pool_size, config.db_timeout);
+        let db = Database::with_sqlite_mmap(
+            &config.database,
+            config.db_pool_size,
+            config.db_timeout,
+            config.sqlite_mmap_bytes,
+        );
         let replicas =
             db::replicas::Replicas::new(&config.database, &config.replicas, config.db_pool_size, db.id())
                 .map_err(|e| StartupError::Replicas(Box::new(e)))?;

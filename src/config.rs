@@ -27,6 +27,7 @@
 //! | `NEWSDESK_LOG_FORMAT` | `text` | `json` for JSON lines |
 //! | `NEWSDESK_DB_POOL_SIZE` | `16` | database connections per process |
 //! | `NEWSDESK_DB_TIMEOUT` | `5` | seconds to wait for a database connection before answering 503 |
+//! | `NEWSDESK_SQLITE_MMAP_MB` | `0` | MiB of the SQLite file each connection reads through a memory map (at most 2047); `0` reads with system calls |
 //! | `NEWSDESK_DATABASE_REPLICA_URLS` | none | comma-separated PostgreSQL streaming standbys that serve public reads |
 //! | `NEWSDESK_REPLICA_MAX_LAG` | `5` | seconds a replica may be behind and still serve (1–3600) |
 //! | `NEWSDESK_ACCESS_TOKEN_TTL` | `900` | access token lifetime in seconds |
@@ -261,6 +262,11 @@ pub struct Settings {
     #[arg(long, env = "NEWSDESK_DB_TIMEOUT", default_value_t = 5, global = true)]
     pub db_timeout: u64,
 
+    /// MiB of the SQLite file each connection reads through a memory map (at most 2047); `0`
+    /// reads with system calls.
+    #[arg(long, env = "NEWSDESK_SQLITE_MMAP_MB", default_value_t = 0, global = true)]
+    pub sqlite_mmap_mb: u64,
+
     /// Comma-separated PostgreSQL standbys that serve public reads ([`crate::db::replicas`]).
     #[arg(
         long,
@@ -418,6 +424,8 @@ pub struct Config {
     pub cors_headers: Vec<actix_web::http::header::HeaderName>,
     pub db_pool_size: u32,
     pub db_timeout: std::time::Duration,
+    /// Bytes of the SQLite file mapped per connection (see [`crate::db::DbManager`]).
+    pub sqlite_mmap_bytes: u64,
     pub replicas: ReplicaSettings,
     pub workers: usize,
     pub access_token_ttl: std::time::Duration,
@@ -545,6 +553,11 @@ impl Settings {
 
         if !(1..=1000).contains(&self.db_pool_size) {
             return Err(invalid("NEWSDESK_DB_POOL_SIZE", "must be between 1 and 1000"));
+        }
+        // SQLite's own ceiling (`SQLITE_MAX_MMAP_SIZE`, just under 2 GiB): a larger value would
+        // be cut to it without a word.
+        if self.sqlite_mmap_mb > 2047 {
+            return Err(invalid("NEWSDESK_SQLITE_MMAP_MB", "must be at most 2047"));
         }
         if !(1..=300).contains(&self.db_timeout) {
             return Err(invalid(
@@ -681,6 +694,7 @@ impl Settings {
             cors_headers,
             db_pool_size: self.db_pool_size,
             db_timeout: std::time::Duration::from_secs(self.db_timeout),
+            sqlite_mmap_bytes: self.sqlite_mmap_mb << 20,
             replicas,
             workers,
             access_token_ttl: std::time::Duration::from_secs(self.access_token_ttl),

@@ -151,3 +151,43 @@ async fn browsers_get_cors_headers_only_for_configured_origins() {
     assert_eq!(refused.status, 200);
     assert_eq!(refused.header("access-control-allow-origin"), None);
 }
+
+/// `NEWSDESK_SQLITE_MMAP_MB`: pooled SQLite connections map that much of the file, and pages
+/// read through the map are the ones written through the connections.
+#[actix_web::test]
+async fn sqlite_connections_map_the_file_when_asked() {
+    use diesel::RunQueryDsl;
+    use newsdesk::auth::Role;
+    #[derive(diesel::QueryableByName)]
+    struct MmapSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+    let app = TestAppBuilder::new(Backend::Sqlite)
+        .config(|c| c.sqlite_mmap_bytes = 64 << 20)
+        .build()
+        .await
+        .unwrap();
+    let editor = app.user(Role::Editor).await;
+    let body = "Đoạn văn bản dài để trang vượt qua một trang của tệp. ".repeat(200);
+    let (_, slug) = app
+        .published_article(
+            &editor,
+            serde_json::json!({"title": "Bản đồ bộ nhớ", "body": body}),
+        )
+        .await;
+    let page = app
+        .get(&format!("/api/v1/articles/{slug}"))
+        .await
+        .expect(200)
+        .data();
+    assert_eq!(page["title"], "Bản đồ bộ nhớ");
+    assert!(page["body_html"].as_str().unwrap().contains("vượt qua"));
+    let sizes = app
+        .state
+        .db
+        .run(|conn| Ok(diesel::sql_query("PRAGMA mmap_size").load::<MmapSize>(conn)?))
+        .await
+        .unwrap();
+    assert_eq!(sizes.iter().map(|s| s.mmap_size).collect::<Vec<_>>(), [64 << 20]);
+}

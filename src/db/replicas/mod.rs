@@ -378,6 +378,8 @@ impl Replicas {
                         url: monitor::watched(url, false),
                         breaker: down.clone(),
                         database,
+                        // Replicas are PostgreSQL.
+                        sqlite_mmap: 0,
                     });
                 Replica {
                     name,
