@@ -1,6 +1,7 @@
-//! Answers kept gzipped: the cache holds about three times the pages in the same bytes, and
-//! clients that accept gzip (browsers, CDNs, server-side fetches) get the kept bytes as they
-//! are, with nothing compressed per request.
+//! Answers kept gzipped: the cache holds about two and a half times the pages in the same
+//! bytes (an article page of 10.4 KB is kept as 4.2 KB), and clients that accept gzip
+//! (browsers, CDNs, server-side fetches) get the kept bytes as they are, with nothing
+//! compressed per request.
 
 use std::cell::RefCell;
 
@@ -13,9 +14,9 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, 
 /// gzip header and checksum are a fixed cost.
 const PACKED_FROM: usize = 1024;
 
-/// Level 2 of 9: zlib-rs's level 1 codes with fixed tables and keeps a fifth less of an
-/// article page; the levels above 2 gain a few percent more at up to twice the time, which
-/// every miss pays.
+/// Level 2 of 9: zlib-rs's level 1 codes with fixed tables, and an article page came out a
+/// third larger (5.5 KB against 4.2 KB). The levels above gain a few percent at up to twice
+/// the time (measured with zlib on the same pages), and every miss pays it.
 const LEVEL: u32 = 2;
 
 /// A gzip member's header: deflate, no name, no time, no flags, unknown OS (RFC 1952).
