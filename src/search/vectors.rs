@@ -97,26 +97,33 @@ fn one_token(word: &str) -> bool {
 /// positions (weight bits zero). `None` when a word repeats more often than `to_tsvector`
 /// keeps positions of.
 fn encode(words: &[&str]) -> Option<Vector> {
-    let mut at: Vec<(&str, u16)> = Vec::with_capacity(words.len());
+    // Sorted by the word's first eight bytes as an integer before the word itself: that
+    // settles most comparisons without comparing strings, a sixth of an import's preparing
+    // on PostgreSQL when sorted by the words alone. Folded words never hold a NUL byte, so
+    // padding with zeros keeps byte order.
+    let mut at: Vec<(u64, &str, u16)> = Vec::with_capacity(words.len());
     for (i, word) in words.iter().enumerate() {
-        at.push((word, u16::try_from(i + 1).ok()?));
+        let mut head = [0u8; 8];
+        let n = word.len().min(head.len());
+        head[..n].copy_from_slice(&word.as_bytes()[..n]);
+        at.push((u64::from_be_bytes(head), word, u16::try_from(i + 1).ok()?));
     }
     at.sort_unstable();
-    let lexemes: Vec<&[(&str, u16)]> = at.chunk_by(|a, b| a.0 == b.0).collect();
+    let lexemes: Vec<&[(u64, &str, u16)]> = at.chunk_by(|a, b| a.1 == b.1).collect();
     if lexemes.iter().any(|l| l.len() > MAX_POSITIONS_PER_WORD) {
         return None;
     }
     let size = 4 + lexemes
         .iter()
-        .map(|l| l[0].0.len() + 3 + 2 * l.len())
+        .map(|l| l[0].1.len() + 3 + 2 * l.len())
         .sum::<usize>();
     let mut out = Vec::with_capacity(size);
     out.extend_from_slice(&i32::try_from(lexemes.len()).ok()?.to_be_bytes());
     for lexeme in lexemes {
-        out.extend_from_slice(lexeme[0].0.as_bytes());
+        out.extend_from_slice(lexeme[0].1.as_bytes());
         out.push(0);
         out.extend_from_slice(&u16::try_from(lexeme.len()).ok()?.to_be_bytes());
-        for (_, position) in lexeme {
+        for (_, _, position) in lexeme {
             out.extend_from_slice(&position.to_be_bytes());
         }
     }
@@ -149,6 +156,17 @@ mod tests {
             Vectors::of(&folded("", "", "")).unwrap().heading.0,
             0i32.to_be_bytes()
         );
+    }
+
+    #[test]
+    fn lexemes_sort_byte_wise_past_their_first_eight_bytes() {
+        let v = Vectors::of(&folded("", "", "abcdefghij abcdefgh abcdefghi a abcdefghij")).unwrap();
+        let mut expected = 4i32.to_be_bytes().to_vec();
+        expected.extend(b"a\0\x00\x01\x00\x04");
+        expected.extend(b"abcdefgh\0\x00\x01\x00\x02");
+        expected.extend(b"abcdefghi\0\x00\x01\x00\x03");
+        expected.extend(b"abcdefghij\0\x00\x02\x00\x01\x00\x05");
+        assert_eq!(v.document.0, expected);
     }
 
     #[test]

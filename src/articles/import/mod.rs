@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -39,6 +39,7 @@ use crate::error::ApiError;
 use crate::i18n::FieldCode;
 use crate::media::upload::{Texts, ingest};
 use crate::media::uses::Files;
+use crate::search::merges;
 use prepare::{Line, spawn_reader};
 use write::{Known, write_batch};
 
@@ -168,6 +169,8 @@ async fn files_of(
 pub struct Tally {
     pub bytes: AtomicU64,
     pub lines: AtomicU64,
+    /// Every line is written; the indexes are being merged and the statistics refreshed.
+    pub settling: AtomicBool,
 }
 
 /// Imports every line, in batches of one transaction each; files a line names are taken
@@ -190,6 +193,7 @@ pub async fn import_counting(
     let mut report = Report::default();
     let mut taken = Taken::new();
     let mut known = Known::default();
+    let merges = state.db.run(|conn| Ok(merges::before_import(conn)?)).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
     spawn_reader(input, tx, state.db.backend() == crate::db::Backend::Postgres);
     while let Some(batch) = rx.recv().await {
@@ -203,12 +207,22 @@ pub async fn import_counting(
         }
         let count = lines.len() as u64;
         let links = state.media.links.clone();
+        let merges = merges.clone();
         let (done, back) = state
             .db
             .run(move |conn| {
                 widen_cache(conn)?;
-                conn.transaction(|conn| write_batch(conn, &links, &mut known, lines))
-                    .map(|done| (done, known))
+                conn.transaction(|conn| {
+                    if let Some(merges) = &merges {
+                        merges.hold(conn)?;
+                    }
+                    let done = write_batch(conn, &links, &mut known, lines)?;
+                    if let Some(merges) = &merges {
+                        merges.release(conn)?;
+                    }
+                    Ok::<_, ApiError>(done)
+                })
+                .map(|done| (done, known))
             })
             .await?;
         known = back;
@@ -220,7 +234,17 @@ pub async fn import_counting(
     }
     report.failed.sort_by_key(|(number, _)| *number);
     if report.imported > 0 {
-        state.db.run(|conn| Ok(refresh_statistics(conn)?)).await?;
+        tally.settling.store(true, Ordering::Relaxed);
+        let imported = report.imported;
+        state
+            .db
+            .run(move |conn| {
+                if let Some(merges) = &merges {
+                    merges::settle(conn, merges, imported)?;
+                }
+                Ok(refresh_statistics(conn)?)
+            })
+            .await?;
     }
     Ok(report)
 }

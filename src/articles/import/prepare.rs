@@ -40,6 +40,8 @@ pub(super) struct Draft {
     pub(super) placement: Result<Placement, ApiError>,
     pub(super) body_html: String,
     pub(super) folded: Folded,
+    /// Its words for `search_terms` (SQLite), found here.
+    pub(super) terms: String,
     /// PostgreSQL's search documents, when computed here.
     pub(super) vectors: Option<Vectors>,
 }
@@ -208,7 +210,11 @@ fn draft(record: ImportRecord, slug: String, vectors: bool) -> Result<Draft, Api
     }
     let body_html = render::to_html(&content.body, content.body_format, &BodyImages::default());
     let folded = Folded::of(&content.title, content.summary.as_deref(), &body_html);
-    let vectors = vectors.then(|| Vectors::of(&folded)).flatten();
+    let (terms, vectors) = if vectors {
+        (String::new(), Vectors::of(&folded))
+    } else {
+        (folded.terms(), None)
+    };
     Ok(Draft {
         content,
         authors,
@@ -217,6 +223,7 @@ fn draft(record: ImportRecord, slug: String, vectors: bool) -> Result<Draft, Api
         placement,
         body_html,
         folded,
+        terms,
         vectors,
     })
 }

@@ -17,6 +17,10 @@ pub struct Progress {
 /// Seconds between two progress lines when stderr is not a terminal.
 const PROGRESS_EVERY: u64 = 5;
 
+/// What an import does after its last line: merging a large archive's search index takes
+/// a while, with the bar full.
+const SETTLING: &str = "merging the search index";
+
 impl Progress {
     /// Starts showing the import of `name`, `size` bytes, as `tally` counts it.
     pub fn start(name: String, size: u64, tally: Arc<Tally>) -> Progress {
@@ -52,7 +56,8 @@ impl Progress {
         }
         let line = {
             let (name, tally) = (name.clone(), tally.clone());
-            move || {
+            // The last line, once everything is done, gives the whole import's figures.
+            move |finished: bool| {
                 let bytes = tally.bytes.load(Ordering::Relaxed);
                 let lines = tally.lines.load(Ordering::Relaxed);
                 let seconds = started.elapsed().as_secs_f64();
@@ -78,6 +83,9 @@ impl Progress {
                 } else {
                     String::new()
                 };
+                if !finished && tally.settling.load(Ordering::Relaxed) {
+                    return format!("{name}: {lines} lines, {SETTLING}, {seconds:.0} s");
+                }
                 format!(
                     "{name}: {lines} lines, {}{of}, {rate:.0} lines/s, {:.0} s{}",
                     indicatif::HumanBytes(bytes),
@@ -95,14 +103,19 @@ impl Progress {
                     match &bar {
                         Some(bar) => {
                             bar.set_position(tally.bytes.load(Ordering::Relaxed));
-                            bar.set_message(format!("{name}: {} lines", tally.lines.load(Ordering::Relaxed)));
+                            let lines = tally.lines.load(Ordering::Relaxed);
+                            bar.set_message(if tally.settling.load(Ordering::Relaxed) {
+                                format!("{name}: {lines} lines, {SETTLING}")
+                            } else {
+                                format!("{name}: {lines} lines")
+                            });
                             if finished {
                                 bar.finish_and_clear();
                             }
                         }
                         None if finished || last_line.elapsed() >= Duration::from_secs(PROGRESS_EVERY) => {
                             last_line = Instant::now();
-                            eprintln!("{}", line());
+                            eprintln!("{}", line(finished));
                         }
                         None => {}
                     }

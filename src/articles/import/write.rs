@@ -125,6 +125,7 @@ struct Insert {
     placement: Placement,
     body_html: String,
     folded: Folded,
+    terms: String,
     vectors: Option<Vectors>,
 }
 
@@ -246,6 +247,7 @@ fn insert_all(conn: &mut Db, rows: &[Insert], known: &HashSet<String>) -> Result
             id,
             published: live,
             folded: &r.folded,
+            terms: &r.terms,
             vectors: r.vectors.as_ref(),
         });
     }
@@ -373,6 +375,7 @@ fn complete(conn: &mut Db, known: &mut Known, draft: Draft) -> Result<Insert, Ap
         placement,
         body_html,
         folded,
+        terms,
         vectors,
     } = draft;
     // Checked before any name is created, so a line that fails leaves no new byline or tag.
@@ -392,6 +395,7 @@ fn complete(conn: &mut Db, known: &mut Known, draft: Draft) -> Result<Insert, Ap
         placement,
         body_html,
         folded,
+        terms,
         vectors,
     })
 }

@@ -294,6 +294,112 @@ backend_test!(
     }
 );
 
+/// SQLite: each full-text index's merge settings.
+async fn merge_settings(app: &crate::common::TestApp) -> Vec<(String, String)> {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        setting: String,
+    }
+    app.state
+        .db
+        .run(|conn| {
+            use diesel::RunQueryDsl;
+            let mut all = Vec::new();
+            for index in ["article_fts", "article_lead_fts", "article_title_fts"] {
+                // FTS5's defaults where the configuration names none.
+                let row: Setting = diesel::sql_query(format!(
+                    "SELECT 'automerge=' || COALESCE((SELECT v FROM {index}_config WHERE k = 'automerge'), 4) \
+                     || ' crisismerge=' || COALESCE((SELECT v FROM {index}_config WHERE k = 'crisismerge'), 16) \
+                     AS setting"
+                ))
+                .get_result(conn)?;
+                all.push((index.to_owned(), row.setting));
+            }
+            Ok(all)
+        })
+        .await
+        .unwrap()
+}
+
+backend_test!(
+    /// An import holds SQLite's full-text merges while it writes and merges once at the end:
+    /// every article is found after an import into an empty archive (merged whole) and after
+    /// one into a larger archive (merged level by level), the indexes pass FTS5's integrity
+    /// check, and the merge settings are the ones they were before, an operator's own included.
+    async fn an_import_merges_the_search_indexes_and_leaves_their_settings_as_they_were(app: TestApp) {
+        let lines = |from: usize, to: usize| -> String {
+            (from..to)
+                .map(|n| {
+                    format!(
+                        "{}\n",
+                        json!({"title": format!("Thông báo số {n}"), "status": "published",
+                               "body": format!("Nội dung riêng mucluc{n} của thông báo.")})
+                    )
+                })
+                .collect()
+        };
+        let sqlite = app.backend == crate::common::Backend::Sqlite;
+        if sqlite {
+            app.state
+                .db
+                .run(|conn| {
+                    use diesel::RunQueryDsl;
+                    diesel::sql_query("INSERT INTO article_fts (article_fts, rank) VALUES ('automerge', 8)")
+                        .execute(conn)?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+        let settings = if sqlite {
+            merge_settings(&app).await
+        } else {
+            Vec::new()
+        };
+        let first = import(&app, &lines(0, 40)).await;
+        assert_eq!((first.imported, first.failed.len()), (40, 0), "{first:?}");
+        let second = import(&app, &lines(40, 45)).await;
+        assert_eq!((second.imported, second.failed.len()), (5, 0), "{second:?}");
+        for n in [0, 39, 40, 44] {
+            let found = app.get(&format!("/api/v1/articles?q=mucluc{n}")).await.json();
+            assert_eq!(slugs(&found), [format!("thong-bao-so-{n}")], "{found}");
+        }
+        let found = app
+            .get("/api/v1/articles?q=thong%20bao&per_page=100")
+            .await
+            .json();
+        assert_eq!(found["meta"]["total"], 45, "{found}");
+        if !sqlite {
+            return;
+        }
+        assert_eq!(merge_settings(&app).await, settings);
+        assert_eq!(
+            settings,
+            [
+                ("article_fts", "automerge=8 crisismerge=16"),
+                ("article_lead_fts", "automerge=4 crisismerge=16"),
+                ("article_title_fts", "automerge=4 crisismerge=16"),
+            ]
+            .map(|(i, s)| (i.to_owned(), s.to_owned()))
+        );
+        app.state
+            .db
+            .run(|conn| {
+                use diesel::RunQueryDsl;
+                for index in ["article_fts", "article_lead_fts", "article_title_fts"] {
+                    diesel::sql_query(format!(
+                        "INSERT INTO {index} ({index}, rank) VALUES ('integrity-check', 0)"
+                    ))
+                    .execute(conn)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+);
+
 #[actix_web::test]
 async fn the_import_command_prints_counts_and_failing_lines_and_fails_when_a_line_failed() {
     use std::process::{Command, Stdio};
