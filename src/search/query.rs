@@ -1,0 +1,340 @@
+//! A reader's query: parsed and folded, then matched by either backend.
+
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use super::FTS5_PREFIX_INDEXED;
+use crate::db::schema::articles;
+use crate::db::{Backend, Db, MultiBackend};
+use crate::error::ApiError;
+use crate::i18n::{Code, Msg};
+use crate::text;
+
+/// Longest `q` accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most words a query may require.
+pub const MAX_QUERY_WORDS: usize = 16;
+
+/// One thing every match must contain: a word, or a quoted phrase of words in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Term {
+    words: Vec<String>,
+    /// A quoted phrase: its words in this order, next to each other.
+    phrase: bool,
+    /// The last word of an unquoted query, matched as a prefix while the reader is typing.
+    prefix: bool,
+}
+
+/// A parsed `q`: every term is required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    terms: Vec<Term>,
+}
+
+/// Which text a match must be found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Title,
+    /// Title and summary.
+    Lead,
+    Anywhere,
+}
+
+impl Search {
+    /// Parses a reader's query. `None` for an empty one (no search). Quoted parts are phrases;
+    /// the other words are required each on their own, the last one as a prefix.
+    pub fn parse(raw: &str) -> Result<Option<Search>, ApiError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        if raw.chars().count() > MAX_QUERY_CHARS {
+            return Err(ApiError::BadRequest(
+                Msg::new(Code::SearchTooLong).arg("max", MAX_QUERY_CHARS),
+            ));
+        }
+        let mut terms = Vec::new();
+        // Straight and typographic double quotes both delimit phrases: Vietnamese keyboards
+        // and word processors produce “ ” as often as ".
+        for (i, part) in raw.split(['"', '“', '”']).enumerate() {
+            let folded = text::fold(part);
+            let words: Vec<String> = folded
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect();
+            if words.is_empty() {
+                continue;
+            }
+            if i % 2 == 1 {
+                terms.push(Term {
+                    words,
+                    phrase: true,
+                    prefix: false,
+                });
+            } else {
+                terms.extend(words.into_iter().map(|w| Term {
+                    words: vec![w],
+                    phrase: false,
+                    prefix: false,
+                }));
+            }
+        }
+        if terms.iter().map(|t| t.words.len()).sum::<usize>() > MAX_QUERY_WORDS {
+            return Err(ApiError::BadRequest(
+                Msg::new(Code::SearchTooManyWords).arg("max", MAX_QUERY_WORDS),
+            ));
+        }
+        // Only a query that ends in an unquoted word is still being typed.
+        let ends_in_word = !raw.ends_with(['"', '“', '”']);
+        if ends_in_word && let Some(last) = terms.last_mut().filter(|t| !t.phrase) {
+            last.prefix = true;
+        }
+        Ok(Some(Search { terms }))
+    }
+
+    /// True when folding left nothing to look for (`q=!!!`): such a query matches nothing.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The query in FTS5 syntax, every word quoted and every term required:
+    /// `"cai" AND "cach"*`, `"mot cua"`. `completions`, when given, replace the prefix of the
+    /// last word with the words it completes to: `("chinh" OR "chinhs")`.
+    fn fts5(&self, completions: Option<&[String]>) -> String {
+        // Folded words hold letters and digits only; doubling quotes keeps that safe should
+        // folding ever let one through.
+        let quoted = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
+        let terms: Vec<String> = self
+            .terms
+            .iter()
+            .map(|t| match (t.prefix, completions) {
+                (true, Some(words)) => {
+                    let words: Vec<String> = words.iter().map(|w| quoted(w)).collect();
+                    format!("({})", words.join(" OR "))
+                }
+                (true, None) => format!("{}*", quoted(&t.words.join(" "))),
+                (false, _) => quoted(&t.words.join(" ")),
+            })
+            .collect();
+        terms.join(" AND ")
+    }
+
+    /// The prefix of the last word, when it is one that [`completions`] should expand.
+    fn long_prefix(&self) -> Option<&str> {
+        let last = self.terms.last().filter(|t| t.prefix)?;
+        let word = last.words.first()?;
+        (word.chars().count() > FTS5_PREFIX_INDEXED).then_some(word.as_str())
+    }
+
+    /// The query in `to_tsquery` syntax: `'cai' & 'cach':*`, `('mot' <-> 'cua')`.
+    fn tsquery(&self) -> String {
+        // `to_tsquery` reads operators and quotes; folded words have none, and quoting makes
+        // sure of it.
+        let word = |w: &str| format!("'{}'", w.replace('\'', "''"));
+        self.terms
+            .iter()
+            .map(|t| {
+                let words: Vec<String> = t.words.iter().map(|w| word(w)).collect();
+                match (t.phrase, t.prefix) {
+                    (true, _) => format!("({})", words.join(" <-> ")),
+                    (false, true) => format!("{}:*", words.join(" & ")),
+                    (false, false) => words.join(" & "),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+
+    /// `articles.id` is one of the articles matching this query anywhere (for lists that
+    /// filter and sort in SQL: the editorial list).
+    pub fn matches(
+        &self,
+        backend: Backend,
+    ) -> Box<dyn BoxableExpression<articles::table, MultiBackend, SqlType = Bool>> {
+        match backend {
+            Backend::Sqlite => Box::new(
+                sql::<Bool>(
+                    "articles.id IN (SELECT article_id FROM article_search WHERE key IN \
+                     (SELECT rowid FROM article_fts WHERE article_fts MATCH ",
+                )
+                .bind::<Text, _>(self.fts5(None))
+                .sql("))"),
+            ),
+            Backend::Postgres => Box::new(
+                sql::<Bool>(
+                    "articles.id IN (SELECT article_id FROM article_search \
+                     WHERE document @@ to_tsquery('simple', ",
+                )
+                .bind::<Text, _>(self.tsquery())
+                .sql("))"),
+            ),
+        }
+    }
+
+    /// Up to `limit` published articles matching in `field` with keys in `keys`, newest (or
+    /// oldest) first: `(key, article_id)` pairs, in order.
+    ///
+    /// Both backends walk the matches in key order and stop after `limit`: SQLite's FTS5
+    /// returns matches in rowid (key) order; PostgreSQL walks `article_search_key` and tests
+    /// each row, or collects a rare word's few matches from GIN, as its planner estimates.
+    pub fn walk(
+        &self,
+        conn: &mut Db,
+        field: Field,
+        newest_first: bool,
+        keys: std::ops::Range<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<(i64, i64)>> {
+        #[derive(QueryableByName)]
+        struct Hit {
+            #[diesel(sql_type = BigInt)]
+            key: i64,
+            #[diesel(sql_type = BigInt)]
+            article_id: i64,
+        }
+        let order = if newest_first { "DESC" } else { "ASC" };
+        let (lower, upper) = (keys.start.max(0), keys.end);
+        let hits: Vec<Hit> = match conn {
+            Db::Sqlite(c) => {
+                let completions = match self.long_prefix() {
+                    Some(prefix) => match completions(c, prefix)? {
+                        Completions::None => return Ok(Vec::new()),
+                        Completions::Words(words) => Some(words),
+                        Completions::TooMany => None,
+                    },
+                    None => None,
+                };
+                let completions = completions.as_deref();
+                let index = match field {
+                    Field::Anywhere => "article_fts",
+                    Field::Lead => "article_lead_fts",
+                    Field::Title => "article_title_fts",
+                };
+                let query = self.fts5(completions);
+                diesel::sql_query(format!(
+                    "SELECT s.key, s.article_id FROM {index} JOIN article_search s ON s.key = {index}.rowid \
+                     WHERE {index} MATCH ? AND {index}.rowid >= ? AND {index}.rowid < ? \
+                     ORDER BY {index}.rowid {order} LIMIT ?"
+                ))
+                .bind::<Text, _>(query)
+                .bind::<BigInt, _>(lower)
+                .bind::<BigInt, _>(upper)
+                .bind::<BigInt, _>(limit)
+                .load(c)?
+            }
+            Db::Pg(c) => {
+                let column = match field {
+                    Field::Anywhere => "document",
+                    Field::Lead => "lead",
+                    Field::Title => "heading",
+                };
+                let query = self.tsquery();
+                diesel::sql_query(format!(
+                    "SELECT key, article_id FROM article_search \
+                     WHERE {column} @@ to_tsquery('simple', $1) AND key >= $2 AND key < $3 \
+                     ORDER BY key {order} LIMIT $4"
+                ))
+                .bind::<Text, _>(query)
+                .bind::<BigInt, _>(lower)
+                .bind::<BigInt, _>(upper)
+                .bind::<BigInt, _>(limit)
+                .load(c)?
+            }
+        };
+        Ok(hits.into_iter().map(|h| (h.key, h.article_id)).collect())
+    }
+}
+
+/// A longer prefix is looked up in `search_terms` and searched as the words it completes to,
+/// up to this many.
+const MAX_COMPLETIONS: i64 = 64;
+
+enum Completions {
+    /// No indexed word starts so: nothing can match.
+    None,
+    Words(Vec<String>),
+    /// More than [`MAX_COMPLETIONS`]: FTS5's own prefix search it is.
+    TooMany,
+}
+
+/// The indexed words that start with `prefix`.
+///
+/// FTS5 answers a prefix it has no prefix index for by merging the whole match lists of every
+/// word that starts so before returning anything: for a common word (`chinh*`), some
+/// 10 ms where the word itself takes under one. The same words as an `OR` of whole words are
+/// read in order and stop after a page.
+fn completions(conn: &mut diesel::SqliteConnection, prefix: &str) -> QueryResult<Completions> {
+    #[derive(QueryableByName)]
+    struct Term {
+        #[diesel(sql_type = Text)]
+        term: String,
+    }
+    // Every word starting with `prefix` sorts between it and it followed by the greatest
+    // character, byte-wise as SQLite compares text.
+    let upper = format!("{prefix}{}", char::MAX);
+    let words: Vec<Term> =
+        diesel::sql_query("SELECT term FROM search_terms WHERE term >= ? AND term < ? ORDER BY term LIMIT ?")
+            .bind::<Text, _>(prefix)
+            .bind::<Text, _>(upper)
+            .bind::<BigInt, _>(MAX_COMPLETIONS + 1)
+            .load(conn)?;
+    Ok(match words.len() as i64 {
+        0 => Completions::None,
+        n if n > MAX_COMPLETIONS => Completions::TooMany,
+        _ => Completions::Words(words.into_iter().map(|t| t.term).collect()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn parse(q: &str) -> Search {
+        Search::parse(q).unwrap().unwrap()
+    }
+
+    #[test]
+    fn words_are_folded_and_the_last_is_a_prefix() {
+        let s = parse("CẢI CÁCH hành chín");
+        assert_eq!(s.fts5(None), r#""cai" AND "cach" AND "hanh" AND "chin"*"#);
+        assert_eq!(s.long_prefix(), Some("chin"));
+        assert_eq!(
+            s.fts5(Some(&["chinh".into(), "chinhs".into()])),
+            r#""cai" AND "cach" AND "hanh" AND ("chinh" OR "chinhs")"#
+        );
+        assert_eq!(parse("cai ca").long_prefix(), Some("ca"));
+        assert_eq!(parse("cai c").long_prefix(), None, "one letter has its own index");
+        assert_eq!(s.tsquery(), "'cai' & 'cach' & 'hanh' & 'chin':*");
+    }
+
+    #[test]
+    fn quoted_parts_are_phrases_without_prefix() {
+        let s = parse(r#"thủ tục "một cửa""#);
+        assert_eq!(s.fts5(None), r#""thu" AND "tuc" AND "mot cua""#);
+        assert_eq!(s.long_prefix(), None);
+        assert_eq!(s.tsquery(), "'thu' & 'tuc' & ('mot' <-> 'cua')");
+        assert_eq!(parse("“Đống Đa”").fts5(None), r#""dong da""#);
+    }
+
+    #[test]
+    fn operators_and_quotes_of_the_engines_are_plain_punctuation() {
+        let s = parse(r#"a & b | !c:* <-> NEAR(d) ' OR "#);
+        assert_eq!(
+            s.fts5(None),
+            r#""a" AND "b" AND "c" AND "near" AND "d" AND "or"*"#
+        );
+        assert_eq!(s.tsquery(), "'a' & 'b' & 'c' & 'near' & 'd' & 'or':*");
+    }
+
+    #[test]
+    fn empty_long_and_wordless_queries() {
+        assert_eq!(Search::parse("   ").unwrap(), None);
+        assert!(parse("!!! ...").is_empty());
+        assert!(Search::parse(&"a".repeat(MAX_QUERY_CHARS + 1)).is_err());
+        assert!(Search::parse(&"ab ".repeat(MAX_QUERY_WORDS + 1)).is_err());
+    }
+}
