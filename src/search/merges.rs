@@ -1,4 +1,4 @@
-//! SQLite's full-text indexes during an import: merged once at the end instead of as they grow.
+//! SQLite's full-text indexes during an import: merged in larger steps instead of as they grow.
 //!
 //! FTS5 writes each batch's text out as a new segment of the index and, with its default
 //! settings, merges segments four at a time whenever a level holds four (`automerge`), so
@@ -6,9 +6,9 @@
 //! import's writing thread at 20,000 articles. During an import each batch's transaction
 //! turns that off before it writes and back on before it commits, so no failure, crash or
 //! `kill -9` can leave it off, and other processes writing between two batches merge as
-//! usual. FTS5 still merges a level of [`CRISIS_DURING_IMPORT`] segments at once (a batch
-//! is a segment, so an archive of millions does not pile up thousands). Once the lines are
-//! written, [`settle`] merges what the import left.
+//! usual. FTS5 still merges a level once it holds `crisismerge` segments (16), all of them
+//! at once, which keeps the levels few and lets later batches reuse the pages each merge
+//! frees. Once the lines are written, [`settle`] merges what the import left.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -20,12 +20,8 @@ use crate::db::schema::article_search;
 /// SQLite's full-text indexes (migration 000009).
 const INDEXES: [&str; 3] = ["article_fts", "article_lead_fts", "article_title_fts"];
 
-/// Segments a level may hold during an import before FTS5 merges them all (16 otherwise).
-const CRISIS_DURING_IMPORT: i64 = 64;
-
-/// FTS5's defaults, for an index whose configuration does not name a setting.
+/// FTS5's default, for an index whose configuration does not name it.
 const DEFAULT_AUTOMERGE: i64 = 4;
-const DEFAULT_CRISISMERGE: i64 = 16;
 
 /// Pages of merged data per `merge` command in [`settle`]: each is a statement of its own.
 const MERGE_PAGES: i64 = 2000;
@@ -33,7 +29,7 @@ const MERGE_PAGES: i64 = 2000;
 /// Each index's merge settings as they were before the import, to put back after each batch.
 #[derive(Debug, Clone)]
 pub struct Merges {
-    indexes: Vec<(&'static str, i64, i64)>,
+    indexes: Vec<(&'static str, i64)>,
     /// Articles indexed before the import began.
     indexed_before: i64,
 }
@@ -54,22 +50,18 @@ pub fn before_import(conn: &mut Db) -> QueryResult<Option<Merges>> {
         #[diesel(sql_type = BigInt)]
         v: i64,
     }
-    let indexed_before = article_search::table.count().get_result(conn)?;
     let Db::Sqlite(c) = conn else {
         return Ok(None);
     };
+    let indexed_before = article_search::table.count().get_result(c)?;
     let mut indexes = Vec::with_capacity(INDEXES.len());
     for index in INDEXES {
         let settings: Vec<Setting> = diesel::sql_query(format!(
-            "SELECT k, CAST(v AS INTEGER) AS v FROM {index}_config WHERE k IN ('automerge', 'crisismerge')"
+            "SELECT k, CAST(v AS INTEGER) AS v FROM {index}_config WHERE k = 'automerge'"
         ))
         .load(c)?;
         let of = |key: &str, default: i64| settings.iter().find(|s| s.k == key).map_or(default, |s| s.v);
-        indexes.push((
-            index,
-            of("automerge", DEFAULT_AUTOMERGE),
-            of("crisismerge", DEFAULT_CRISISMERGE),
-        ));
+        indexes.push((index, of("automerge", DEFAULT_AUTOMERGE)));
     }
     Ok(Some(Merges {
         indexes,
@@ -78,14 +70,13 @@ pub fn before_import(conn: &mut Db) -> QueryResult<Option<Merges>> {
 }
 
 impl Merges {
-    /// Within a batch's transaction, before it writes: no merging but in a crisis.
+    /// Within a batch's transaction, before it writes: no merging until a level is full.
     pub fn hold(&self, conn: &mut Db) -> QueryResult<()> {
         let Db::Sqlite(c) = conn else {
             return Ok(());
         };
-        for (index, _, _) in &self.indexes {
+        for (index, _) in &self.indexes {
             set(c, index, "automerge", 0)?;
-            set(c, index, "crisismerge", CRISIS_DURING_IMPORT)?;
         }
         Ok(())
     }
@@ -97,9 +88,8 @@ impl Merges {
         let Db::Sqlite(c) = conn else {
             return Ok(());
         };
-        for (index, automerge, crisismerge) in &self.indexes {
+        for (index, automerge) in &self.indexes {
             set(c, index, "automerge", *automerge)?;
-            set(c, index, "crisismerge", *crisismerge)?;
         }
         Ok(())
     }
@@ -127,7 +117,7 @@ pub fn settle(conn: &mut Db, merges: &Merges, imported: usize) -> QueryResult<()
     // levels of `usermerge` (4) segments or more.
     let whole = i64::try_from(imported).unwrap_or(i64::MAX) >= merges.indexed_before;
     let pages = if whole { -MERGE_PAGES } else { MERGE_PAGES };
-    for (index, _, _) in &merges.indexes {
+    for (index, _) in &merges.indexes {
         // A `merge` that found nothing to do changes fewer than two rows (FTS5's documentation).
         loop {
             let before = diesel::sql_query("SELECT total_changes() AS n").get_result::<Changes>(c)?;
