@@ -12,7 +12,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 
 use crate::db::Db;
 use crate::db::schema::article_search;
@@ -26,7 +26,7 @@ const DEFAULT_AUTOMERGE: i64 = 4;
 /// Pages of merged data per `merge` command in [`settle`]: each is a statement of its own.
 const MERGE_PAGES: i64 = 2000;
 
-/// Each index's merge settings as they were before the import, to put back after each batch.
+/// Each index's `automerge` as it was before the import, to put back after each batch.
 #[derive(Debug, Clone)]
 pub struct Merges {
     indexes: Vec<(&'static str, i64)>,
@@ -45,8 +45,6 @@ fn set(conn: &mut diesel::SqliteConnection, index: &str, key: &str, value: i64) 
 pub fn before_import(conn: &mut Db) -> QueryResult<Option<Merges>> {
     #[derive(QueryableByName)]
     struct Setting {
-        #[diesel(sql_type = Text)]
-        k: String,
         #[diesel(sql_type = BigInt)]
         v: i64,
     }
@@ -56,12 +54,12 @@ pub fn before_import(conn: &mut Db) -> QueryResult<Option<Merges>> {
     let indexed_before = article_search::table.count().get_result(c)?;
     let mut indexes = Vec::with_capacity(INDEXES.len());
     for index in INDEXES {
-        let settings: Vec<Setting> = diesel::sql_query(format!(
-            "SELECT k, CAST(v AS INTEGER) AS v FROM {index}_config WHERE k = 'automerge'"
+        let set: Option<Setting> = diesel::sql_query(format!(
+            "SELECT CAST(v AS INTEGER) AS v FROM {index}_config WHERE k = 'automerge'"
         ))
-        .load(c)?;
-        let of = |key: &str, default: i64| settings.iter().find(|s| s.k == key).map_or(default, |s| s.v);
-        indexes.push((index, of("automerge", DEFAULT_AUTOMERGE)));
+        .get_result(c)
+        .optional()?;
+        indexes.push((index, set.map_or(DEFAULT_AUTOMERGE, |s| s.v)));
     }
     Ok(Some(Merges {
         indexes,
