@@ -9,18 +9,24 @@ use crate::db::Db;
 use crate::db::schema::{article_search, articles};
 use crate::text;
 
-/// Adds the words of folded texts to `search_terms` (SQLite only; see `query::completions`).
-fn remember_words(conn: &mut Db, texts: &[&str]) -> QueryResult<()> {
-    let Db::Sqlite(c) = conn else {
-        return Ok(());
-    };
+/// The distinct words of folded texts that go into `search_terms`: those longer than the
+/// prefix index covers (see `query::completions`), sorted.
+fn distinct_terms<'a>(texts: &[&'a str]) -> Vec<&'a str> {
     let mut words: Vec<&str> = texts
         .iter()
         .flat_map(|t| t.split(' '))
-        .filter(|w| w.chars().count() > FTS5_PREFIX_INDEXED)
+        .filter(|w| w.chars().nth(FTS5_PREFIX_INDEXED).is_some())
         .collect();
     words.sort_unstable();
     words.dedup();
+    words
+}
+
+/// Adds words to `search_terms` (SQLite only), those already there left as they are.
+fn remember_words(conn: &mut Db, words: &[&str]) -> QueryResult<()> {
+    let Db::Sqlite(c) = conn else {
+        return Ok(());
+    };
     for chunk in words.chunks(500) {
         let values = vec!["(?)"; chunk.len()].join(", ");
         let mut query = diesel::sql_query(format!(
@@ -173,14 +179,7 @@ impl Folded {
     /// sorted and separated by spaces: the importer's preparing threads find them, so its
     /// writing thread only looks up each article's few hundred words instead of every word.
     pub fn terms(&self) -> String {
-        let mut words: Vec<&str> = [&self.title, &self.summary, &self.body]
-            .into_iter()
-            .flat_map(|text| text.split(' '))
-            .filter(|w| w.chars().nth(FTS5_PREFIX_INDEXED).is_some())
-            .collect();
-        words.sort_unstable();
-        words.dedup();
-        words.join(" ")
+        distinct_terms(&[&self.title, &self.summary, &self.body]).join(" ")
     }
 }
 
@@ -196,7 +195,7 @@ pub fn index(
 ) -> QueryResult<()> {
     let folded = Folded::of(title, summary, body_html);
     let Folded { title, summary, body } = &folded;
-    remember_words(conn, &[title, summary, body])?;
+    remember_words(conn, &distinct_terms(&[title, summary, body]))?;
     if let Db::Sqlite(_) = conn {
         // Replaced whole: a contentless index cannot update a row whose text it does not keep.
         diesel::delete(article_search::table.filter(article_search::article_id.eq(article_id)))
@@ -302,8 +301,10 @@ pub fn index_new(
         for NewEntry { terms, .. } in articles {
             fresh.extend(terms.split(' ').filter(|w| !w.is_empty() && !known.contains(*w)));
         }
-        let fresh: Vec<&str> = fresh.into_iter().collect();
-        remember_words(conn, &[&fresh.join(" ")])?;
+        // Distinct already; sorted, the inserts walk the index in order as `index`'s do.
+        let mut fresh: Vec<&str> = fresh.into_iter().collect();
+        fresh.sort_unstable();
+        remember_words(conn, &fresh)?;
         added = fresh.into_iter().map(str::to_owned).collect();
     }
     let wanted: Vec<i64> = articles.iter().map(|a| key(a.id, a.published)).collect();
