@@ -211,6 +211,49 @@ impl From<&ArticleRow> for SummaryRow {
     }
 }
 
+/// The columns a reader's page shows: a summary's, the rendered body and the page's own
+/// settings. Not the source text, which only editors read and which is as long as the body.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct PageRow {
+    #[diesel(embed)]
+    pub summary: SummaryRow,
+    pub body_format: String,
+    pub body_html: String,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub comments_enabled: bool,
+    pub noindex: bool,
+    pub canonical_url: Option<String>,
+}
+
+impl From<ArticleRow> for PageRow {
+    fn from(r: ArticleRow) -> Self {
+        PageRow {
+            summary: SummaryRow::from(&r),
+            body_format: r.body_format,
+            body_html: r.body_html,
+            meta_title: r.meta_title,
+            meta_description: r.meta_description,
+            comments_enabled: r.comments_enabled,
+            noindex: r.noindex,
+            canonical_url: r.canonical_url,
+        }
+    }
+}
+
+/// What a page's lists of other articles (newer, older, related) show of each.
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = articles)]
+pub struct LinkRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub category_id: Option<i64>,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
 /// Everything an editor writes: what a revision keeps and a restore brings back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Content {

@@ -152,7 +152,7 @@ pub fn show(conn: &mut Db, links: &Links, key: &[u8], token: &str) -> Result<Art
     if row.state()? == ArticleState::Archived {
         return Err(gone());
     }
-    public::detail_of(conn, links, None, row)
+    public::detail_of(conn, links, None, row.into())
 }
 
 /// A link that shows the article as last saved, to anyone who has it.

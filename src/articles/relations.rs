@@ -27,11 +27,13 @@ pub(super) fn author_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i
 }
 
 pub(crate) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
-    article_tags::table
-        .filter(article_tags::article_id.eq(article_id))
-        .order(article_tags::tag_id)
-        .select(article_tags::tag_id)
-        .load(conn)
+    crate::db::direct::load!(
+        conn,
+        article_tags::table
+            .filter(article_tags::article_id.eq(article_id))
+            .order(article_tags::tag_id)
+            .select(article_tags::tag_id),
+    )
 }
 
 /// What list items show besides their own row: bylines, tags, categories and covers, read

@@ -136,12 +136,14 @@ pub fn covers(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<
     if article_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, MediaRow)> = article_media::table
-        .inner_join(media::table)
-        .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
-        .filter(article_media::role.eq(Use::Cover.as_str()))
-        .select((article_media::article_id, MediaRow::as_select()))
-        .load(conn)?;
+    let rows: Vec<(i64, MediaRow)> = crate::db::direct::load!(
+        conn,
+        article_media::table
+            .inner_join(media::table)
+            .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
+            .filter(article_media::role.eq(Use::Cover.as_str()))
+            .select((article_media::article_id, MediaRow::as_select())),
+    )?;
     Ok(rows
         .into_iter()
         .filter_map(|(article, row)| Some((article, cover_of(links, row)?)))
@@ -301,17 +303,19 @@ pub fn shown(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<H
     if article_ids.is_empty() {
         return Ok(map);
     }
-    let rows: Vec<(i64, String, MediaRow)> = article_media::table
-        .inner_join(media::table)
-        .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
-        .filter(article_media::role.ne(Use::Body.as_str()))
-        .order((article_media::article_id, article_media::position))
-        .select((
-            article_media::article_id,
-            article_media::role,
-            MediaRow::as_select(),
-        ))
-        .load(conn)?;
+    let rows: Vec<(i64, String, MediaRow)> = crate::db::direct::load!(
+        conn,
+        article_media::table
+            .inner_join(media::table)
+            .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
+            .filter(article_media::role.ne(Use::Body.as_str()))
+            .order((article_media::article_id, article_media::position))
+            .select((
+                article_media::article_id,
+                article_media::role,
+                MediaRow::as_select(),
+            )),
+    )?;
     for (article, role, row) in rows {
         let entry = map.entry(article).or_default();
         if role == Use::Cover.as_str() {

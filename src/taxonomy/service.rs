@@ -197,10 +197,12 @@ pub fn category_refs(conn: &mut Db, ids: &[i64]) -> QueryResult<HashMap<i64, Cat
         if wanted.is_empty() {
             break;
         }
-        let level: Vec<CategoryRow> = categories::table
-            .filter(crate::db::ids::in_ids(categories::id, &wanted))
-            .select(CategoryRow::as_select())
-            .load(conn)?;
+        let level: Vec<CategoryRow> = crate::db::direct::load!(
+            conn,
+            categories::table
+                .filter(crate::db::ids::in_ids(categories::id, &wanted))
+                .select(CategoryRow::as_select()),
+        )?;
         wanted = level
             .iter()
             .filter_map(|r| r.parent_id)

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::super::dto::{ArticleDetail, Neighbour};
-use super::super::model::{ArticleRow, ArticleState, SummaryRow};
+use super::super::model::{ArticleState, LinkRow, PageRow};
 use super::super::pages::Page;
 use super::super::published::live_at;
 use super::super::relations::{Relations, tag_ids_of};
@@ -18,7 +18,7 @@ use crate::cache::Stamp;
 use crate::db::ids::not_in_ids;
 use crate::db::raw::{self, Raw};
 use crate::db::schema::articles;
-use crate::db::{Db, now};
+use crate::db::{Db, direct, now};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::media::links::Links;
@@ -38,13 +38,14 @@ pub fn detail(
     if !crate::text::is_valid_slug(slug) {
         return Err(ApiError::not_found(Code::ArticleNotFound));
     }
-    let row: ArticleRow = articles::table
-        .filter(articles::slug.eq(slug))
-        .filter(live_at(now()))
-        .select(ArticleRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))?;
+    let row: PageRow = direct::first!(
+        conn,
+        articles::table
+            .filter(articles::slug.eq(slug))
+            .filter(live_at(now()))
+            .select(PageRow::as_select()),
+    )?
+    .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))?;
     detail_of(conn, links, Some((pools, stamp)), row)
 }
 
@@ -60,35 +61,33 @@ pub fn detail_of(
     conn: &mut Db,
     links: &Links,
     kept: Option<(&TagPools, &Stamp)>,
-    row: ArticleRow,
+    row: PageRow,
 ) -> Result<ArticleDetail, ApiError> {
     let at = now();
-    let published = row.published_at.unwrap_or(row.updated_at);
-    let (newer, older) = neighbours_of(conn, at, published, row.id, row.category_id)?;
+    let own = &row.summary;
+    let published = own.published_at.unwrap_or(own.updated_at);
+    let (newer, older) = neighbours_of(conn, at, published, own.id, own.category_id)?;
     let mut shown: HashSet<i64> = newer.iter().chain(&older).map(|r| r.id).collect();
-    shown.insert(row.id);
-    let related = related(conn, kept, &row, &shown, at)?;
+    shown.insert(own.id);
+    let related = related(conn, kept, own.id, own.category_id, &shown, at)?;
 
     let mut category_ids: Vec<i64> = [&newer, &older, &related]
         .into_iter()
         .flatten()
         .filter_map(|r| r.category_id)
-        .chain(row.category_id)
+        .chain(own.category_id)
         .collect();
     category_ids.sort_unstable();
     category_ids.dedup();
-    let (mut relations, attachments) = Relations::for_page(conn, links, row.id, &category_ids)?;
+    let (mut relations, attachments) = Relations::for_page(conn, links, own.id, &category_ids)?;
     let [newer, older, related] = [newer, older, related].map(|rows| items(links, &relations, rows));
-    let summary = summary_of(
-        links,
-        SummaryRow::from(&row),
-        relations.take(row.id, row.category_id),
-    );
+    let taken = relations.take(own.id, own.category_id);
+    let summary = summary_of(links, row.summary, taken);
     let og_image = summary
         .cover
         .as_ref()
         .map(|c| c.url.clone())
-        .or_else(|| row.cover_image_url.clone());
+        .or_else(|| summary.cover_image_url.clone());
     Ok(ArticleDetail {
         canonical_url: row.canonical_url.unwrap_or_else(|| summary.url.clone()),
         og_image,
@@ -106,19 +105,18 @@ pub fn detail_of(
     })
 }
 
-/// A [`SummaryRow`] and which of the four walks of [`neighbours_of`] found it.
+/// A [`LinkRow`] and which of the four walks of [`neighbours_of`] found it.
 #[derive(QueryableByName)]
 struct Walked {
     #[diesel(embed)]
-    summary: SummaryRow,
+    link: LinkRow,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     part: i64,
 }
 
-/// The columns of [`SummaryRow`], as the hand-written statements select them.
-const SUMMARY_COLUMNS: &str = "articles.id, articles.slug, articles.title, articles.summary, \
-    articles.source, articles.cover_image_url, articles.category_id, articles.published_at, \
-    articles.updated_at, articles.view_count, articles.comment_count";
+/// The columns of [`LinkRow`], as the hand-written statements select them.
+const LINK_COLUMNS: &str = "articles.id, articles.slug, articles.title, articles.category_id, \
+    articles.published_at, articles.updated_at";
 
 /// Up to [`SHOWN`] live articles of the same category (any, without one) on each side of
 /// `(published, id)`, nearest first: newer, then older.
@@ -131,14 +129,14 @@ fn neighbours_of(
     published: NaiveDateTime,
     id: i64,
     category: Option<i64>,
-) -> QueryResult<(Vec<SummaryRow>, Vec<SummaryRow>)> {
+) -> QueryResult<(Vec<LinkRow>, Vec<LinkRow>)> {
     use std::sync::LazyLock;
     // [without category, with category].
     static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
         ["", " AND articles.category_id = ?"].map(|section| {
             let walk = |part: u8, bounds: &str, order: &str| {
                 format!(
-                    "SELECT * FROM (SELECT {SUMMARY_COLUMNS}, CAST({part} AS BIGINT) AS part FROM articles \
+                    "SELECT * FROM (SELECT {LINK_COLUMNS}, CAST({part} AS BIGINT) AS part FROM articles \
                      WHERE articles.status = '{}'{section} AND {bounds} ORDER BY {order} LIMIT ?) AS walk{part}",
                     ArticleState::Published.as_str()
                 )
@@ -190,68 +188,93 @@ fn neighbours_of(
     for w in walked {
         let side = if w.part < 2 { &mut newer } else { &mut older };
         if side.len() < SHOWN as usize {
-            side.push(w.summary);
+            side.push(w.link);
         }
     }
     Ok((newer, older))
 }
 
-/// Up to [`SHOWN`] public articles sharing the most tags with `row` (then newest), topped
-/// up with the newest of its category; none of them in `shown`.
+/// Up to [`SHOWN`] public articles sharing the most tags with the article `id` (then newest),
+/// topped up with the newest of its `category`; none of them in `shown`.
 ///
 /// Candidates come from each tag's pool (see [`pools`]): counted, ranked and checked for
 /// being live in memory, so only the rows shown are read.
 fn related(
     conn: &mut Db,
     kept: Option<(&TagPools, &Stamp)>,
-    row: &ArticleRow,
+    id: i64,
+    category: Option<i64>,
     shown: &HashSet<i64>,
     at: NaiveDateTime,
-) -> QueryResult<Vec<SummaryRow>> {
-    let mut pooled: Vec<(i64, NaiveDateTime)> = Vec::new();
-    for tag in tag_ids_of(conn, row.id)? {
-        let pool = match kept {
+) -> QueryResult<Vec<LinkRow>> {
+    let mut tag_pools = Vec::new();
+    for tag in tag_ids_of(conn, id)? {
+        tag_pools.push(match kept {
             Some((kept, stamp)) => kept.pool(conn, stamp, tag)?,
             None => pools::read(conn, tag)?,
-        };
-        pooled.extend(
-            pool.iter()
-                .filter(|(id, published)| *published <= at && !shown.contains(id)),
-        );
+        });
     }
-    // An article is in the pool of every tag it shares: sorted by id, the length of its run
-    // is how many.
-    pooled.sort_unstable_by_key(|&(id, _)| id);
-    let mut ranked: Vec<(usize, NaiveDateTime, i64)> = pooled
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|run| (run.len(), run[0].1, run[0].0))
-        .collect();
-    ranked.sort_unstable_by(|a, b| b.cmp(a));
-    ranked.truncate(SHOWN as usize);
-    let ids: Vec<i64> = ranked.iter().map(|&(_, _, id)| id).collect();
-    let mut rows: Vec<SummaryRow> = if ids.is_empty() {
+    let ids = ranked(&tag_pools, |id, published| {
+        published <= at && !shown.contains(&id)
+    });
+    let mut rows: Vec<LinkRow> = if ids.is_empty() {
         Vec::new()
     } else {
         live_by_id(conn, &ids, at)?
     };
     rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
     let missing = SHOWN - rows.len() as i64;
-    if let (Some(category), true) = (row.category_id, missing > 0) {
+    if let (Some(category), true) = (category, missing > 0) {
         let mut taken: Vec<i64> = shown.iter().copied().collect();
         taken.extend(rows.iter().map(|r| r.id));
         taken.sort_unstable();
-        rows.extend(
+        rows.extend(direct::load!(
+            conn,
             articles::table
                 .filter(live_at(at))
                 .filter(articles::category_id.eq(category))
                 .filter(not_in_ids(articles::id, &taken))
                 .order((articles::published_at.desc(), articles::id.desc()))
                 .limit(missing)
-                .select(SummaryRow::as_select())
-                .load::<SummaryRow>(conn)?,
-        );
+                .select(LinkRow::as_select()),
+        )?);
     }
     Ok(rows)
+}
+
+/// The ids of up to [`SHOWN`] articles that are in the most of `pools`, then the most recently
+/// published, then the greatest id; only those `wanted` says yes to, given their id and time.
+///
+/// The pools are each ordered by id, greatest first, so they are merged as they stand: an
+/// article's count is how many pools have it at their head at once, and no list of every
+/// candidate is built or sorted (which was a tenth of an uncached page).
+fn ranked(pools: &[pools::Pool], wanted: impl Fn(i64, NaiveDateTime) -> bool) -> Vec<i64> {
+    let mut heads: Vec<&[(i64, NaiveDateTime)]> = pools.iter().map(|p| &p[..]).collect();
+    // The best so far, best first: (pools sharing it, published, id).
+    let mut best: Vec<(usize, NaiveDateTime, i64)> = Vec::with_capacity(SHOWN as usize + 1);
+    while let Some(id) = heads.iter().filter_map(|h| h.first()).map(|&(id, _)| id).max() {
+        let mut count = 0;
+        let mut published = NaiveDateTime::MIN;
+        for head in &mut heads {
+            if let [(first, at), rest @ ..] = *head
+                && *first == id
+            {
+                count += 1;
+                published = *at;
+                *head = rest;
+            }
+        }
+        if !wanted(id, published) {
+            continue;
+        }
+        let candidate = (count, published, id);
+        let place = best.partition_point(|b| *b > candidate);
+        if place < SHOWN as usize {
+            best.insert(place, candidate);
+            best.truncate(SHOWN as usize);
+        }
+    }
+    best.into_iter().map(|(_, _, id)| id).collect()
 }
 
 /// The rows of `ids` that are live at `at`, looked up by id.
@@ -259,7 +282,7 @@ fn related(
 /// SQLite is told to walk the ids and look each up: left to plan `id IN (…) AND live` itself,
 /// it cannot tell how many ids a bound list holds and walks every live row instead, checking
 /// each against the list.
-fn live_by_id(conn: &mut Db, ids: &[i64], at: NaiveDateTime) -> QueryResult<Vec<SummaryRow>> {
+fn live_by_id(conn: &mut Db, ids: &[i64], at: NaiveDateTime) -> QueryResult<Vec<LinkRow>> {
     use std::sync::LazyLock;
     static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
         let live = format!(
@@ -268,11 +291,11 @@ fn live_by_id(conn: &mut Db, ids: &[i64], at: NaiveDateTime) -> QueryResult<Vec<
         );
         [
             format!(
-                "SELECT {SUMMARY_COLUMNS} FROM json_each('[' || ? || ']') AS wanted \
+                "SELECT {LINK_COLUMNS} FROM json_each('[' || ? || ']') AS wanted \
                  CROSS JOIN articles ON articles.id = wanted.value WHERE {live}"
             ),
             format!(
-                "SELECT {SUMMARY_COLUMNS} FROM articles WHERE articles.id {} AND {live}",
+                "SELECT {LINK_COLUMNS} FROM articles WHERE articles.id {} AND {live}",
                 raw::IDS_PG
             ),
         ]
@@ -281,7 +304,7 @@ fn live_by_id(conn: &mut Db, ids: &[i64], at: NaiveDateTime) -> QueryResult<Vec<
 }
 
 /// Rows as the short items of a page's lists, their categories taken from `relations`.
-fn items(links: &Links, relations: &Relations, rows: Vec<SummaryRow>) -> Vec<Neighbour> {
+fn items(links: &Links, relations: &Relations, rows: Vec<LinkRow>) -> Vec<Neighbour> {
     rows.into_iter()
         .map(|r| {
             let published_at = r.published_at.unwrap_or(r.updated_at);
@@ -299,4 +322,86 @@ fn items(links: &Links, relations: &Relations, rows: Vec<SummaryRow>) -> Vec<Nei
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, minute, 0))
+            .unwrap_or_default()
+    }
+
+    fn pool(ids: &[i64]) -> pools::Pool {
+        // Times follow ids here, as they do for articles published in turn.
+        let mut entries: Vec<(i64, NaiveDateTime)> = ids.iter().map(|&id| (id, at(id as u32))).collect();
+        entries.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
+        entries.into()
+    }
+
+    /// The ranking as a sort of every candidate states it: most pools, then newest, then
+    /// greatest id.
+    fn sorted(pools: &[pools::Pool], wanted: impl Fn(i64, NaiveDateTime) -> bool) -> Vec<i64> {
+        let mut all: Vec<(i64, NaiveDateTime)> = pools
+            .iter()
+            .flat_map(|p| p.iter().copied())
+            .filter(|&(id, t)| wanted(id, t))
+            .collect();
+        all.sort_unstable_by_key(|&(id, _)| id);
+        let mut ranked: Vec<(usize, NaiveDateTime, i64)> = all
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|run| (run.len(), run[0].1, run[0].0))
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.cmp(a));
+        ranked.truncate(SHOWN as usize);
+        ranked.into_iter().map(|(_, _, id)| id).collect()
+    }
+
+    #[test]
+    fn articles_in_more_pools_rank_first_then_the_newest() {
+        let pools = [pool(&[1, 2, 3, 9]), pool(&[2, 3, 4]), pool(&[3, 5, 6, 7, 8])];
+        // 3 is in three pools, 2 in two, then the rest newest first.
+        assert_eq!(ranked(&pools, |_, _| true), vec![3, 2, 9, 8, 7]);
+    }
+
+    #[test]
+    fn unwanted_articles_are_skipped_not_counted_for_others() {
+        let pools = [pool(&[1, 2, 3, 9]), pool(&[2, 3, 4]), pool(&[3, 5, 6, 7, 8])];
+        let ranks = ranked(&pools, |id, t| id != 3 && t <= at(8));
+        assert_eq!(ranks, vec![2, 8, 7, 6, 5]);
+    }
+
+    #[test]
+    fn fewer_candidates_than_shown_are_all_ranked_and_no_pools_rank_nothing() {
+        assert_eq!(ranked(&[pool(&[4, 1])], |_, _| true), vec![4, 1]);
+        assert_eq!(ranked(&[], |_, _| true), Vec::<i64>::new());
+        assert_eq!(ranked(&[pool(&[]), pool(&[])], |_, _| true), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn merging_ranks_as_sorting_every_candidate_does() {
+        // Overlapping pools from a fixed pseudo-random sequence.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let pools: Vec<pools::Pool> = (0..(round % 7))
+                .map(|_| {
+                    let mut ids: Vec<i64> = (0..(next() % 40)).map(|_| (next() % 60) as i64).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    pool(&ids)
+                })
+                .collect();
+            let skip = (next() % 60) as i64;
+            let wanted = |id: i64, _| id != skip && id % 11 != 0;
+            assert_eq!(ranked(&pools, wanted), sorted(&pools, wanted), "round {round}");
+        }
+    }
 }

@@ -23,8 +23,9 @@ pub const POOL: i64 = 500;
 /// tags. A site with more tags reads the rarer ones' pools again when their pages miss.
 const BUDGET: u64 = 8 << 20;
 
-/// `(article id, published at)` of a tag's [`POOL`] most recent published articles, newest
-/// first. Some may not be live yet (published with a time to come); the caller checks.
+/// `(article id, published at)` of a tag's [`POOL`] most recent published articles, by id,
+/// greatest first (ranking merges pools on that order). Some may not be live yet (published
+/// with a time to come); the caller checks.
 pub type Pool = Arc<[(i64, NaiveDateTime)]>;
 
 /// Pools by tag. Keys carry the cache generations the pool was read under (see
@@ -59,14 +60,16 @@ impl TagPools {
 
 /// The pool of `tag` as the database has it now.
 pub fn read(conn: &mut Db, tag: i64) -> QueryResult<Pool> {
-    let rows: Vec<(i64, Option<NaiveDateTime>)> = article_tags::table
-        .inner_join(articles::table)
-        .filter(article_tags::tag_id.eq(tag))
-        .filter(articles::status.eq(ArticleState::Published.as_str()))
-        .order(article_tags::article_id.desc())
-        .limit(POOL)
-        .select((article_tags::article_id, articles::published_at))
-        .load(conn)?;
+    let rows: Vec<(i64, Option<NaiveDateTime>)> = crate::db::direct::load!(
+        conn,
+        article_tags::table
+            .inner_join(articles::table)
+            .filter(article_tags::tag_id.eq(tag))
+            .filter(articles::status.eq(ArticleState::Published.as_str()))
+            .order(article_tags::article_id.desc())
+            .limit(POOL)
+            .select((article_tags::article_id, articles::published_at)),
+    )?;
     // A published article always has its time; one without could never be live.
     Ok(rows.into_iter().filter_map(|(id, at)| Some((id, at?))).collect())
 }
