@@ -571,9 +571,10 @@ mod tests {
     }
 
     /// `.cargo/config.toml` builds the bundled SQLite with the query planner stability
-    /// guarantee; without it every query with a bound LIMIT is parsed again on each call.
+    /// guarantee (without it every query with a bound LIMIT is parsed again on each call), and
+    /// without the memory management that makes all connections share one locked page cache.
     #[test]
-    fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
+    fn sqlite_is_built_as_the_repository_configures_it() {
         use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
         struct CompileOption {
@@ -587,6 +588,12 @@ mod tests {
         assert!(
             options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
             "built without SQLITE_ENABLE_QPSG: build through cargo in the repository"
+        );
+        assert!(
+            !options
+                .iter()
+                .any(|o| o.compile_options == "ENABLE_MEMORY_MANAGEMENT"),
+            "built with SQLITE_ENABLE_MEMORY_MANAGEMENT: build through cargo in the repository"
         );
     }
 
