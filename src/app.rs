@@ -40,6 +40,8 @@ pub struct AppState {
     pub list_totals: Arc<ListTotals>,
     /// The pools related articles are chosen from, by tag.
     pub tag_pools: Arc<crate::articles::public::TagPools>,
+    /// Bylines, tags and categories by id, as public pages show them.
+    pub names: Arc<crate::articles::names::Names>,
     /// Cached answers of public GETs (see [`crate::cache`]).
     pub cache: Arc<crate::cache::ResponseCache>,
     /// Writes public comments in batches on PostgreSQL (see [`comments::batch`]).
@@ -185,6 +187,7 @@ impl AppState {
             views: Arc::new(ViewCounter::default()),
             list_totals: Arc::new(ListTotals::default()),
             tag_pools: Arc::default(),
+            names: Arc::default(),
             cache: Arc::new(cache),
             comment_writer,
             webhooks: Arc::new(sender),

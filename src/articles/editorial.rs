@@ -74,7 +74,7 @@ pub fn editorial_many(
 ) -> Result<Vec<EditorialArticle>, ApiError> {
     let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
     let ids: Vec<i64> = keys.iter().map(|(id, _)| *id).collect();
-    let mut relations = Relations::load(conn, links, &keys)?;
+    let mut relations = Relations::load(conn, links, None, &keys)?;
     let mut files = uses::shown(conn, links, &ids)?;
     rows.into_iter()
         .map(|row| {

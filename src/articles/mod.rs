@@ -11,6 +11,7 @@ pub mod editorial;
 pub mod editorial_list;
 pub mod import;
 pub mod model;
+pub mod names;
 pub mod pages;
 pub mod preview;
 pub mod public;

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::dto::Byline;
 use super::model::Content;
+use super::names::{self, Lookup};
 use crate::db::Db;
 use crate::db::raw::{self, Raw};
 use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
@@ -37,7 +38,8 @@ pub(crate) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>
 }
 
 /// What list items show besides their own row: bylines, tags, categories and covers, read
-/// in three statements whatever the number of articles.
+/// in two statements whatever the number of articles, and the names that `kept` does not
+/// hold (see [`names`]).
 pub struct Relations {
     authors: HashMap<i64, Vec<Byline>>,
     tags: HashMap<i64, Vec<Tag>>,
@@ -55,34 +57,42 @@ pub struct Related {
 
 impl Relations {
     /// For articles given as `(id, category_id)`.
-    pub fn load(conn: &mut Db, links: &Links, articles: &[(i64, Option<i64>)]) -> QueryResult<Self> {
+    pub fn load(
+        conn: &mut Db,
+        links: &Links,
+        kept: Lookup,
+        articles: &[(i64, Option<i64>)],
+    ) -> QueryResult<Self> {
         let ids: Vec<i64> = articles.iter().map(|(id, _)| *id).collect();
-        let category_ids: Vec<i64> = articles.iter().filter_map(|(_, c)| *c).collect();
-        let (authors, tags) = bylines_and_tags(conn, &ids)?;
+        let mut category_ids: Vec<i64> = articles.iter().filter_map(|(_, c)| *c).collect();
+        category_ids.sort_unstable();
+        category_ids.dedup();
+        let (authors, tags) = bylines_and_tags(conn, kept, &ids)?;
         Ok(Relations {
             authors,
             tags,
-            categories: taxonomy::category_refs(conn, &category_ids)?,
+            categories: names::categories(conn, kept, &category_ids)?,
             covers: uses::covers(conn, links, &ids)?,
         })
     }
 
     /// For one article's page: its byline, tags and cover, and the categories in
-    /// `category_ids` (its own and those of the articles the page links to); with its
-    /// attachments, read in the same statement as the cover.
+    /// `category_ids` (distinct: its own and those of the articles the page links to); with
+    /// its attachments, read in the same statement as the cover.
     pub fn for_page(
         conn: &mut Db,
         links: &Links,
+        kept: Lookup,
         id: i64,
         category_ids: &[i64],
     ) -> QueryResult<(Self, Vec<crate::media::dto::Attachment>)> {
-        let (authors, tags) = bylines_and_tags(conn, &[id])?;
+        let (authors, tags) = bylines_and_tags(conn, kept, &[id])?;
         let shown = uses::shown(conn, links, &[id])?.remove(&id).unwrap_or_default();
         let covers = shown.cover.map(|c| (id, c)).into_iter().collect();
         let relations = Relations {
             authors,
             tags,
-            categories: taxonomy::category_refs(conn, category_ids)?,
+            categories: names::categories(conn, kept, category_ids)?,
             covers,
         };
         Ok((relations, shown.attachments))
@@ -107,38 +117,31 @@ impl Relations {
 /// A byline or a tag of an article, as [`bylines_and_tags`] reads them.
 #[derive(QueryableByName)]
 struct Link {
+    /// 0 for an author, 1 for a tag.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     kind: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     article_id: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     id: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    slug: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    bio: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    avatar_url: Option<String>,
 }
 
 /// Items of many articles, by article id.
 type ById<T> = HashMap<i64, Vec<T>>;
 
-/// Bylines (in byline order) and tags (by name) of many articles, in one statement.
-fn bylines_and_tags(conn: &mut Db, ids: &[i64]) -> QueryResult<(ById<Byline>, ById<Tag>)> {
+/// Bylines (in byline order) and tags (by name) of many articles: their links in one
+/// statement, their names from `kept` or the database.
+fn bylines_and_tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<(ById<Byline>, ById<Tag>)> {
     use std::sync::LazyLock;
     static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
         [raw::IDS_SQLITE, raw::IDS_PG].map(|in_ids| {
             format!(
                 "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, aa.position AS position, \
-                 au.id AS id, au.slug AS slug, au.name AS name, au.bio AS bio, au.avatar_url AS avatar_url \
-                 FROM article_authors aa JOIN authors au ON au.id = aa.author_id WHERE aa.article_id {in_ids} \
+                 aa.author_id AS id FROM article_authors aa WHERE aa.article_id {in_ids} \
                  UNION ALL \
-                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), t.id, t.slug, t.name, NULL, NULL \
-                 FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id {in_ids} \
-                 ORDER BY 1, 2, 3, 6"
+                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id \
+                 FROM article_tags at WHERE at.article_id {in_ids} \
+                 ORDER BY 1, 2, 3"
             )
         })
     });
@@ -147,22 +150,27 @@ fn bylines_and_tags(conn: &mut Db, ids: &[i64]) -> QueryResult<(ById<Byline>, By
         return Ok((authors, tags));
     }
     let links: Vec<Link> = Raw::each(&SQL[0], &SQL[1]).ids(ids).ids(ids).load(conn)?;
-    for link in links {
+    let distinct = |kind: i64| {
+        let mut ids: Vec<i64> = links.iter().filter(|l| l.kind == kind).map(|l| l.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let bylines = names::authors(conn, kept, &distinct(0))?;
+    let named = names::tags(conn, kept, &distinct(1))?;
+    for link in &links {
+        // A name missing here was deleted since the links were read: it is left out, as the
+        // join it replaces left it out.
         if link.kind == 0 {
-            authors.entry(link.article_id).or_default().push(Byline {
-                id: link.id,
-                slug: link.slug,
-                name: link.name,
-                bio: link.bio,
-                avatar_url: link.avatar_url,
-            });
-        } else {
-            tags.entry(link.article_id).or_default().push(Tag {
-                id: link.id,
-                slug: link.slug,
-                name: link.name,
-            });
+            if let Some(byline) = bylines.get(&link.id) {
+                authors.entry(link.article_id).or_default().push(byline.clone());
+            }
+        } else if let Some(tag) = named.get(&link.id) {
+            tags.entry(link.article_id).or_default().push(tag.clone());
         }
+    }
+    for list in tags.values_mut() {
+        list.sort_unstable_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
     }
     Ok((authors, tags))
 }

@@ -67,9 +67,18 @@ pub async fn list_articles(
     let totals = state.list_totals.clone();
     let count_limit = state.config.search_count_limit;
     let links = state.media.links.clone();
+    let names = state.names.clone();
     state
         .cached(&req, "application/json", move |conn, stamp| {
-            json_bytes(&public::list(conn, &links, &totals, count_limit, stamp, query)?)
+            json_bytes(&public::list(
+                conn,
+                &links,
+                &names,
+                &totals,
+                count_limit,
+                stamp,
+                query,
+            )?)
         })
         .await
 }
@@ -97,10 +106,16 @@ pub async fn get_article(
     let slug = slug.into_inner();
     let links = state.media.links.clone();
     let pools = state.tag_pools.clone();
+    let names = state.names.clone();
     let wanted = slug.clone();
     let found = state
         .cached(&req, "application/json", move |conn, stamp| {
-            json_bytes(&Data::new(public::detail(conn, &links, &pools, stamp, &wanted)?))
+            json_bytes(&Data::new(public::detail(
+                conn,
+                &links,
+                (&pools, &names, stamp),
+                &wanted,
+            )?))
         })
         .await;
     // Only a miss looks for a former slug: cached pages are served without it, and misses

@@ -395,6 +395,58 @@ backend_test!(
     }
 );
 
+backend_test!(
+    config = |c| c.cache_bytes = 0;
+    async fn with_the_cache_off_renamed_tags_categories_and_authors_show_at_once(app: TestApp) {
+        // Pages keep the names of bylines, tags and categories in memory between requests
+        // whether or not answers are cached; a rename must retire them as it retires answers.
+        let editor = app.user(Role::Editor).await;
+        let admin = app.user(Role::Admin).await;
+        let post = |path: &'static str, body: Value| {
+            let token = editor.access_token.clone();
+            let app = &app;
+            async move { app.as_user(&token, Method::POST, path, Some(&body)).await.data()["id"].as_i64().unwrap() }
+        };
+        let category = post("/api/v1/admin/categories", json!({"name": "Thời sự"})).await;
+        let tag = post("/api/v1/admin/tags", json!({"name": "Giao thông"})).await;
+        let (_, slug) = app
+            .published_article(
+                &editor,
+                json!({"title": "Bài có thẻ", "category_id": category, "tag_ids": [tag]}),
+            )
+            .await;
+        let names = |page: &Value| {
+            (
+                page["category"]["name"].as_str().unwrap_or_default().to_owned(),
+                page["tags"][0]["name"].as_str().unwrap_or_default().to_owned(),
+                page["authors"][0]["name"].as_str().unwrap_or_default().to_owned(),
+            )
+        };
+        let page = app.get(&format!("/api/v1/articles/{slug}")).await.data();
+        let before = names(&page);
+        assert_eq!((before.0.as_str(), before.1.as_str()), ("Thời sự", "Giao thông"));
+        let list = app.get("/api/v1/articles").await.json();
+        assert_eq!(names(&list["data"][0]), before);
+
+        for (token, path, body) in [
+            (&editor.access_token, format!("/api/v1/admin/categories/{category}"), json!({"name": "Thời sự - Chính trị"})),
+            (&editor.access_token, format!("/api/v1/admin/tags/{tag}"), json!({"name": "An toàn giao thông"})),
+            (&admin.access_token, format!("/api/v1/admin/authors/{}", editor.id), json!({"name": "Phóng viên Hà"})),
+        ] {
+            app.as_user(token, Method::PATCH, &path, Some(&body)).await.expect(200);
+        }
+        let after = (
+            "Thời sự - Chính trị".to_owned(),
+            "An toàn giao thông".to_owned(),
+            "Phóng viên Hà".to_owned(),
+        );
+        let page = app.get(&format!("/api/v1/articles/{slug}")).await.data();
+        assert_eq!(names(&page), after);
+        let list = app.get("/api/v1/articles").await.json();
+        assert_eq!(names(&list["data"][0]), after);
+    }
+);
+
 /// Two servers on one PostgreSQL database, as behind a load balancer: an edit made through
 /// one is served by the other within a second, though the other had the old page cached.
 #[actix_web::test]

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::super::dto::{ArticleDetail, Neighbour};
 use super::super::model::{ArticleState, LinkRow, PageRow};
+use super::super::names::Names;
 use super::super::pages::Page;
 use super::super::published::live_at;
 use super::super::relations::{Relations, tag_ids_of};
@@ -26,15 +27,12 @@ use crate::media::links::Links;
 /// Neighbours and related articles shown on each side.
 const SHOWN: i64 = 5;
 
-/// The live article at `slug`, built under `stamp` (see [`crate::cache`]), which the tags'
-/// pools kept in `pools` must share.
-pub fn detail(
-    conn: &mut Db,
-    links: &Links,
-    pools: &TagPools,
-    stamp: &Stamp,
-    slug: &str,
-) -> Result<ArticleDetail, ApiError> {
+/// What a page may take from memory: the tags' pools and the names, kept under the stamp.
+pub type Kept<'a> = (&'a TagPools, &'a Names, &'a Stamp);
+
+/// The live article at `slug`, built under the stamp in `kept` (see [`crate::cache`]), which
+/// the tags' pools and the names kept there must share.
+pub fn detail(conn: &mut Db, links: &Links, kept: Kept, slug: &str) -> Result<ArticleDetail, ApiError> {
     if !crate::text::is_valid_slug(slug) {
         return Err(ApiError::not_found(Code::ArticleNotFound));
     }
@@ -46,13 +44,13 @@ pub fn detail(
             .select(PageRow::as_select()),
     )?
     .ok_or_else(|| ApiError::not_found(Code::ArticleNotFound))?;
-    detail_of(conn, links, Some((pools, stamp)), row)
+    detail_of(conn, links, Some(kept), row)
 }
 
 /// A row as readers see it, whatever its state (previews show unpublished ones): an
 /// unpublished row is placed among its neighbours at its last change, as summaries date it.
-/// `kept` are the tags' pools kept in memory and the generations the page is built under;
-/// without them (previews) the pools are read from the database.
+/// `kept` are the tags' pools and the names kept in memory, and the generations the page is
+/// built under; without them (previews) both are read from the database.
 ///
 /// An uncached page costs seven statements, each prepared once per connection: the row, its
 /// neighbours, its tags (then their pools, when not kept), the related rows chosen, its byline
@@ -60,7 +58,7 @@ pub fn detail(
 pub fn detail_of(
     conn: &mut Db,
     links: &Links,
-    kept: Option<(&TagPools, &Stamp)>,
+    kept: Option<Kept>,
     row: PageRow,
 ) -> Result<ArticleDetail, ApiError> {
     let at = now();
@@ -79,7 +77,8 @@ pub fn detail_of(
         .collect();
     category_ids.sort_unstable();
     category_ids.dedup();
-    let (mut relations, attachments) = Relations::for_page(conn, links, own.id, &category_ids)?;
+    let names = kept.map(|(_, names, stamp)| (names, stamp));
+    let (mut relations, attachments) = Relations::for_page(conn, links, names, own.id, &category_ids)?;
     let [newer, older, related] = [newer, older, related].map(|rows| items(links, &relations, rows));
     let taken = relations.take(own.id, own.category_id);
     let summary = summary_of(links, row.summary, taken);
@@ -201,7 +200,7 @@ fn neighbours_of(
 /// being live in memory, so only the rows shown are read.
 fn related(
     conn: &mut Db,
-    kept: Option<(&TagPools, &Stamp)>,
+    kept: Option<Kept>,
     id: i64,
     category: Option<i64>,
     shown: &HashSet<i64>,
@@ -210,7 +209,7 @@ fn related(
     let mut tag_pools = Vec::new();
     for tag in tag_ids_of(conn, id)? {
         tag_pools.push(match kept {
-            Some((kept, stamp)) => kept.pool(conn, stamp, tag)?,
+            Some((kept, _, stamp)) => kept.pool(conn, stamp, tag)?,
             None => pools::read(conn, tag)?,
         });
     }

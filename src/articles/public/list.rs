@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 
 use super::super::dto::ArticleSummary;
 use super::super::model::{ArticleState, SummaryRow};
+use super::super::names::Names;
 use super::super::published::live_at;
 use super::super::relations::{Named, bylined, named_filters, tagged};
 use super::cursor::{decode_cursor, encode_cursor, from_micros, micros};
@@ -94,6 +95,7 @@ enum ByColumn {
 pub fn list(
     conn: &mut Db,
     links: &Links,
+    names: &Names,
     totals: &ListTotals,
     count_limit: i64,
     stamp: &crate::cache::Stamp,
@@ -210,7 +212,18 @@ pub fn list(
                     author: author_id,
                 },
             };
-            return search_list(conn, links, totals, key, count_limit, &scope, sort, page, cursor);
+            return search_list(
+                conn,
+                links,
+                Some((names, stamp)),
+                totals,
+                key,
+                count_limit,
+                &scope,
+                sort,
+                page,
+                cursor,
+            );
         }
     };
     let filtered = |upper: Option<NaiveDateTime>| match &search {
@@ -278,7 +291,7 @@ pub fn list(
         (ByColumn::MostViewed, true, Some(last)) => Some(encode_cursor(last.view_count, last.id)),
         _ => None,
     };
-    let items = summaries(conn, links, rows)?;
+    let items = summaries(conn, links, Some((names, stamp)), rows)?;
     let mut list = page.list(items, total);
     list.meta = ListMeta {
         next_cursor,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::super::dto::ArticleSummary;
 use super::super::model::SummaryRow;
+use super::super::names::Lookup;
 use super::Sort;
 use super::cursor::encode_cursor;
 use super::summary::summaries;
@@ -132,6 +133,7 @@ impl SearchScope<'_> {
 pub(super) fn search_list(
     conn: &mut Db,
     links: &Links,
+    kept: Lookup,
     totals: &ListTotals,
     totals_key: String,
     count_limit: i64,
@@ -203,7 +205,7 @@ pub(super) fn search_list(
         }
         _ => None,
     };
-    let items = summaries(conn, links, rows)?;
+    let items = summaries(conn, links, kept, rows)?;
     // A page past the counted ones still says how far it reached.
     let total = if capped {
         total.max(offset + items.len() as i64)

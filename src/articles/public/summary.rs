@@ -2,20 +2,23 @@
 
 use super::super::dto::ArticleSummary;
 use super::super::model::SummaryRow;
+use super::super::names::Lookup;
 use super::super::pages::Page;
 use super::super::relations::{Related, Relations};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::media::links::Links;
 
-/// Summaries of rows, with bylines, tags, categories and covers fetched in batch queries.
+/// Summaries of rows, with bylines, tags, categories and covers fetched in batch queries
+/// (the names from `kept` when it holds them).
 pub fn summaries(
     conn: &mut Db,
     links: &Links,
+    kept: Lookup,
     rows: Vec<SummaryRow>,
 ) -> Result<Vec<ArticleSummary>, ApiError> {
     let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
-    let mut relations = Relations::load(conn, links, &keys)?;
+    let mut relations = Relations::load(conn, links, kept, &keys)?;
     Ok(rows
         .into_iter()
         .map(|r| {
