@@ -9,6 +9,8 @@
 //! [`Names`] and read every name.
 
 use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 
@@ -20,7 +22,7 @@ use crate::db::schema::{authors, tags};
 use crate::taxonomy::dto::{CategoryRef, Tag};
 
 /// Bytes the kept names may take.
-const BUDGET: u64 = 8 << 20;
+const BUDGET: usize = 8 << 20;
 
 /// What one kept entry is the name of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,18 +62,32 @@ impl Name {
     }
 }
 
-/// Names by id, each under the generations it was read under.
-pub struct Names(moka::sync::Cache<(Stamp, Key), Name>);
+/// Names by id, all read under one stamp: the latest a page asked with. A page built under
+/// another stamp reads its names from the database, and the first to keep any under a new
+/// stamp drops the old ones, which no page built under the new stamp may show.
+///
+/// A map behind a lock rather than a concurrent cache: a list looks up some forty names, and
+/// one read lock and a hashed lookup each cost a fraction of what a bounded cache's bookkeeping
+/// did (5% of an uncached list).
+#[derive(Default)]
+pub struct Names(RwLock<Held>);
 
-impl Default for Names {
-    fn default() -> Self {
-        Names(
-            moka::sync::Cache::builder()
-                .max_capacity(BUDGET)
-                .weigher(|_, name: &Name| u32::try_from(name.weight()).unwrap_or(u32::MAX))
-                .time_to_live(std::time::Duration::from_secs(600))
-                .build(),
-        )
+#[derive(Default)]
+struct Held {
+    /// The stamp every entry was read under, and when the first of them was.
+    under: Option<(Stamp, Instant)>,
+    entries: HashMap<Key, Name>,
+    bytes: usize,
+}
+
+/// How long names are kept under one stamp: what a change made behind the application's back
+/// (plain SQL, another program) may take to show, as for cached answers.
+const LIFETIME: Duration = Duration::from_secs(600);
+
+impl Held {
+    fn serves(&self, stamp: &Stamp) -> bool {
+        self.under
+            .is_some_and(|(under, since)| under == *stamp && since.elapsed() < LIFETIME)
     }
 }
 
@@ -83,21 +99,28 @@ fn split<T>(
     kept: Lookup,
     ids: &[i64],
     key: fn(i64) -> Key,
-    take: fn(Name) -> Option<T>,
+    take: fn(&Name) -> Option<T>,
 ) -> (HashMap<i64, T>, Vec<i64>) {
     let mut found = HashMap::with_capacity(ids.len());
-    let mut missing = Vec::new();
-    for &id in ids {
-        match kept
-            .and_then(|(names, stamp)| names.0.get(&(*stamp, key(id))))
-            .and_then(take)
-        {
-            Some(value) => {
-                found.insert(id, value);
-            }
-            None => missing.push(id),
-        }
-    }
+    let held = kept.and_then(|(names, stamp)| {
+        // A poisoned lock only means a panic elsewhere while it was held: read from the
+        // database as if nothing were kept.
+        names.0.read().ok().filter(|held| held.serves(stamp))
+    });
+    let missing = match held {
+        Some(held) => ids
+            .iter()
+            .copied()
+            .filter(|&id| match held.entries.get(&key(id)).and_then(take) {
+                Some(value) => {
+                    found.insert(id, value);
+                    false
+                }
+                None => true,
+            })
+            .collect(),
+        None => ids.to_vec(),
+    };
     (found, missing)
 }
 
@@ -109,9 +132,24 @@ fn keep<T: Clone>(
     key: fn(i64) -> Key,
     wrap: fn(T) -> Name,
 ) {
-    if let Some((names, stamp)) = kept {
+    if let Some((names, stamp)) = kept
+        && let Ok(mut held) = names.0.write()
+    {
+        if !held.serves(stamp) {
+            *held = Held {
+                under: Some((*stamp, Instant::now())),
+                ..Held::default()
+            };
+        }
         for (&id, value) in &read {
-            names.0.insert((*stamp, key(id)), wrap(value.clone()));
+            let name = wrap(value.clone());
+            held.bytes += name.weight();
+            held.entries.insert(key(id), name);
+        }
+        // Past the budget the names start over, under the same stamp.
+        if held.bytes > BUDGET {
+            held.entries.clear();
+            held.bytes = 0;
         }
     }
     found.extend(read);
@@ -123,7 +161,7 @@ type AuthorRow = (i64, String, String, Option<String>, Option<String>);
 /// The bylines of the authors `ids` (distinct).
 pub fn authors(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64, Byline>> {
     let (mut found, missing) = split(kept, ids, Key::Author, |n| match n {
-        Name::Author(b) => Some(b),
+        Name::Author(b) => Some(b.clone()),
         _ => None,
     });
     if !missing.is_empty() {
@@ -160,7 +198,7 @@ pub fn authors(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<
 /// The tags `ids` (distinct).
 pub fn tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64, Tag>> {
     let (mut found, missing) = split(kept, ids, Key::Tag, |n| match n {
-        Name::Tag(t) => Some(t),
+        Name::Tag(t) => Some(t.clone()),
         _ => None,
     });
     if !missing.is_empty() {
@@ -182,7 +220,7 @@ pub fn tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64
 /// The categories `ids` (distinct), each with its breadcrumb.
 pub fn categories(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64, CategoryRef>> {
     let (mut found, missing) = split(kept, ids, Key::Category, |n| match n {
-        Name::Category(c) => Some(c),
+        Name::Category(c) => Some(c.clone()),
         _ => None,
     });
     if !missing.is_empty() {

@@ -133,23 +133,41 @@ type ById<T> = HashMap<i64, Vec<T>>;
 /// statement, their names from `kept` or the database.
 fn bylines_and_tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<(ById<Byline>, ById<Tag>)> {
     use std::sync::LazyLock;
+    // On SQLite the ids drive the lookups as the outer loop of a join: `IN (SELECT … FROM
+    // json_each(…))` would build a temporary index of them first, twice per statement.
     static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
-        [raw::IDS_SQLITE, raw::IDS_PG].map(|in_ids| {
+        let sqlite = |table: &str, alias: &str| {
+            format!(
+                "json_each('[' || ? || ']') AS wanted CROSS JOIN {table} {alias} ON {alias}.article_id = wanted.value"
+            )
+        };
+        let pg =
+            |table: &str, alias: &str| format!("{table} {alias} WHERE {alias}.article_id {}", raw::IDS_PG);
+        [
+            (sqlite("article_authors", "aa"), sqlite("article_tags", "at")),
+            (pg("article_authors", "aa"), pg("article_tags", "at")),
+        ]
+        .map(|(authors, tags)| {
             format!(
                 "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, aa.position AS position, \
-                 aa.author_id AS id FROM article_authors aa WHERE aa.article_id {in_ids} \
+                 aa.author_id AS id FROM {authors} \
                  UNION ALL \
-                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id \
-                 FROM article_tags at WHERE at.article_id {in_ids} \
+                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id FROM {tags} \
                  ORDER BY 1, 2, 3"
             )
         })
     });
+    /// The statement's name for the statement cache (see [`Raw::keyed`]).
+    struct BylinesAndTags;
+    impl raw::Key for BylinesAndTags {}
     let (mut authors, mut tags): (ById<Byline>, ById<Tag>) = Default::default();
     if ids.is_empty() {
         return Ok((authors, tags));
     }
-    let links: Vec<Link> = Raw::each(&SQL[0], &SQL[1]).ids(ids).ids(ids).load(conn)?;
+    let links: Vec<Link> = Raw::<BylinesAndTags>::keyed(&SQL[0], &SQL[1])
+        .ids(ids)
+        .ids(ids)
+        .load(conn)?;
     let distinct = |kind: i64| {
         let mut ids: Vec<i64> = links.iter().filter(|l| l.kind == kind).map(|l| l.id).collect();
         ids.sort_unstable();

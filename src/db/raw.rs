@@ -26,11 +26,25 @@ enum Bind {
 }
 
 /// A statement with `?` placeholders (no `?` elsewhere in its text) and its binds, in order.
+///
+/// `K` names the statement for the connection's statement cache (see [`Raw::keyed`]); the
+/// default, `()`, leaves it to be found by its text.
 #[derive(Debug, Clone)]
-pub struct Raw {
+pub struct Raw<K = ()> {
     sqlite: &'static str,
     pg: &'static str,
     binds: Vec<Bind>,
+    key: std::marker::PhantomData<K>,
+}
+
+/// A type that names one statement, for [`Raw::keyed`].
+pub trait Key: 'static {
+    /// Whether the type names the statement (`()` does not: the text does).
+    const NAMES: bool = true;
+}
+
+impl Key for () {
+    const NAMES: bool = false;
 }
 
 impl Raw {
@@ -41,10 +55,21 @@ impl Raw {
 
     /// A text per backend, with the same placeholders in the same order.
     pub fn each(sqlite: &'static str, pg: &'static str) -> Self {
+        Raw::keyed(sqlite, pg)
+    }
+}
+
+impl<K: Key> Raw<K> {
+    /// Like [`Raw::each`], for a statement that `K` names, and no other: the connection finds
+    /// its prepared statement by the type, without writing out and hashing the text on each
+    /// call, as it must to find one by its text (a few per cent of an uncached page for its
+    /// longest statements). Each text needs a type of its own.
+    pub fn keyed(sqlite: &'static str, pg: &'static str) -> Self {
         Raw {
             sqlite,
             pg,
             binds: Vec::new(),
+            key: std::marker::PhantomData,
         }
     }
 
@@ -89,25 +114,30 @@ impl Raw {
         String: diesel::serialize::ToSql<Text, DB>,
         NaiveDateTime: diesel::serialize::ToSql<Timestamp, DB>,
     {
-        if sql.matches('?').count() != self.binds.len() {
-            return Err(diesel::result::Error::QueryBuilderError(
+        let mismatch = || {
+            diesel::result::Error::QueryBuilderError(
                 format!(
                     "{} placeholders, {} binds",
                     sql.matches('?').count(),
                     self.binds.len()
                 )
                 .into(),
-            ));
-        }
+            )
+        };
+        // One pass over the text: every call walks it at least once, to bind.
         let mut parts = sql.split('?');
         out.push_sql(parts.next().unwrap_or_default());
-        for (bind, part) in self.binds.iter().zip(parts) {
-            match bind {
+        let mut binds = self.binds.iter();
+        for part in parts {
+            match binds.next().ok_or_else(mismatch)? {
                 Bind::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
                 Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
                 Bind::Time(v) => out.push_bind_param::<Timestamp, _>(v)?,
             }
             out.push_sql(part);
+        }
+        if binds.next().is_some() {
+            return Err(mismatch());
         }
         Ok(())
     }
@@ -118,25 +148,24 @@ pub const IDS_SQLITE: &str = "IN (SELECT value FROM json_each('[' || ? || ']'))"
 /// The same on PostgreSQL.
 pub const IDS_PG: &str = "= ANY(string_to_array(?, ',')::bigint[])";
 
-impl QueryId for Raw {
-    type QueryId = ();
-    // Keyed by its text instead: every `Raw` is one Rust type.
-    const HAS_STATIC_QUERY_ID: bool = false;
+impl<K: Key> QueryId for Raw<K> {
+    type QueryId = K;
+    const HAS_STATIC_QUERY_ID: bool = K::NAMES;
 }
 
-impl Query for Raw {
+impl<K> Query for Raw<K> {
     type SqlType = Untyped;
 }
 
-impl<Conn> RunQueryDsl<Conn> for Raw {}
+impl<K, Conn> RunQueryDsl<Conn> for Raw<K> {}
 
-impl QueryFragment<Sqlite> for Raw {
+impl<K: Key> QueryFragment<Sqlite> for Raw<K> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.walk(self.sqlite, out)
     }
 }
 
-impl QueryFragment<Pg> for Raw {
+impl<K: Key> QueryFragment<Pg> for Raw<K> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.walk(self.pg, out)
     }

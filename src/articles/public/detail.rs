@@ -1,8 +1,6 @@
 //! One published article as a reader's page shows it, with its neighbours and related
 //! articles.
 
-use std::collections::HashSet;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -65,8 +63,11 @@ pub fn detail_of(
     let own = &row.summary;
     let published = own.published_at.unwrap_or(own.updated_at);
     let (newer, older) = neighbours_of(conn, at, published, own.id, own.category_id)?;
-    let mut shown: HashSet<i64> = newer.iter().chain(&older).map(|r| r.id).collect();
-    shown.insert(own.id);
+    // Eleven ids at most, looked up once per candidate of the related ranking: a sorted list
+    // is cheaper to search than a hashed set.
+    let mut shown: Vec<i64> = newer.iter().chain(&older).map(|r| r.id).collect();
+    shown.push(own.id);
+    shown.sort_unstable();
     let related = related(conn, kept, own.id, own.category_id, &shown, at)?;
 
     let mut category_ids: Vec<i64> = [&newer, &older, &related]
@@ -160,27 +161,64 @@ fn neighbours_of(
             .join(" UNION ALL ")
         })
     });
-    let section = |q: Raw| match category {
-        Some(category) => q.int(category),
-        None => q,
-    };
+    /// The statements' names for the statement cache (see [`Raw::keyed`]).
+    struct Anywhere;
+    impl raw::Key for Anywhere {}
+    struct InCategory;
+    impl raw::Key for InCategory {}
     let sql: &'static str = &SQL[usize::from(category.is_some())];
-    let mut q = Raw::new(sql);
-    // Newer: ties on the time with a greater id, then later times, up to now.
-    q = section(q)
-        .time(published)
-        .int(id)
-        .time(published)
-        .time(at)
-        .int(SHOWN);
-    q = section(q).time(published).time(at).int(SHOWN);
-    // Older: ties with a smaller id, then anything up to a microsecond before (stored times
-    // are whole microseconds).
-    q = section(q).time(published).int(id).int(SHOWN);
-    q = section(q)
-        .time(published - chrono::Duration::microseconds(1))
-        .int(SHOWN);
-    let mut walked: Vec<Walked> = q.load(conn)?;
+    let walks = Walks {
+        category,
+        published,
+        id,
+        at,
+    };
+    let walked = match category {
+        Some(_) => walks.bind(Raw::<InCategory>::keyed(sql, sql)).load(conn)?,
+        None => walks.bind(Raw::<Anywhere>::keyed(sql, sql)).load(conn)?,
+    };
+    Ok(sided(walked))
+}
+
+/// The binds of [`neighbours_of`]'s statement.
+struct Walks {
+    category: Option<i64>,
+    published: NaiveDateTime,
+    id: i64,
+    at: NaiveDateTime,
+}
+
+impl Walks {
+    fn bind<K: raw::Key>(&self, mut q: Raw<K>) -> Raw<K> {
+        let Walks {
+            category,
+            published,
+            id,
+            at,
+        } = *self;
+        let section = |q: Raw<K>| match category {
+            Some(category) => q.int(category),
+            None => q,
+        };
+        // Newer: ties on the time with a greater id, then later times, up to now.
+        q = section(q)
+            .time(published)
+            .int(id)
+            .time(published)
+            .time(at)
+            .int(SHOWN);
+        q = section(q).time(published).time(at).int(SHOWN);
+        // Older: ties with a smaller id, then anything up to a microsecond before (stored times
+        // are whole microseconds).
+        q = section(q).time(published).int(id).int(SHOWN);
+        section(q)
+            .time(published - chrono::Duration::microseconds(1))
+            .int(SHOWN)
+    }
+}
+
+/// The rows of the four walks by their side: newer, older.
+fn sided(mut walked: Vec<Walked>) -> (Vec<LinkRow>, Vec<LinkRow>) {
     // Each walk's rows arrive in its order; parts in order keep ties first.
     walked.sort_by_key(|w| w.part);
     let (mut newer, mut older) = (Vec::new(), Vec::new());
@@ -190,7 +228,7 @@ fn neighbours_of(
             side.push(w.link);
         }
     }
-    Ok((newer, older))
+    (newer, older)
 }
 
 /// Up to [`SHOWN`] public articles sharing the most tags with the article `id` (then newest),
@@ -203,7 +241,7 @@ fn related(
     kept: Option<Kept>,
     id: i64,
     category: Option<i64>,
-    shown: &HashSet<i64>,
+    shown: &[i64],
     at: NaiveDateTime,
 ) -> QueryResult<Vec<LinkRow>> {
     let mut tag_pools = Vec::new();
@@ -214,7 +252,7 @@ fn related(
         });
     }
     let ids = ranked(&tag_pools, |id, published| {
-        published <= at && !shown.contains(&id)
+        published <= at && shown.binary_search(&id).is_err()
     });
     let mut rows: Vec<LinkRow> = if ids.is_empty() {
         Vec::new()
@@ -224,7 +262,7 @@ fn related(
     rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
     let missing = SHOWN - rows.len() as i64;
     if let (Some(category), true) = (category, missing > 0) {
-        let mut taken: Vec<i64> = shown.iter().copied().collect();
+        let mut taken: Vec<i64> = shown.to_vec();
         taken.extend(rows.iter().map(|r| r.id));
         taken.sort_unstable();
         rows.extend(direct::load!(
@@ -299,7 +337,13 @@ fn live_by_id(conn: &mut Db, ids: &[i64], at: NaiveDateTime) -> QueryResult<Vec<
             ),
         ]
     });
-    Raw::each(&SQL[0], &SQL[1]).ids(ids).time(at).load(conn)
+    /// The statement's name for the statement cache (see [`Raw::keyed`]).
+    struct LiveById;
+    impl raw::Key for LiveById {}
+    Raw::<LiveById>::keyed(&SQL[0], &SQL[1])
+        .ids(ids)
+        .time(at)
+        .load(conn)
 }
 
 /// Rows as the short items of a page's lists, their categories taken from `relations`.
