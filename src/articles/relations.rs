@@ -122,6 +122,9 @@ struct Link {
     kind: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     article_id: i64,
+    /// In the byline; 0 for a tag.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    position: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     id: i64,
 }
@@ -152,8 +155,7 @@ fn bylines_and_tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<(By
                 "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, aa.position AS position, \
                  aa.author_id AS id FROM {authors} \
                  UNION ALL \
-                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id FROM {tags} \
-                 ORDER BY 1, 2, 3"
+                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id FROM {tags}"
             )
         })
     });
@@ -164,10 +166,12 @@ fn bylines_and_tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<(By
     if ids.is_empty() {
         return Ok((authors, tags));
     }
-    let links: Vec<Link> = Raw::<BylinesAndTags>::keyed(&SQL[0], &SQL[1])
+    let mut links: Vec<Link> = Raw::<BylinesAndTags>::keyed(&SQL[0], &SQL[1])
         .ids(ids)
         .ids(ids)
         .load(conn)?;
+    // Ordered here rather than by the statement, which sorted in two temporary B-trees.
+    links.sort_unstable_by_key(|l| (l.kind, l.article_id, l.position));
     let distinct = |kind: i64| {
         let mut ids: Vec<i64> = links.iter().filter(|l| l.kind == kind).map(|l| l.id).collect();
         ids.sort_unstable();

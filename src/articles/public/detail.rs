@@ -289,15 +289,23 @@ fn ranked(pools: &[pools::Pool], wanted: impl Fn(i64, NaiveDateTime) -> bool) ->
     let mut heads: Vec<&[(i64, NaiveDateTime)]> = pools.iter().map(|p| &p[..]).collect();
     // The best so far, best first: (pools sharing it, published, id).
     let mut best: Vec<(usize, NaiveDateTime, i64)> = Vec::with_capacity(SHOWN as usize + 1);
-    while let Some(id) = heads.iter().filter_map(|h| h.first()).map(|&(id, _)| id).max() {
-        let mut count = 0;
-        let mut published = NaiveDateTime::MIN;
+    loop {
+        // The greatest id at the head of any pool, and how many pools have it there.
+        let (mut id, mut count, mut published) = (i64::MIN, 0, NaiveDateTime::MIN);
+        for head in &heads {
+            match head.first() {
+                Some(&(first, at)) if first > id => (id, count, published) = (first, 1, at),
+                Some(&(first, _)) if first == id => count += 1,
+                _ => {}
+            }
+        }
+        if count == 0 {
+            break;
+        }
         for head in &mut heads {
-            if let [(first, at), rest @ ..] = *head
+            if let [(first, _), rest @ ..] = *head
                 && *first == id
             {
-                count += 1;
-                published = *at;
                 *head = rest;
             }
         }
