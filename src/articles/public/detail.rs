@@ -50,9 +50,10 @@ pub fn detail(conn: &mut Db, links: &Links, kept: Kept, slug: &str) -> Result<Ar
 /// `kept` are the tags' pools and the names kept in memory, and the generations the page is
 /// built under; without them (previews) both are read from the database.
 ///
-/// An uncached page costs seven statements, each prepared once per connection: the row, its
-/// neighbours, its tags (then their pools, when not kept), the related rows chosen, its byline
-/// and tags, its files, and the categories of everything it links to.
+/// An uncached page costs six statements, each prepared once per connection: the row, its
+/// neighbours, its tags (then their pools, when not kept), the related rows chosen, the ids of
+/// its byline and tags, and its files; then the names of those and of the categories of
+/// everything it links to, when not kept (see [`crate::articles::names`]).
 pub fn detail_of(
     conn: &mut Db,
     links: &Links,
