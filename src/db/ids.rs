@@ -4,32 +4,53 @@
 //! unsafe to cache, so every list, page and article read that looks up relations by id had
 //! its SQL parsed and planned again on each request (`sqlite3RunParser` and
 //! `wherePathSolver` high in the profile of uncached reads). With the ids joined into one text,
-//! the statement's text is the same for any number of ids, and each connection prepares it
-//! once: SQLite reads the list with `json_each`, PostgreSQL as an array.
+//! the statement's text is the same for any number of ids but one (an equality, see
+//! [`InIds`]), and each connection prepares each text once: SQLite reads the list with
+//! `json_each`, PostgreSQL as an array.
 
 use diesel::QueryResult;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
 
 /// `column IN (ids)`, or `NOT IN` (see the module's documentation).
+///
+/// A single id is written as an equality (or inequality) instead, a second statement text of
+/// its own: SQLite copies a bound list into a temporary index before it looks anything up, and
+/// cannot tell how many ids it holds, so it may walk the whole table instead of the column's
+/// index in order; with one id, both are wasted.
 #[derive(Debug, Clone)]
 pub struct InIds<C> {
     column: C,
-    /// The ids as `1,2,3`.
-    list: String,
+    ids: Ids,
     negated: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Ids {
+    One(i64),
+    /// The ids as `1,2,3`.
+    List(String),
+}
+
+impl Ids {
+    fn of(ids: &[i64]) -> Self {
+        match ids {
+            [one] => Ids::One(*one),
+            _ => Ids::List(joined(ids)),
+        }
+    }
 }
 
 /// `column` is one of `ids` (none when `ids` is empty).
 pub fn in_ids<C>(column: C, ids: &[i64]) -> InIds<C> {
     InIds {
         column,
-        list: joined(ids),
+        ids: Ids::of(ids),
         negated: false,
     }
 }
@@ -38,7 +59,7 @@ pub fn in_ids<C>(column: C, ids: &[i64]) -> InIds<C> {
 pub fn not_in_ids<C>(column: C, ids: &[i64]) -> InIds<C> {
     InIds {
         column,
-        list: joined(ids),
+        ids: Ids::of(ids),
         negated: true,
     }
 }
@@ -73,17 +94,25 @@ where
 
 impl<C> QueryId for InIds<C> {
     type QueryId = ();
-    // The text differs with `negated`: statements are cached by their SQL instead.
+    // The text differs with `negated` and for one id: statements are cached by their SQL instead.
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InIds<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
-        out.push_sql(if self.negated { " NOT IN " } else { " IN " });
-        out.push_sql("(SELECT value FROM json_each('[' || ");
-        out.push_bind_param::<Text, _>(&self.list)?;
-        out.push_sql(" || ']'))");
+        match &self.ids {
+            Ids::One(id) => {
+                out.push_sql(if self.negated { " <> " } else { " = " });
+                out.push_bind_param::<BigInt, _>(id)?;
+            }
+            Ids::List(list) => {
+                out.push_sql(if self.negated { " NOT IN " } else { " IN " });
+                out.push_sql("(SELECT value FROM json_each('[' || ");
+                out.push_bind_param::<Text, _>(list)?;
+                out.push_sql(" || ']'))");
+            }
+        }
         Ok(())
     }
 }
@@ -91,10 +120,18 @@ impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InIds<C> {
 impl<C: QueryFragment<Pg>> QueryFragment<Pg> for InIds<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
-        out.push_sql(if self.negated { " <> ALL(" } else { " = ANY(" });
-        out.push_sql("string_to_array(");
-        out.push_bind_param::<Text, _>(&self.list)?;
-        out.push_sql(", ',')::bigint[])");
+        match &self.ids {
+            Ids::One(id) => {
+                out.push_sql(if self.negated { " <> " } else { " = " });
+                out.push_bind_param::<BigInt, _>(id)?;
+            }
+            Ids::List(list) => {
+                out.push_sql(if self.negated { " <> ALL(" } else { " = ANY(" });
+                out.push_sql("string_to_array(");
+                out.push_bind_param::<Text, _>(list)?;
+                out.push_sql(", ',')::bigint[])");
+            }
+        }
         Ok(())
     }
 }

@@ -303,32 +303,19 @@ pub fn shown(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<H
     if article_ids.is_empty() {
         return Ok(map);
     }
-    let shown = article_media::table
-        .inner_join(media::table)
-        .filter(article_media::role.ne(Use::Body.as_str()))
-        .order((article_media::article_id, article_media::position));
-    let rows: Vec<(i64, String, MediaRow)> = match article_ids {
-        // One article's page: by equality, which SQLite looks up at once, where a list of ids
-        // is first copied into a temporary index (most of this statement's time on a page).
-        [one] => crate::db::direct::load!(
-            conn,
-            shown.filter(article_media::article_id.eq(*one)).select((
+    let rows: Vec<(i64, String, MediaRow)> = crate::db::direct::load!(
+        conn,
+        article_media::table
+            .inner_join(media::table)
+            .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
+            .filter(article_media::role.ne(Use::Body.as_str()))
+            .order((article_media::article_id, article_media::position))
+            .select((
                 article_media::article_id,
                 article_media::role,
                 MediaRow::as_select(),
             )),
-        )?,
-        _ => crate::db::direct::load!(
-            conn,
-            shown
-                .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
-                .select((
-                    article_media::article_id,
-                    article_media::role,
-                    MediaRow::as_select(),
-                )),
-        )?,
-    };
+    )?;
     for (article, role, row) in rows {
         let entry = map.entry(article).or_default();
         if role == Use::Cover.as_str() {

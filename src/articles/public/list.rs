@@ -166,13 +166,10 @@ pub fn list(
                 .into_boxed(),
         };
         if let Some(ids) = &category_ids {
-            // One category (no sub-categories) as an equality, which SQLite walks in its
-            // own index in date order; a list of several it cannot size, and walks the live
-            // rows instead.
-            q = match ids.as_slice() {
-                [one] => q.filter(articles::category_id.eq(*one)),
-                _ => q.filter(in_ids(articles::category_id, ids)),
-            };
+            // One category (no sub-categories) is an equality (see `in_ids`), which SQLite
+            // walks in its own index in date order; a list of several it cannot size, and
+            // walks the live rows instead.
+            q = q.filter(in_ids(articles::category_id, ids));
         }
         if let Some(tag) = tag_id {
             q = q.filter(tagged(tag));
