@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::render::BodyFormat;
+use crate::db::decode::{Stored, StoredOpt, Utf8Text, Utf8TextOpt};
 use crate::db::schema::articles;
 use crate::error::ApiError;
 use crate::media::uses::Files;
@@ -182,12 +183,16 @@ impl<'a> ContentColumns<'a> {
 pub struct SummaryRow {
     pub id: i64,
     pub slug: String,
+    #[diesel(deserialize_as = Utf8Text)]
     pub title: String,
+    #[diesel(deserialize_as = Utf8TextOpt)]
     pub summary: Option<String>,
     pub source: Option<String>,
     pub cover_image_url: Option<String>,
     pub category_id: Option<i64>,
+    #[diesel(deserialize_as = StoredOpt)]
     pub published_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Stored)]
     pub updated_at: NaiveDateTime,
     pub view_count: i64,
     pub comment_count: i64,
@@ -219,6 +224,7 @@ pub struct PageRow {
     #[diesel(embed)]
     pub summary: SummaryRow,
     pub body_format: String,
+    #[diesel(deserialize_as = Utf8Text)]
     pub body_html: String,
     pub meta_title: Option<String>,
     pub meta_description: Option<String>,
@@ -248,9 +254,12 @@ impl From<ArticleRow> for PageRow {
 pub struct LinkRow {
     pub id: i64,
     pub slug: String,
+    #[diesel(deserialize_as = Utf8Text)]
     pub title: String,
     pub category_id: Option<i64>,
+    #[diesel(deserialize_as = StoredOpt)]
     pub published_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Stored)]
     pub updated_at: NaiveDateTime,
 }
 

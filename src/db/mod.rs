@@ -2,6 +2,7 @@
 //! diesel work on the blocking thread pool so actix workers never wait on the database.
 
 pub mod breaker;
+pub mod decode;
 pub mod direct;
 pub mod effects;
 pub mod ids;
