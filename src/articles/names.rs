@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use super::dto::Byline;
 use crate::cache::Stamp;
 use crate::db::Db;
-use crate::db::ids::in_ids;
+use crate::db::ids::{IdMap, in_ids};
 use crate::db::schema::{authors, tags};
 use crate::taxonomy::dto::{CategoryRef, Tag};
 
@@ -76,7 +76,7 @@ pub struct Names(RwLock<Held>);
 struct Held {
     /// The stamp every entry was read under, and when the first of them was.
     under: Option<(Stamp, Instant)>,
-    entries: HashMap<Key, Name>,
+    entries: HashMap<Key, Name, rustc_hash::FxBuildHasher>,
     bytes: usize,
 }
 
@@ -100,8 +100,8 @@ fn split<T>(
     ids: &[i64],
     key: fn(i64) -> Key,
     take: fn(&Name) -> Option<T>,
-) -> (HashMap<i64, T>, Vec<i64>) {
-    let mut found = HashMap::with_capacity(ids.len());
+) -> (IdMap<T>, Vec<i64>) {
+    let mut found = IdMap::with_capacity_and_hasher(ids.len(), Default::default());
     let held = kept.and_then(|(names, stamp)| {
         // A poisoned lock only means a panic elsewhere while it was held: read from the
         // database as if nothing were kept.
@@ -125,10 +125,10 @@ fn split<T>(
 }
 
 /// Keeps `read` under `kept`'s stamp, and adds it to `found`.
-fn keep<T: Clone>(
+fn keep<T: Clone, S>(
     kept: Lookup,
-    found: &mut HashMap<i64, T>,
-    read: HashMap<i64, T>,
+    found: &mut IdMap<T>,
+    read: HashMap<i64, T, S>,
     key: fn(i64) -> Key,
     wrap: fn(T) -> Name,
 ) {
@@ -159,7 +159,7 @@ fn keep<T: Clone>(
 type AuthorRow = (i64, String, String, Option<String>, Option<String>);
 
 /// The bylines of the authors `ids` (distinct).
-pub fn authors(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64, Byline>> {
+pub fn authors(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<IdMap<Byline>> {
     let (mut found, missing) = split(kept, ids, Key::Author, |n| match n {
         Name::Author(b) => Some(b.clone()),
         _ => None,
@@ -175,7 +175,7 @@ pub fn authors(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<
                 authors::avatar_url
             )),
         )?;
-        let read = rows
+        let read: IdMap<_> = rows
             .into_iter()
             .map(|(id, slug, name, bio, avatar_url)| {
                 (
@@ -196,7 +196,7 @@ pub fn authors(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<
 }
 
 /// The tags `ids` (distinct).
-pub fn tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64, Tag>> {
+pub fn tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<IdMap<Tag>> {
     let (mut found, missing) = split(kept, ids, Key::Tag, |n| match n {
         Name::Tag(t) => Some(t.clone()),
         _ => None,
@@ -208,7 +208,7 @@ pub fn tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64
                 .filter(in_ids(tags::id, &missing))
                 .select((tags::id, tags::slug, tags::name)),
         )?;
-        let read = rows
+        let read: IdMap<_> = rows
             .into_iter()
             .map(|(id, slug, name)| (id, Tag { id, slug, name }))
             .collect();
@@ -218,7 +218,7 @@ pub fn tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64
 }
 
 /// The categories `ids` (distinct), each with its breadcrumb.
-pub fn categories(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<HashMap<i64, CategoryRef>> {
+pub fn categories(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<IdMap<CategoryRef>> {
     let (mut found, missing) = split(kept, ids, Key::Category, |n| match n {
         Name::Category(c) => Some(c.clone()),
         _ => None,

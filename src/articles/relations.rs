@@ -1,14 +1,13 @@
 //! What an article is linked to: its byline, tags, category and library files, read for
 //! many articles in batch and rewritten whole when its content is saved.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 
 use super::dto::Byline;
 use super::model::Content;
 use super::names::{self, Lookup};
 use crate::db::Db;
+use crate::db::ids::IdMap;
 use crate::db::raw::{self, Raw};
 use crate::db::schema::{article_authors, article_tags, articles, authors, tags};
 use crate::error::ApiError;
@@ -41,10 +40,10 @@ pub(crate) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>
 /// in two statements whatever the number of articles, and the names that `kept` does not
 /// hold (see [`names`]).
 pub struct Relations {
-    authors: HashMap<i64, Vec<Byline>>,
-    tags: HashMap<i64, Vec<Tag>>,
-    categories: HashMap<i64, CategoryRef>,
-    covers: HashMap<i64, Cover>,
+    authors: IdMap<Vec<Byline>>,
+    tags: IdMap<Vec<Tag>>,
+    categories: IdMap<CategoryRef>,
+    covers: IdMap<Cover>,
 }
 
 /// One article's share of [`Relations`].
@@ -130,7 +129,7 @@ struct Link {
 }
 
 /// Items of many articles, by article id.
-type ById<T> = HashMap<i64, Vec<T>>;
+type ById<T> = IdMap<Vec<T>>;
 
 /// Bylines (in byline order) and tags (by name) of many articles: their links in one
 /// statement, their names from `kept` or the database.

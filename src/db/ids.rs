@@ -8,6 +8,12 @@
 //! [`InIds`]), and each connection prepares each text once: SQLite reads the list with
 //! `json_each`, PostgreSQL as an array.
 
+/// A map keyed by row ids, for the relations a page or list gathers. The ids come from the
+/// database, never from a client, so the hash needs no defence against chosen keys, which is
+/// what SipHash, the standard map's, pays for; FxHash of an integer is a multiplication
+/// (SipHash was 2.5% of an uncached list).
+pub type IdMap<V> = std::collections::HashMap<i64, V, rustc_hash::FxBuildHasher>;
+
 use diesel::QueryResult;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;

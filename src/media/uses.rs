@@ -10,6 +10,7 @@ use super::dto::{Attachment, Cover};
 use super::links::Links;
 use super::model::{MediaKind, MediaRow, Use};
 use crate::db::Db;
+use crate::db::ids::IdMap;
 use crate::db::schema::{article_media, media};
 use crate::error::FieldError;
 use crate::i18n::FieldCode;
@@ -132,9 +133,9 @@ fn cover_of(links: &Links, row: MediaRow) -> Option<Cover> {
 }
 
 /// The covers of many articles at once, by article id.
-pub fn covers(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<HashMap<i64, Cover>> {
+pub fn covers(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<IdMap<Cover>> {
     if article_ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(IdMap::default());
     }
     let rows: Vec<(i64, MediaRow)> = crate::db::direct::load!(
         conn,
@@ -298,8 +299,8 @@ pub struct Shown {
 }
 
 /// The covers and attachments of many articles at once, by article id.
-pub fn shown(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<HashMap<i64, Shown>> {
-    let mut map: HashMap<i64, Shown> = HashMap::new();
+pub fn shown(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<IdMap<Shown>> {
+    let mut map: IdMap<Shown> = IdMap::default();
     if article_ids.is_empty() {
         return Ok(map);
     }
