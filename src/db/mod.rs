@@ -5,6 +5,7 @@ pub mod breaker;
 pub mod decode;
 pub mod direct;
 pub mod effects;
+pub mod first_rows;
 pub mod ids;
 pub mod migrate;
 pub mod raw;

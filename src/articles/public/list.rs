@@ -15,6 +15,7 @@ use super::keyset::{Toward, beyond};
 use super::search::{Narrow, SearchScope, search_list};
 use super::summary::summaries;
 use super::totals::ListTotals;
+use crate::db::first_rows::FirstRows;
 use crate::db::ids::in_ids;
 use crate::db::schema::articles;
 use crate::db::{Db, now};
@@ -266,7 +267,7 @@ pub fn list(
             .load(conn)?,
         (ByColumn::Rank, Some(_)) => return Err(ApiError::bad_request(Code::FeaturedNoCursor)),
         (_, None) => {
-            let q = filtered(Some(at)).offset(page.offset()).limit(page.per_page);
+            let q = filtered(Some(at));
             let q = match order {
                 ByColumn::Newest => q.order((articles::published_at.desc(), articles::id.desc())),
                 ByColumn::Oldest => q.order((articles::published_at.asc(), articles::id.asc())),
@@ -277,7 +278,13 @@ pub fn list(
                     articles::id.desc(),
                 )),
             };
-            q.select(SummaryRow::as_select()).load(conn)?
+            let q = q.select(SummaryRow::as_select());
+            // The first page, by far the most read, with its size in the text (see
+            // `FirstRows`); later ones with a bound limit and offset.
+            match (page.offset(), u8::try_from(page.per_page)) {
+                (0, Ok(rows)) => FirstRows::new(q, rows).load(conn)?,
+                (offset, _) => q.offset(offset).limit(page.per_page).load(conn)?,
+            }
         }
     };
     let next_cursor = match (order, rows.len() as i64 == page.per_page, rows.last()) {
