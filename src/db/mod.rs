@@ -5,13 +5,13 @@ pub mod breaker;
 pub mod decode;
 pub mod direct;
 pub mod effects;
-pub mod first_rows;
 pub mod ids;
 pub mod migrate;
 pub mod raw;
 pub mod replicas;
 pub mod schema;
 pub mod settings;
+pub mod text_limit;
 
 use std::fmt;
 use std::path::PathBuf;

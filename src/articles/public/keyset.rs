@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::super::model::SummaryRow;
 use crate::db::Db;
 use crate::db::schema::articles;
+use crate::db::text_limit::TextLimit;
 
 pub(super) type Query = articles::BoxedQuery<'static, crate::db::MultiBackend>;
 
@@ -37,13 +38,15 @@ pub(super) fn beyond(
     // The ties carry no upper bound on the time: given `published_at <= x` beside
     // `published_at = at`, SQLite walks the whole range below `x` and sorts it. Ties are
     // live when `at` is, which is decided here.
+    // Counts are page sizes (at most 100): written into the text (see `TextLimit`).
+    let count = |n: i64| u8::try_from(n).unwrap_or(u8::MAX);
     let mut rows: Vec<SummaryRow> = if at <= now {
         let ties = base(None).filter(articles::published_at.eq(at));
         let ties = match toward {
             Toward::Older => ties.filter(articles::id.lt(id)).order(articles::id.desc()),
             Toward::Newer => ties.filter(articles::id.gt(id)).order(articles::id.asc()),
         };
-        ties.limit(limit).select(SummaryRow::as_select()).load(conn)?
+        TextLimit::new(ties.select(SummaryRow::as_select()), count(limit)).load(conn)?
     } else {
         Vec::new()
     };
@@ -60,9 +63,7 @@ pub(super) fn beyond(
     let missing = limit - rows.len() as i64;
     if missing > 0 {
         rows.extend(
-            rest.limit(missing)
-                .select(SummaryRow::as_select())
-                .load::<SummaryRow>(conn)?,
+            TextLimit::new(rest.select(SummaryRow::as_select()), count(missing)).load::<SummaryRow>(conn)?,
         );
     }
     Ok(rows)

@@ -15,9 +15,9 @@ use super::keyset::{Toward, beyond};
 use super::search::{Narrow, SearchScope, search_list};
 use super::summary::summaries;
 use super::totals::ListTotals;
-use crate::db::first_rows::FirstRows;
 use crate::db::ids::in_ids;
 use crate::db::schema::articles;
+use crate::db::text_limit::TextLimit;
 use crate::db::{Db, now};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
@@ -280,9 +280,9 @@ pub fn list(
             };
             let q = q.select(SummaryRow::as_select());
             // The first page, by far the most read, with its size in the text (see
-            // `FirstRows`); later ones with a bound limit and offset.
+            // `TextLimit`); later ones with a bound limit and offset.
             match (page.offset(), u8::try_from(page.per_page)) {
-                (0, Ok(rows)) => FirstRows::new(q, rows).load(conn)?,
+                (0, Ok(rows)) => TextLimit::new(q, rows).load(conn)?,
                 (offset, _) => q.offset(offset).limit(page.per_page).load(conn)?,
             }
         }
