@@ -35,11 +35,12 @@ pub(super) fn beyond(
     id: i64,
     limit: i64,
 ) -> QueryResult<Vec<SummaryRow>> {
+    // Counts are page sizes, which `PageQuery::resolve` keeps to 100 at most: written into
+    // the text (see `TextLimit`).
+    let count = |n: i64| u8::try_from(n).unwrap_or(u8::MAX);
     // The ties carry no upper bound on the time: given `published_at <= x` beside
     // `published_at = at`, SQLite walks the whole range below `x` and sorts it. Ties are
     // live when `at` is, which is decided here.
-    // Counts are page sizes (at most 100): written into the text (see `TextLimit`).
-    let count = |n: i64| u8::try_from(n).unwrap_or(u8::MAX);
     let mut rows: Vec<SummaryRow> = if at <= now {
         let ties = base(None).filter(articles::published_at.eq(at));
         let ties = match toward {
