@@ -245,7 +245,12 @@ fn write_fts(conn: &mut Db, rows: &[(i64, &Folded)]) -> QueryResult<()> {
         ("article_title_fts", 1),
     ];
     // One statement per index for a whole batch of the importer: FTS5 writes out what it
-    // buffered at every statement, and each write-out is a segment to merge later.
+    // buffered at every statement, and each write-out is a segment to merge later. It also
+    // writes out before any row whose rowid is not above the previous one's, so the rows go
+    // in the order of their keys: an archive in any other order (by date descending, or as
+    // it came) made a segment of every row or two and spent the import merging them.
+    let mut rows = rows.to_vec();
+    rows.sort_unstable_by_key(|(key, _)| *key);
     for chunk in rows.chunks(FTS_ROWS_PER_INSERT) {
         for (index, columns) in INDEXES {
             let names = ["title", "summary", "body"][..columns].join(", ");
@@ -444,6 +449,38 @@ mod tests {
         );
         assert_eq!(plain_text("a <b"), "a  ");
         assert_eq!(plain_text("Một <br/>cửa"), "Một  cửa");
+    }
+
+    /// FTS5 writes out its buffer as a new segment whenever a row's rowid is not above the
+    /// previous row's: rows given newest first must still make one segment per index.
+    #[test]
+    fn a_batch_written_out_of_key_order_is_one_segment_per_index() {
+        use diesel::{Connection, QueryableByName, RunQueryDsl};
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut conn = Db::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap());
+        crate::db::migrate::run_pending(&mut conn).unwrap();
+        let folded = Folded::of("Thông báo", Some("Tóm tắt"), "<p>Nội dung một cửa</p>");
+        // Three rows: FTS5's own merging (`automerge`, 4 segments) leaves three segments as they are.
+        let rows = [(30, &folded), (20, &folded), (10, &folded)];
+        write_fts(&mut conn, &rows).unwrap();
+        let Db::Sqlite(c) = &mut conn else { unreachable!() };
+        for index in ["article_fts", "article_lead_fts", "article_title_fts"] {
+            let segments: Count =
+                diesel::sql_query(format!("SELECT COUNT(DISTINCT segid) AS n FROM {index}_idx"))
+                    .get_result(c)
+                    .unwrap();
+            assert_eq!(segments.n, 1, "{index}");
+            let found: Count = diesel::sql_query(format!(
+                "SELECT COUNT(*) AS n FROM {index} WHERE {index} MATCH 'thong'"
+            ))
+            .get_result(c)
+            .unwrap();
+            assert_eq!(found.n, 3, "{index}");
+        }
     }
 
     #[test]
