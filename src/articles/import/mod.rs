@@ -194,8 +194,9 @@ pub async fn import_counting(
     let mut taken = Taken::new();
     let mut known = Known::default();
     let merges = state.db.run(|conn| Ok(merges::before_import(conn)?)).await?;
+    let postgres = state.db.backend() == crate::db::Backend::Postgres;
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
-    spawn_reader(input, tx, state.db.backend() == crate::db::Backend::Postgres);
+    spawn_reader(input, tx, postgres);
     while let Some(batch) = rx.recv().await {
         let mut lines = Vec::with_capacity(batch.lines.len());
         for (number, line) in batch.lines {
@@ -206,25 +207,29 @@ pub async fn import_counting(
             lines.push((number, line, files));
         }
         let count = lines.len() as u64;
-        let links = state.media.links.clone();
-        let merges = merges.clone();
-        let (done, back) = state
-            .db
-            .run(move |conn| {
-                widen_cache(conn)?;
-                conn.transaction(|conn| {
-                    if let Some(merges) = &merges {
-                        merges.hold(conn)?;
-                    }
-                    let done = write_batch(conn, &links, &mut known, lines)?;
-                    if let Some(merges) = &merges {
-                        merges.release(conn)?;
-                    }
-                    Ok::<_, ApiError>(done)
+        let (done, back) = if postgres {
+            write_on_two(state, known, lines).await?
+        } else {
+            let links = state.media.links.clone();
+            let merges = merges.clone();
+            state
+                .db
+                .run(move |conn| {
+                    widen_cache(conn)?;
+                    conn.transaction(|conn| {
+                        if let Some(merges) = &merges {
+                            merges.hold(conn)?;
+                        }
+                        let done = write_batch(conn, &links, &mut known, lines)?;
+                        if let Some(merges) = &merges {
+                            merges.release(conn)?;
+                        }
+                        Ok::<_, ApiError>(done)
+                    })
+                    .map(|done| (done, known))
                 })
-                .map(|done| (done, known))
-            })
-            .await?;
+                .await?
+        };
         known = back;
         report.imported += done.imported;
         report.skipped += done.skipped;
@@ -247,6 +252,56 @@ pub async fn import_counting(
             .await?;
     }
     Ok(report)
+}
+
+/// Writes a batch on PostgreSQL: the names its lines need are created and committed first,
+/// then two connections write half of the ready lines each, in transactions of their own.
+/// One connection's database process was the import's bottleneck, a core's worth of work
+/// while the other core was partly idle. The halves never share a slug (a batch claims each
+/// slug once) and seldom a search key (see [`write::halves`]); a half the database refuses is
+/// written again line by line once the other half has committed, so it sees those rows.
+async fn write_on_two(
+    state: &AppState,
+    mut known: Known,
+    lines: Vec<write::Numbered>,
+) -> Result<(write::Done, Known), ApiError> {
+    let (sorted, known) = state
+        .db
+        .run(move |conn| {
+            let sorted = conn.transaction(|conn| write::sort_out(conn, &mut known, lines))?;
+            Ok((sorted, known))
+        })
+        .await?;
+    let write::Sorted {
+        mut done,
+        ready,
+        single,
+    } = sorted;
+    let (first, second) = write::halves(ready);
+    let bulk = |half: Vec<write::Insert>| {
+        state.db.run(move |conn| {
+            // Nothing to add to `search_terms`: PostgreSQL keeps none.
+            let written = conn.transaction(|conn| write::insert_all(conn, &half, &Default::default()));
+            Ok(match written {
+                Ok(_) => (half.len(), Vec::new()),
+                Err(_) => (0, half),
+            })
+        })
+    };
+    let (a, b) = tokio::join!(bulk(first), bulk(second));
+    let parts = [a?, b?];
+    let links = state.media.links.clone();
+    state
+        .db
+        .run(move |conn| {
+            for (imported, refused) in parts {
+                done.imported += imported;
+                write::write_ready_one_by_one(conn, &links, refused, &mut done);
+            }
+            write::write_single(conn, &links, single, &mut done);
+            Ok((done, known))
+        })
+        .await
 }
 
 /// SQLite's page cache for a connection that imports, in KiB (a negative `cache_size`): the

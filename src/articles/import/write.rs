@@ -119,7 +119,7 @@ impl Known {
 }
 
 /// A line whose slug is free and whose content is complete, to be inserted.
-struct Insert {
+pub(super) struct Insert {
     number: usize,
     content: Content,
     placement: Placement,
@@ -165,7 +165,11 @@ const ROWS_PER_INSERT: usize = 500;
 /// Inserts checked articles in multi-row statements: the rows, bylines, tags, first
 /// revisions, search entries and audit entries, as [`insert`] writes them one by one.
 /// Returns the words added to `search_terms`.
-fn insert_all(conn: &mut Db, rows: &[Insert], known: &HashSet<String>) -> Result<Vec<String>, ApiError> {
+pub(super) fn insert_all(
+    conn: &mut Db,
+    rows: &[Insert],
+    known: &HashSet<String>,
+) -> Result<Vec<String>, ApiError> {
     let at = crate::db::now();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values: Vec<_> = chunk
@@ -277,15 +281,20 @@ fn insert_all(conn: &mut Db, rows: &[Insert], known: &HashSet<String>) -> Result
     Ok(added)
 }
 
-/// Writes one batch in one transaction: lines ready for bulk in multi-row statements (one by
-/// one, each in a savepoint, should those fail, so the failing line is found and the others
-/// still load), then the lines that need the editorial API's path, each in a savepoint.
-pub(super) fn write_batch(
-    conn: &mut Db,
-    links: &Links,
-    known: &mut Known,
-    lines: Vec<Numbered>,
-) -> Result<Done, ApiError> {
+/// A line that names files or needs a unique slug, to go through the editorial API's path.
+pub(super) type Single = (usize, Box<ImportRecord>, Files);
+
+/// A batch's lines sorted out: those already counted (blank, bad, skipped), those ready for
+/// the multi-row statements with their names found or created, and those to write one by one.
+pub(super) struct Sorted {
+    pub(super) done: Done,
+    pub(super) ready: Vec<Insert>,
+    pub(super) single: Vec<Single>,
+}
+
+/// Sorts out a batch's lines: finds which slugs are taken and creates the bylines,
+/// categories and tags the ready lines name.
+pub(super) fn sort_out(conn: &mut Db, known: &mut Known, lines: Vec<Numbered>) -> Result<Sorted, ApiError> {
     let mut done = Done::default();
     let wanted: Vec<&str> = lines
         .iter()
@@ -337,24 +346,46 @@ pub(super) fn write_batch(
             }
         }
     }
-    let bulk = conn.transaction(|conn| insert_all(conn, &ready, &known.words));
-    match bulk {
+    Ok(Sorted { done, ready, single })
+}
+
+/// Writes ready lines in multi-row statements, in one transaction (one by one, each in a
+/// transaction of its own, should those fail, so the failing line is found and the others
+/// still load). Returns the words added to `search_terms`.
+fn write_ready(
+    conn: &mut Db,
+    links: &Links,
+    words: &HashSet<String>,
+    ready: Vec<Insert>,
+    done: &mut Done,
+) -> Vec<String> {
+    match conn.transaction(|conn| insert_all(conn, &ready, words)) {
         Ok(added) => {
             done.imported += ready.len();
-            known.words.extend(added);
+            added
         }
         // The database refused a row the checks let through: each line on its own finds it.
         Err(_) => {
-            for r in ready {
-                let inserted =
-                    conn.transaction(|conn| insert(conn, links, &r.content, None, r.placement).map(|_| ()));
-                match inserted {
-                    Ok(()) => done.imported += 1,
-                    Err(e) => done.failed.push((r.number, crate::accounts_cli::describe(&e))),
-                }
-            }
+            write_ready_one_by_one(conn, links, ready, done);
+            Vec::new()
         }
     }
+}
+
+/// Writes ready lines each in a transaction of its own, as the editorial API would.
+pub(super) fn write_ready_one_by_one(conn: &mut Db, links: &Links, ready: Vec<Insert>, done: &mut Done) {
+    for r in ready {
+        let inserted =
+            conn.transaction(|conn| insert(conn, links, &r.content, None, r.placement).map(|_| ()));
+        match inserted {
+            Ok(()) => done.imported += 1,
+            Err(e) => done.failed.push((r.number, crate::accounts_cli::describe(&e))),
+        }
+    }
+}
+
+/// Writes lines one by one, each in a transaction of its own, through the editorial API's path.
+pub(super) fn write_single(conn: &mut Db, links: &Links, single: Vec<Single>, done: &mut Done) {
     for (number, record, files) in single {
         match conn.transaction::<_, ApiError, _>(|conn| import_one(conn, links, *record, files)) {
             Ok(true) => done.imported += 1,
@@ -362,7 +393,37 @@ pub(super) fn write_batch(
             Err(e) => done.failed.push((number, crate::accounts_cli::describe(&e))),
         }
     }
+}
+
+/// Writes one batch on one connection, in the caller's transaction: lines ready for bulk in
+/// multi-row statements, then the lines that need the editorial API's path.
+pub(super) fn write_batch(
+    conn: &mut Db,
+    links: &Links,
+    known: &mut Known,
+    lines: Vec<Numbered>,
+) -> Result<Done, ApiError> {
+    let Sorted {
+        mut done,
+        ready,
+        single,
+    } = sort_out(conn, known, lines)?;
+    let added = write_ready(conn, links, &known.words, ready, &mut done);
+    known.words.extend(added);
+    write_single(conn, links, single, &mut done);
     Ok(done)
+}
+
+/// Ready lines in two halves, for two connections to write at once. Articles of one
+/// publication second go to the same half: a search key is chosen among those not yet taken
+/// (see `search::index_new`), which the other half's open transaction would hide, and two
+/// articles want one key only when published within a microsecond of each other.
+pub(super) fn halves(ready: Vec<Insert>) -> (Vec<Insert>, Vec<Insert>) {
+    ready.into_iter().partition(|r| {
+        r.placement
+            .published_at
+            .is_none_or(|at| at.and_utc().timestamp().rem_euclid(2) == 0)
+    })
 }
 
 /// A draft with its names found or created, or why its line fails.

@@ -294,6 +294,43 @@ backend_test!(
     }
 );
 
+backend_test!(
+    /// A batch is written in parts at once on PostgreSQL (by publication second): articles of
+    /// one second that want the same search key (ids 512 apart, so a batch of more than 512)
+    /// and articles of other seconds all load, are listed and are found.
+    async fn a_batch_of_many_articles_of_one_second_and_of_others_loads_whole(app: TestApp) {
+        let mut lines = String::new();
+        for n in 0..540 {
+            let at = if n < 520 {
+                "2024-05-01T08:00:00Z".to_owned()
+            } else {
+                format!("2024-05-01T08:00:{:02}Z", n - 519)
+            };
+            let line = json!({"title": format!("Thông báo lô {n}"), "status": "published",
+                              "published_at": at, "tags": ["Lô lớn"], "body": format!("Nội dung so{n}.")});
+            lines.push_str(&format!("{line}\n"));
+        }
+        let report = import(&app, &lines).await;
+        assert_eq!(
+            (report.imported, report.skipped, report.failed.len()),
+            (540, 0, 0),
+            "{report:?}"
+        );
+        let list = app.get(&format!("{PUBLIC_ARTICLES}?per_page=1")).await.json();
+        assert_eq!(list["meta"]["total"], 540, "{list}");
+        assert_eq!(slugs(&list), ["thong-bao-lo-539"], "the newest first: {list}");
+        let found = app
+            .get("/api/v1/articles?q=thong%20bao%20lo&per_page=1")
+            .await
+            .json();
+        assert_eq!(found["meta"]["total"], 540, "{found}");
+        for n in [0, 1, 512, 513, 519, 520, 539] {
+            let found = app.get(&format!("/api/v1/articles?q=%22so{n}%22")).await.json();
+            assert_eq!(slugs(&found), [format!("thong-bao-lo-{n}")], "{found}");
+        }
+    }
+);
+
 /// SQLite: each full-text index's merge settings.
 async fn merge_settings(app: &crate::common::TestApp) -> Vec<(String, String)> {
     #[derive(diesel::QueryableByName)]
