@@ -195,6 +195,8 @@ pub async fn import_counting(
     let mut known = Known::default();
     let merges = state.db.run(|conn| Ok(merges::before_import(conn)?)).await?;
     let postgres = state.db.backend() == crate::db::Backend::Postgres;
+    // With a pool of one connection, the second half would wait for the first.
+    let on_two = postgres && state.db.pool().max_size() >= 2;
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
     spawn_reader(input, tx, postgres);
     while let Some(batch) = rx.recv().await {
@@ -207,7 +209,7 @@ pub async fn import_counting(
             lines.push((number, line, files));
         }
         let count = lines.len() as u64;
-        let (done, back) = if postgres {
+        let (done, back) = if on_two {
             write_on_two(state, known, lines).await?
         } else {
             let links = state.media.links.clone();

@@ -328,6 +328,32 @@ backend_test!(
             let found = app.get(&format!("/api/v1/articles?q=%22so{n}%22")).await.json();
             assert_eq!(slugs(&found), [format!("thong-bao-lo-{n}")], "{found}");
         }
+
+        // A process with one connection writes its batches whole, on that connection.
+        let single = app
+            .another_process()
+            .config(|c| c.db_pool_size = 1)
+            .build()
+            .await
+            .expect("a second process");
+        let more: String = (540..560)
+            .map(|n| {
+                let line = json!({"title": format!("Thông báo lô {n}"), "status": "published",
+                                  "published_at": format!("2024-05-02T08:00:{:02}Z", n - 540), "tags": ["Lô lớn"]});
+                format!("{line}\n")
+            })
+            .collect();
+        let report = newsdesk::articles::import::import(
+            &single.state,
+            std::path::Path::new("."),
+            std::io::Cursor::new(more),
+        )
+        .await
+        .unwrap();
+        assert_eq!((report.imported, report.failed.len()), (20, 0), "{report:?}");
+        let list = single.get(&format!("{PUBLIC_ARTICLES}?per_page=1")).await.json();
+        assert_eq!(list["meta"]["total"], 560, "{list}");
+        assert_eq!(slugs(&list), ["thong-bao-lo-559"], "{list}");
     }
 );
 
