@@ -349,9 +349,9 @@ pub(super) fn sort_out(conn: &mut Db, known: &mut Known, lines: Vec<Numbered>) -
     Ok(Sorted { done, ready, single })
 }
 
-/// Writes ready lines in multi-row statements, in one transaction (one by one, each in a
-/// transaction of its own, should those fail, so the failing line is found and the others
-/// still load). Returns the words added to `search_terms`.
+/// Writes ready lines in multi-row statements, in one transaction (a savepoint inside the
+/// caller's), or one by one, each in its own, should those fail, so the failing line is found
+/// and the others still load. Returns the words added to `search_terms`.
 fn write_ready(
     conn: &mut Db,
     links: &Links,
@@ -372,7 +372,8 @@ fn write_ready(
     }
 }
 
-/// Writes ready lines each in a transaction of its own, as the editorial API would.
+/// Writes ready lines one by one, each in a transaction (or savepoint) of its own, as the
+/// editorial API would.
 pub(super) fn write_ready_one_by_one(conn: &mut Db, links: &Links, ready: Vec<Insert>, done: &mut Done) {
     for r in ready {
         let inserted =
@@ -384,7 +385,8 @@ pub(super) fn write_ready_one_by_one(conn: &mut Db, links: &Links, ready: Vec<In
     }
 }
 
-/// Writes lines one by one, each in a transaction of its own, through the editorial API's path.
+/// Writes lines one by one, each in a transaction (or savepoint) of its own, through the
+/// editorial API's path.
 pub(super) fn write_single(conn: &mut Db, links: &Links, single: Vec<Single>, done: &mut Done) {
     for (number, record, files) in single {
         match conn.transaction::<_, ApiError, _>(|conn| import_one(conn, links, *record, files)) {
