@@ -68,20 +68,29 @@ pub async fn list_articles(
     let count_limit = state.config.search_count_limit;
     let links = state.media.links.clone();
     let names = state.names.clone();
-    state
-        .cached(&req, "application/json", move |conn, stamp| {
-            json_bytes(&public::list(
-                conn,
-                &links,
-                &names,
-                &totals,
-                count_limit,
-                stamp,
-                query,
-            )?)
-        })
-        .await
+    // A search, or a page far down by number (its offset walks every row before it), can
+    // take SQLite milliseconds; the rest run in place (see `Database::read_quick`).
+    let quick = query.q.is_none() && query.page.is_none_or(|page| page <= QUICK_PAGES);
+    let build = move |conn: &mut crate::db::Db, stamp: &crate::cache::Stamp| {
+        json_bytes(&public::list(
+            conn,
+            &links,
+            &names,
+            &totals,
+            count_limit,
+            stamp,
+            query,
+        )?)
+    };
+    if quick {
+        state.cached_quick(&req, "application/json", build).await
+    } else {
+        state.cached(&req, "application/json", build).await
+    }
 }
+
+/// Pages of a list by number read in place at most (see `list_articles`).
+const QUICK_PAGES: i64 = 10;
 
 /// One published article with its body and its newer and older neighbours.
 ///
@@ -109,7 +118,7 @@ pub async fn get_article(
     let names = state.names.clone();
     let wanted = slug.clone();
     let found = state
-        .cached(&req, "application/json", move |conn, stamp| {
+        .cached_quick(&req, "application/json", move |conn, stamp| {
             json_bytes(&Data::new(public::detail(
                 conn,
                 &links,
