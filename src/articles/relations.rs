@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::media::dto::Cover;
 use crate::media::links::Links;
+use crate::media::model::Use;
 use crate::media::uses;
 use crate::taxonomy::dto::{CategoryRef, Tag};
 use crate::taxonomy::service as taxonomy;
@@ -36,9 +37,9 @@ pub(crate) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>
     )
 }
 
-/// What list items show besides their own row: bylines, tags, categories and covers, read
-/// in two statements whatever the number of articles, and the names that `kept` does not
-/// hold (see [`names`]).
+/// What list items show besides their own row: bylines, tags, categories and covers. Their
+/// links are read in one statement whatever the number of articles, then the names that
+/// `kept` does not hold (see [`names`]) and the covers' files, if any.
 pub struct Relations {
     authors: IdMap<Vec<Byline>>,
     tags: IdMap<Vec<Tag>>,
@@ -66,12 +67,12 @@ impl Relations {
         let mut category_ids: Vec<i64> = articles.iter().filter_map(|(_, c)| *c).collect();
         category_ids.sort_unstable();
         category_ids.dedup();
-        let (authors, tags) = bylines_and_tags(conn, kept, &ids)?;
+        let linked = linked(conn, kept, &ids, true)?;
         Ok(Relations {
-            authors,
-            tags,
+            authors: linked.authors,
+            tags: linked.tags,
             categories: names::categories(conn, kept, &category_ids)?,
-            covers: uses::covers(conn, links, &ids)?,
+            covers: uses::covers_of(conn, links, &linked.covers)?,
         })
     }
 
@@ -85,7 +86,7 @@ impl Relations {
         id: i64,
         category_ids: &[i64],
     ) -> QueryResult<(Self, Vec<crate::media::dto::Attachment>)> {
-        let (authors, tags) = bylines_and_tags(conn, kept, &[id])?;
+        let Linked { authors, tags, .. } = linked(conn, kept, &[id], false)?;
         let shown = uses::shown(conn, links, &[id])?.remove(&id).unwrap_or_default();
         let covers = shown.cover.map(|c| (id, c)).into_iter().collect();
         let relations = Relations {
@@ -113,15 +114,15 @@ impl Relations {
     }
 }
 
-/// A byline or a tag of an article, as [`bylines_and_tags`] reads them.
+/// A byline, a tag or a cover of an article, as [`linked`] reads them.
 #[derive(QueryableByName)]
 struct Link {
-    /// 0 for an author, 1 for a tag.
+    /// 0 for an author, 1 for a tag, 2 for a cover.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     kind: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     article_id: i64,
-    /// In the byline; 0 for a tag.
+    /// In the byline; 0 for a tag or a cover.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     position: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -131,13 +132,24 @@ struct Link {
 /// Items of many articles, by article id.
 type ById<T> = IdMap<Vec<T>>;
 
-/// Bylines (in byline order) and tags (by name) of many articles: their links in one
-/// statement, their names from `kept` or the database.
-fn bylines_and_tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<(ById<Byline>, ById<Tag>)> {
+/// What [`linked`] reads of many articles.
+#[derive(Default)]
+struct Linked {
+    authors: ById<Byline>,
+    tags: ById<Tag>,
+    /// `(article id, cover's file id)`, when asked for.
+    covers: Vec<(i64, i64)>,
+}
+
+/// Bylines (in byline order) and tags (by name) of many articles, and the files of their
+/// covers when `covers` says so: their links in one statement, their names from `kept` or
+/// the database.
+fn linked(conn: &mut Db, kept: Lookup, ids: &[i64], covers: bool) -> QueryResult<Linked> {
     use std::sync::LazyLock;
     // On SQLite the ids drive the lookups as the outer loop of a join: `IN (SELECT … FROM
-    // json_each(…))` would build a temporary index of them first, twice per statement.
-    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+    // json_each(…))` would build a temporary index of them first, once per branch.
+    // [without covers, with covers] of [SQLite, PostgreSQL].
+    static SQL: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
         let sqlite = |table: &str, alias: &str| {
             format!(
                 "json_each('[' || ? || ']') AS wanted CROSS JOIN {table} {alias} ON {alias}.article_id = wanted.value"
@@ -145,30 +157,49 @@ fn bylines_and_tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<(By
         };
         let pg =
             |table: &str, alias: &str| format!("{table} {alias} WHERE {alias}.article_id {}", raw::IDS_PG);
-        [
-            (sqlite("article_authors", "aa"), sqlite("article_tags", "at")),
-            (pg("article_authors", "aa"), pg("article_tags", "at")),
-        ]
-        .map(|(authors, tags)| {
-            format!(
+        let statement = |from: &dyn Fn(&str, &str) -> String, covers: bool| {
+            let mut sql = format!(
                 "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, aa.position AS position, \
-                 aa.author_id AS id FROM {authors} \
+                 aa.author_id AS id FROM {} \
                  UNION ALL \
-                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id FROM {tags}"
-            )
-        })
+                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id FROM {}",
+                from("article_authors", "aa"),
+                from("article_tags", "at"),
+            );
+            if covers {
+                sql += &format!(
+                    " UNION ALL SELECT CAST(2 AS BIGINT), am.article_id, am.position, am.media_id FROM {} \
+                     AND am.role = '{}'",
+                    from("article_media", "am"),
+                    Use::Cover.as_str()
+                );
+            }
+            sql
+        };
+        [false, true].map(|covers| [statement(&sqlite, covers), statement(&pg, covers)])
     });
-    /// The statement's name for the statement cache (see [`Raw::keyed`]).
+    /// The statements' names for the statement cache (see [`Raw::keyed`]).
     struct BylinesAndTags;
     impl raw::Key for BylinesAndTags {}
-    let (mut authors, mut tags): (ById<Byline>, ById<Tag>) = Default::default();
+    struct WithCovers;
+    impl raw::Key for WithCovers {}
+    let mut linked = Linked::default();
     if ids.is_empty() {
-        return Ok((authors, tags));
+        return Ok(linked);
     }
-    let mut links: Vec<Link> = Raw::<BylinesAndTags>::keyed(&SQL[0], &SQL[1])
-        .ids(ids)
-        .ids(ids)
-        .load(conn)?;
+    let [sqlite, pg] = &SQL[usize::from(covers)];
+    let mut links: Vec<Link> = if covers {
+        Raw::<WithCovers>::keyed(sqlite, pg)
+            .ids(ids)
+            .ids(ids)
+            .ids(ids)
+            .load(conn)?
+    } else {
+        Raw::<BylinesAndTags>::keyed(sqlite, pg)
+            .ids(ids)
+            .ids(ids)
+            .load(conn)?
+    };
     // Ordered here rather than by the statement, which sorted in two temporary B-trees.
     links.sort_unstable_by_key(|l| (l.kind, l.article_id, l.position));
     let distinct = |kind: i64| {
@@ -182,18 +213,28 @@ fn bylines_and_tags(conn: &mut Db, kept: Lookup, ids: &[i64]) -> QueryResult<(By
     for link in &links {
         // A name missing here was deleted since the links were read: it is left out, as the
         // join it replaces left it out.
-        if link.kind == 0 {
-            if let Some(byline) = bylines.get(&link.id) {
-                authors.entry(link.article_id).or_default().push(byline.clone());
+        match link.kind {
+            0 => {
+                if let Some(byline) = bylines.get(&link.id) {
+                    linked
+                        .authors
+                        .entry(link.article_id)
+                        .or_default()
+                        .push(byline.clone());
+                }
             }
-        } else if let Some(tag) = named.get(&link.id) {
-            tags.entry(link.article_id).or_default().push(tag.clone());
+            1 => {
+                if let Some(tag) = named.get(&link.id) {
+                    linked.tags.entry(link.article_id).or_default().push(tag.clone());
+                }
+            }
+            _ => linked.covers.push((link.article_id, link.id)),
         }
     }
-    for list in tags.values_mut() {
+    for list in linked.tags.values_mut() {
         list.sort_unstable_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
     }
-    Ok((authors, tags))
+    Ok(linked)
 }
 
 /// Rewrites the byline, tags and file uses of an article whose content is being saved;

@@ -132,22 +132,25 @@ fn cover_of(links: &Links, row: MediaRow) -> Option<Cover> {
     })
 }
 
-/// The covers of many articles at once, by article id.
-pub fn covers(conn: &mut Db, links: &Links, article_ids: &[i64]) -> QueryResult<IdMap<Cover>> {
-    if article_ids.is_empty() {
+/// The covers of articles, by article id, given as `(article id, cover's file id)`.
+pub fn covers_of(conn: &mut Db, links: &Links, uses: &[(i64, i64)]) -> QueryResult<IdMap<Cover>> {
+    if uses.is_empty() {
         return Ok(IdMap::default());
     }
-    let rows: Vec<(i64, MediaRow)> = crate::db::direct::load!(
+    let mut ids: Vec<i64> = uses.iter().map(|(_, file)| *file).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<MediaRow> = crate::db::direct::load!(
         conn,
-        article_media::table
-            .inner_join(media::table)
-            .filter(crate::db::ids::in_ids(article_media::article_id, article_ids))
-            .filter(article_media::role.eq(Use::Cover.as_str()))
-            .select((article_media::article_id, MediaRow::as_select())),
+        media::table
+            .filter(crate::db::ids::in_ids(media::id, &ids))
+            .select(MediaRow::as_select()),
     )?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(article, row)| Some((article, cover_of(links, row)?)))
+    let files: IdMap<MediaRow> = rows.into_iter().map(|row| (row.id, row)).collect();
+    // A file deleted since its use was read is left out, as the join it replaces left it.
+    Ok(uses
+        .iter()
+        .filter_map(|(article, file)| Some((*article, cover_of(links, files.get(file)?.clone())?)))
         .collect())
 }
 
