@@ -538,10 +538,11 @@ pub fn cached_body(req: &HttpRequest, content_type: &'static str, body: Vec<u8>)
     respond_tagged(req, content_type, &etag, body.into())
 }
 
-/// The strong ETag of a body: a truncated SHA-256, the same in every process.
+/// The strong ETag of a body: its 128-bit XXH3 hash, the same in every process. A tag only
+/// has to change when the body does; a cryptographic hash bought nothing for it and cost
+/// 4% of an uncached list's time (SHA-256 over 16 KB) against a twentieth of that.
 pub fn etag_of(body: &[u8]) -> String {
-    use sha2::Digest;
-    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..12]))
+    format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(body))
 }
 
 /// A public answer with its ETag: 304 without a body when `If-None-Match` already names it.
