@@ -69,7 +69,8 @@ pub async fn list_articles(
     let links = state.media.links.clone();
     let names = state.names.clone();
     // A search, or a page far down by number (its offset walks every row before it), can
-    // take SQLite milliseconds; the rest run in place (see `Database::read_quick`).
+    // take SQLite milliseconds; the rest run in place (see `Database::read_quick`), and
+    // `public::list` hands the longer of those over itself.
     let quick = query.q.is_none() && query.page.is_none_or(|page| page <= QUICK_PAGES);
     let build = move |conn: &mut crate::db::Db, stamp: &crate::cache::Stamp| {
         json_bytes(&public::list(

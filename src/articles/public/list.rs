@@ -156,6 +156,12 @@ pub fn list(
     if search.as_ref().is_some_and(Search::is_empty) {
         return Ok(page.list(Vec::new(), 0));
     }
+    // A tag's or an author's list reads all their articles' ids, and a category with
+    // sub-categories walks the live rows until a page of them turns up: on a large archive,
+    // milliseconds that must not hold an HTTP worker (see `Database::read_quick`).
+    if tag_id.is_some() || author_id.is_some() || category_ids.as_ref().is_some_and(|ids| ids.len() > 1) {
+        crate::db::quick::may_block()?;
+    }
     let backend = conn.backend();
 
     let at = now();
