@@ -459,10 +459,10 @@ impl Database {
     /// Like [`read`](Self::read), for the public reads that cost SQLite a fraction of a
     /// millisecond from memory: an article's page, a page of a list without a search. On
     /// SQLite, with an idle connection at hand, `f` runs on the calling thread (the HTTP
-    /// worker's) instead of being handed to the blocking pool and its answer handed back: two
-    /// thread wake-ups per request, and memory allocated on one thread and freed on another,
-    /// were a fifth of an uncached list's cost. Without an idle connection, and on
-    /// PostgreSQL, whose answers arrive over a socket, it is [`read`](Self::read).
+    /// worker's) instead of being handed to the blocking pool and its answer handed back:
+    /// without the two thread wake-ups per request and the hand-over, an uncached list took
+    /// about a fifth less time. Without an idle connection, and on PostgreSQL, whose answers
+    /// arrive over a socket, it is [`read`](Self::read).
     pub async fn read_quick<F, T>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut Db) -> Result<T, ApiError> + Clone + Send + 'static,
@@ -474,14 +474,15 @@ impl Database {
             && let Some(conn) = self.pool.try_get()
         {
             let again = f.clone();
-            // A panic must not take the HTTP worker with it: it becomes a 500, as a panic on
-            // the blocking pool does.
             // In one read transaction: SQLite begins and ends one around each statement
             // otherwise (a look at the write-ahead log and the locks each time, 5% of an
             // uncached list's time), and the statements of one answer see one snapshot.
             let run = std::panic::AssertUnwindSafe(|| {
                 quick::in_place(|| self.run_on(conn, |conn| conn.transaction(f)))
             });
+            // A panic must not take the HTTP worker with it: it becomes a 500, as a panic on
+            // the blocking pool does. The connection it leaves inside a transaction is found
+            // broken and dropped when it goes back to the pool.
             match std::panic::catch_unwind(run) {
                 Ok(Some(result)) => return result,
                 Ok(None) => return self.read(again).await,
