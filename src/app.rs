@@ -89,27 +89,29 @@ impl AppState {
     where
         F: FnOnce(&mut db::Db, &crate::cache::Stamp) -> Result<Vec<u8>, ApiError> + Clone + Send + 'static,
     {
-        self.cache
-            .serve(req, content_type, |stamp| {
-                self.db.read(move |conn| Ok((stamp, f(conn, &stamp)?)))
-            })
-            .await
+        self.cached_quick(req, content_type, false, f).await
     }
 
-    /// [`cached`](Self::cached), for answers whose miss costs the database a fraction of a
-    /// millisecond (see [`Database::read_quick`](db::Database::read_quick)).
+    /// [`cached`](Self::cached); when `quick`, for an answer whose miss costs the database a
+    /// fraction of a millisecond (see [`Database::read_quick`](db::Database::read_quick)).
     pub async fn cached_quick<F>(
         &self,
         req: &actix_web::HttpRequest,
         content_type: &'static str,
+        quick: bool,
         f: F,
     ) -> Result<actix_web::HttpResponse, ApiError>
     where
         F: FnOnce(&mut db::Db, &crate::cache::Stamp) -> Result<Vec<u8>, ApiError> + Clone + Send + 'static,
     {
         self.cache
-            .serve(req, content_type, |stamp| {
-                self.db.read_quick(move |conn| Ok((stamp, f(conn, &stamp)?)))
+            .serve(req, content_type, |stamp| async move {
+                let read = move |conn: &mut db::Db| Ok((stamp, f(conn, &stamp)?));
+                if quick {
+                    self.db.read_quick(read).await
+                } else {
+                    self.db.read(read).await
+                }
             })
             .await
     }

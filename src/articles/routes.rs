@@ -72,22 +72,19 @@ pub async fn list_articles(
     // take SQLite milliseconds; the rest run in place (see `Database::read_quick`), and
     // `public::list` hands the longer of those over itself.
     let quick = query.q.is_none() && query.page.is_none_or(|page| page <= QUICK_PAGES);
-    let build = move |conn: &mut crate::db::Db, stamp: &crate::cache::Stamp| {
-        json_bytes(&public::list(
-            conn,
-            &links,
-            &names,
-            &totals,
-            count_limit,
-            stamp,
-            query,
-        )?)
-    };
-    if quick {
-        state.cached_quick(&req, "application/json", build).await
-    } else {
-        state.cached(&req, "application/json", build).await
-    }
+    state
+        .cached_quick(&req, "application/json", quick, move |conn, stamp| {
+            json_bytes(&public::list(
+                conn,
+                &links,
+                &names,
+                &totals,
+                count_limit,
+                stamp,
+                query,
+            )?)
+        })
+        .await
 }
 
 /// Pages of a list by number read in place at most (see `list_articles`).
@@ -119,7 +116,7 @@ pub async fn get_article(
     let names = state.names.clone();
     let wanted = slug.clone();
     let found = state
-        .cached_quick(&req, "application/json", move |conn, stamp| {
+        .cached_quick(&req, "application/json", true, move |conn, stamp| {
             json_bytes(&Data::new(public::detail(
                 conn,
                 &links,
