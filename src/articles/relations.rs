@@ -145,6 +145,120 @@ struct Linked {
 /// covers when `covers` says so: their links in one statement, their names from `kept` or
 /// the database.
 fn linked(conn: &mut Db, kept: Lookup, ids: &[i64], covers: bool) -> QueryResult<Linked> {
+    let mut linked = Linked::default();
+    let mut wanted = ids.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let (Some(&first), Some(&last)) = (wanted.first(), wanted.last()) else {
+        return Ok(linked);
+    };
+    let mut links = if dense(&wanted) {
+        let mut links = links_between(conn, first, last, covers)?;
+        links.retain(|l| wanted.binary_search(&l.article_id).is_ok());
+        links
+    } else {
+        links_of(conn, &wanted, covers)?
+    };
+    // Ordered here rather than by the statement, which sorted in two temporary B-trees.
+    links.sort_unstable_by_key(|l| (l.kind, l.article_id, l.position));
+    let distinct = |kind: i64| {
+        let mut ids: Vec<i64> = links.iter().filter(|l| l.kind == kind).map(|l| l.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let bylines = names::authors(conn, kept, &distinct(0))?;
+    let named = names::tags(conn, kept, &distinct(1))?;
+    for link in &links {
+        // A name missing here was deleted since the links were read: it is left out, as the
+        // join it replaces left it out.
+        match link.kind {
+            0 => {
+                if let Some(byline) = bylines.get(&link.id) {
+                    linked
+                        .authors
+                        .entry(link.article_id)
+                        .or_default()
+                        .push(byline.clone());
+                }
+            }
+            1 => {
+                if let Some(tag) = named.get(&link.id) {
+                    linked.tags.entry(link.article_id).or_default().push(tag.clone());
+                }
+            }
+            _ => linked.covers.push((link.article_id, link.id)),
+        }
+    }
+    for list in linked.tags.values_mut() {
+        list.sort_unstable_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    }
+    Ok(linked)
+}
+
+/// Whether the sorted, distinct `ids` lie close enough together for one walk of each link
+/// table's key, from the first to the last, to beat a lookup per id: a list's newest articles
+/// mostly have neighbouring ids, as they were written in turn. Such a walk reads the links of
+/// fewer than `ids.len() + SPARE_IDS` articles that were not asked for; a lookup is a descent
+/// from the index's root per id and table (a quarter of an uncached list's time, 20 articles).
+fn dense(ids: &[i64]) -> bool {
+    const SPARE_IDS: i128 = 16;
+    let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+        return false;
+    };
+    i128::from(last) - i128::from(first) < 2 * ids.len() as i128 + SPARE_IDS
+}
+
+/// The links of every article with an id from `first` to `last`: one range of each table's key.
+fn links_between(conn: &mut Db, first: i64, last: i64, covers: bool) -> QueryResult<Vec<Link>> {
+    use std::sync::LazyLock;
+    // [without covers, with covers]; the same text on both backends.
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [false, true].map(|covers| {
+            let mut sql = "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, \
+                 aa.position AS position, aa.author_id AS id FROM article_authors aa \
+                 WHERE aa.article_id BETWEEN ? AND ? \
+                 UNION ALL \
+                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id FROM article_tags at \
+                 WHERE at.article_id BETWEEN ? AND ?"
+                .to_owned();
+            if covers {
+                sql += &format!(
+                    " UNION ALL SELECT CAST(2 AS BIGINT), am.article_id, am.position, am.media_id \
+                     FROM article_media am WHERE am.article_id BETWEEN ? AND ? AND am.role = '{}'",
+                    Use::Cover.as_str()
+                );
+            }
+            sql
+        })
+    });
+    /// The statements' names for the statement cache (see [`Raw::keyed`]).
+    struct BylinesAndTagsBetween;
+    impl raw::Key for BylinesAndTagsBetween {}
+    struct WithCoversBetween;
+    impl raw::Key for WithCoversBetween {}
+    let sql: &'static str = &SQL[usize::from(covers)];
+    if covers {
+        Raw::<WithCoversBetween>::keyed(sql, sql)
+            .int(first)
+            .int(last)
+            .int(first)
+            .int(last)
+            .int(first)
+            .int(last)
+            .load(conn)
+    } else {
+        Raw::<BylinesAndTagsBetween>::keyed(sql, sql)
+            .int(first)
+            .int(last)
+            .int(first)
+            .int(last)
+            .load(conn)
+    }
+}
+
+/// The links of the articles `ids`, looked up one by one.
+fn links_of(conn: &mut Db, ids: &[i64], covers: bool) -> QueryResult<Vec<Link>> {
     use std::sync::LazyLock;
     // On SQLite the ids drive the lookups as the outer loop of a join: `IN (SELECT … FROM
     // json_each(…))` would build a temporary index of them first, once per branch.
@@ -183,58 +297,19 @@ fn linked(conn: &mut Db, kept: Lookup, ids: &[i64], covers: bool) -> QueryResult
     impl raw::Key for BylinesAndTags {}
     struct WithCovers;
     impl raw::Key for WithCovers {}
-    let mut linked = Linked::default();
-    if ids.is_empty() {
-        return Ok(linked);
-    }
     let [sqlite, pg] = &SQL[usize::from(covers)];
-    let mut links: Vec<Link> = if covers {
+    if covers {
         Raw::<WithCovers>::keyed(sqlite, pg)
             .ids(ids)
             .ids(ids)
             .ids(ids)
-            .load(conn)?
+            .load(conn)
     } else {
         Raw::<BylinesAndTags>::keyed(sqlite, pg)
             .ids(ids)
             .ids(ids)
-            .load(conn)?
-    };
-    // Ordered here rather than by the statement, which sorted in two temporary B-trees.
-    links.sort_unstable_by_key(|l| (l.kind, l.article_id, l.position));
-    let distinct = |kind: i64| {
-        let mut ids: Vec<i64> = links.iter().filter(|l| l.kind == kind).map(|l| l.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    let bylines = names::authors(conn, kept, &distinct(0))?;
-    let named = names::tags(conn, kept, &distinct(1))?;
-    for link in &links {
-        // A name missing here was deleted since the links were read: it is left out, as the
-        // join it replaces left it out.
-        match link.kind {
-            0 => {
-                if let Some(byline) = bylines.get(&link.id) {
-                    linked
-                        .authors
-                        .entry(link.article_id)
-                        .or_default()
-                        .push(byline.clone());
-                }
-            }
-            1 => {
-                if let Some(tag) = named.get(&link.id) {
-                    linked.tags.entry(link.article_id).or_default().push(tag.clone());
-                }
-            }
-            _ => linked.covers.push((link.article_id, link.id)),
-        }
+            .load(conn)
     }
-    for list in linked.tags.values_mut() {
-        list.sort_unstable_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-    }
-    Ok(linked)
 }
 
 /// Rewrites the byline, tags and file uses of an article whose content is being saved;
@@ -358,4 +433,23 @@ pub(super) fn bylined(author: i64) -> Bylined {
             .filter(article_authors::author_id.eq(author))
             .select(article_authors::article_id),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dense;
+
+    #[test]
+    fn ids_are_walked_as_a_range_only_when_few_others_lie_between_them() {
+        assert!(!dense(&[]));
+        assert!(dense(&[7]));
+        let newest: Vec<i64> = (81..=100).collect();
+        assert!(dense(&newest));
+        // Twenty ids from 1 to 56: the links of 36 others are read in vain, fewer than 20 + 16.
+        let gappy = |last: i64| -> Vec<i64> { (1..=19).chain([last]).collect() };
+        assert!(dense(&gappy(56)));
+        assert!(!dense(&gappy(57)));
+        assert!(!dense(&[1, 15, 31]));
+        assert!(!dense(&[1, i64::MAX]));
+    }
 }

@@ -503,3 +503,58 @@ backend_test!(
         assert_eq!(sport["older"], json!([]));
     }
 );
+
+backend_test!(
+    async fn list_items_carry_their_own_bylines_and_tags_with_ids_close_or_far_apart(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let writer = app.user(Role::Author).await;
+        let section = category(&app, &editor, json!({"name": "Chuyên mục thưa"})).await;
+        // Thirty articles, each with its own tag and, in turn, either byline; the first, the
+        // fifteenth and the last also in a category, so that its list's ids lie far apart.
+        for n in 1..=30 {
+            let user = if n % 2 == 0 { &editor } else { &writer };
+            let mut body = json!({"title": format!("Tin liền {n}"), "tags": [format!("Nhãn {n}")]});
+            if [1, 15, 30].contains(&n) {
+                body["category_id"] = section["id"].clone();
+            }
+            published(&app, user, body, &hour(n)).await;
+            if n == 20 {
+                // A draft among them has links too; no list shows them.
+                create(
+                    &app,
+                    &editor,
+                    json!({"title": "Nháp giữa", "tags": ["Nhãn nháp"]}),
+                )
+                .await;
+            }
+        }
+        let check = |list: &Value, expected: &[i64]| {
+            let items = list.as_array().unwrap();
+            let numbers: Vec<i64> = items
+                .iter()
+                .map(|a| a["slug"].as_str().unwrap()["tin-lien-".len()..].parse().unwrap())
+                .collect();
+            assert_eq!(numbers, expected);
+            for (item, n) in items.iter().zip(expected) {
+                let tags: Vec<&str> = item["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["slug"].as_str().unwrap())
+                    .collect();
+                assert_eq!(tags, [format!("nhan-{n}")], "{item}");
+                let author = if n % 2 == 0 { &editor } else { &writer };
+                assert_eq!(item["authors"].as_array().unwrap().len(), 1, "{item}");
+                assert_eq!(item["authors"][0]["id"], author.id, "{item}");
+            }
+        };
+        let newest: Vec<i64> = (11..=30).rev().collect();
+        check(&app.get(PUBLIC_ARTICLES).await.expect(200).data(), &newest);
+        let spread = app
+            .get(&format!("{PUBLIC_ARTICLES}?category=chuyen-muc-thua"))
+            .await
+            .expect(200)
+            .data();
+        check(&spread, &[30, 15, 1]);
+    }
+);
