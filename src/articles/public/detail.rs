@@ -119,6 +119,12 @@ struct Walked {
 const LINK_COLUMNS: &str = "articles.id, articles.slug, articles.title, articles.category_id, \
     articles.published_at, articles.updated_at";
 
+/// The same for rows that are live, whose publication time is also the one they are dated by:
+/// every column is then in the category's index (see the migration `article_indexes`), and
+/// SQLite walks the index alone.
+const LIVE_LINK_COLUMNS: &str = "articles.id, articles.slug, articles.title, articles.category_id, \
+    articles.published_at, articles.published_at AS updated_at";
+
 /// Up to [`SHOWN`] live articles of the same category (any, without one) on each side of
 /// `(published, id)`, nearest first: newer, then older.
 ///
@@ -137,7 +143,7 @@ fn neighbours_of(
         ["", " AND articles.category_id = ?"].map(|section| {
             let walk = |part: u8, bounds: &str, order: &str| {
                 format!(
-                    "SELECT * FROM (SELECT {LINK_COLUMNS}, CAST({part} AS BIGINT) AS part FROM articles \
+                    "SELECT * FROM (SELECT {LIVE_LINK_COLUMNS}, CAST({part} AS BIGINT) AS part FROM articles \
                      WHERE articles.status = '{}'{section} AND {bounds} ORDER BY {order} LIMIT ?) AS walk{part}",
                     ArticleState::Published.as_str()
                 )
