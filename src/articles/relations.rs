@@ -199,7 +199,7 @@ fn linked(conn: &mut Db, kept: Lookup, ids: &[i64], covers: bool) -> QueryResult
 /// Whether the sorted, distinct `ids` lie close enough together for one walk of each link
 /// table's key, from the first to the last, to beat a lookup per id: a list's newest articles
 /// mostly have neighbouring ids, as they were written in turn. Such a walk reads the links of
-/// fewer than `ids.len() + SPARE_IDS` articles that were not asked for; a lookup is a descent
+/// at most `ids.len() + SPARE_IDS` articles that were not asked for; a lookup is a descent
 /// from the index's root per id and table (a quarter of an uncached list's time, 20 articles).
 fn dense(ids: &[i64]) -> bool {
     const SPARE_IDS: i128 = 16;
@@ -456,7 +456,7 @@ mod tests {
         assert!(dense(&[7]));
         let newest: Vec<i64> = (81..=100).collect();
         assert!(dense(&newest));
-        // Twenty ids from 1 to 56: the links of 36 others are read in vain, fewer than 20 + 16.
+        // Twenty ids from 1 to 56: the links of 36 others are read in vain, as many as 20 + 16.
         let gappy = |last: i64| -> Vec<i64> { (1..=19).chain([last]).collect() };
         assert!(dense(&gappy(56)));
         assert!(!dense(&gappy(57)));
