@@ -153,11 +153,11 @@ fn linked(conn: &mut Db, kept: Lookup, ids: &[i64], covers: bool) -> QueryResult
         return Ok(linked);
     };
     let mut links = if dense(&wanted) {
-        let mut links = links_between(conn, first, last, covers)?;
+        let mut links = links_of(conn, Wanted::Between(first, last), covers)?;
         links.retain(|l| wanted.binary_search(&l.article_id).is_ok());
         links
     } else {
-        links_of(conn, &wanted, covers)?
+        links_of(conn, Wanted::Each(&wanted), covers)?
     };
     // Ordered here rather than by the statement, which sorted in two temporary B-trees.
     links.sort_unstable_by_key(|l| (l.kind, l.article_id, l.position));
@@ -209,80 +209,34 @@ fn dense(ids: &[i64]) -> bool {
     i128::from(last) - i128::from(first) < 2 * ids.len() as i128 + SPARE_IDS
 }
 
-/// The links of every article with an id from `first` to `last`: one range of each table's key.
-fn links_between(conn: &mut Db, first: i64, last: i64, covers: bool) -> QueryResult<Vec<Link>> {
-    use std::sync::LazyLock;
-    // [without covers, with covers] of [SQLite, PostgreSQL]. PostgreSQL reads the bounds
-    // from sub-selects, which keep their values from its planner: with them in view, each
-    // custom plan of a narrow range looked cheaper than the generic plan, and it planned the
-    // statement again on every call (see [`raw::IDS_PG`]), which made an uncached page 15%
-    // slower.
-    static SQL: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
-        let statement = |range: &str, covers: bool| {
-            let mut sql = format!(
-                "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, \
-                 aa.position AS position, aa.author_id AS id FROM article_authors aa \
-                 WHERE aa.article_id {range} \
-                 UNION ALL \
-                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id FROM article_tags at \
-                 WHERE at.article_id {range}"
-            );
-            if covers {
-                sql += &format!(
-                    " UNION ALL SELECT CAST(2 AS BIGINT), am.article_id, am.position, am.media_id \
-                     FROM article_media am WHERE am.article_id {range} AND am.role = '{}'",
-                    Use::Cover.as_str()
-                );
-            }
-            sql
-        };
-        [false, true].map(|covers| {
-            [
-                statement("BETWEEN ? AND ?", covers),
-                statement("BETWEEN (SELECT ?::bigint) AND (SELECT ?::bigint)", covers),
-            ]
-        })
-    });
-    /// The statements' names for the statement cache (see [`Raw::keyed`]).
-    struct BylinesAndTagsBetween;
-    impl raw::Key for BylinesAndTagsBetween {}
-    struct WithCoversBetween;
-    impl raw::Key for WithCoversBetween {}
-    let [sqlite, pg] = &SQL[usize::from(covers)];
-    if covers {
-        Raw::<WithCoversBetween>::keyed(sqlite, pg)
-            .int(first)
-            .int(last)
-            .int(first)
-            .int(last)
-            .int(first)
-            .int(last)
-            .load(conn)
-    } else {
-        Raw::<BylinesAndTagsBetween>::keyed(sqlite, pg)
-            .int(first)
-            .int(last)
-            .int(first)
-            .int(last)
-            .load(conn)
+/// Which articles [`links_of`] reads the links of.
+#[derive(Clone, Copy)]
+enum Wanted<'a> {
+    /// Every article with an id from the first to the last: one range of each table's key.
+    Between(i64, i64),
+    /// These, looked up one by one.
+    Each(&'a [i64]),
+}
+
+impl Wanted<'_> {
+    /// Binds the articles of one branch of the statement.
+    fn bind<K: raw::Key>(self, q: Raw<K>) -> Raw<K> {
+        match self {
+            Wanted::Between(first, last) => q.int(first).int(last),
+            Wanted::Each(ids) => q.ids(ids),
+        }
     }
 }
 
-/// The links of the articles `ids`, looked up one by one.
-fn links_of(conn: &mut Db, ids: &[i64], covers: bool) -> QueryResult<Vec<Link>> {
+/// The bylines, tags and, when `covers`, covers' uses of the `wanted` articles, in one
+/// statement of a branch per link table.
+fn links_of(conn: &mut Db, wanted: Wanted, covers: bool) -> QueryResult<Vec<Link>> {
     use std::sync::LazyLock;
-    // On SQLite the ids drive the lookups as the outer loop of a join: `IN (SELECT … FROM
-    // json_each(…))` would build a temporary index of them first, once per branch.
-    // [without covers, with covers] of [SQLite, PostgreSQL].
-    static SQL: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
-        let sqlite = |table: &str, alias: &str| {
-            format!(
-                "json_each('[' || ? || ']') AS wanted CROSS JOIN {table} {alias} ON {alias}.article_id = wanted.value"
-            )
-        };
-        let pg =
-            |table: &str, alias: &str| format!("{table} {alias} WHERE {alias}.article_id {}", raw::IDS_PG);
-        let statement = |from: &dyn Fn(&str, &str) -> String, covers: bool| {
+    /// Each branch's table, with the condition that picks the wanted articles' links.
+    type From = dyn Fn(&str, &str) -> String;
+    // [each, between] of [without covers, with covers] of [SQLite, PostgreSQL].
+    static SQL: LazyLock<[[[String; 2]; 2]; 2]> = LazyLock::new(|| {
+        let statement = |from: &From, covers: bool| {
             let mut sql = format!(
                 "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, aa.position AS position, \
                  aa.author_id AS id FROM {} \
@@ -301,25 +255,60 @@ fn links_of(conn: &mut Db, ids: &[i64], covers: bool) -> QueryResult<Vec<Link>> 
             }
             sql
         };
-        [false, true].map(|covers| [statement(&sqlite, covers), statement(&pg, covers)])
+        // On SQLite the ids drive the lookups as the outer loop of a join: `IN (SELECT … FROM
+        // json_each(…))` would build a temporary index of them first, once per branch.
+        let each_sqlite = |table: &str, alias: &str| {
+            format!(
+                "json_each('[' || ? || ']') AS wanted CROSS JOIN {table} {alias} ON {alias}.article_id = wanted.value"
+            )
+        };
+        let each_pg =
+            |table: &str, alias: &str| format!("{table} {alias} WHERE {alias}.article_id {}", raw::IDS_PG);
+        // PostgreSQL reads a range's bounds from sub-selects, which keep their values from its
+        // planner: with them in view, each custom plan of a narrow range looked cheaper than
+        // the generic plan, and it planned the statement again on every call (see
+        // [`raw::IDS_PG`]), which made an uncached page 15% slower.
+        let between_sqlite =
+            |table: &str, alias: &str| format!("{table} {alias} WHERE {alias}.article_id BETWEEN ? AND ?");
+        let between_pg = |table: &str, alias: &str| {
+            format!(
+                "{table} {alias} WHERE {alias}.article_id BETWEEN (SELECT ?::bigint) AND (SELECT ?::bigint)"
+            )
+        };
+        let both = |sqlite: &From, pg: &From| {
+            [false, true].map(|covers| [statement(sqlite, covers), statement(pg, covers)])
+        };
+        [both(&each_sqlite, &each_pg), both(&between_sqlite, &between_pg)]
     });
     /// The statements' names for the statement cache (see [`Raw::keyed`]).
     struct BylinesAndTags;
     impl raw::Key for BylinesAndTags {}
     struct WithCovers;
     impl raw::Key for WithCovers {}
-    let [sqlite, pg] = &SQL[usize::from(covers)];
-    if covers {
-        Raw::<WithCovers>::keyed(sqlite, pg)
-            .ids(ids)
-            .ids(ids)
-            .ids(ids)
-            .load(conn)
-    } else {
-        Raw::<BylinesAndTags>::keyed(sqlite, pg)
-            .ids(ids)
-            .ids(ids)
-            .load(conn)
+    struct BylinesAndTagsBetween;
+    impl raw::Key for BylinesAndTagsBetween {}
+    struct WithCoversBetween;
+    impl raw::Key for WithCoversBetween {}
+    fn load<K: raw::Key>(
+        conn: &mut Db,
+        [sqlite, pg]: &'static [String; 2],
+        wanted: Wanted,
+        branches: usize,
+    ) -> QueryResult<Vec<Link>> {
+        let mut q = Raw::<K>::keyed(sqlite, pg);
+        for _ in 0..branches {
+            q = wanted.bind(q);
+        }
+        q.load(conn)
+    }
+    let between = matches!(wanted, Wanted::Between(..));
+    let sql = &SQL[usize::from(between)][usize::from(covers)];
+    let branches = 2 + usize::from(covers);
+    match (between, covers) {
+        (false, false) => load::<BylinesAndTags>(conn, sql, wanted, branches),
+        (false, true) => load::<WithCovers>(conn, sql, wanted, branches),
+        (true, false) => load::<BylinesAndTagsBetween>(conn, sql, wanted, branches),
+        (true, true) => load::<WithCoversBetween>(conn, sql, wanted, branches),
     }
 }
 
