@@ -21,6 +21,7 @@
 //! seconds in batches, and entries live at most `NEWSDESK_CACHE_TTL` seconds, which bounds how
 //! old a count in a cached answer can be.
 
+mod admission;
 mod generations;
 pub mod listener;
 pub mod packed;
@@ -135,6 +136,8 @@ pub struct ResponseCache {
     /// Cacheable requests by how they were answered: `hit`, `miss` (built here) or `shared`
     /// (waited for another request building the same answer).
     answered: prometheus::IntCounterVec,
+    /// Keys asked for lately: an answer is kept from its second request (see [`admission`]).
+    seen: admission::Seen,
 }
 
 impl ResponseCache {
@@ -165,6 +168,7 @@ impl ResponseCache {
             changes,
             building: Default::default(),
             answered,
+            seen: admission::Seen::new(max_bytes),
         }
     }
 
@@ -224,6 +228,8 @@ impl ResponseCache {
             Some(entry)
         } else {
             entries.invalidate(key);
+            // It was kept, so it was asked for more than once: its next answer is kept at once.
+            self.seen.note(key);
             None
         }
     }
@@ -274,6 +280,14 @@ impl ResponseCache {
             let other = entry.gzip_etag.as_deref().unwrap_or(&entry.etag);
             crate::http::respond_kept(req, content_type, [&entry.etag, other], body, Some(false))
         })
+    }
+
+    /// Answers `req` with a body the cache does not keep: plain, with the ETags a kept answer
+    /// would have, so that a client holding either form of an earlier one gets a 304.
+    fn pass(req: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
+        let etag = crate::http::etag_of(&body);
+        let gzip_etag = packed::gzip_etag(&etag);
+        crate::http::respond_kept(req, content_type, [&etag, &gzip_etag], body.into(), Some(false))
     }
 
     /// The key of the plain copy of a gzipped answer. Request keys never hold a NUL: paths
@@ -331,7 +345,9 @@ impl ResponseCache {
         }
     }
 
-    /// Answers `req` from the cache, or with the body that `build` makes and then keeps.
+    /// Answers `req` from the cache, or with the body that `build` makes, which is kept when
+    /// the key was asked for lately (see [`admission`]): when it was built shortly before,
+    /// asked for while being built, or its kept answer had gone stale.
     /// `build` gets the stamp to build under and returns it, refined with
     /// [`Generations::with_comments`] when the answer depends on a comment thread.
     pub async fn serve<F, Fut>(
@@ -361,6 +377,8 @@ impl ResponseCache {
         let _building = match self.claim(&key) {
             Claim::Build(guard) => Some(guard),
             Claim::Wait(notified) => {
+                // Asked for again while being built: the builder keeps the answer.
+                self.seen.note(&key);
                 // A builder stuck on the database must not hold its waiters beyond reason.
                 let _ = tokio::time::timeout(WAIT_FOR_BUILDER, notified).await;
                 if let Some(res) = self.answer(req, gzip, &key) {
@@ -372,6 +390,9 @@ impl ResponseCache {
         };
         self.count("miss");
         let (stamp, body) = build(self.changes.stamp()).await?;
+        if !self.seen.again(&key) {
+            return Ok(Self::pass(req, content_type, body));
+        }
         Ok(self.put(req, gzip, key, stamp, content_type, body))
     }
 
@@ -509,6 +530,40 @@ mod tests {
             assert_eq!(request.await.unwrap().unwrap(), 200);
         }
         assert_eq!(builds.load(Ordering::SeqCst), 1);
+        assert!(cache.get("/a?x=1").is_some(), "asked for while built: kept");
+    }
+
+    #[actix_web::test]
+    async fn an_answer_is_kept_from_its_second_request() {
+        let changes = Arc::new(Generations::new(1));
+        let cache = ResponseCache::new(1 << 20, Duration::from_secs(60), changes);
+        let fetch = |path: &'static str| {
+            let req = actix_web::test::TestRequest::get().uri(path).to_http_request();
+            let cache = &cache;
+            async move {
+                let res = cache
+                    .serve(&req, "application/json", |stamp| async move {
+                        Ok((stamp, path.as_bytes().to_vec()))
+                    })
+                    .await
+                    .unwrap();
+                (
+                    res.headers().get("etag").cloned(),
+                    res.headers().get("vary").cloned(),
+                )
+            }
+        };
+        let (etag, vary) = fetch("/a").await;
+        assert!(cache.get("/a").is_none(), "built once: not kept");
+        assert_eq!(
+            vary.unwrap(),
+            "Accept-Encoding",
+            "the same URL may be gzipped later"
+        );
+        fetch("/b").await;
+        assert_eq!(fetch("/a").await.0, etag, "the same ETag whether kept or not");
+        assert!(cache.get("/a").is_some(), "built twice: kept");
+        assert!(cache.get("/b").is_none());
     }
 
     #[actix_web::test]
@@ -540,8 +595,14 @@ mod tests {
                 (coding, body)
             }
         };
+        let (coding, first) = fetch(true).await;
+        assert_eq!(
+            (coding, &first[..]),
+            (None, &page[..]),
+            "built once: sent as built"
+        );
         let (coding, packed) = fetch(true).await;
-        assert_eq!(coding.as_deref(), Some("gzip"));
+        assert_eq!(coding.as_deref(), Some("gzip"), "built again: kept, gzipped");
         assert!(packed.len() < page.len() / 4);
         for _ in 0..3 {
             let (coding, plain) = fetch(false).await;
@@ -551,11 +612,12 @@ mod tests {
             cache.get(&ResponseCache::plain_key("/a")).is_some(),
             "a plain copy is kept"
         );
-        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        assert_eq!(builds.load(Ordering::SeqCst), 2);
         changes.bump(Scope::Content);
         assert!(cache.get(&ResponseCache::plain_key("/a")).is_none());
         assert_eq!(fetch(false).await.1, page);
-        assert_eq!(builds.load(Ordering::SeqCst), 2, "built again after the change");
+        assert_eq!(builds.load(Ordering::SeqCst), 3, "built again after the change");
+        assert!(cache.get("/a").is_some(), "and kept at once: it was kept before");
     }
 
     #[test]

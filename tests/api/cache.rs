@@ -3,7 +3,7 @@
 //!
 //! To tell a kept answer from a fresh one, tests change the database behind the
 //! application's back (plain SQL, which tells no cache): a kept answer still shows the old
-//! text, a fresh one the new.
+//! text, a fresh one the new. An answer is kept from its second request (see [`kept`]).
 
 use std::time::{Duration, Instant};
 
@@ -13,10 +13,23 @@ use newsdesk::auth::Role;
 use serde_json::{Value, json};
 
 use crate::backend_test;
-use crate::common::{Backend, TestApp, TestAppBuilder};
+use crate::common::{Backend, TestApp, TestAppBuilder, TestResponse};
 
 async fn title_of(app: &TestApp, slug: &str) -> String {
     let res = app.get(&format!("/api/v1/articles/{slug}")).await.expect(200);
+    res.data()["title"].as_str().unwrap().to_owned()
+}
+
+/// Reads `path` twice, the second answer being kept: the cache keeps an answer built for a
+/// path asked for lately, not one built for a first request.
+async fn kept(app: &TestApp, path: &str) -> TestResponse {
+    app.get(path).await.expect(200);
+    app.get(path).await.expect(200)
+}
+
+/// The title on the article page at `slug`, read so that the page is kept.
+async fn kept_title_of(app: &TestApp, slug: &str) -> String {
+    let res = kept(app, &format!("/api/v1/articles/{slug}")).await;
     res.data()["title"].as_str().unwrap().to_owned()
 }
 
@@ -33,8 +46,8 @@ backend_test!(
     async fn answers_are_kept_until_an_edit_changes_them(app: TestApp) {
         let editor = app.user(Role::Editor).await;
         let (id, slug) = app.published_article(&editor, json!({"title": "Bản gốc"})).await;
-        assert_eq!(title_of(&app, &slug).await, "Bản gốc");
-        let list = app.get("/api/v1/articles").await;
+        assert_eq!(kept_title_of(&app, &slug).await, "Bản gốc");
+        let list = kept(&app, "/api/v1/articles").await;
         let etag = list.header("etag").unwrap().to_owned();
 
         app.retitle_behind_the_back(id, "Đổi lén").await;
@@ -73,12 +86,30 @@ backend_test!(
 );
 
 backend_test!(
+    async fn an_answer_is_kept_from_the_second_request_for_it(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let (id, slug) = app.published_article(&editor, json!({"title": "Một lần"})).await;
+        assert_eq!(title_of(&app, &slug).await, "Một lần");
+        app.retitle_behind_the_back(id, "Hai lần").await;
+        assert_eq!(title_of(&app, &slug).await, "Hai lần", "read once: not kept");
+        app.retitle_behind_the_back(id, "Ba lần").await;
+        assert_eq!(title_of(&app, &slug).await, "Hai lần", "read again: kept");
+        let list = "/api/v1/articles?per_page=5";
+        assert_eq!(titles(&app.get(list).await.json()), ["Ba lần"]);
+        app.retitle_behind_the_back(id, "Bốn lần").await;
+        assert_eq!(titles(&app.get(list).await.json()), ["Bốn lần"], "lists alike");
+        app.retitle_behind_the_back(id, "Năm lần").await;
+        assert_eq!(titles(&app.get(list).await.json()), ["Bốn lần"]);
+    }
+);
+
+backend_test!(
     async fn editing_a_draft_leaves_readers_answers_alone(app: TestApp) {
         let editor = app.user(Role::Editor).await;
         let (id, slug) = app
             .published_article(&editor, json!({"title": "Tin chính"}))
             .await;
-        assert_eq!(title_of(&app, &slug).await, "Tin chính");
+        assert_eq!(kept_title_of(&app, &slug).await, "Tin chính");
         app.retitle_behind_the_back(id, "Đổi lén").await;
         let res = app
             .as_user(
@@ -117,8 +148,8 @@ backend_test!(
     async fn unpublishing_and_scheduled_publishing_show_at_once(app: TestApp) {
         let editor = app.user(Role::Editor).await;
         let (id, slug) = app.published_article(&editor, json!({"title": "Sẽ rút"})).await;
-        assert_eq!(title_of(&app, &slug).await, "Sẽ rút");
-        app.get("/feed.xml").await.expect(200);
+        assert_eq!(kept_title_of(&app, &slug).await, "Sẽ rút");
+        kept(&app, "/feed.xml").await;
         app.as_user(
             &editor.access_token,
             Method::POST,
@@ -140,7 +171,7 @@ backend_test!(
             )
             .await;
         assert_eq!(res.data()["status"], "scheduled");
-        assert_eq!(app.get("/api/v1/articles").await.json()["meta"]["total"], 0);
+        assert_eq!(kept(&app, "/api/v1/articles").await.json()["meta"]["total"], 0);
         let deadline = Instant::now() + Duration::from_secs(10);
         while newsdesk::workers::run_scheduler(&app.state)
             .await
@@ -163,8 +194,9 @@ backend_test!(
         let (_, other) = app.published_article(&editor, json!({"title": "Bài khác"})).await;
         let thread = format!("/api/v1/articles/{slug}/comments");
         let other_thread = format!("/api/v1/articles/{other}/comments");
-        assert_eq!(app.get(&thread).await.json()["meta"]["total"], 0);
-        assert_eq!(app.get(&other_thread).await.json()["meta"]["total"], 0);
+        assert_eq!(kept(&app, &thread).await.json()["meta"]["total"], 0);
+        assert_eq!(kept(&app, &other_thread).await.json()["meta"]["total"], 0);
+        kept(&app, &format!("/api/v1/articles/{slug}")).await;
         let res = app
             .post_json(&thread, &json!({"name": "Trần Thị Bình", "title": "Góp ý", "content": "Rất hay."}))
             .await
@@ -203,7 +235,7 @@ backend_test!(
             .published_article(&editor, json!({"title": "Bài", "category_id": category}))
             .await;
         assert_eq!(
-            app.get(&format!("/api/v1/articles/{slug}")).await.data()["category"]["name"],
+            kept(&app, &format!("/api/v1/articles/{slug}")).await.data()["category"]["name"],
             "Tin tức"
         );
         app.as_user(
@@ -214,7 +246,7 @@ backend_test!(
         )
         .await;
         assert_eq!(
-            app.get(&format!("/api/v1/articles/{slug}")).await.data()["category"]["name"],
+            kept(&app, &format!("/api/v1/articles/{slug}")).await.data()["category"]["name"],
             "Tin tức - Sự kiện"
         );
         app.as_user(
@@ -238,7 +270,7 @@ backend_test!(
         let editor = app.user(Role::Editor).await;
         let (_, slug) = app.published_article(&editor, json!({"title": "Được xem"})).await;
         let page = format!("/api/v1/articles/{slug}");
-        assert_eq!(app.get(&page).await.data()["view_count"], 0);
+        assert_eq!(kept(&app, &page).await.data()["view_count"], 0);
         app.send(Method::POST, &format!("{page}/views")).await;
         assert_eq!(newsdesk::workers::flush_views(&app.state).await.unwrap(), 1);
         // Counting views retires nothing: a busy portal counts them all the time.
@@ -257,7 +289,7 @@ backend_test!(
         let (id, _) = app.published_article(&editor, json!({"title": "Một"})).await;
         app.published_article(&editor, json!({"title": "Hai"})).await;
         assert_eq!(
-            titles(&app.get("/api/v1/articles?per_page=1&page=2").await.json()),
+            titles(&kept(&app, "/api/v1/articles?per_page=1&page=2").await.json()),
             ["Một"]
         );
         app.retitle_behind_the_back(id, "Đổi lén").await;
@@ -292,9 +324,11 @@ backend_test!(
         let body = app.get(&page).await.expect(200).text();
         app.get(&page).await.expect(200);
         app.get(&page).await.expect(200);
+        app.get(&page).await.expect(200);
         assert_eq!(
             cache_metric(&app, "requests_total{result=\"miss\"}").await,
-            misses + 1
+            misses + 2,
+            "built for the first request, and for the second, which is kept"
         );
         assert_eq!(
             cache_metric(&app, "requests_total{result=\"hit\"}").await,
@@ -349,6 +383,13 @@ backend_test!(
             app.call(req)
         };
 
+        let first = get(Some("gzip, deflate, br"), None).await.expect(200);
+        assert_eq!(
+            first.header("content-encoding"),
+            None,
+            "a first answer is sent as built"
+        );
+        assert_eq!(first.header("vary"), Some("Accept-Encoding"));
         let gzipped = get(Some("gzip, deflate, br"), None).await.expect(200);
         assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
         assert_eq!(gzipped.header("vary"), Some("Accept-Encoding"));
@@ -469,8 +510,11 @@ async fn a_change_made_through_one_server_is_served_by_another_within_a_second()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(title_of(&second, &slug).await, "Bản gốc");
-    assert_eq!(titles(&second.get("/api/v1/articles").await.json()), ["Bản gốc"]);
+    assert_eq!(kept_title_of(&second, &slug).await, "Bản gốc");
+    assert_eq!(
+        titles(&kept(&second, "/api/v1/articles").await.json()),
+        ["Bản gốc"]
+    );
     first.retitle_behind_the_back(id, "Đổi lén").await;
     assert_eq!(
         title_of(&second, &slug).await,
