@@ -27,7 +27,7 @@ pub(super) fn author_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i
         .load(conn)
 }
 
-pub(crate) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
+pub(super) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>> {
     crate::db::direct::load!(
         conn,
         article_tags::table
@@ -76,17 +76,20 @@ impl Relations {
         })
     }
 
-    /// For one article's page: its byline, tags and cover, and the categories in
-    /// `category_ids` (distinct: its own and those of the articles the page links to); with
-    /// its attachments, read in the same statement as the cover.
+    /// For one article's page: its byline and tags (`own`, read first), its cover, and the
+    /// categories in `category_ids` (distinct: its own and those of the articles the page
+    /// links to); with its attachments, read in the same statement as the cover.
     pub fn for_page(
         conn: &mut Db,
         links: &Links,
         kept: Lookup,
-        id: i64,
+        own: PageLinks,
         category_ids: &[i64],
     ) -> QueryResult<(Self, Vec<crate::media::dto::Attachment>)> {
-        let Linked { authors, tags, .. } = linked(conn, kept, &[id], false)?;
+        let PageLinks {
+            id,
+            linked: Linked { authors, tags, .. },
+        } = own;
         let shown = uses::shown(conn, links, &[id])?.remove(&id).unwrap_or_default();
         let covers = shown.cover.map(|c| (id, c)).into_iter().collect();
         let relations = Relations {
@@ -111,6 +114,31 @@ impl Relations {
     /// A category read with the batch.
     pub fn category(&self, id: Option<i64>) -> Option<CategoryRef> {
         id.and_then(|c| self.categories.get(&c).cloned())
+    }
+}
+
+/// The byline and tags of the article a page shows, read before the rest of the page: its
+/// related articles are chosen by its tags.
+pub struct PageLinks {
+    id: i64,
+    linked: Linked,
+}
+
+impl PageLinks {
+    pub fn read(conn: &mut Db, kept: Lookup, id: i64) -> QueryResult<Self> {
+        Ok(PageLinks {
+            id,
+            linked: linked(conn, kept, &[id], false)?,
+        })
+    }
+
+    /// The ids of its tags.
+    pub fn tag_ids(&self) -> Vec<i64> {
+        self.linked
+            .tags
+            .get(&self.id)
+            .map(|tags| tags.iter().map(|t| t.id).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -488,6 +488,62 @@ backend_test!(
     }
 );
 
+backend_test!(
+    config = |c| c.cache_bytes = 0;
+    async fn with_the_cache_off_related_articles_are_kept_until_a_change(app: TestApp) {
+        // The rows of related articles are kept in memory whether or not answers are: a
+        // change behind the application's back does not show in them, an edit does.
+        let editor = app.user(Role::Editor).await;
+        let res = app
+            .as_user(&editor.access_token, Method::POST, "/api/v1/admin/tags", Some(&json!({"name": "Đô thị"})))
+            .await;
+        let tag = res.data()["id"].as_i64().unwrap();
+        let res = app
+            .as_user(&editor.access_token, Method::POST, "/api/v1/admin/categories", Some(&json!({"name": "Thời sự"})))
+            .await;
+        let category = res.data()["id"].as_i64().unwrap();
+        let (related, _) = app
+            .published_article(&editor, json!({"title": "Bài liên quan", "tag_ids": [tag]}))
+            .await;
+        // In a category of its own, so the other is not among its neighbours instead.
+        let (_, slug) = app
+            .published_article(
+                &editor,
+                json!({"title": "Bài chính", "tag_ids": [tag], "category_id": category}),
+            )
+            .await;
+        let page = format!("/api/v1/articles/{slug}");
+        let related_titles = |page: &Value| -> Vec<String> {
+            page["related"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["title"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(related_titles(&app.get(&page).await.data()), ["Bài liên quan"]);
+
+        app.retitle_behind_the_back(related, "Đổi lén").await;
+        let shown = app.get(&page).await.data();
+        assert_eq!(related_titles(&shown), ["Bài liên quan"], "the row is kept");
+        assert_eq!(shown["title"], "Bài chính", "the page itself is read afresh");
+
+        app.as_user(
+            &editor.access_token,
+            Method::PATCH,
+            &format!("/api/v1/admin/articles/{related}"),
+            Some(&json!({"version": 1, "summary": "Tóm tắt"})),
+        )
+        .await
+        .expect(200);
+        assert_eq!(
+            related_titles(&app.get(&page).await.data()),
+            ["Đổi lén"],
+            "an edit retires the kept rows"
+        );
+    }
+);
+
 /// Two servers on one PostgreSQL database, as behind a load balancer: an edit made through
 /// one is served by the other within a second, though the other had the old page cached.
 #[actix_web::test]

@@ -9,7 +9,7 @@ use super::super::model::{ArticleState, LinkRow, PageRow};
 use super::super::names::Names;
 use super::super::pages::Page;
 use super::super::published::live_at;
-use super::super::relations::{Relations, tag_ids_of};
+use super::super::relations::{PageLinks, Relations};
 use super::super::render::BodyFormat;
 use super::pools::{self, TagPools};
 use super::summary::summary_of;
@@ -50,10 +50,11 @@ pub fn detail(conn: &mut Db, links: &Links, kept: Kept, slug: &str) -> Result<Ar
 /// `kept` are the tags' pools and the names kept in memory, and the generations the page is
 /// built under; without them (previews) both are read from the database.
 ///
-/// An uncached page costs six statements, each prepared once per connection: the row, its
-/// neighbours, its tags (then their pools, when not kept), the related rows chosen, the ids of
-/// its byline and tags, and its files; then the names of those and of the categories of
-/// everything it links to, when not kept (see [`crate::articles::names`]).
+/// An uncached page costs five statements, each prepared once per connection: the row, the ids
+/// of its byline and tags, its neighbours, the related rows chosen (when not kept, see
+/// [`TagPools::rows`]; the tags' pools too), and its files; then the names of its byline and
+/// tags and of the categories of everything it links to, when not kept (see
+/// [`crate::articles::names`]).
 pub fn detail_of(
     conn: &mut Db,
     links: &Links,
@@ -63,13 +64,15 @@ pub fn detail_of(
     let at = now();
     let own = &row.summary;
     let published = own.published_at.unwrap_or(own.updated_at);
+    let names = kept.map(|(_, names, stamp)| (names, stamp));
+    let own_links = PageLinks::read(conn, names, own.id)?;
     let (newer, older) = neighbours_of(conn, at, published, own.id, own.category_id)?;
     // Eleven ids at most, looked up once per candidate of the related ranking: a sorted list
     // is cheaper to search than a hashed set.
     let mut shown: Vec<i64> = newer.iter().chain(&older).map(|r| r.id).collect();
     shown.push(own.id);
     shown.sort_unstable();
-    let related = related(conn, kept, own.id, own.category_id, &shown, at)?;
+    let related = related(conn, kept, &own_links.tag_ids(), own.category_id, &shown, at)?;
 
     let mut category_ids: Vec<i64> = [&newer, &older, &related]
         .into_iter()
@@ -79,8 +82,7 @@ pub fn detail_of(
         .collect();
     category_ids.sort_unstable();
     category_ids.dedup();
-    let names = kept.map(|(_, names, stamp)| (names, stamp));
-    let (mut relations, attachments) = Relations::for_page(conn, links, names, own.id, &category_ids)?;
+    let (mut relations, attachments) = Relations::for_page(conn, links, names, own_links, &category_ids)?;
     let [newer, older, related] = [newer, older, related].map(|rows| items(links, &relations, rows));
     let taken = relations.take(own.id, own.category_id);
     let summary = summary_of(links, row.summary, taken);
@@ -238,7 +240,7 @@ fn sided(mut walked: Vec<Walked>) -> (Vec<LinkRow>, Vec<LinkRow>) {
     (newer, older)
 }
 
-/// Up to [`SHOWN`] public articles sharing the most tags with the article `id` (then newest),
+/// Up to [`SHOWN`] public articles sharing the most of `tags` (an article's, then newest),
 /// topped up with the newest of its `category`; none of them in `shown`.
 ///
 /// Candidates come from each tag's pool (see [`pools`]): counted, ranked and checked for
@@ -246,13 +248,13 @@ fn sided(mut walked: Vec<Walked>) -> (Vec<LinkRow>, Vec<LinkRow>) {
 fn related(
     conn: &mut Db,
     kept: Option<Kept>,
-    id: i64,
+    tags: &[i64],
     category: Option<i64>,
     shown: &[i64],
     at: NaiveDateTime,
 ) -> QueryResult<Vec<LinkRow>> {
     let mut tag_pools = Vec::new();
-    for tag in tag_ids_of(conn, id)? {
+    for &tag in tags {
         tag_pools.push(match kept {
             Some((kept, _, stamp)) => kept.pool(conn, stamp, tag)?,
             None => pools::read(conn, tag)?,
@@ -261,10 +263,11 @@ fn related(
     let ids = ranked(&tag_pools, |id, published| {
         published <= at && shown.binary_search(&id).is_err()
     });
-    let mut rows: Vec<LinkRow> = if ids.is_empty() {
-        Vec::new()
-    } else {
-        live_by_id(conn, &ids, at)?
+    let read = |conn: &mut Db, ids: &[i64]| live_by_id(conn, ids, at);
+    let mut rows: Vec<LinkRow> = match kept {
+        _ if ids.is_empty() => Vec::new(),
+        Some((kept, _, stamp)) => kept.rows(conn, stamp, &ids, read)?,
+        None => read(conn, &ids)?,
     };
     rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
     let missing = SHOWN - rows.len() as i64;
