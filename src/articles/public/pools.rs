@@ -42,7 +42,7 @@ pub struct TagPools {
     pools: moka::sync::Cache<(Stamp, i64), Pool>,
     /// Related articles come from the heads of the pools, so the same few hundred rows are
     /// shown on most pages: read from memory, a page is spared a lookup per related article
-    /// in the whole table, a sixth of an uncached page on a large archive.
+    /// in the whole table.
     rows: moka::sync::Cache<(Stamp, i64), Arc<LinkRow>>,
 }
 
