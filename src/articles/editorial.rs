@@ -72,8 +72,9 @@ pub fn editorial_many(
     links: &Links,
     rows: Vec<ArticleRow>,
 ) -> Result<Vec<EditorialArticle>, ApiError> {
-    let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
-    let ids: Vec<i64> = keys.iter().map(|(id, _)| *id).collect();
+    let keys: Vec<(i64, Option<i64>, Option<&str>)> =
+        rows.iter().map(|r| (r.id, r.category_id, None)).collect();
+    let ids: Vec<i64> = keys.iter().map(|(id, ..)| *id).collect();
     let mut relations = Relations::load(conn, links, None, &keys)?;
     let mut files = uses::shown(conn, links, &ids)?;
     rows.into_iter()

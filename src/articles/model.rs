@@ -216,6 +216,50 @@ impl From<&ArticleRow> for SummaryRow {
     }
 }
 
+/// A [`SummaryRow`] with its byline, tags and covers as ids (see [`LinkIdsOf`]), for lists
+/// whose rows come in the order of an index, which computes them for the rows shown only.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ListedRow {
+    #[diesel(embed)]
+    pub summary: SummaryRow,
+    #[diesel(select_expression = LinkIdsOf)]
+    #[diesel(select_expression_type = LinkIdsOf)]
+    pub link_ids: Option<String>,
+}
+
+/// The article's row of `article_links` (see `relations::rewrite_link_ids`), as a column of
+/// the statement that reads the article: one lookup by key in the same statement, where a
+/// statement of its own costs a round trip on PostgreSQL and a twentieth of an uncached list
+/// on SQLite.
+///
+/// SQLite computes a column before sorting, for every row it sorts: statements that sort
+/// more rows than they show read the ids apart instead (`relations::linked`).
+#[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
+pub struct LinkIdsOf;
+
+impl Expression for LinkIdsOf {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for LinkIdsOf {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT article_links.ids FROM article_links \
+             WHERE article_links.article_id = articles.id)",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> AppearsOnTable<QS> for LinkIdsOf {}
+
+impl<QS> SelectableExpression<QS> for LinkIdsOf {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for LinkIdsOf {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 /// The columns a reader's page shows: a summary's, the rendered body and the page's own
 /// settings. Not the source text, which only editors read and which is as long as the body.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -223,6 +267,10 @@ impl From<&ArticleRow> for SummaryRow {
 pub struct PageRow {
     #[diesel(embed)]
     pub summary: SummaryRow,
+    /// Its byline, tags and covers as ids; `None` when not read with the row (a preview).
+    #[diesel(select_expression = LinkIdsOf)]
+    #[diesel(select_expression_type = LinkIdsOf)]
+    pub link_ids: Option<String>,
     pub body_format: String,
     #[diesel(deserialize_as = Utf8Text)]
     pub body_html: String,
@@ -237,6 +285,7 @@ impl From<ArticleRow> for PageRow {
     fn from(r: ArticleRow) -> Self {
         PageRow {
             summary: SummaryRow::from(&r),
+            link_ids: None,
             body_format: r.body_format,
             body_html: r.body_html,
             meta_title: r.meta_title,

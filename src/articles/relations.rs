@@ -14,7 +14,6 @@ use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::media::dto::Cover;
 use crate::media::links::Links;
-use crate::media::model::Use;
 use crate::media::uses;
 use crate::taxonomy::dto::{CategoryRef, Tag};
 use crate::taxonomy::service as taxonomy;
@@ -56,15 +55,16 @@ pub struct Related {
 }
 
 impl Relations {
-    /// For articles given as `(id, category_id)`.
+    /// For articles given as `(id, category_id, link ids)`, the ids as read with the row (see
+    /// [`crate::articles::model::LinkIdsOf`]) or `None` to read them here.
     pub fn load(
         conn: &mut Db,
         links: &Links,
         kept: Lookup,
-        articles: &[(i64, Option<i64>)],
+        articles: &[(i64, Option<i64>, Option<&str>)],
     ) -> QueryResult<Self> {
-        let ids: Vec<i64> = articles.iter().map(|(id, _)| *id).collect();
-        let mut category_ids: Vec<i64> = articles.iter().filter_map(|(_, c)| *c).collect();
+        let ids: Vec<(i64, Option<&str>)> = articles.iter().map(|(id, _, ids)| (*id, *ids)).collect();
+        let mut category_ids: Vec<i64> = articles.iter().filter_map(|(_, c, _)| *c).collect();
         category_ids.sort_unstable();
         category_ids.dedup();
         let linked = linked(conn, kept, &ids, true)?;
@@ -125,10 +125,11 @@ pub struct PageLinks {
 }
 
 impl PageLinks {
-    pub fn read(conn: &mut Db, kept: Lookup, id: i64) -> QueryResult<Self> {
+    /// `ids` as read with the row, or `None` to read them here.
+    pub fn read(conn: &mut Db, kept: Lookup, id: i64, ids: Option<&str>) -> QueryResult<Self> {
         Ok(PageLinks {
             id,
-            linked: linked(conn, kept, &[id], false)?,
+            linked: linked(conn, kept, &[(id, ids)], false)?,
         })
     }
 
@@ -143,18 +144,41 @@ impl PageLinks {
 }
 
 /// A byline, a tag or a cover of an article, as [`linked`] reads them.
-#[derive(QueryableByName)]
 struct Link {
     /// 0 for an author, 1 for a tag, 2 for a cover.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
     kind: i64,
+    article_id: i64,
+    /// In the byline, or among the covers; 0 for a tag.
+    position: i64,
+    id: i64,
+}
+
+/// A row of `article_links`: an article's byline, tags and covers as ids (see
+/// [`rewrite_link_ids`]).
+#[derive(QueryableByName)]
+struct LinkIds {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     article_id: i64,
-    /// In the byline; 0 for a tag or a cover.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    position: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    ids: String,
+}
+
+/// Adds the links that `ids`, an article's row of `article_links`, lists: `kinds` of them (the
+/// byline and tags, and the covers when 3). `ids` is `authors;tags;covers`, each
+/// comma-separated; a part that is not a number is skipped, as only [`rewrite_link_ids`]
+/// writes them.
+fn push_links(links: &mut Vec<Link>, article_id: i64, ids: &str, kinds: usize) {
+    for (kind, part) in ids.split(';').take(kinds).enumerate() {
+        let ids = part.split(',').filter_map(|id| id.parse::<i64>().ok());
+        for (position, id) in ids.enumerate() {
+            links.push(Link {
+                kind: kind as i64,
+                article_id,
+                position: if kind == 1 { 0 } else { position as i64 },
+                id,
+            });
+        }
+    }
 }
 
 /// Items of many articles, by article id.
@@ -170,24 +194,41 @@ struct Linked {
 }
 
 /// Bylines (in byline order) and tags (by name) of many articles, and the files of their
-/// covers when `covers` says so: their links in one statement, their names from `kept` or
-/// the database.
-fn linked(conn: &mut Db, kept: Lookup, ids: &[i64], covers: bool) -> QueryResult<Linked> {
-    let mut linked = Linked::default();
-    let mut wanted = ids.to_vec();
+/// covers when `covers` says so: their ids as given with each article, or else read in one
+/// statement; their names from `kept` or the database.
+fn linked(
+    conn: &mut Db,
+    kept: Lookup,
+    articles: &[(i64, Option<&str>)],
+    covers: bool,
+) -> QueryResult<Linked> {
+    let kinds = if covers { 3 } else { 2 };
+    let mut links = Vec::with_capacity(articles.len() * 4);
+    let mut wanted = Vec::new();
+    for &(id, ids) in articles {
+        match ids {
+            Some(ids) => push_links(&mut links, id, ids, kinds),
+            None => wanted.push(id),
+        }
+    }
     wanted.sort_unstable();
     wanted.dedup();
-    let (Some(&first), Some(&last)) = (wanted.first(), wanted.last()) else {
+    if let (Some(&first), Some(&last)) = (wanted.first(), wanted.last()) {
+        let rows = if dense(&wanted) {
+            let mut rows = link_ids(conn, Wanted::Between(first, last))?;
+            rows.retain(|r| wanted.binary_search(&r.article_id).is_ok());
+            rows
+        } else {
+            link_ids(conn, Wanted::Each(&wanted))?
+        };
+        for row in &rows {
+            push_links(&mut links, row.article_id, &row.ids, kinds);
+        }
+    }
+    let mut linked = Linked::default();
+    if links.is_empty() {
         return Ok(linked);
-    };
-    let mut links = if dense(&wanted) {
-        let mut links = links_of(conn, Wanted::Between(first, last), covers)?;
-        links.retain(|l| wanted.binary_search(&l.article_id).is_ok());
-        links
-    } else {
-        links_of(conn, Wanted::Each(&wanted), covers)?
-    };
-    // Ordered here rather than by the statement, which sorted in two temporary B-trees.
+    }
     links.sort_unstable_by_key(|l| (l.kind, l.article_id, l.position));
     let distinct = |kind: i64| {
         let mut ids: Vec<i64> = links.iter().filter(|l| l.kind == kind).map(|l| l.id).collect();
@@ -198,7 +239,7 @@ fn linked(conn: &mut Db, kept: Lookup, ids: &[i64], covers: bool) -> QueryResult
     let bylines = names::authors(conn, kept, &distinct(0))?;
     let named = names::tags(conn, kept, &distinct(1))?;
     for link in &links {
-        // A name missing here was deleted since the links were read: it is left out, as the
+        // A name missing here was deleted since the ids were read: it is left out, as the
         // join it replaces left it out.
         match link.kind {
             0 => {
@@ -224,11 +265,10 @@ fn linked(conn: &mut Db, kept: Lookup, ids: &[i64], covers: bool) -> QueryResult
     Ok(linked)
 }
 
-/// Whether the sorted, distinct `ids` lie close enough together for one walk of each link
-/// table's key, from the first to the last, to beat a lookup per id: a list's newest articles
-/// mostly have neighbouring ids, as they were written in turn. Such a walk reads the links of
-/// at most `ids.len() + SPARE_IDS` articles that were not asked for; a lookup is a descent
-/// from the index's root per id and table (a quarter of an uncached list's time, 20 articles).
+/// Whether the sorted, distinct `ids` lie close enough together for one walk of the key of
+/// `article_links`, from the first to the last, to beat a lookup per id: a list's newest
+/// articles mostly have neighbouring ids, as they were written in turn. Such a walk reads the
+/// rows of at most `ids.len() + SPARE_IDS` articles that were not asked for.
 fn dense(ids: &[i64]) -> bool {
     const SPARE_IDS: i128 = 16;
     let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
@@ -237,107 +277,82 @@ fn dense(ids: &[i64]) -> bool {
     i128::from(last) - i128::from(first) < 2 * ids.len() as i128 + SPARE_IDS
 }
 
-/// Which articles [`links_of`] reads the links of.
+/// Which articles [`link_ids`] reads the rows of.
 #[derive(Clone, Copy)]
 enum Wanted<'a> {
-    /// Every article with an id from the first to the last: one range of each table's key.
+    /// Every article with an id from the first to the last: one range of the key.
     Between(i64, i64),
     /// These, looked up one by one.
     Each(&'a [i64]),
 }
 
-impl Wanted<'_> {
-    /// Binds the articles of one branch of the statement.
-    fn bind<K: raw::Key>(self, q: Raw<K>) -> Raw<K> {
-        match self {
-            Wanted::Between(first, last) => q.int(first).int(last),
-            Wanted::Each(ids) => q.ids(ids),
-        }
-    }
-}
-
-/// The bylines, tags and, when `covers`, covers' uses of the `wanted` articles, in one
-/// statement of a branch per link table.
-fn links_of(conn: &mut Db, wanted: Wanted, covers: bool) -> QueryResult<Vec<Link>> {
-    use std::sync::LazyLock;
-    /// Each branch's table, with the condition that picks the wanted articles' links.
-    type From = dyn Fn(&str, &str) -> String;
-    // [each, between] of [without covers, with covers] of [SQLite, PostgreSQL].
-    static SQL: LazyLock<[[[String; 2]; 2]; 2]> = LazyLock::new(|| {
-        let statement = |from: &From, covers: bool| {
-            let mut sql = format!(
-                "SELECT CAST(0 AS BIGINT) AS kind, aa.article_id AS article_id, aa.position AS position, \
-                 aa.author_id AS id FROM {} \
-                 UNION ALL \
-                 SELECT CAST(1 AS BIGINT), at.article_id, CAST(0 AS BIGINT), at.tag_id FROM {}",
-                from("article_authors", "aa"),
-                from("article_tags", "at"),
-            );
-            if covers {
-                sql += &format!(
-                    " UNION ALL SELECT CAST(2 AS BIGINT), am.article_id, am.position, am.media_id FROM {} \
-                     AND am.role = '{}'",
-                    from("article_media", "am"),
-                    Use::Cover.as_str()
-                );
-            }
-            sql
-        };
+/// The rows of `article_links` of the `wanted` articles.
+fn link_ids(conn: &mut Db, wanted: Wanted) -> QueryResult<Vec<LinkIds>> {
+    /// The statements' names for the statement cache (see [`Raw::keyed`]).
+    struct Each;
+    impl raw::Key for Each {}
+    struct Between;
+    impl raw::Key for Between {}
+    match wanted {
         // On SQLite the ids drive the lookups as the outer loop of a join: `IN (SELECT … FROM
-        // json_each(…))` would build a temporary index of them first, once per branch.
-        let each_sqlite = |table: &str, alias: &str| {
-            format!(
-                "json_each('[' || ? || ']') AS wanted CROSS JOIN {table} {alias} ON {alias}.article_id = wanted.value"
-            )
-        };
-        let each_pg =
-            |table: &str, alias: &str| format!("{table} {alias} WHERE {alias}.article_id {}", raw::IDS_PG);
+        // json_each(…))` would build a temporary index of them first.
+        Wanted::Each(ids) => Raw::<Each>::keyed(
+            "SELECT l.article_id AS article_id, l.ids AS ids \
+             FROM json_each('[' || ? || ']') AS wanted \
+             CROSS JOIN article_links l ON l.article_id = wanted.value",
+            // `raw::IDS_PG`, written out.
+            "SELECT article_id, ids FROM article_links \
+             WHERE article_id = ANY((SELECT string_to_array(?, ',')::bigint[])::bigint[])",
+        )
+        .ids(ids)
+        .load(conn),
         // PostgreSQL reads a range's bounds from sub-selects, which keep their values from its
         // planner: with them in view, each custom plan of a narrow range looked cheaper than
         // the generic plan, and it planned the statement again on every call (see
-        // [`raw::IDS_PG`]), which made an uncached page 15% slower.
-        let between_sqlite =
-            |table: &str, alias: &str| format!("{table} {alias} WHERE {alias}.article_id BETWEEN ? AND ?");
-        let between_pg = |table: &str, alias: &str| {
-            format!(
-                "{table} {alias} WHERE {alias}.article_id BETWEEN (SELECT ?::bigint) AND (SELECT ?::bigint)"
-            )
-        };
-        let both = |sqlite: &From, pg: &From| {
-            [false, true].map(|covers| [statement(sqlite, covers), statement(pg, covers)])
-        };
-        [both(&each_sqlite, &each_pg), both(&between_sqlite, &between_pg)]
-    });
-    /// The statements' names for the statement cache (see [`Raw::keyed`]).
-    struct BylinesAndTags;
-    impl raw::Key for BylinesAndTags {}
-    struct WithCovers;
-    impl raw::Key for WithCovers {}
-    struct BylinesAndTagsBetween;
-    impl raw::Key for BylinesAndTagsBetween {}
-    struct WithCoversBetween;
-    impl raw::Key for WithCoversBetween {}
-    fn load<K: raw::Key>(
-        conn: &mut Db,
-        [sqlite, pg]: &'static [String; 2],
-        wanted: Wanted,
-        branches: usize,
-    ) -> QueryResult<Vec<Link>> {
-        let mut q = Raw::<K>::keyed(sqlite, pg);
-        for _ in 0..branches {
-            q = wanted.bind(q);
-        }
-        q.load(conn)
+        // [`raw::IDS_PG`]).
+        Wanted::Between(first, last) => Raw::<Between>::keyed(
+            "SELECT article_id, ids FROM article_links WHERE article_id BETWEEN ? AND ?",
+            "SELECT article_id, ids FROM article_links \
+             WHERE article_id BETWEEN (SELECT ?::bigint) AND (SELECT ?::bigint)",
+        )
+        .int(first)
+        .int(last)
+        .load(conn),
     }
-    let between = matches!(wanted, Wanted::Between(..));
-    let sql = &SQL[usize::from(between)][usize::from(covers)];
-    let branches = 2 + usize::from(covers);
-    match (between, covers) {
-        (false, false) => load::<BylinesAndTags>(conn, sql, wanted, branches),
-        (false, true) => load::<WithCovers>(conn, sql, wanted, branches),
-        (true, false) => load::<BylinesAndTagsBetween>(conn, sql, wanted, branches),
-        (true, true) => load::<WithCoversBetween>(conn, sql, wanted, branches),
+}
+
+/// Writes the rows of `article_links` of these articles from the link tables, in the
+/// transaction that changed them: whatever changes an article's byline, tags or covers calls
+/// this.
+pub(crate) fn rewrite_link_ids(conn: &mut Db, ids: &[i64]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
+    Raw::each(
+        "INSERT INTO article_links (article_id, ids) \
+         SELECT a.id, \
+           coalesce((SELECT group_concat(l.author_id, ',' ORDER BY l.position) \
+             FROM article_authors l WHERE l.article_id = a.id), '') \
+           || ';' || coalesce((SELECT group_concat(l.tag_id, ',' ORDER BY l.tag_id) \
+             FROM article_tags l WHERE l.article_id = a.id), '') \
+           || ';' || coalesce((SELECT group_concat(l.media_id, ',' ORDER BY l.position) \
+             FROM article_media l WHERE l.article_id = a.id AND l.role = 'cover'), '') \
+         FROM articles a WHERE a.id IN (SELECT value FROM json_each('[' || ? || ']')) \
+         ON CONFLICT (article_id) DO UPDATE SET ids = excluded.ids",
+        "INSERT INTO article_links (article_id, ids) \
+         SELECT a.id, \
+           coalesce((SELECT string_agg(l.author_id::text, ',' ORDER BY l.position) \
+             FROM article_authors l WHERE l.article_id = a.id), '') \
+           || ';' || coalesce((SELECT string_agg(l.tag_id::text, ',' ORDER BY l.tag_id) \
+             FROM article_tags l WHERE l.article_id = a.id), '') \
+           || ';' || coalesce((SELECT string_agg(l.media_id::text, ',' ORDER BY l.position) \
+             FROM article_media l WHERE l.article_id = a.id AND l.role = 'cover'), '') \
+         FROM articles a WHERE a.id = ANY((SELECT string_to_array(?, ',')::bigint[])::bigint[]) \
+         ON CONFLICT (article_id) DO UPDATE SET ids = excluded.ids",
+    )
+    .ids(ids)
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Rewrites the byline, tags and file uses of an article whose content is being saved;
@@ -359,7 +374,8 @@ pub(super) fn write_relations(conn: &mut Db, id: i64, c: &Content, body_images: 
             .values((article_tags::article_id.eq(id), article_tags::tag_id.eq(tag)))
             .execute(conn)?;
     }
-    uses::write(conn, id, &c.files(), body_images)
+    uses::write(conn, id, &c.files(), body_images)?;
+    rewrite_link_ids(conn, &[id])
 }
 
 /// What a list's `category`, `tag` and `author` filters name.

@@ -41,6 +41,16 @@ pub fn revert_all(conn: &mut Db) -> Result<Vec<String>, BoxError> {
     }
 }
 
+/// Reverts the newest applied migration; for the tests of what a migration does to the rows
+/// already there.
+#[cfg(any(test, feature = "test-support"))]
+pub fn revert_last(conn: &mut Db) -> Result<String, BoxError> {
+    match conn {
+        Db::Pg(pg) => pg.revert_last_migration(POSTGRES).map(|v| v.to_string()),
+        Db::Sqlite(lite) => lite.revert_last_migration(SQLITE).map(|v| v.to_string()),
+    }
+}
+
 /// Versions applied so far.
 pub fn applied(conn: &mut Db) -> Result<Vec<String>, BoxError> {
     match conn {

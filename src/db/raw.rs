@@ -104,6 +104,14 @@ impl<K: Key> Raw<K> {
         }
     }
 
+    /// Runs a statement that answers no rows; the number of rows it changed.
+    pub fn execute(self, conn: &mut Db) -> QueryResult<usize> {
+        match conn {
+            Db::Sqlite(c) => RunQueryDsl::execute(self, c),
+            Db::Pg(c) => RunQueryDsl::execute(self, c),
+        }
+    }
+
     fn walk<'b, DB>(&'b self, sql: &'static str, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()>
     where
         DB: diesel::backend::Backend

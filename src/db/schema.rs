@@ -326,6 +326,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Each article's byline, tags and covers as one row of ids (see migration 000015).
+    article_links (article_id) {
+        article_id -> BigInt,
+        ids -> Text,
+    }
+}
+
 diesel::joinable!(article_media -> articles (article_id));
 diesel::joinable!(article_media -> media (media_id));
 diesel::joinable!(media -> authors (uploaded_by));

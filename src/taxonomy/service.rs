@@ -619,7 +619,12 @@ pub fn delete_tag(conn: &mut Db, user: &AuthUser, id: i64) -> Result<(), ApiErro
     let actor = user.id;
     let current = find_tag(conn, id)?;
     conn.transaction(|conn| {
+        let tagged: Vec<i64> = article_tags::table
+            .filter(article_tags::tag_id.eq(id))
+            .select(article_tags::article_id)
+            .load(conn)?;
         diesel::delete(article_tags::table.filter(article_tags::tag_id.eq(id))).execute(conn)?;
+        crate::articles::relations::rewrite_link_ids(conn, &tagged)?;
         diesel::delete(tags::table.find(id)).execute(conn)?;
         changed(
             conn,

@@ -261,6 +261,8 @@ pub(super) fn insert_all(
     for chunk in tagged.chunks(ROWS_PER_INSERT) {
         insert_rows!(conn, article_tags::table, chunk)?;
     }
+    let written: Vec<i64> = rows.iter().map(id_of).collect::<Result<_, _>>()?;
+    crate::articles::relations::rewrite_link_ids(conn, &written)?;
     for chunk in revisions.chunks(ROWS_PER_INSERT) {
         insert_rows!(conn, article_revisions::table, chunk)?;
     }

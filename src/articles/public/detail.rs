@@ -50,8 +50,8 @@ pub fn detail(conn: &mut Db, links: &Links, kept: Kept, slug: &str) -> Result<Ar
 /// `kept` are the tags' pools and the names kept in memory, and the generations the page is
 /// built under; without them (previews) both are read from the database.
 ///
-/// An uncached page costs five statements, each prepared once per connection: the row, the ids
-/// of its byline and tags, its neighbours, the related rows chosen (when not kept, see
+/// An uncached page costs four statements, each prepared once per connection: the row with the
+/// ids of its byline and tags, its neighbours, the related rows chosen (when not kept, see
 /// [`TagPools::rows`]; the tags' pools too), and its files; then the names of its byline and
 /// tags and of the categories of everything it links to, when not kept (see
 /// [`crate::articles::names`]).
@@ -65,7 +65,7 @@ pub fn detail_of(
     let own = &row.summary;
     let published = own.published_at.unwrap_or(own.updated_at);
     let names = kept.map(|(_, names, stamp)| (names, stamp));
-    let own_links = PageLinks::read(conn, names, own.id)?;
+    let own_links = PageLinks::read(conn, names, own.id, row.link_ids.as_deref())?;
     let (newer, older) = neighbours_of(conn, at, published, own.id, own.category_id)?;
     // Eleven ids at most, looked up once per candidate of the related ranking: a sorted list
     // is cheaper to search than a hashed set.

@@ -6,19 +6,19 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::super::dto::ArticleSummary;
-use super::super::model::{ArticleState, SummaryRow};
+use super::super::model::{ArticleState, ListedRow, SummaryRow};
 use super::super::names::Names;
 use super::super::published::live_at;
 use super::super::relations::{Named, bylined, named_filters, tagged};
 use super::cursor::{decode_cursor, encode_cursor, from_micros, micros};
 use super::keyset::{Toward, beyond};
 use super::search::{Narrow, SearchScope, search_list};
-use super::summary::summaries;
+use super::summary::listed as listed_summaries;
 use super::totals::ListTotals;
 use crate::db::ids::in_ids;
 use crate::db::schema::articles;
 use crate::db::text_limit::TextLimit;
-use crate::db::{Db, now};
+use crate::db::{Backend, Db, now};
 use crate::envelope::{List, ListMeta};
 use crate::error::ApiError;
 use crate::i18n::Code;
@@ -244,8 +244,15 @@ pub fn list(
             total
         }
     };
-    let rows: Vec<SummaryRow> = match (order, cursor) {
-        (ByColumn::Newest, Some((key, id))) => beyond(
+    // Rows with their link ids where the statement read them (see `LinkIdsOf`).
+    let plain = |rows: Vec<SummaryRow>| -> Vec<(SummaryRow, Option<String>)> {
+        rows.into_iter().map(|r| (r, None)).collect()
+    };
+    let listed = |rows: Vec<ListedRow>| -> Vec<(SummaryRow, Option<String>)> {
+        rows.into_iter().map(|r| (r.summary, r.link_ids)).collect()
+    };
+    let rows: Vec<(SummaryRow, Option<String>)> = match (order, cursor) {
+        (ByColumn::Newest, Some((key, id))) => plain(beyond(
             conn,
             &filtered,
             Toward::Older,
@@ -253,8 +260,8 @@ pub fn list(
             from_micros(key)?,
             id,
             page.per_page,
-        )?,
-        (ByColumn::Oldest, Some((key, id))) => beyond(
+        )?),
+        (ByColumn::Oldest, Some((key, id))) => plain(beyond(
             conn,
             &filtered,
             Toward::Newer,
@@ -262,17 +269,19 @@ pub fn list(
             from_micros(key)?,
             id,
             page.per_page,
-        )?,
-        (ByColumn::MostViewed, Some((key, id))) => filtered(Some(at))
-            .filter(
-                articles::view_count
-                    .lt(key)
-                    .or(articles::view_count.eq(key).and(articles::id.lt(id))),
-            )
-            .order((articles::view_count.desc(), articles::id.desc()))
-            .limit(page.per_page)
-            .select(SummaryRow::as_select())
-            .load(conn)?,
+        )?),
+        (ByColumn::MostViewed, Some((key, id))) => plain(
+            filtered(Some(at))
+                .filter(
+                    articles::view_count
+                        .lt(key)
+                        .or(articles::view_count.eq(key).and(articles::id.lt(id))),
+                )
+                .order((articles::view_count.desc(), articles::id.desc()))
+                .limit(page.per_page)
+                .select(SummaryRow::as_select())
+                .load(conn)?,
+        ),
         (ByColumn::Rank, Some(_)) => return Err(ApiError::bad_request(Code::FeaturedNoCursor)),
         (ByColumn::Newest, None)
             if page.offset() == 0
@@ -285,12 +294,12 @@ pub fn list(
                 && category_ids.as_ref().is_none_or(|ids| ids.len() == 1)
                 && matches!(conn, Db::Sqlite(_)) =>
         {
-            newest_first(
+            listed(newest_first(
                 conn,
                 at,
                 category_ids.as_ref().and_then(|ids| ids.first().copied()),
                 page.per_page,
-            )?
+            )?)
         }
         (_, None) => {
             let q = filtered(Some(at));
@@ -304,16 +313,37 @@ pub fn list(
                     articles::id.desc(),
                 )),
             };
-            let q = q.select(SummaryRow::as_select());
             // The first page, by far the most read, with its size in the text (see
-            // `TextLimit`); later ones with a bound limit and offset.
-            match (page.offset(), u8::try_from(page.per_page)) {
-                (0, Ok(rows)) => TextLimit::new(q, rows).load(conn)?,
-                (offset, _) => q.offset(offset).limit(page.per_page).load(conn)?,
+            // `TextLimit`); later ones with a bound limit and offset. PostgreSQL reads the
+            // link ids with the rows, after its sort and limit; SQLite would compute them for
+            // every row it sorts, and reads them apart.
+            match (page.offset(), u8::try_from(page.per_page), backend) {
+                (0, Ok(rows), Backend::Postgres) => {
+                    listed(TextLimit::new(q.select(ListedRow::as_select()), rows).load(conn)?)
+                }
+                (0, Ok(rows), Backend::Sqlite) => {
+                    plain(TextLimit::new(q.select(SummaryRow::as_select()), rows).load(conn)?)
+                }
+                (offset, _, Backend::Postgres) => listed(
+                    q.select(ListedRow::as_select())
+                        .offset(offset)
+                        .limit(page.per_page)
+                        .load(conn)?,
+                ),
+                (offset, _, Backend::Sqlite) => plain(
+                    q.select(SummaryRow::as_select())
+                        .offset(offset)
+                        .limit(page.per_page)
+                        .load(conn)?,
+                ),
             }
         }
     };
-    let next_cursor = match (order, rows.len() as i64 == page.per_page, rows.last()) {
+    let next_cursor = match (
+        order,
+        rows.len() as i64 == page.per_page,
+        rows.last().map(|(r, _)| r),
+    ) {
         (ByColumn::Newest | ByColumn::Oldest, true, Some(last)) => Some(encode_cursor(
             micros(last.published_at.unwrap_or(last.updated_at)),
             last.id,
@@ -321,7 +351,7 @@ pub fn list(
         (ByColumn::MostViewed, true, Some(last)) => Some(encode_cursor(last.view_count, last.id)),
         _ => None,
     };
-    let items = summaries(conn, links, Some((names, stamp)), rows)?;
+    let items = listed_summaries(conn, links, Some((names, stamp)), rows)?;
     let mut list = page.list(items, total);
     list.meta = ListMeta {
         next_cursor,
@@ -343,18 +373,18 @@ fn newest_first(
     at: NaiveDateTime,
     category: Option<i64>,
     rows: i64,
-) -> Result<Vec<SummaryRow>, ApiError> {
+) -> Result<Vec<ListedRow>, ApiError> {
     let newest = articles::table
         .filter(live_at(at))
         .order((articles::published_at.desc(), articles::id.desc()))
         .limit(rows);
     Ok(match category {
-        None => crate::db::direct::load!(conn, newest.select(SummaryRow::as_select()))?,
+        None => crate::db::direct::load!(conn, newest.select(ListedRow::as_select()))?,
         Some(category) => crate::db::direct::load!(
             conn,
             newest
                 .filter(articles::category_id.eq(category))
-                .select(SummaryRow::as_select())
+                .select(ListedRow::as_select())
         )?,
     })
 }

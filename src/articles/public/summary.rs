@@ -17,11 +17,26 @@ pub fn summaries(
     kept: Lookup,
     rows: Vec<SummaryRow>,
 ) -> Result<Vec<ArticleSummary>, ApiError> {
-    let keys: Vec<(i64, Option<i64>)> = rows.iter().map(|r| (r.id, r.category_id)).collect();
+    listed(conn, links, kept, rows.into_iter().map(|r| (r, None)).collect())
+}
+
+/// Summaries of rows given with their link ids as read with them, or `None` to read those in
+/// batch (see [`Relations::load`]).
+pub fn listed(
+    conn: &mut Db,
+    links: &Links,
+    kept: Lookup,
+    rows: Vec<(SummaryRow, Option<String>)>,
+) -> Result<Vec<ArticleSummary>, ApiError> {
+    let keys: Vec<(i64, Option<i64>, Option<&str>)> = rows
+        .iter()
+        .map(|(r, ids)| (r.id, r.category_id, ids.as_deref()))
+        .collect();
     let mut relations = Relations::load(conn, links, kept, &keys)?;
+    drop(keys);
     Ok(rows
         .into_iter()
-        .map(|r| {
+        .map(|(r, _)| {
             let related = relations.take(r.id, r.category_id);
             summary_of(links, r, related)
         })

@@ -5,6 +5,7 @@ mod demo;
 mod desk;
 mod editorial_list;
 mod import;
+mod links;
 mod locking;
 mod pages;
 mod preview;
