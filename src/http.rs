@@ -528,8 +528,13 @@ pub fn cached_json(req: &HttpRequest, value: &impl serde::Serialize) -> Result<H
 }
 
 /// A value as a JSON body.
+///
+/// Written by `sonic-rs`, which looks for the characters a JSON string must escape 32 bytes
+/// at a time: `serde_json` looks at them one by one, and Vietnamese titles and summaries
+/// made that 7% of an uncached list's samples. The bytes are the same as `serde_json`'s
+/// (see the test below).
 pub fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))
+    sonic_rs::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// Like [`cached_json`], for a body already rendered (feeds, sitemaps).
@@ -641,4 +646,49 @@ pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<std::net
         }
     }
     Some(client)
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::json_bytes;
+
+    #[test]
+    fn json_bodies_are_the_bytes_serde_json_writes() -> Result<(), Box<dyn std::error::Error>> {
+        #[derive(serde::Serialize)]
+        struct Item<'a> {
+            title: &'a str,
+            summary: Option<&'a str>,
+            views: i64,
+            ratio: f64,
+            tags: Vec<&'a str>,
+            extra: serde_json::Value,
+        }
+        let texts = [
+            "",
+            "HNP - Sáng 14/01, Ủy ban nhân dân Thành phố tổ chức hội nghị",
+            "\"trích dẫn\" \\ đường/dẫn",
+            "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f}",
+            "<script>alert('x')</script> &amp;",
+            "😀 \u{2028}\u{2029} ﻿",
+            &"Đoạn văn tiếng Việt có dấu. ".repeat(40),
+        ];
+        for (i, text) in texts.iter().enumerate() {
+            let item = Item {
+                title: text,
+                summary: (i % 2 == 0).then_some(*text),
+                views: i64::MAX - i as i64,
+                ratio: 0.1 + i as f64 * 1e-7,
+                tags: vec![text, "Hà Nội"],
+                extra: serde_json::json!({"nested": [text, null, 1.5e300, -0.0, true], "số": i}),
+            };
+            let ours = json_bytes(&item).map_err(|e| format!("{e:?}"))?;
+            let theirs = serde_json::to_vec(&item)?;
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs),
+                "{text:?}"
+            );
+        }
+        Ok(())
+    }
 }
