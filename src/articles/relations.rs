@@ -37,8 +37,9 @@ pub(super) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>
 }
 
 /// What list items show besides their own row: bylines, tags, categories and covers. Their
-/// links are read in one statement whatever the number of articles, then the names that
-/// `kept` does not hold (see [`names`]) and the covers' files, if any.
+/// ids come with the rows or are read in one statement whatever the number of articles (see
+/// [`rewrite_link_ids`]), then the names that `kept` does not hold (see [`names`]) and the
+/// covers' files, if any.
 pub struct Relations {
     authors: IdMap<Vec<Byline>>,
     tags: IdMap<Vec<Tag>>,
