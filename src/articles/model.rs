@@ -233,8 +233,9 @@ pub struct ListedRow {
 /// statement of its own costs a round trip on PostgreSQL and a twentieth of an uncached list
 /// on SQLite.
 ///
-/// SQLite computes a column before sorting, for every row it sorts: statements that sort
-/// more rows than they show read the ids apart instead (`relations::linked`).
+/// SQLite computes a column before sorting, for every row it sorts, and both backends for
+/// every row an `OFFSET` skips: such statements read the ids apart instead
+/// (`relations::linked`).
 #[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
 pub struct LinkIdsOf;
 
