@@ -294,6 +294,12 @@ fn link_ids(conn: &mut Db, wanted: Wanted) -> QueryResult<Vec<LinkIds>> {
     impl raw::Key for Each {}
     struct Between;
     impl raw::Key for Between {}
+    static EACH_PG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT article_id, ids FROM article_links WHERE article_id {}",
+            raw::IDS_PG
+        )
+    });
     match wanted {
         // On SQLite the ids drive the lookups as the outer loop of a join: `IN (SELECT … FROM
         // json_each(…))` would build a temporary index of them first.
@@ -301,9 +307,7 @@ fn link_ids(conn: &mut Db, wanted: Wanted) -> QueryResult<Vec<LinkIds>> {
             "SELECT l.article_id AS article_id, l.ids AS ids \
              FROM json_each('[' || ? || ']') AS wanted \
              CROSS JOIN article_links l ON l.article_id = wanted.value",
-            // `raw::IDS_PG`, written out.
-            "SELECT article_id, ids FROM article_links \
-             WHERE article_id = ANY((SELECT string_to_array(?, ',')::bigint[])::bigint[])",
+            &EACH_PG,
         )
         .ids(ids)
         .load(conn),
@@ -326,33 +330,48 @@ fn link_ids(conn: &mut Db, wanted: Wanted) -> QueryResult<Vec<LinkIds>> {
 /// transaction that changed them: whatever changes an article's byline, tags or covers calls
 /// this.
 pub(crate) fn rewrite_link_ids(conn: &mut Db, ids: &[i64]) -> QueryResult<()> {
+    use std::sync::LazyLock;
+    /// The same statement on each backend, but for how a list of ids is joined into text and
+    /// how bound ids are matched: [SQLite, PostgreSQL].
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        let statement = |joined: fn(&str, &str) -> String, ids_in: &str| {
+            let part = |column: &str, table: &str, order: &str, only: &str| {
+                format!(
+                    "coalesce((SELECT {} FROM {table} l WHERE l.article_id = a.id{only}), '')",
+                    joined(column, order)
+                )
+            };
+            format!(
+                "INSERT INTO article_links (article_id, ids) \
+                 SELECT a.id, {} || ';' || {} || ';' || {} \
+                 FROM articles a WHERE a.id {ids_in} \
+                 ON CONFLICT (article_id) DO UPDATE SET ids = excluded.ids",
+                part("l.author_id", "article_authors", "l.position", ""),
+                part("l.tag_id", "article_tags", "l.tag_id", ""),
+                part(
+                    "l.media_id",
+                    "article_media",
+                    "l.position",
+                    " AND l.role = 'cover'"
+                ),
+            )
+        };
+        [
+            statement(
+                |column, order| format!("group_concat({column}, ',' ORDER BY {order})"),
+                raw::IDS_SQLITE,
+            ),
+            statement(
+                |column, order| format!("string_agg({column}::text, ',' ORDER BY {order})"),
+                raw::IDS_PG,
+            ),
+        ]
+    });
     if ids.is_empty() {
         return Ok(());
     }
-    Raw::each(
-        "INSERT INTO article_links (article_id, ids) \
-         SELECT a.id, \
-           coalesce((SELECT group_concat(l.author_id, ',' ORDER BY l.position) \
-             FROM article_authors l WHERE l.article_id = a.id), '') \
-           || ';' || coalesce((SELECT group_concat(l.tag_id, ',' ORDER BY l.tag_id) \
-             FROM article_tags l WHERE l.article_id = a.id), '') \
-           || ';' || coalesce((SELECT group_concat(l.media_id, ',' ORDER BY l.position) \
-             FROM article_media l WHERE l.article_id = a.id AND l.role = 'cover'), '') \
-         FROM articles a WHERE a.id IN (SELECT value FROM json_each('[' || ? || ']')) \
-         ON CONFLICT (article_id) DO UPDATE SET ids = excluded.ids",
-        "INSERT INTO article_links (article_id, ids) \
-         SELECT a.id, \
-           coalesce((SELECT string_agg(l.author_id::text, ',' ORDER BY l.position) \
-             FROM article_authors l WHERE l.article_id = a.id), '') \
-           || ';' || coalesce((SELECT string_agg(l.tag_id::text, ',' ORDER BY l.tag_id) \
-             FROM article_tags l WHERE l.article_id = a.id), '') \
-           || ';' || coalesce((SELECT string_agg(l.media_id::text, ',' ORDER BY l.position) \
-             FROM article_media l WHERE l.article_id = a.id AND l.role = 'cover'), '') \
-         FROM articles a WHERE a.id = ANY((SELECT string_to_array(?, ',')::bigint[])::bigint[]) \
-         ON CONFLICT (article_id) DO UPDATE SET ids = excluded.ids",
-    )
-    .ids(ids)
-    .execute(conn)?;
+    let [sqlite, pg] = &*SQL;
+    Raw::each(sqlite, pg).ids(ids).execute(conn)?;
     Ok(())
 }
 

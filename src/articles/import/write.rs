@@ -209,8 +209,10 @@ pub(super) fn insert_all(
     let mut audit = Vec::new();
     let mut search = Vec::new();
     let mut published = Vec::new();
+    let mut written = Vec::with_capacity(rows.len());
     for r in rows {
         let id = id_of(r)?;
+        written.push(id);
         for (position, author) in r.content.author_ids.iter().enumerate() {
             bylines.push((
                 article_authors::article_id.eq(id),
@@ -261,7 +263,6 @@ pub(super) fn insert_all(
     for chunk in tagged.chunks(ROWS_PER_INSERT) {
         insert_rows!(conn, article_tags::table, chunk)?;
     }
-    let written: Vec<i64> = rows.iter().map(id_of).collect::<Result<_, _>>()?;
     crate::articles::relations::rewrite_link_ids(conn, &written)?;
     for chunk in revisions.chunks(ROWS_PER_INSERT) {
         insert_rows!(conn, article_revisions::table, chunk)?;
