@@ -144,6 +144,9 @@ impl<T: Named> ToSchema for List<T> {
     }
 }
 
+/// Rows in a page when the query string does not say.
+pub const DEFAULT_PER_PAGE: u8 = 20;
+
 /// `page` and `per_page` from the query string.
 #[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -166,7 +169,7 @@ pub struct Page {
 impl PageQuery {
     pub fn resolve(self) -> Result<Page, crate::error::ApiError> {
         let page = self.page.unwrap_or(1);
-        let per_page = self.per_page.unwrap_or(20);
+        let per_page = self.per_page.unwrap_or(i64::from(DEFAULT_PER_PAGE));
         if !(1..=1_000_000).contains(&page) {
             return Err(crate::error::ApiError::BadRequest(
                 crate::i18n::Msg::new(crate::i18n::Code::QueryPageRange).arg("max", 1_000_000i64),

@@ -17,9 +17,9 @@ use super::summary::listed as listed_summaries;
 use super::totals::ListTotals;
 use crate::db::ids::in_ids;
 use crate::db::schema::articles;
-use crate::db::text_limit::TextLimit;
+use crate::db::text_limit::{FixedLimit, TextLimit};
 use crate::db::{Backend, Db, now};
-use crate::envelope::{List, ListMeta};
+use crate::envelope::{DEFAULT_PER_PAGE, List, ListMeta};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::media::links::Links;
@@ -251,8 +251,9 @@ pub fn list(
     let listed = |rows: Vec<ListedRow>| -> Vec<(SummaryRow, Option<String>)> {
         rows.into_iter().map(|r| (r.summary, r.link_ids)).collect()
     };
-    let rows: Vec<(SummaryRow, Option<String>)> = match (order, cursor) {
-        (ByColumn::Newest, Some((key, id))) => plain(beyond(
+    let first_page = u8::try_from(page.per_page).ok().filter(|_| page.offset() == 0);
+    let rows: Vec<(SummaryRow, Option<String>)> = match (order, cursor, first_page) {
+        (ByColumn::Newest, Some((key, id)), _) => plain(beyond(
             conn,
             &filtered,
             Toward::Older,
@@ -261,7 +262,7 @@ pub fn list(
             id,
             page.per_page,
         )?),
-        (ByColumn::Oldest, Some((key, id))) => plain(beyond(
+        (ByColumn::Oldest, Some((key, id)), _) => plain(beyond(
             conn,
             &filtered,
             Toward::Newer,
@@ -270,7 +271,7 @@ pub fn list(
             id,
             page.per_page,
         )?),
-        (ByColumn::MostViewed, Some((key, id))) => plain(
+        (ByColumn::MostViewed, Some((key, id)), _) => plain(
             filtered(Some(at))
                 .filter(
                     articles::view_count
@@ -282,26 +283,24 @@ pub fn list(
                 .select(SummaryRow::as_select())
                 .load(conn)?,
         ),
-        (ByColumn::Rank, Some(_)) => return Err(ApiError::bad_request(Code::FeaturedNoCursor)),
-        (ByColumn::Newest, None)
-            if page.offset() == 0
-                && tag_id.is_none()
+        (ByColumn::Rank, Some(_), _) => return Err(ApiError::bad_request(Code::FeaturedNoCursor)),
+        (ByColumn::Newest, None, Some(rows))
+            if tag_id.is_none()
                 && author_id.is_none()
                 && from.is_none()
                 && to.is_none()
                 && query.featured.is_none()
                 && search.is_none()
-                && category_ids.as_ref().is_none_or(|ids| ids.len() == 1)
-                && matches!(conn, Db::Sqlite(_)) =>
+                && category_ids.as_ref().is_none_or(|ids| ids.len() == 1) =>
         {
             listed(newest_first(
                 conn,
                 at,
                 category_ids.as_ref().and_then(|ids| ids.first().copied()),
-                page.per_page,
+                rows,
             )?)
         }
-        (_, None) => {
+        (_, None, _) => {
             let q = filtered(Some(at));
             let q = match order {
                 ByColumn::Newest => q.order((articles::published_at.desc(), articles::id.desc())),
@@ -357,30 +356,56 @@ pub fn list(
 }
 
 /// The first page of the newest live articles, of all or of one category: the lists read
-/// most, on SQLite.
+/// most.
 ///
 /// As statements of a fixed type rather than the boxed query the other lists build, the
 /// connection finds them in its statement cache by their type: the boxed query is written
-/// out as SQL on every call to be looked up by its text, a twentieth of an uncached list.
-/// SQLite plans a bound `LIMIT` once (see `.cargo/config.toml`); PostgreSQL would plan it on
-/// every call, and keeps the boxed query with its size in the text (see `TextLimit`).
+/// out as SQL on every call to be looked up by its text, a twentieth of an uncached list on
+/// SQLite and a tenth on PostgreSQL. SQLite plans a bound `LIMIT` once (see
+/// `.cargo/config.toml`); PostgreSQL would plan it on every call, so there the size is
+/// written into the text (see `TextLimit`), and into the type too for the default size (see
+/// `FixedLimit`): other sizes are still looked up by their text.
 fn newest_first(
     conn: &mut Db,
     at: NaiveDateTime,
     category: Option<i64>,
-    rows: i64,
+    rows: u8,
 ) -> Result<Vec<ListedRow>, ApiError> {
     let newest = articles::table
         .filter(live_at(at))
-        .order((articles::published_at.desc(), articles::id.desc()))
-        .limit(rows);
-    Ok(match category {
-        None => crate::db::direct::load!(conn, newest.select(ListedRow::as_select()))?,
-        Some(category) => crate::db::direct::load!(
-            conn,
+        .order((articles::published_at.desc(), articles::id.desc()));
+    Ok(match (conn, category) {
+        (Db::Sqlite(c), None) => newest
+            .limit(i64::from(rows))
+            .select(ListedRow::as_select())
+            .load(c)?,
+        (Db::Sqlite(c), Some(category)) => newest
+            .filter(articles::category_id.eq(category))
+            .limit(i64::from(rows))
+            .select(ListedRow::as_select())
+            .load(c)?,
+        (Db::Pg(c), None) => first_rows(c, newest.select(ListedRow::as_select()), rows)?,
+        (Db::Pg(c), Some(category)) => first_rows(
+            c,
             newest
                 .filter(articles::category_id.eq(category))
-                .select(ListedRow::as_select())
+                .select(ListedRow::as_select()),
+            rows,
         )?,
     })
+}
+
+/// The first `rows` of `query` on PostgreSQL, the count in the text: in the type too when it
+/// is the default page size.
+fn first_rows<Q>(conn: &mut diesel::PgConnection, query: Q, rows: u8) -> diesel::QueryResult<Vec<ListedRow>>
+where
+    for<'a> FixedLimit<Q, DEFAULT_PER_PAGE>:
+        diesel::query_dsl::LoadQuery<'a, diesel::PgConnection, ListedRow>,
+    for<'a> TextLimit<Q>: diesel::query_dsl::LoadQuery<'a, diesel::PgConnection, ListedRow>,
+{
+    if rows == DEFAULT_PER_PAGE {
+        FixedLimit::<_, DEFAULT_PER_PAGE>(query).load(conn)
+    } else {
+        TextLimit::new(query, rows).load(conn)
+    }
 }

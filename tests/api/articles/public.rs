@@ -558,3 +558,63 @@ backend_test!(
         check(&spread, &[30, 15, 1]);
     }
 );
+
+backend_test!(
+    async fn first_pages_stop_at_their_size_overall_and_by_category_with_each_item_s_tags(app: TestApp) {
+        let editor = app.user(Role::Editor).await;
+        let sport = category(&app, &editor, json!({"name": "Thể thao"})).await;
+        let economy = category(&app, &editor, json!({"name": "Kinh tế"})).await;
+        // 24 sport articles and 2 economy ones, interleaved in time; every third sport one
+        // tagged, so a page whose items took another's tags would show it.
+        for n in 1..=26 {
+            let (section, tags) = match n % 9 {
+                0 => (&economy, json!([])),
+                _ if n % 3 == 1 => (&sport, json!(["Bóng đá", format!("Vòng {n}")])),
+                _ => (&sport, json!([])),
+            };
+            let body = json!({"title": format!("Tin {n}"), "category_id": section["id"], "tags": tags});
+            published(&app, &editor, body, &hour(n)).await;
+        }
+        let expected = |in_sport: bool, count: usize| -> Vec<String> {
+            (1..=26)
+                .rev()
+                .filter(|n| !in_sport || n % 9 != 0)
+                .take(count)
+                .map(|n| format!("tin-{n}"))
+                .collect()
+        };
+        for (query, in_sport, size, total) in [
+            ("", false, 20, 26),
+            ("?category=the-thao", true, 20, 24),
+            ("?per_page=7", false, 7, 26),
+            ("?category=the-thao&per_page=7", true, 7, 24),
+        ] {
+            let body = app
+                .get(&format!("{PUBLIC_ARTICLES}{query}"))
+                .await
+                .expect(200)
+                .json();
+            assert_eq!(slugs(&body), expected(in_sport, size), "{query}");
+            assert_eq!(body["meta"]["total"], total, "{query}");
+            assert_eq!(body["meta"]["per_page"], size, "{query}");
+            assert!(body["meta"]["next_cursor"].is_string(), "{query}");
+            for item in body["data"].as_array().unwrap() {
+                let n: i64 = item["slug"].as_str().unwrap()["tin-".len()..].parse().unwrap();
+                let tags: Vec<&str> = item["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["name"].as_str().unwrap())
+                    .collect();
+                let vong = format!("Vòng {n}");
+                let want: Vec<&str> = match n % 9 != 0 && n % 3 == 1 {
+                    true => vec!["Bóng đá", &vong],
+                    false => vec![],
+                };
+                assert_eq!(tags, want, "{query}: tin-{n}");
+                let section = if n % 9 == 0 { "Kinh tế" } else { "Thể thao" };
+                assert_eq!(item["category"]["name"], section, "{query}: tin-{n}");
+            }
+        }
+    }
+);
