@@ -261,6 +261,37 @@ impl<GB> diesel::expression::ValidGrouping<GB> for LinkIdsOf {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
+/// Whether the article has a file its page lists (a cover or an attachment; images in the
+/// body are not listed), as a column of the statement that reads it: most articles have
+/// none, and their page then skips the statement of files, a round trip on PostgreSQL. The
+/// condition is `uses::shown`'s.
+#[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
+pub struct HasFiles;
+
+/// [`HasFiles`]'s text; `'body'` is `media::model::Use::Body` (a test checks).
+const HAS_FILES_SQL: &str = "EXISTS (SELECT 1 FROM article_media \
+     WHERE article_media.article_id = articles.id AND article_media.role <> 'body')";
+
+impl Expression for HasFiles {
+    // Never null; nullable so that a row built without it (a preview) can say so.
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for HasFiles {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(HAS_FILES_SQL);
+        Ok(())
+    }
+}
+
+impl<QS> AppearsOnTable<QS> for HasFiles {}
+
+impl<QS> SelectableExpression<QS> for HasFiles {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for HasFiles {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 /// The columns a reader's page shows: a summary's, the rendered body and the page's own
 /// settings. Not the source text, which only editors read and which is as long as the body.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -272,6 +303,10 @@ pub struct PageRow {
     #[diesel(select_expression = LinkIdsOf)]
     #[diesel(select_expression_type = LinkIdsOf)]
     pub link_ids: Option<String>,
+    /// Whether it has a cover or attachments; `None` when not read with the row (a preview).
+    #[diesel(select_expression = HasFiles)]
+    #[diesel(select_expression_type = HasFiles)]
+    pub has_files: Option<bool>,
     pub body_format: String,
     #[diesel(deserialize_as = Utf8Text)]
     pub body_html: String,
@@ -287,6 +322,7 @@ impl From<ArticleRow> for PageRow {
         PageRow {
             summary: SummaryRow::from(&r),
             link_ids: None,
+            has_files: None,
             body_format: r.body_format,
             body_html: r.body_html,
             meta_title: r.meta_title,
@@ -383,5 +419,14 @@ mod tests {
             }
             other => panic!("expected an internal error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn files_are_told_apart_from_body_images_by_the_role_pages_skip() {
+        let body = format!(
+            "article_media.role <> '{}'",
+            crate::media::model::Use::Body.as_str()
+        );
+        assert!(HAS_FILES_SQL.contains(&body), "{HAS_FILES_SQL}");
     }
 }

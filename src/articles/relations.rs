@@ -79,19 +79,24 @@ impl Relations {
 
     /// For one article's page: its byline and tags (`own`, read first), its cover, and the
     /// categories in `category_ids` (distinct: its own and those of the articles the page
-    /// links to); with its attachments, read in the same statement as the cover.
+    /// links to); with its attachments, read in the same statement as the cover, unless
+    /// `has_files` (read with the row) says there are none.
     pub fn for_page(
         conn: &mut Db,
         links: &Links,
         kept: Lookup,
         own: PageLinks,
+        has_files: Option<bool>,
         category_ids: &[i64],
     ) -> QueryResult<(Self, Vec<crate::media::dto::Attachment>)> {
         let PageLinks {
             id,
             linked: Linked { authors, tags, .. },
         } = own;
-        let shown = uses::shown(conn, links, &[id])?.remove(&id).unwrap_or_default();
+        let shown = match has_files {
+            Some(false) => uses::Shown::default(),
+            _ => uses::shown(conn, links, &[id])?.remove(&id).unwrap_or_default(),
+        };
         let covers = shown.cover.map(|c| (id, c)).into_iter().collect();
         let relations = Relations {
             authors,

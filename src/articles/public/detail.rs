@@ -50,11 +50,11 @@ pub fn detail(conn: &mut Db, links: &Links, kept: Kept, slug: &str) -> Result<Ar
 /// `kept` are the tags' pools and the names kept in memory, and the generations the page is
 /// built under; without them (previews) both are read from the database.
 ///
-/// An uncached page costs four statements, each prepared once per connection: the row with the
-/// ids of its byline and tags, its neighbours, the related rows chosen (when not kept, see
-/// [`TagPools::rows`]; the tags' pools too), and its files; then the names of its byline and
-/// tags and of the categories of everything it links to, when not kept (see
-/// [`crate::articles::names`]).
+/// An uncached page costs at most four statements, each prepared once per connection: the
+/// row with the ids of its byline and tags and whether it has files, its neighbours, the
+/// related rows chosen (when not kept, see [`TagPools::rows`]; the tags' pools too), and its
+/// files (when it has any); then the names of its byline and tags and of the categories of
+/// everything it links to, when not kept (see [`crate::articles::names`]).
 pub fn detail_of(
     conn: &mut Db,
     links: &Links,
@@ -82,7 +82,8 @@ pub fn detail_of(
         .collect();
     category_ids.sort_unstable();
     category_ids.dedup();
-    let (mut relations, attachments) = Relations::for_page(conn, links, names, own_links, &category_ids)?;
+    let (mut relations, attachments) =
+        Relations::for_page(conn, links, names, own_links, row.has_files, &category_ids)?;
     let [newer, older, related] = [newer, older, related].map(|rows| items(links, &relations, rows));
     let taken = relations.take(own.id, own.category_id);
     let summary = summary_of(links, row.summary, taken);
