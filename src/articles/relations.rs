@@ -43,7 +43,7 @@ pub(super) fn tag_ids_of(conn: &mut Db, article_id: i64) -> QueryResult<Vec<i64>
 pub struct Relations {
     authors: IdMap<Vec<Byline>>,
     tags: IdMap<Vec<Tag>>,
-    categories: IdMap<CategoryRef>,
+    categories: IdMap<std::sync::Arc<CategoryRef>>,
     covers: IdMap<Cover>,
 }
 
@@ -119,7 +119,11 @@ impl Relations {
 
     /// A category read with the batch.
     pub fn category(&self, id: Option<i64>) -> Option<CategoryRef> {
-        id.and_then(|c| self.categories.get(&c).cloned())
+        id.and_then(|c| {
+            self.categories
+                .get(&c)
+                .map(|category| CategoryRef::clone(category))
+        })
     }
 }
 
@@ -254,12 +258,16 @@ fn linked(
                         .authors
                         .entry(link.article_id)
                         .or_default()
-                        .push(byline.clone());
+                        .push(Byline::clone(byline));
                 }
             }
             1 => {
                 if let Some(tag) = named.get(&link.id) {
-                    linked.tags.entry(link.article_id).or_default().push(tag.clone());
+                    linked
+                        .tags
+                        .entry(link.article_id)
+                        .or_default()
+                        .push(Tag::clone(tag));
                 }
             }
             _ => linked.covers.push((link.article_id, link.id)),
