@@ -385,11 +385,17 @@ pub fn problem_fields(problem: &Value) -> Vec<String> {
 
 /// The slugs of a list answer, in order.
 pub fn slugs(list: &Value) -> Vec<String> {
-    list["data"]
+    texts(&list["data"], "slug")
+}
+
+/// The text `field` of each element of the array `items`, in order: the names of an item's
+/// tags, say.
+pub fn texts(items: &Value, field: &str) -> Vec<String> {
+    items
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a["slug"].as_str().unwrap().to_owned())
+        .map(|a| a[field].as_str().unwrap().to_owned())
         .collect()
 }
 

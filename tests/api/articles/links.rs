@@ -9,6 +9,7 @@ use newsdesk::db::schema::{article_authors, article_links, article_media, articl
 use serde_json::json;
 
 use crate::backend_test;
+use crate::common::texts;
 
 use super::{admin_article, create, public_detail, publish_now};
 
@@ -55,14 +56,6 @@ async fn assert_agree(app: &crate::common::TestApp, when: &str) {
     assert!(wrong.is_empty(), "{when}: (id, kept, expected) {wrong:?}");
 }
 
-fn names(list: &serde_json::Value, field: &str) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v[field].as_str().unwrap().to_owned())
-        .collect()
-}
-
 backend_test!(
     async fn each_article_s_row_of_ids_follows_its_byline_and_tags(app: TestApp) {
         let editor = app.user(Role::Editor).await;
@@ -78,7 +71,7 @@ backend_test!(
         assert_agree(&app, "after creating").await;
         publish_now(&app, &editor, id).await;
         let page = public_detail(&app, "tin-co-the").await.data();
-        assert_eq!(names(&page["tags"], "name"), ["Cải cách hành chính", "Hà Nội"]);
+        assert_eq!(texts(&page["tags"], "name"), ["Cải cách hành chính", "Hà Nội"]);
         assert_eq!(page["authors"].as_array().unwrap().len(), 2);
         assert_eq!(page["authors"][0]["id"], other.id, "the byline keeps its order");
 
@@ -94,7 +87,7 @@ backend_test!(
         assert_eq!(res.status, 200, "{}", res.text());
         assert_agree(&app, "after an edit").await;
         let list = app.get("/api/v1/articles").await.data();
-        assert_eq!(names(&list[0]["tags"], "name"), ["Hà Nội"]);
+        assert_eq!(texts(&list[0]["tags"], "name"), ["Hà Nội"]);
         assert_eq!(list[0]["authors"][0]["id"], editor.id);
 
         // Deleting a tag takes it out of the rows of the articles it was on.
@@ -125,8 +118,8 @@ backend_test!(
         assert_eq!(report.imported, 2, "{report:?}");
         assert_agree(&app, "after an import").await;
         let page = public_detail(&app, "tin-nhap-co-the").await.data();
-        assert_eq!(names(&page["tags"], "name"), ["Giao thông", "Thủ đô"]);
-        assert_eq!(names(&page["authors"], "name"), ["Hoàng Anh"]);
+        assert_eq!(texts(&page["tags"], "name"), ["Giao thông", "Thủ đô"]);
+        assert_eq!(texts(&page["authors"], "name"), ["Hoàng Anh"]);
 
         // The migration that adds the rows fills them for the articles already there.
         let reverted = app

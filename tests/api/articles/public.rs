@@ -8,7 +8,7 @@ use newsdesk::auth::Role;
 use serde_json::{Value, json};
 
 use crate::backend_test;
-use crate::common::slugs;
+use crate::common::{slugs, texts};
 
 use super::{PUBLIC_ARTICLES, action, admin_article, category, create, hour, public_detail, published};
 
@@ -536,13 +536,7 @@ backend_test!(
                 .collect();
             assert_eq!(numbers, expected);
             for (item, n) in items.iter().zip(expected) {
-                let tags: Vec<&str> = item["tags"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| t["slug"].as_str().unwrap())
-                    .collect();
-                assert_eq!(tags, [format!("nhan-{n}")], "{item}");
+                assert_eq!(texts(&item["tags"], "slug"), [format!("nhan-{n}")], "{item}");
                 let author = if n % 2 == 0 { &editor } else { &writer };
                 assert_eq!(item["authors"].as_array().unwrap().len(), 1, "{item}");
                 assert_eq!(item["authors"][0]["id"], author.id, "{item}");
@@ -600,12 +594,7 @@ backend_test!(
             assert!(body["meta"]["next_cursor"].is_string(), "{query}");
             for item in body["data"].as_array().unwrap() {
                 let n: i64 = item["slug"].as_str().unwrap()["tin-".len()..].parse().unwrap();
-                let tags: Vec<&str> = item["tags"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| t["name"].as_str().unwrap())
-                    .collect();
+                let tags = texts(&item["tags"], "name");
                 let vong = format!("Vòng {n}");
                 let want: Vec<&str> = match n % 9 != 0 && n % 3 == 1 {
                     true => vec!["Bóng đá", &vong],
