@@ -133,6 +133,10 @@ const LIVE_LINK_COLUMNS: &str = "articles.id, articles.slug, articles.title, art
 ///
 /// The four index range walks of [`super::keyset::beyond`] (ties on the time, then the rest,
 /// each way) in one statement, each limited on its own, so each keeps its plan.
+///
+/// The limits are in the text, not bound: with them bound, PostgreSQL costed its generic plan
+/// for a tenth of the table and planned the statement afresh on every execution (42,008
+/// plans for 41,992 calls under the Zipf mix over 100,000 articles).
 fn neighbours_of(
     conn: &mut Db,
     at: NaiveDateTime,
@@ -147,7 +151,7 @@ fn neighbours_of(
             let walk = |part: u8, bounds: &str, order: &str| {
                 format!(
                     "SELECT * FROM (SELECT {LIVE_LINK_COLUMNS}, CAST({part} AS BIGINT) AS part FROM articles \
-                     WHERE articles.status = '{}'{section} AND {bounds} ORDER BY {order} LIMIT ?) AS walk{part}",
+                     WHERE articles.status = '{}'{section} AND {bounds} ORDER BY {order} LIMIT {SHOWN}) AS walk{part}",
                     ArticleState::Published.as_str()
                 )
             };
@@ -211,19 +215,12 @@ impl Walks {
             None => q,
         };
         // Newer: ties on the time with a greater id, then later times, up to now.
-        q = section(q)
-            .time(published)
-            .int(id)
-            .time(published)
-            .time(at)
-            .int(SHOWN);
-        q = section(q).time(published).time(at).int(SHOWN);
+        q = section(q).time(published).int(id).time(published).time(at);
+        q = section(q).time(published).time(at);
         // Older: ties with a smaller id, then anything up to a microsecond before (stored times
         // are whole microseconds).
-        q = section(q).time(published).int(id).int(SHOWN);
-        section(q)
-            .time(published - chrono::Duration::microseconds(1))
-            .int(SHOWN)
+        q = section(q).time(published).int(id);
+        section(q).time(published - chrono::Duration::microseconds(1))
     }
 }
 
