@@ -470,3 +470,88 @@ backend_test!(
         assert_eq!(search(&app, "lich hop", "").await, [b]);
     }
 );
+
+backend_test!(
+    /// A word that the newest thousand articles lack is still found, in order, however far
+    /// back it stands, and a word nobody wrote is answered with nothing. On PostgreSQL the
+    /// first case walks past the window of rows tested in key order and collects the rest
+    /// from GIN; in the second it tests the window and asks GIN once.
+    async fn rare_words_are_found_beyond_the_newest_thousand_articles(app: TestApp) {
+        const ARTICLES: u32 = 1200;
+        const RARE: [u32; 3] = [5, 50, 1190];
+        let lines: String = (1..=ARTICLES)
+            .map(|n| {
+                let title = match RARE.contains(&n) {
+                    true => format!("Bản tin số {n}: lễ hội Xuân Phương"),
+                    false => format!("Bản tin số {n}"),
+                };
+                let published = chrono::DateTime::from_timestamp(1_577_836_800 + i64::from(n) * 3600, 0).unwrap();
+                format!(
+                    "{}\n",
+                    json!({"title": title, "slug": format!("tin-{n}"), "body": format!("Nội dung bản tin số {n}."),
+                           "status": "published", "published_at": published.to_rfc3339()})
+                )
+            })
+            .collect();
+        let report = newsdesk::articles::import::import(
+            &app.state,
+            std::path::Path::new("."),
+            std::io::Cursor::new(lines),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.imported, ARTICLES as usize, "{report:?}");
+
+        let newest_first: Vec<String> = RARE.iter().rev().map(|n| format!("tin-{n}")).collect();
+        let mut oldest_first = newest_first.clone();
+        oldest_first.reverse();
+        for q in [
+            "xuan phuong",
+            "Xuân Phươ",
+            "\"xuân phương\"",
+            "le hoi xuan phuong ban tin",
+        ] {
+            let list = app
+                .get(&format!("/api/v1/articles?q={}", encoded(q)))
+                .await
+                .json();
+            assert_eq!(slugs(&list), newest_first, "q={q}");
+            assert_eq!(list["meta"]["total"], 3, "q={q}");
+        }
+        assert_eq!(
+            search(&app, "xuan phuong", "&sort=published_at").await,
+            oldest_first
+        );
+        assert_eq!(search(&app, "xuan phuong", "&sort=relevance").await, newest_first);
+
+        let mut cursor = String::new();
+        let mut walked = Vec::new();
+        loop {
+            let page = app
+                .get(&format!("/api/v1/articles?q=xuan%20phuong&per_page=1{cursor}"))
+                .await
+                .json();
+            walked.extend(slugs(&page));
+            match page["meta"]["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked, newest_first);
+
+        for q in ["xyzzy", "ban tin xyzzy", "xuan phuong so 6", "\"phuong le hoi\""] {
+            let list = app
+                .get(&format!("/api/v1/articles?q={}", encoded(q)))
+                .await
+                .json();
+            assert_eq!(slugs(&list), Vec::<String>::new(), "q={q}");
+            assert_eq!(list["meta"]["total"], 0, "q={q}");
+        }
+
+        // A word every article holds: the newest, counted up to the limit.
+        let common = app.get("/api/v1/articles?q=ban%20tin&per_page=3").await.json();
+        assert_eq!(slugs(&common), ["tin-1200", "tin-1199", "tin-1198"]);
+        assert_eq!(common["meta"]["total"], 1000);
+        assert_eq!(common["meta"]["total_capped"], true);
+    }
+);
