@@ -548,6 +548,21 @@ backend_test!(
             assert_eq!(list["meta"]["total"], 0, "q={q}");
         }
 
+        // Ordered on a column, a search filters by all of its matches: by views, and on the
+        // editors' list.
+        assert_eq!(search(&app, "xuan phuong", "&sort=-views").await, newest_first);
+        assert_eq!(search(&app, "xyzzy", "&sort=-views").await, Vec::<String>::new());
+        let admin = app.user(Role::Admin).await;
+        let mut edited = editorial_search(&app, &admin.access_token, "xuan phuong").await;
+        edited.sort();
+        let mut expected = newest_first.clone();
+        expected.sort();
+        assert_eq!(edited, expected);
+        assert_eq!(
+            editorial_search(&app, &admin.access_token, "xyzzy").await,
+            Vec::<String>::new()
+        );
+
         // A word every article holds: the newest, counted up to the limit.
         let common = app.get("/api/v1/articles?q=ban%20tin&per_page=3").await.json();
         assert_eq!(slugs(&common), ["tin-1200", "tin-1199", "tin-1198"]);

@@ -234,106 +234,110 @@ pub fn list(
         Some(search) => base(upper).filter(search.matches(backend)),
         None => base(upper),
     };
-    let total: i64 = match totals.0.get(&key) {
-        Some((total, _)) => total,
-        None => {
-            // Every live row of the archive is counted: not on an HTTP worker.
-            crate::db::quick::may_block()?;
-            let total = filtered(Some(at)).count().get_result(conn)?;
-            totals.0.insert(key, (total, false));
-            total
-        }
-    };
-    // Rows with their link ids where the statement read them (see `LinkIdsOf`).
-    let plain = |rows: Vec<SummaryRow>| -> Vec<(SummaryRow, Option<String>)> {
-        rows.into_iter().map(|r| (r, None)).collect()
-    };
-    let listed = |rows: Vec<ListedRow>| -> Vec<(SummaryRow, Option<String>)> {
-        rows.into_iter().map(|r| (r.summary, r.link_ids)).collect()
-    };
-    let first_page = u8::try_from(page.per_page).ok().filter(|_| page.offset() == 0);
-    let rows: Vec<(SummaryRow, Option<String>)> = match (order, cursor, first_page) {
-        (ByColumn::Newest, Some((key, id)), _) => plain(beyond(
-            conn,
-            &filtered,
-            Toward::Older,
-            at,
-            from_micros(key)?,
-            id,
-            page.per_page,
-        )?),
-        (ByColumn::Oldest, Some((key, id)), _) => plain(beyond(
-            conn,
-            &filtered,
-            Toward::Newer,
-            at,
-            from_micros(key)?,
-            id,
-            page.per_page,
-        )?),
-        (ByColumn::MostViewed, Some((key, id)), _) => plain(
-            filtered(Some(at))
-                .filter(
-                    articles::view_count
-                        .lt(key)
-                        .or(articles::view_count.eq(key).and(articles::id.lt(id))),
-                )
-                .order((articles::view_count.desc(), articles::id.desc()))
-                .limit(page.per_page)
-                .select(SummaryRow::as_select())
-                .load(conn)?,
-        ),
-        (ByColumn::Rank, Some(_), _) => return Err(ApiError::bad_request(Code::FeaturedNoCursor)),
-        (ByColumn::Newest, None, Some(rows))
-            if tag_id.is_none()
-                && author_id.is_none()
-                && from.is_none()
-                && to.is_none()
-                && query.featured.is_none()
-                && search.is_none()
-                && category_ids.as_ref().is_none_or(|ids| ids.len() == 1) =>
-        {
-            listed(newest_first(
-                conn,
-                at,
-                category_ids.as_ref().and_then(|ids| ids.first().copied()),
-                rows,
-            )?)
-        }
-        (_, None, _) => {
-            let q = filtered(Some(at));
-            let q = match order {
-                ByColumn::Newest => q.order((articles::published_at.desc(), articles::id.desc())),
-                ByColumn::Oldest => q.order((articles::published_at.asc(), articles::id.asc())),
-                ByColumn::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
-                ByColumn::Rank => q.order((
-                    articles::featured_rank.asc(),
-                    articles::published_at.desc(),
-                    articles::id.desc(),
-                )),
-            };
-            // The first page, by far the most read, with its size in the text (see
-            // `TextLimit`); later ones with a bound limit and offset. On the first page
-            // PostgreSQL reads the link ids with the rows, after its sort and limit; SQLite
-            // would compute them for every row it sorts, and both for every row an offset
-            // skips (PostgreSQL's deep pages took six times as long), so those read them
-            // apart.
-            match (page.offset(), u8::try_from(page.per_page), backend) {
-                (0, Ok(rows), Backend::Postgres) => {
-                    listed(TextLimit::new(q.select(ListedRow::as_select()), rows).load(conn)?)
-                }
-                (0, Ok(rows), Backend::Sqlite) => {
-                    plain(TextLimit::new(q.select(SummaryRow::as_select()), rows).load(conn)?)
-                }
-                (offset, ..) => plain(
-                    q.select(SummaryRow::as_select())
-                        .offset(offset)
-                        .limit(page.per_page)
-                        .load(conn)?,
-                ),
+    // A search ordered on a column filters by every match (see `search::matches_from_index`).
+    let (total, rows) = crate::search::matches_from_index(conn, search.is_some(), |conn| {
+        let total: i64 = match totals.0.get(&key) {
+            Some((total, _)) => total,
+            None => {
+                // Every live row of the archive is counted: not on an HTTP worker.
+                crate::db::quick::may_block()?;
+                let total = filtered(Some(at)).count().get_result(conn)?;
+                totals.0.insert(key, (total, false));
+                total
             }
-        }
-    };
+        };
+        // Rows with their link ids where the statement read them (see `LinkIdsOf`).
+        let plain = |rows: Vec<SummaryRow>| -> Vec<(SummaryRow, Option<String>)> {
+            rows.into_iter().map(|r| (r, None)).collect()
+        };
+        let listed = |rows: Vec<ListedRow>| -> Vec<(SummaryRow, Option<String>)> {
+            rows.into_iter().map(|r| (r.summary, r.link_ids)).collect()
+        };
+        let first_page = u8::try_from(page.per_page).ok().filter(|_| page.offset() == 0);
+        let rows: Vec<(SummaryRow, Option<String>)> = match (order, cursor, first_page) {
+            (ByColumn::Newest, Some((key, id)), _) => plain(beyond(
+                conn,
+                &filtered,
+                Toward::Older,
+                at,
+                from_micros(key)?,
+                id,
+                page.per_page,
+            )?),
+            (ByColumn::Oldest, Some((key, id)), _) => plain(beyond(
+                conn,
+                &filtered,
+                Toward::Newer,
+                at,
+                from_micros(key)?,
+                id,
+                page.per_page,
+            )?),
+            (ByColumn::MostViewed, Some((key, id)), _) => plain(
+                filtered(Some(at))
+                    .filter(
+                        articles::view_count
+                            .lt(key)
+                            .or(articles::view_count.eq(key).and(articles::id.lt(id))),
+                    )
+                    .order((articles::view_count.desc(), articles::id.desc()))
+                    .limit(page.per_page)
+                    .select(SummaryRow::as_select())
+                    .load(conn)?,
+            ),
+            (ByColumn::Rank, Some(_), _) => return Err(ApiError::bad_request(Code::FeaturedNoCursor)),
+            (ByColumn::Newest, None, Some(rows))
+                if tag_id.is_none()
+                    && author_id.is_none()
+                    && from.is_none()
+                    && to.is_none()
+                    && query.featured.is_none()
+                    && search.is_none()
+                    && category_ids.as_ref().is_none_or(|ids| ids.len() == 1) =>
+            {
+                listed(newest_first(
+                    conn,
+                    at,
+                    category_ids.as_ref().and_then(|ids| ids.first().copied()),
+                    rows,
+                )?)
+            }
+            (_, None, _) => {
+                let q = filtered(Some(at));
+                let q = match order {
+                    ByColumn::Newest => q.order((articles::published_at.desc(), articles::id.desc())),
+                    ByColumn::Oldest => q.order((articles::published_at.asc(), articles::id.asc())),
+                    ByColumn::MostViewed => q.order((articles::view_count.desc(), articles::id.desc())),
+                    ByColumn::Rank => q.order((
+                        articles::featured_rank.asc(),
+                        articles::published_at.desc(),
+                        articles::id.desc(),
+                    )),
+                };
+                // The first page, by far the most read, with its size in the text (see
+                // `TextLimit`); later ones with a bound limit and offset. On the first page
+                // PostgreSQL reads the link ids with the rows, after its sort and limit; SQLite
+                // would compute them for every row it sorts, and both for every row an offset
+                // skips (PostgreSQL's deep pages took six times as long), so those read them
+                // apart.
+                match (page.offset(), u8::try_from(page.per_page), backend) {
+                    (0, Ok(rows), Backend::Postgres) => {
+                        listed(TextLimit::new(q.select(ListedRow::as_select()), rows).load(conn)?)
+                    }
+                    (0, Ok(rows), Backend::Sqlite) => {
+                        plain(TextLimit::new(q.select(SummaryRow::as_select()), rows).load(conn)?)
+                    }
+                    (offset, ..) => plain(
+                        q.select(SummaryRow::as_select())
+                            .offset(offset)
+                            .limit(page.per_page)
+                            .load(conn)?,
+                    ),
+                }
+            }
+        };
+        Ok::<_, ApiError>((total, rows))
+    })?;
     let next_cursor = match (
         order,
         rows.len() as i64 == page.per_page,
