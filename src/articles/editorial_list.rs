@@ -12,6 +12,7 @@ use super::relations::{Named, bylined, named_filters, tagged};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action, ArticleFacts};
 use crate::db::Db;
+use crate::db::ids::in_ids;
 use crate::db::schema::articles;
 use crate::error::ApiError;
 use crate::i18n::{Code, Msg};
@@ -141,6 +142,11 @@ pub fn list(
     let backend = conn.backend();
     let user_id = user.id;
     let date_field = filter.date_field.unwrap_or_default();
+    // A rare word's matches, listed (see `Search::few_matches`).
+    let few = match &search {
+        Some(search) => search.few_matches(conn)?,
+        None => None,
+    };
     let build = || {
         let mut q = articles::table.into_boxed();
         if let Some(statuses) = &statuses {
@@ -172,8 +178,10 @@ pub fn list(
                 DateField::PublishedAt => q.filter(articles::published_at.lt(to)),
             };
         }
-        if let Some(search) = &search {
-            q = q.filter(search.matches(backend));
+        match (&search, &few) {
+            (Some(_), Some(ids)) => q = q.filter(in_ids(articles::id, ids)),
+            (Some(search), None) => q = q.filter(search.matches(backend)),
+            (None, _) => {}
         }
         q
     };

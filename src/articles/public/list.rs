@@ -230,9 +230,15 @@ pub fn list(
             );
         }
     };
-    let filtered = |upper: Option<NaiveDateTime>| match &search {
-        Some(search) => base(upper).filter(search.matches(backend)),
-        None => base(upper),
+    // A rare word's matches, listed (see `Search::few_matches`).
+    let few = match (&plan, &search) {
+        (Plan::Column(_), Some(search)) => search.few_matches(conn)?,
+        _ => None,
+    };
+    let filtered = |upper: Option<NaiveDateTime>| match (&search, &few) {
+        (Some(_), Some(ids)) => base(upper).filter(in_ids(articles::id, ids)),
+        (Some(search), None) => base(upper).filter(search.matches(backend)),
+        (None, _) => base(upper),
     };
     // A search ordered on a column filters by every match (see `search::matches_from_index`).
     let (total, rows) = crate::search::matches_from_index(conn, search.is_some(), |conn| {
