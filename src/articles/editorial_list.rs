@@ -185,19 +185,23 @@ pub fn list(
         }
         q
     };
-    let total = build().count().get_result(conn)?;
-    let q = build().limit(page.per_page).offset(page.offset());
-    let q = match filter.sort.unwrap_or_default() {
-        EditorialSort::RecentlyChanged => q.order((articles::updated_at.desc(), articles::id.desc())),
-        EditorialSort::RecentlyCreated => q.order((articles::created_at.desc(), articles::id.desc())),
-        // Spelled out: SQLite puts NULLs first in a descending order, PostgreSQL last.
-        EditorialSort::RecentlyPublished => q.order((
-            articles::published_at.is_null().asc(),
-            articles::published_at.desc(),
-            articles::id.desc(),
-        )),
-        EditorialSort::Title => q.order((articles::title.asc(), articles::id.asc())),
-    };
-    let rows: Vec<ArticleRow> = q.select(ArticleRow::as_select()).load(conn)?;
+    // A search not listed by its ids filters by every match (see `search::matches_from_index`).
+    let (total, rows) = crate::search::matches_from_index(conn, search.is_some() && few.is_none(), |conn| {
+        let total = build().count().get_result(conn)?;
+        let q = build().limit(page.per_page).offset(page.offset());
+        let q = match filter.sort.unwrap_or_default() {
+            EditorialSort::RecentlyChanged => q.order((articles::updated_at.desc(), articles::id.desc())),
+            EditorialSort::RecentlyCreated => q.order((articles::created_at.desc(), articles::id.desc())),
+            // Spelled out: SQLite puts NULLs first in a descending order, PostgreSQL last.
+            EditorialSort::RecentlyPublished => q.order((
+                articles::published_at.is_null().asc(),
+                articles::published_at.desc(),
+                articles::id.desc(),
+            )),
+            EditorialSort::Title => q.order((articles::title.asc(), articles::id.asc())),
+        };
+        let rows: Vec<ArticleRow> = q.select(ArticleRow::as_select()).load(conn)?;
+        QueryResult::Ok((total, rows))
+    })?;
     Ok((editorial_many(conn, links, rows)?, total))
 }

@@ -181,12 +181,7 @@ pub async fn list_editorial(
     let links = state.media.links.clone();
     let (items, total) = state
         .db
-        .run(move |conn| {
-            let searched = filter.q.as_deref().is_some_and(|q| !q.trim().is_empty());
-            crate::search::matches_from_index(conn, searched, |conn| {
-                editorial_list::list(conn, &user, &links, page, &filter)
-            })
-        })
+        .run(move |conn| editorial_list::list(conn, &user, &links, page, &filter))
         .await?;
     Ok(web::Json(page.list(items, total)))
 }

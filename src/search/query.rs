@@ -185,11 +185,7 @@ impl Search {
         let Db::Pg(c) = conn else {
             return Ok(None);
         };
-        let ids: Vec<i64> = c.transaction(|c| {
-            diesel::sql_query(
-                "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)",
-            )
-            .execute(c)?;
+        let ids: Vec<i64> = from_gin_alone(c, |c| {
             diesel::sql_query(
                 "SELECT article_id FROM article_search WHERE document @@ to_tsquery('simple', $1) LIMIT $2",
             )
@@ -289,6 +285,22 @@ pub fn matches_from_index<T, E: From<diesel::result::Error>>(
     })
 }
 
+/// Runs `read` in a transaction of its own with sequential and plain index scans off: what
+/// it asks of `article_search` by `@@` can then only come from GIN. The settings end with
+/// the transaction, so none must be open (inside one, they would outlast `read`).
+fn from_gin_alone<T>(
+    conn: &mut diesel::PgConnection,
+    read: impl FnOnce(&mut diesel::PgConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    conn.transaction(|conn| {
+        diesel::sql_query(
+            "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)",
+        )
+        .execute(conn)?;
+        read(conn)
+    })
+}
+
 /// Most matches [`Search::few_matches`] lists. Past them the order's index is walked: a word
 /// with more matches is met at least once in a hundred rows of 100,000 articles. A common
 /// word pays for reading this many from GIN first (some 12 ms for 1,001 of 61,791).
@@ -370,41 +382,24 @@ fn pg_walk(
     } else {
         edge + 1..keys.end
     };
-    let wanted = limit - hits.len() as i64;
-    let found: Vec<Hit> = if phrase && !hits.is_empty() {
-        // GIN knows words, not their order: it hands over every row holding a phrase's words,
-        // each then read and tested as the walk would. A phrase the window found is walked
-        // on, or collected, as the planner estimates.
-        diesel::sql_query(format!(
-            "SELECT key, article_id FROM article_search \
-             WHERE {column} @@ to_tsquery('simple', $1) AND key >= $2 AND key < $3 \
-             ORDER BY key {order} LIMIT $4"
-        ))
-        .bind::<Text, _>(tsquery)
-        .bind::<BigInt, _>(rest.start)
-        .bind::<BigInt, _>(rest.end)
-        .bind::<BigInt, _>(wanted)
-        .load(conn)?
-    } else {
-        // Only GIN can answer once key order and sequential reads are off; `key + 0` keeps
-        // the key index out of the bitmap too. The settings last until the end of the
-        // transaction.
-        conn.transaction(|conn| {
-            diesel::sql_query(
-                "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)",
-            )
-            .execute(conn)?;
-            diesel::sql_query(format!(
-                "SELECT key, article_id FROM article_search \
-                 WHERE {column} @@ to_tsquery('simple', $1) AND key + 0 >= $2 AND key + 0 < $3 \
-                 ORDER BY key + 0 {order} LIMIT $4"
-            ))
-            .bind::<Text, _>(tsquery)
-            .bind::<BigInt, _>(rest.start)
-            .bind::<BigInt, _>(rest.end)
-            .bind::<BigInt, _>(wanted)
-            .load(conn)
-        })?
+    // GIN knows words, not their order: it hands over every row holding a phrase's words,
+    // each then read and tested as the walk would. A phrase the window found is walked on, or
+    // collected, as the planner estimates; anything else comes from GIN alone, and `key + 0`
+    // keeps the key index out of its bitmap too.
+    let by_planner = phrase && !hits.is_empty();
+    let key = if by_planner { "key" } else { "key + 0" };
+    let statement = diesel::sql_query(format!(
+        "SELECT key, article_id FROM article_search \
+         WHERE {column} @@ to_tsquery('simple', $1) AND {key} >= $2 AND {key} < $3 \
+         ORDER BY {key} {order} LIMIT $4"
+    ))
+    .bind::<Text, _>(tsquery)
+    .bind::<BigInt, _>(rest.start)
+    .bind::<BigInt, _>(rest.end)
+    .bind::<BigInt, _>(limit - hits.len() as i64);
+    let found: Vec<Hit> = match by_planner {
+        true => statement.load(conn)?,
+        false => from_gin_alone(conn, |conn| statement.load(conn))?,
     };
     hits.extend(found.into_iter().map(|h| (h.key, h.article_id)));
     Ok(hits)

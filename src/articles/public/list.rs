@@ -240,8 +240,8 @@ pub fn list(
         (Some(search), None) => base(upper).filter(search.matches(backend)),
         (None, _) => base(upper),
     };
-    // A search ordered on a column filters by every match (see `search::matches_from_index`).
-    let (total, rows) = crate::search::matches_from_index(conn, search.is_some(), |conn| {
+    // A search not listed by its ids filters by every match (see `search::matches_from_index`).
+    let (total, rows) = crate::search::matches_from_index(conn, search.is_some() && few.is_none(), |conn| {
         let total: i64 = match totals.0.get(&key) {
             Some((total, _)) => total,
             None => {
