@@ -5,6 +5,7 @@ use actix_web::http::Method;
 use newsdesk::auth::Role;
 use serde_json::json;
 
+use crate::articles::import::import;
 use crate::backend_test;
 use crate::common::TestApp;
 use crate::common::slugs;
@@ -493,13 +494,7 @@ backend_test!(
                 )
             })
             .collect();
-        let report = newsdesk::articles::import::import(
-            &app.state,
-            std::path::Path::new("."),
-            std::io::Cursor::new(lines),
-        )
-        .await
-        .unwrap();
+        let report = import(&app, &lines).await;
         assert_eq!(report.imported, ARTICLES as usize, "{report:?}");
 
         let newest_first: Vec<String> = RARE.iter().rev().map(|n| format!("tin-{n}")).collect();

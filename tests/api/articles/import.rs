@@ -19,7 +19,7 @@ const IMPORT_LINES: &str = r#"{"title": "Tin nhập một", "slug": "tin-nhap-mo
 "#;
 
 /// Imports these lines as if read from a file in `.`.
-async fn import(app: &crate::common::TestApp, lines: &str) -> newsdesk::articles::import::Report {
+pub(crate) async fn import(app: &crate::common::TestApp, lines: &str) -> newsdesk::articles::import::Report {
     import_from(app, std::path::Path::new("."), lines).await
 }
 
@@ -343,13 +343,7 @@ backend_test!(
                 format!("{line}\n")
             })
             .collect();
-        let report = newsdesk::articles::import::import(
-            &single.state,
-            std::path::Path::new("."),
-            std::io::Cursor::new(more),
-        )
-        .await
-        .unwrap();
+        let report = import(&single, &more).await;
         assert_eq!((report.imported, report.failed.len()), (20, 0), "{report:?}");
         let list = single.get(&format!("{PUBLIC_ARTICLES}?per_page=1")).await.json();
         assert_eq!(list["meta"]["total"], 560, "{list}");

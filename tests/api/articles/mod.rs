@@ -4,7 +4,7 @@
 mod demo;
 mod desk;
 mod editorial_list;
-mod import;
+pub(crate) mod import;
 mod links;
 mod locking;
 mod pages;
