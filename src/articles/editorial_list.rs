@@ -186,8 +186,9 @@ pub fn list(
         q
     };
     // A search not listed by its ids filters by every match (see `search::matches_from_index`).
-    let (total, rows) = crate::search::matches_from_index(conn, search.is_some() && few.is_none(), |conn| {
-        let total = build().count().get_result(conn)?;
+    let searched = search.is_some() && few.is_none();
+    let (total, rows) = crate::search::matches_from_index(conn, searched, |conn| {
+        let total = crate::search::count_from_gin(conn, searched, |conn| build().count().get_result(conn))?;
         let q = build().limit(page.per_page).offset(page.offset());
         let q = match filter.sort.unwrap_or_default() {
             EditorialSort::RecentlyChanged => q.order((articles::updated_at.desc(), articles::id.desc())),

@@ -14,7 +14,7 @@ mod query;
 mod vectors;
 
 pub use index::{Folded, NewEntry, index, index_missing, index_new, key, keys_between, plain_text, rekey};
-pub use query::{Field, MAX_QUERY_CHARS, MAX_QUERY_WORDS, Search, matches_from_index};
+pub use query::{Field, MAX_QUERY_CHARS, MAX_QUERY_WORDS, Search, count_from_gin, matches_from_index};
 pub use vectors::Vectors;
 
 /// Prefixes up to this many characters have their own entries in the index of the whole

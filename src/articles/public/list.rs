@@ -241,13 +241,16 @@ pub fn list(
         (None, _) => base(upper),
     };
     // A search not listed by its ids filters by every match (see `search::matches_from_index`).
-    let (total, rows) = crate::search::matches_from_index(conn, search.is_some() && few.is_none(), |conn| {
+    let searched = search.is_some() && few.is_none();
+    let (total, rows) = crate::search::matches_from_index(conn, searched, |conn| {
         let total: i64 = match totals.0.get(&key) {
             Some((total, _)) => total,
             None => {
                 // Every live row of the archive is counted: not on an HTTP worker.
                 crate::db::quick::may_block()?;
-                let total = filtered(Some(at)).count().get_result(conn)?;
+                let total = crate::search::count_from_gin(conn, searched, |conn| {
+                    filtered(Some(at)).count().get_result(conn)
+                })?;
                 totals.0.insert(key, (total, false));
                 total
             }
