@@ -563,5 +563,29 @@ backend_test!(
         assert_eq!(slugs(&common), ["tin-1200", "tin-1199", "tin-1198"]);
         assert_eq!(common["meta"]["total"], 1000);
         assert_eq!(common["meta"]["total_capped"], true);
+
+        // Ordered on a column, the same word's matches are all counted, with the list's other
+        // filters: by views, before a time, and on the editors' list.
+        let by_views = app
+            .get("/api/v1/articles?q=ban%20tin&sort=-views&per_page=2")
+            .await
+            .json();
+        assert_eq!(slugs(&by_views), ["tin-1200", "tin-1199"]);
+        assert_eq!(by_views["meta"]["total"], 1200);
+        // Article n is published n hours after 2020-01-01T00:00Z; `to` is exclusive.
+        let before = app
+            .get("/api/v1/articles?q=ban%20tin&sort=-views&per_page=2&to=2020-01-30T04:00:00Z")
+            .await
+            .json();
+        assert_eq!(slugs(&before), ["tin-699", "tin-698"]);
+        assert_eq!(before["meta"]["total"], 699);
+        let edited = app
+            .get_as(
+                &admin.access_token,
+                "/api/v1/admin/articles?q=ban%20tin&per_page=1",
+            )
+            .await
+            .json();
+        assert_eq!(edited["meta"]["total"], 1200, "{edited}");
     }
 );

@@ -244,8 +244,10 @@ pub fn list(
     let searched = search.is_some() && few.is_none();
     let (total, rows) = crate::search::matches_from_index(conn, searched, |conn| {
         let total: i64 = match totals.0.get(&key) {
-            Some((total, _)) => total,
-            None => {
+            Some((total, false)) => total,
+            // A search in key order may have counted the same matches up to its limit (see
+            // `search_list`): this list's totals are exact, and the exact count replaces it.
+            _ => {
                 // Every live row of the archive is counted: not on an HTTP worker.
                 crate::db::quick::may_block()?;
                 let total = crate::search::count_from_gin(conn, searched, |conn| {
