@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::model::ArticleState;
 use crate::db::schema::articles;
-use crate::db::{Db, now};
+use crate::db::{Db, MultiBackend, now};
 use crate::error::ApiError;
 use crate::i18n::Code;
 
@@ -20,6 +20,20 @@ pub fn live_at(at: NaiveDateTime) -> Live {
     articles::status
         .eq(ArticleState::Published.as_str())
         .and(articles::published_at.le(at))
+}
+
+/// The time bound of [`live_at`] where SQLite cannot walk an index for it (`+published_at`,
+/// a no-op no index serves), for a list ordered on another index: given the bound, SQLite
+/// took every live row from the index on publication times and sorted them all by views
+/// (0.2 s at 100,000 articles, for a page of 20) instead of walking `articles_views` and
+/// checking the time of the rows it meets, which are live nearly all.
+pub fn dated_by(
+    at: NaiveDateTime,
+) -> Box<dyn BoxableExpression<articles::table, MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>("+articles.published_at <= ")
+            .bind::<diesel::sql_types::Timestamp, _>(at),
+    )
 }
 
 /// The id of an article readers may see, and whether it takes comments; 404 otherwise.
