@@ -23,7 +23,7 @@ pub fn live_at(at: NaiveDateTime) -> Live {
 }
 
 /// The time bound of [`live_at`] where SQLite cannot walk an index for it (`+published_at`,
-/// a no-op no index serves), for a list ordered on another index: given the bound, SQLite
+/// a no-op that no index serves), for a list ordered on another index: given the bound, SQLite
 /// took every live row from the index on publication times and sorted them all by views
 /// (0.2 s at 100,000 articles, for a page of 20) instead of walking `articles_views` and
 /// checking the time of the rows it meets, which are live nearly all.
