@@ -563,6 +563,16 @@ backend_test!(
         assert_eq!(slugs(&common), ["tin-1200", "tin-1199", "tin-1198"]);
         assert_eq!(common["meta"]["total"], 1000);
         assert_eq!(common["meta"]["total_capped"], true);
+        // A page past that limit, for a search not counted yet: one walk finds the page and
+        // counts, and goes on past the limit for the page.
+        let deep = app
+            .get("/api/v1/articles?q=noi%20dung&per_page=10&page=101")
+            .await
+            .json();
+        let expected: Vec<String> = (191..=200).rev().map(|n| format!("tin-{n}")).collect();
+        assert_eq!(slugs(&deep), expected);
+        assert_eq!(deep["meta"]["total"], 1010);
+        assert_eq!(deep["meta"]["total_capped"], true);
 
         // Ordered on a column, the same word's matches are all counted, with the list's other
         // filters: by views, before a time, and on the editors' list.

@@ -158,35 +158,60 @@ pub(super) fn search_list(
         }
         (found.len() as i64) < page.per_page
     };
-    if sort == Sort::Relevance {
-        let mut seen = HashSet::new();
-        for field in [Field::Title, Field::Lead, Field::Anywhere] {
-            let ended = scope.walk(conn, field, true, None, |key, id| {
-                !seen.insert(id) || take(key, id)
-            })?;
-            if !ended {
-                break;
-            }
-        }
-    } else {
-        scope.walk(conn, Field::Anywhere, sort != Sort::OldestFirst, after, take)?;
-    }
-
-    // Requests that miss the same total together wait for one count instead of each counting.
-    let counted = totals.0.try_get_with(totals_key, || {
+    // Newest first from the first match, the page's walk is the count's: a total not counted
+    // yet is counted on the same walk, which goes on past the page up to the limit. Walked
+    // apart, a word with fewer matches than the limit had each of them found twice (on
+    // PostgreSQL a phrase of common words that rarely meet reads every document holding
+    // them, each time).
+    let one_walk = sort == Sort::NewestFirst && after.is_none() && !totals.0.contains_key(&totals_key);
+    let counted = if one_walk {
         let mut count = 0;
-        let ended = scope.walk(conn, Field::Anywhere, true, None, |_, _| {
+        let mut wanted = true;
+        scope.walk(conn, Field::Anywhere, true, None, |key, id| {
             count += 1;
-            count <= count_limit
+            if wanted {
+                wanted = take(key, id);
+            }
+            wanted || count <= count_limit
         })?;
-        // Past the limit, counting would cost more than the page itself: a common word
-        // matches most of a portal, and nobody reads page 51.
-        QueryResult::Ok(if ended {
-            (count, false)
-        } else {
+        let total = if count > count_limit {
             (count_limit, true)
+        } else {
+            (count, false)
+        };
+        totals.0.insert(totals_key, total);
+        Ok(total)
+    } else {
+        if sort == Sort::Relevance {
+            let mut seen = HashSet::new();
+            for field in [Field::Title, Field::Lead, Field::Anywhere] {
+                let ended = scope.walk(conn, field, true, None, |key, id| {
+                    !seen.insert(id) || take(key, id)
+                })?;
+                if !ended {
+                    break;
+                }
+            }
+        } else {
+            scope.walk(conn, Field::Anywhere, sort != Sort::OldestFirst, after, take)?;
+        }
+        // Requests that miss the same total together wait for one count instead of each
+        // counting.
+        totals.0.try_get_with(totals_key, || {
+            let mut count = 0;
+            let ended = scope.walk(conn, Field::Anywhere, true, None, |_, _| {
+                count += 1;
+                count <= count_limit
+            })?;
+            // Past the limit, counting would cost more than the page itself: a common word
+            // matches most of a portal, and nobody reads page 51.
+            QueryResult::Ok(if ended {
+                (count, false)
+            } else {
+                (count_limit, true)
+            })
         })
-    });
+    };
     let (total, capped) = match counted {
         Ok(total) => total,
         // The error is shared with every waiter; each reports it in its own words.
