@@ -162,7 +162,8 @@ pub(super) fn search_list(
     // yet is counted on the same walk, which goes on past the page up to the limit. Walked
     // apart, a word with fewer matches than the limit had each of them found twice (on
     // PostgreSQL a phrase of common words that rarely meet reads every document holding
-    // them, each time).
+    // them, each time). Concurrent first requests of one search each walk instead of waiting
+    // for one count; identical ones share one answer in the response cache.
     let one_walk = sort == Sort::NewestFirst && after.is_none() && !totals.0.contains_key(&totals_key);
     let counted = if one_walk {
         let mut count = 0;
