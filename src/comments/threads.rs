@@ -38,12 +38,18 @@ pub fn threads(conn: &mut Db, article_id: i64, page: Page) -> Result<List<Public
         comments::created_at,
         comments::is_staff,
     );
-    let roots: Vec<PublicRow> = top
-        .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(page.per_page)
-        .offset(page.offset())
-        .select(columns)
-        .load(conn)?;
+    // Most articles have no approved comment: the count then answers alone, without the
+    // statement of the page (which PostgreSQL plans afresh on every call, for its bound limit
+    // and offset).
+    let roots: Vec<PublicRow> = if page.offset() >= total {
+        Vec::new()
+    } else {
+        top.order((comments::created_at.asc(), comments::id.asc()))
+            .limit(page.per_page)
+            .offset(page.offset())
+            .select(columns)
+            .load(conn)?
+    };
     let root_ids: Vec<i64> = roots.iter().map(|r| r.0).collect();
     let replies: Vec<PublicRow> = if root_ids.is_empty() {
         Vec::new()

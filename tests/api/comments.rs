@@ -472,6 +472,10 @@ backend_test! {
         assert_eq!(ids(&page["data"][0]["replies"][0]["replies"]), [r2]);
         assert_eq!(page["data"][1]["replies"], json!([]), "the pending reply is not shown");
         assert_eq!(ids(&public(&app, &slug, "?per_page=2&page=2").await["data"]), [top[2]]);
+        assert_eq!(ids(&public(&app, &slug, "?per_page=1&page=3").await["data"]), [top[2]]);
+        let past = public(&app, &slug, "?per_page=1&page=4").await;
+        assert_eq!(past["data"], json!([]));
+        assert_eq!(past["meta"]["total"], 3);
         assert_eq!(comment_count(&app, &slug).await, 5);
 
         // Taking a reply down hides what hangs below it.
