@@ -38,9 +38,8 @@ pub fn threads(conn: &mut Db, article_id: i64, page: Page) -> Result<List<Public
         comments::created_at,
         comments::is_staff,
     );
-    // Most articles have no approved comment: the count then answers alone, without the
-    // statement of the page (which PostgreSQL plans afresh on every call, for its bound limit
-    // and offset).
+    // Most articles have no approved comment: the count then answers alone, one statement
+    // instead of two.
     let roots: Vec<PublicRow> = if page.offset() >= total {
         Vec::new()
     } else {
