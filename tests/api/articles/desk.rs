@@ -288,6 +288,16 @@ backend_test!(
         )
         .await;
         published(&app, &editor, json!({"title": "Tin thường"}), &hour(3)).await;
+        // Published with a date still to come: in no list, featured or not, whatever the order.
+        let later = "2099-01-01T00:00:00Z";
+        published(
+            &app,
+            &editor,
+            json!({"title": "Nổi bật sắp đăng", "featured": true, "featured_rank": 0}),
+            later,
+        )
+        .await;
+        published(&app, &editor, json!({"title": "Tin sắp đăng"}), later).await;
         assert_eq!(a["featured"], true);
         assert_eq!(a["featured_rank"], 2);
 
@@ -307,8 +317,20 @@ backend_test!(
             .await
             .json();
         assert_eq!(slugs(&list), ["noi-bat-hang-hai-cu"]);
-        let list = app.get(&format!("{PUBLIC_ARTICLES}?featured=false")).await.json();
-        assert_eq!(slugs(&list), ["tin-thuong"]);
+        for order in ["", "&sort=published_at", "&sort=-views"] {
+            let list = app
+                .get(&format!("{PUBLIC_ARTICLES}?featured=false{order}"))
+                .await
+                .json();
+            assert_eq!(slugs(&list), ["tin-thuong"], "{order}");
+            assert_eq!(list["meta"]["total"], 1, "{order}");
+        }
+        let list = app
+            .get(&format!("{PUBLIC_ARTICLES}?featured=true&sort=-views"))
+            .await
+            .json();
+        assert_eq!(list["meta"]["total"], 3);
+        assert_eq!(slugs(&list).len(), 3);
         let list = app
             .get(&format!("{PUBLIC_ARTICLES}?featured=true&sort=published_at"))
             .await
