@@ -189,20 +189,39 @@ pub fn list(
     let searched = search.is_some() && few.is_none();
     let (total, rows) = crate::search::matches_from_index(conn, searched, |conn| {
         let total = crate::search::count_from_gin(conn, searched, |conn| build().count().get_result(conn))?;
-        let q = build().limit(page.per_page).offset(page.offset());
-        let q = match filter.sort.unwrap_or_default() {
-            EditorialSort::RecentlyChanged => q.order((articles::updated_at.desc(), articles::id.desc())),
-            EditorialSort::RecentlyCreated => q.order((articles::created_at.desc(), articles::id.desc())),
-            // Spelled out: SQLite puts NULLs first in a descending order, PostgreSQL last.
-            EditorialSort::RecentlyPublished => q.order((
-                articles::published_at.is_null().asc(),
-                articles::published_at.desc(),
-                articles::id.desc(),
-            )),
-            EditorialSort::Title => q.order((articles::title.asc(), articles::id.asc())),
-        };
-        let rows: Vec<ArticleRow> = q.select(ArticleRow::as_select()).load(conn)?;
+        // The page's ids are chosen first, then its rows read: asked for whole rows, SQLite
+        // carried each row it sorted with its body, and as articles are changed and created
+        // in about the order they were written, nearly every row entered the page's top 20
+        // on its way (0.6 s at 100,000 articles, against 0.06 s for the ids alone).
+        let ids: Vec<i64> = ordered(build(), filter.sort.unwrap_or_default())
+            .select(articles::id)
+            .limit(page.per_page)
+            .offset(page.offset())
+            .load(conn)?;
+        let mut rows: Vec<ArticleRow> = articles::table
+            .filter(in_ids(articles::id, &ids))
+            .select(ArticleRow::as_select())
+            .load(conn)?;
+        rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
         QueryResult::Ok((total, rows))
     })?;
     Ok((editorial_many(conn, links, rows)?, total))
+}
+
+/// `q` in the order of `sort`, the id last so that pages never overlap.
+fn ordered<'a>(
+    q: articles::BoxedQuery<'a, crate::db::MultiBackend>,
+    sort: EditorialSort,
+) -> articles::BoxedQuery<'a, crate::db::MultiBackend> {
+    match sort {
+        EditorialSort::RecentlyChanged => q.order((articles::updated_at.desc(), articles::id.desc())),
+        EditorialSort::RecentlyCreated => q.order((articles::created_at.desc(), articles::id.desc())),
+        // Spelled out: SQLite puts NULLs first in a descending order, PostgreSQL last.
+        EditorialSort::RecentlyPublished => q.order((
+            articles::published_at.is_null().asc(),
+            articles::published_at.desc(),
+            articles::id.desc(),
+        )),
+        EditorialSort::Title => q.order((articles::title.asc(), articles::id.asc())),
+    }
 }
