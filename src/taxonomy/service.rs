@@ -10,13 +10,13 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::dto::{Category, CategoryInput, CategoryPatch, CategoryRef, Crumb, Tag, TagInput, TagWithCount};
 use super::model::{CategoryChanges, NewCategory, NewTag, TagChanges};
 use super::model::{CategoryRow, TagRow};
-use crate::articles::published::live_at;
+use crate::articles::published::{LiveBoxed, live_at, live_by_scan};
 use crate::audit::{Entry, Resource};
 use crate::auth::AuthUser;
 use crate::auth::policy::{self, Action};
 use crate::cache::{self, Scope};
 use crate::db::schema::{article_tags, articles, categories, tags};
-use crate::db::{Db, now};
+use crate::db::{Backend, Db, now};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{Code, FieldCode};
 use crate::text;
@@ -58,12 +58,18 @@ struct Forest {
 impl Forest {
     fn load(conn: &mut Db, shown: Shown) -> QueryResult<Self> {
         let rows = all_categories(conn)?;
-        // One grouped query for every category (from `articles_category`, which holds the
-        // category, status and date, or the live range of `articles_public`); descendants
-        // are added up here.
+        // One grouped query for every category, from `articles_category`, which holds the
+        // category, status and date; descendants are added up here. SQLite, without
+        // statistics, preferred the live range of `articles_public` and a lookup of each row
+        // in the table (0.17 s at 100,000 articles, against 10 ms), so there the live terms
+        // are kept out of its reach.
+        let live: LiveBoxed = match conn.backend() {
+            Backend::Sqlite => live_by_scan(now()),
+            Backend::Postgres => Box::new(live_at(now())),
+        };
         let own: Vec<(Option<i64>, i64)> = articles::table
-            .filter(live_at(now()))
             .filter(articles::category_id.is_not_null())
+            .filter(live)
             .group_by(articles::category_id)
             .select((articles::category_id, count_star()))
             .load(conn)?;

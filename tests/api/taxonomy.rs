@@ -785,6 +785,17 @@ backend_test!(
         )
         .await
         .expect(201);
+        // Published with a date still to come: not counted until then.
+        let report = crate::articles::import::import(
+            &app,
+            &format!(
+                "{}\n",
+                json!({"title": "Tin thể thao sắp đăng", "category": "Thể thao",
+                       "status": "published", "published_at": "2099-01-01T00:00:00Z"})
+            ),
+        )
+        .await;
+        assert_eq!(report.imported, 1, "{report:?}");
 
         let roots = public_tree(&app).await;
         assert_eq!(
