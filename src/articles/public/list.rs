@@ -172,12 +172,10 @@ pub fn list(
     // index with the time bound out of its reach (see `dated_by`), and both counts from that
     // index, which holds every column they test. The others' rows already come from the
     // index of the list's order.
-    let featured_index = backend == Backend::Sqlite
-        && query.featured.is_some()
-        && category_ids.is_none()
-        && tag_id.is_none()
-        && author_id.is_none()
-        && search.is_none();
+    // SQLite with no category, tag or author, whose own indexes would serve better.
+    let sqlite_unnarrowed =
+        backend == Backend::Sqlite && category_ids.is_none() && tag_id.is_none() && author_id.is_none();
+    let featured_index = sqlite_unnarrowed && query.featured.is_some() && search.is_none();
     let base = |upper: Option<NaiveDateTime>| {
         let mut q = match upper {
             Some(upper) => articles::table.filter(live_at(upper)).into_boxed(),
@@ -337,11 +335,7 @@ pub fn list(
                 // By views, SQLite walks `articles_views` when the time bound is out of its
                 // reach (see `dated_by`); a category, tag or author keeps its own index, the
                 // better walk for a small one.
-                let walk_views = matches!(order, ByColumn::MostViewed)
-                    && backend == Backend::Sqlite
-                    && category_ids.is_none()
-                    && tag_id.is_none()
-                    && author_id.is_none();
+                let walk_views = matches!(order, ByColumn::MostViewed) && sqlite_unnarrowed;
                 let q = match walk_views {
                     true => filtered(None).filter(dated_by(at)),
                     false => filtered(Some(at)),
