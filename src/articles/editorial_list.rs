@@ -202,7 +202,7 @@ pub fn list(
             .filter(in_ids(articles::id, &ids))
             .select(ArticleRow::as_select())
             .load(conn)?;
-        rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
+        crate::db::ids::in_order_of(&ids, &mut rows, |r| r.id);
         QueryResult::Ok((total, rows))
     })?;
     Ok((editorial_many(conn, links, rows)?, total))

@@ -267,7 +267,7 @@ fn related(
         Some((kept, _, stamp)) => kept.rows(conn, stamp, &ids, read)?,
         None => read(conn, &ids)?,
     };
-    rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
+    crate::db::ids::in_order_of(&ids, &mut rows, |r| r.id);
     let missing = SHOWN - rows.len() as i64;
     if let (Some(category), true) = (category, missing > 0) {
         let mut taken: Vec<i64> = shown.to_vec();

@@ -224,7 +224,7 @@ pub(super) fn search_list(
         .filter(in_ids(articles::id, &ids))
         .select(SummaryRow::as_select())
         .load(conn)?;
-    rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
+    crate::db::ids::in_order_of(&ids, &mut rows, |r| r.id);
     let next_cursor = match (sort, found.last()) {
         (Sort::NewestFirst | Sort::OldestFirst, Some(&(key, _))) if found.len() as i64 == page.per_page => {
             Some(encode_cursor(key, -1))
