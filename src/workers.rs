@@ -1,7 +1,8 @@
 //! Background work inside the server process: publishing scheduled articles and
 //! unpublishing those whose `unpublish_at` came, sending
-//! webhooks, writing view counts, purging spent captcha nonces and old webhook events, and
-//! sweeping media files no row names.
+//! webhooks, writing view counts, purging spent captcha nonces and old webhook events,
+//! sweeping media files no row names, and indexing the pairs of words of new search rows
+//! (PostgreSQL).
 //! Stopped after the HTTP server has drained, with a last flush so no counted view is lost on
 //! a clean shutdown.
 
@@ -52,6 +53,33 @@ pub async fn flush_views(state: &AppState) -> Result<i64, crate::error::ApiError
     }
     let views = state.views.clone();
     state.db.run(move |conn| Ok(views.flush(conn)?)).await
+}
+
+/// How often new search rows are looked for to index their pairs of words (PostgreSQL).
+pub const PAIRS_EVERY: Duration = Duration::from_secs(5);
+
+/// Indexes the pairs of words of every search row not indexed yet (see `search::pairs`), a
+/// batch at a time, until none is left or `stopped`. Returns how many rows it indexed.
+pub async fn pair_backlog(
+    state: &AppState,
+    stopped: impl Fn() -> bool,
+) -> Result<usize, crate::error::ApiError> {
+    use crate::search::pairs;
+    let mut done = 0;
+    while !stopped() {
+        let paired = state
+            .db
+            .run(|conn| Ok(pairs::pair_some(conn, pairs::BATCH)?))
+            .await?;
+        done += paired;
+        if (paired as i64) < pairs::BATCH {
+            break;
+        }
+    }
+    if done > 0 {
+        tracing::info!(rows = done, "indexed the pairs of words of new search rows");
+    }
+    Ok(done)
 }
 
 /// Runs `job` every `period`, and at once whenever `wake` is notified, until `stop` changes.
@@ -129,6 +157,19 @@ impl Workers {
                 },
             ))
         };
+        // SQLite's FTS5 keeps word positions itself: nothing to index there.
+        let pairs = (state.db.backend() == crate::db::Backend::Postgres).then(|| {
+            let state = state.clone();
+            let stop = watch.clone();
+            actix_web::rt::spawn(every(PAIRS_EVERY, None, watch.clone(), move || {
+                let (state, stop) = (state.clone(), stop.clone());
+                async move {
+                    if let Err(e) = pair_backlog(&state, || *stop.borrow()).await {
+                        tracing::warn!(error = %e, "indexing search pairs failed; retrying next run");
+                    }
+                }
+            }))
+        });
         let views = {
             let state = state.clone();
             actix_web::rt::spawn(every(VIEW_FLUSH_EVERY, None, watch, move || {
@@ -142,7 +183,10 @@ impl Workers {
         };
         Workers {
             stop,
-            tasks: vec![scheduler, webhooks, media, views],
+            tasks: [scheduler, webhooks, media, views]
+                .into_iter()
+                .chain(pairs)
+                .collect(),
             state: state.clone(),
         }
     }

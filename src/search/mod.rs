@@ -10,6 +10,7 @@
 
 mod index;
 pub mod merges;
+pub mod pairs;
 mod query;
 mod vectors;
 

@@ -148,6 +148,27 @@ impl Search {
             .join(" & ")
     }
 
+    /// The pairs of adjacent words every match holds in its document (see
+    /// [`super::pairs`]), joined by commas for `string_to_array`; `None` when the query has no
+    /// phrase of two words or more that PostgreSQL reads word for word.
+    ///
+    /// A phrase holding a word the parser splits (`1e5x`) gives no pairs: its lexemes are not
+    /// its words. Folded words hold no comma, and the length bound is the index's.
+    fn pairs(&self) -> Option<String> {
+        let mut pairs = Vec::new();
+        for term in self.terms.iter().filter(|t| t.phrase) {
+            if !term.words.iter().all(|w| super::vectors::one_token(w)) {
+                continue;
+            }
+            for two in term.words.windows(2) {
+                if two[0].len() + two[1].len() < PAIR_BYTES {
+                    pairs.push(format!("{} {}", two[0], two[1]));
+                }
+            }
+        }
+        (!pairs.is_empty()).then(|| pairs.join(","))
+    }
+
     /// `articles.id` is one of the articles matching this query anywhere (for lists that
     /// filter and sort in SQL: the editorial list).
     pub fn matches(
@@ -163,14 +184,34 @@ impl Search {
                 .bind::<Text, _>(self.fts5(None))
                 .sql("))"),
             ),
-            Backend::Postgres => Box::new(
-                sql::<Bool>(
-                    "articles.id IN (SELECT article_id FROM article_search \
-                     WHERE document @@ to_tsquery('simple', ",
-                )
-                .bind::<Text, _>(self.tsquery())
-                .sql("))"),
-            ),
+            Backend::Postgres => match self.pairs() {
+                Some(pairs) => {
+                    // `phrase_rows`, its binds in order: the pairs, then the query twice.
+                    let rows = phrase_rows("article_id", "\u{1}", "\u{1}", "");
+                    let parts: Vec<&str> = rows.split('\u{1}').collect();
+                    let part = |i: usize| parts.get(i).copied().unwrap_or_default();
+                    let tsquery = self.tsquery();
+                    Box::new(
+                        sql::<Bool>("articles.id IN (")
+                            .sql(part(0))
+                            .bind::<Text, _>(pairs)
+                            .sql(part(1))
+                            .bind::<Text, _>(tsquery.clone())
+                            .sql(part(2))
+                            .bind::<Text, _>(tsquery)
+                            .sql(part(3))
+                            .sql(")"),
+                    )
+                }
+                None => Box::new(
+                    sql::<Bool>(
+                        "articles.id IN (SELECT article_id FROM article_search \
+                         WHERE document @@ to_tsquery('simple', ",
+                    )
+                    .bind::<Text, _>(self.tsquery())
+                    .sql("))"),
+                ),
+            },
         }
     }
 
@@ -186,13 +227,23 @@ impl Search {
             return Ok(None);
         };
         let ids: Vec<i64> = from_gin_alone(c, |c| {
-            diesel::sql_query(
-                "SELECT article_id FROM article_search WHERE document @@ to_tsquery('simple', $1) LIMIT $2",
-            )
-            .bind::<Text, _>(self.tsquery())
-            .bind::<BigInt, _>(FEW_MATCHES + 1)
-            .load::<Matched>(c)
-            .map(|rows| rows.into_iter().map(|m| m.article_id).collect())
+            let loaded = match self.pairs() {
+                Some(pairs) => diesel::sql_query(format!(
+                    "{} LIMIT $3",
+                    phrase_rows("article_id", "$2", "$1", "")
+                ))
+                .bind::<Text, _>(self.tsquery())
+                .bind::<Text, _>(pairs)
+                .bind::<BigInt, _>(FEW_MATCHES + 1)
+                .load::<Matched>(c),
+                None => diesel::sql_query(
+                    "SELECT article_id FROM article_search WHERE document @@ to_tsquery('simple', $1) LIMIT $2",
+                )
+                .bind::<Text, _>(self.tsquery())
+                .bind::<BigInt, _>(FEW_MATCHES + 1)
+                .load::<Matched>(c),
+            };
+            loaded.map(|rows| rows.into_iter().map(|m| m.article_id).collect())
         })?;
         Ok((ids.len() as i64 <= FEW_MATCHES).then_some(ids))
     }
@@ -248,11 +299,15 @@ impl Search {
                     Field::Title => "heading",
                 };
                 let phrase = self.terms.iter().any(|t| t.phrase);
+                // Only the whole text has its pairs indexed: titles and leads are short, and
+                // testing them is cheap.
+                let pairs = self.pairs().filter(|_| field == Field::Anywhere);
                 return pg_walk(
                     c,
                     column,
                     &self.tsquery(),
                     phrase,
+                    pairs.as_deref(),
                     newest_first,
                     lower..upper,
                     limit,
@@ -324,6 +379,28 @@ fn from_gin_alone<T>(
     })
 }
 
+/// Pairs of adjacent words are indexed when shorter than this, in bytes (migration 000017).
+const PAIR_BYTES: usize = 200;
+
+/// The rows of `article_search` matching a phrase's `tsquery` (placeholder `query`) by its
+/// `pairs` (see [`Search::pairs`]), each with the columns `select` and the further condition
+/// `and`: the rows holding the pairs, and those not paired yet, their documents tested.
+///
+/// Two arms, so that neither tests a row with `search_pairs`: in one condition with GIN on
+/// `document`, every candidate was tested again by the whole condition, `search_pairs`
+/// included (some 0.6 ms a row). Wrapped in `coalesce`, the first arm's test is no index
+/// condition; the second arm has GIN on `document` for the words, as before pairs.
+fn phrase_rows(select: &str, pairs: &str, query: &str, and: &str) -> String {
+    format!(
+        "SELECT {select} FROM article_search WHERE paired \
+           AND search_pairs(document) @> string_to_array({pairs}, ',') \
+           AND coalesce(document, ''::tsvector) @@ to_tsquery('simple', {query}){and} \
+         UNION ALL \
+         SELECT {select} FROM article_search WHERE NOT paired \
+           AND document @@ to_tsquery('simple', {query}){and}"
+    )
+}
+
 /// Most matches [`Search::few_matches`] lists. Past them the order's index is walked: a word
 /// with more matches is met at least once in a hundred rows of 100,000 articles. A common
 /// word pays for reading this many from GIN first (some 12 ms for 1,001 of 61,791).
@@ -353,7 +430,8 @@ const WINDOW_PER_MATCH: i64 = 16;
 const WINDOW: std::ops::RangeInclusive<i64> = 1024..=16384;
 
 /// PostgreSQL's walk: up to `limit` `(key, article_id)` pairs matching `tsquery` in `column`,
-/// keys in `keys`, in key order; `phrase` when the query holds one.
+/// keys in `keys`, in key order; `phrase` when the query holds one, and `pairs` when the
+/// pairs of its words are indexed for `column` (see [`Search::pairs`]).
 ///
 /// Left to itself, the planner chooses between walking the keys and testing each row, and
 /// collecting the matches from GIN, by its estimate of how many rows match. For a word
@@ -362,17 +440,29 @@ const WINDOW: std::ops::RangeInclusive<i64> = 1024..=16384;
 /// choice is made from what a first window of rows showed instead: a word that fills the
 /// page within the window is walked no further, and the rest of a rarer one comes from GIN,
 /// whose cost grows with the matches, not with the archive.
+#[allow(clippy::too_many_arguments)]
 fn pg_walk(
     conn: &mut diesel::PgConnection,
     column: &str,
     tsquery: &str,
     phrase: bool,
+    pairs: Option<&str>,
     newest_first: bool,
     keys: std::ops::Range<i64>,
     limit: i64,
 ) -> QueryResult<Vec<(i64, i64)>> {
     let order = if newest_first { "DESC" } else { "ASC" };
     let window = (limit * WINDOW_PER_MATCH).clamp(*WINDOW.start(), *WINDOW.end());
+    // A phrase whose pairs fewer rows hold than the smallest window would test is tested on
+    // those rows alone: "zalo pci" holds its pairs in 87 articles of 100,000, each tested
+    // once. The count stops at that window, since each batch of a walk counts again: for a
+    // common phrase ("mot cua", in one article of ten) it costs 3–4 ms a batch.
+    let few = *WINDOW.start();
+    if let Some(pairs) = pairs
+        && candidates(conn, pairs, &keys, few)? < few
+    {
+        return by_pairs(conn, tsquery, pairs, order, &keys, limit);
+    }
     // The window's matches, and the key of its last row (article id -1) when the range holds
     // that many rows: the walk stops there.
     let walked: Vec<Hit> = diesel::sql_query(format!(
@@ -405,6 +495,19 @@ fn pg_walk(
     } else {
         edge + 1..keys.end
     };
+    if let Some(pairs) = pairs {
+        // The rows a walk on by key would still test, at the rate the window found matches.
+        let found = hits.len() as i64;
+        let by_key = (found > 0).then(|| (limit - found).saturating_mul(window) / found);
+        let fewer_by_pairs = match by_key {
+            None => true,
+            Some(by_key) => candidates(conn, pairs, &rest, by_key)? < by_key,
+        };
+        if fewer_by_pairs {
+            hits.extend(by_pairs(conn, tsquery, pairs, order, &rest, limit - found)?);
+            return Ok(hits);
+        }
+    }
     // GIN knows words, not their order: it hands over every row holding a phrase's words,
     // each then read and tested as the walk would. A phrase the window found is walked on, or
     // collected, as the planner estimates; anything else comes from GIN alone, and `key + 0`
@@ -426,6 +529,69 @@ fn pg_walk(
     };
     hits.extend(found.into_iter().map(|h| (h.key, h.article_id)));
     Ok(hits)
+}
+
+/// Up to `limit` `(key, article_id)` pairs in key order (`order`), keys in `keys`, matching a
+/// phrase's `tsquery` in the whole text: the documents of the rows holding `pairs` or not
+/// paired yet are tested, no other.
+fn by_pairs(
+    conn: &mut diesel::PgConnection,
+    tsquery: &str,
+    pairs: &str,
+    order: &str,
+    keys: &std::ops::Range<i64>,
+    limit: i64,
+) -> QueryResult<Vec<(i64, i64)>> {
+    let found: Vec<Hit> = from_gin_alone(conn, |conn| {
+        diesel::sql_query(format!(
+            "{} ORDER BY key {order} LIMIT $4",
+            phrase_rows(
+                "key, article_id",
+                "$5",
+                "$1",
+                " AND key + 0 >= $2 AND key + 0 < $3"
+            )
+        ))
+        .bind::<Text, _>(tsquery)
+        .bind::<BigInt, _>(keys.start)
+        .bind::<BigInt, _>(keys.end)
+        .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(pairs)
+        .load(conn)
+    })?;
+    Ok(found.into_iter().map(|h| (h.key, h.article_id)).collect())
+}
+
+/// How many rows with keys in `keys` hold `pairs` or are not paired yet, counted up to
+/// `limit`: at most the rows a phrase's walk would test when it takes its candidates from the
+/// pairs' index ([`phrase_rows`]). Only indexes and the rows' visibility are read, no document.
+fn candidates(
+    conn: &mut diesel::PgConnection,
+    pairs: &str,
+    keys: &std::ops::Range<i64>,
+    limit: i64,
+) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    from_gin_alone(conn, |conn| {
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM (\
+               SELECT 1 FROM article_search WHERE paired \
+                 AND search_pairs(document) @> string_to_array($1, ',') AND key + 0 >= $2 AND key + 0 < $3 \
+               UNION ALL \
+               SELECT 1 FROM article_search WHERE NOT paired AND key + 0 >= $2 AND key + 0 < $3 \
+             LIMIT $4) AS candidates",
+        )
+        .bind::<Text, _>(pairs)
+        .bind::<BigInt, _>(keys.start)
+        .bind::<BigInt, _>(keys.end)
+        .bind::<BigInt, _>(limit)
+        .get_result::<Count>(conn)
+        .map(|c| c.n)
+    })
 }
 
 /// A longer prefix is looked up in `search_terms` and searched as the words it completes to,
@@ -498,6 +664,31 @@ mod tests {
         assert_eq!(s.long_prefix(), None);
         assert_eq!(s.tsquery(), "'thu' & 'tuc' & ('mot' <-> 'cua')");
         assert_eq!(parse("“Đống Đa”").fts5(None), r#""dong da""#);
+    }
+
+    #[test]
+    fn a_phrase_requires_the_pairs_of_its_adjacent_words() {
+        assert_eq!(parse(r#"thủ tục "một cửa""#).pairs().as_deref(), Some("mot cua"));
+        assert_eq!(
+            parse(r#""Zalo PCI mở" "Đống Đa" ha"#).pairs().as_deref(),
+            Some("zalo pci,pci mo,dong da")
+        );
+        // No phrase, a phrase of one word, a word the parser splits (`1e5` and `x`): nothing
+        // to look up. (A query is too short for a pair the index leaves out.)
+        assert_eq!(parse("zalo pci").pairs(), None);
+        assert_eq!(parse(r#""zalo""#).pairs(), None);
+        assert_eq!(parse(r#""1e5x zalo""#).pairs(), None);
+        assert_eq!(
+            parse(r#""1e5x zalo" "mot cua""#).pairs().as_deref(),
+            Some("mot cua")
+        );
+        // The condition of `matches` binds into four parts of `phrase_rows`.
+        assert_eq!(
+            phrase_rows("article_id", "\u{1}", "\u{1}", "")
+                .split('\u{1}')
+                .count(),
+            4
+        );
     }
 
     #[test]

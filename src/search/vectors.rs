@@ -80,7 +80,7 @@ impl Vectors {
 }
 
 /// True when PostgreSQL's default parser reads `word` as one token of the same text.
-fn one_token(word: &str) -> bool {
+pub(super) fn one_token(word: &str) -> bool {
     let bytes = word.as_bytes();
     let Some(first) = bytes.first() else {
         return false;

@@ -435,6 +435,186 @@ backend_test! {
     }
 }
 
+/// Every list a phrase search gives: newest first (with its total), oldest first, by views,
+/// by relevance, a second page, and the editors' list (sorted). `per_page` keeps each round's
+/// addresses apart, so that no answer comes from the response cache.
+async fn phrase_lists(app: &TestApp, token: &str, q: &str, per_page: u32) -> Vec<(String, Vec<String>)> {
+    let mut lists = Vec::new();
+    let newest = app
+        .get(&format!("/api/v1/articles?q={}&per_page={per_page}", encoded(q)))
+        .await
+        .json();
+    lists.push((format!("total {}", newest["meta"]["total"]), slugs(&newest)));
+    for extra in ["&sort=published_at", "&sort=-views", "&sort=relevance"] {
+        lists.push((
+            extra.to_owned(),
+            search(app, q, &format!("{extra}&per_page={per_page}")).await,
+        ));
+    }
+    lists.push(("page 2".to_owned(), search(app, q, "&per_page=2&page=2").await));
+    let res = app
+        .get_as(
+            token,
+            &format!("/api/v1/admin/articles?q={}&per_page={per_page}", encoded(q)),
+        )
+        .await;
+    let mut edited = slugs(&res.expect(200).json());
+    edited.sort();
+    lists.push(("editors".to_owned(), edited));
+    lists
+}
+
+backend_test!(
+    /// A phrase of words that every article holds, next to each other in a few: found the
+    /// same before PostgreSQL indexes the pairs of adjacent words, after, and after an edit
+    /// and a new article. Most matches lie beyond the window of the newest rows tested first,
+    /// and a three-word phrase has articles holding both its pairs apart, which must not match.
+    async fn phrases_of_common_words_are_found_before_and_after_their_pairs_are_indexed(app: TestApp) {
+        const ARTICLES: u32 = 1200;
+        const PHRASE: [u32; 5] = [4, 60, 90, 170, 1150];
+        let lines: String = (1..=ARTICLES)
+            .map(|n| {
+                let extra = match n {
+                    170 => " Tra cứu qua Zalo PCI mở.",
+                    n if PHRASE.contains(&n) => " Tra cứu qua Zalo PCI.",
+                    _ => "",
+                };
+                let body = format!("Bản tin số {n}: Zalo là một kênh, cổng PCI mở cả ngày.{extra}");
+                let published =
+                    chrono::DateTime::from_timestamp(1_577_836_800 + i64::from(n) * 3600, 0).unwrap();
+                format!(
+                    "{}\n",
+                    json!({"title": format!("Bản tin số {n}"), "slug": format!("tin-{n}"), "body": body,
+                           "status": "published", "published_at": published.to_rfc3339()})
+                )
+            })
+            .collect();
+        let report = import(&app, &lines).await;
+        assert_eq!(report.imported, ARTICLES as usize, "{report:?}");
+        let admin = app.user(Role::Admin).await;
+
+        let tin = |ns: &[u32]| ns.iter().map(|n| format!("tin-{n}")).collect::<Vec<_>>();
+        let expected = |newest: Vec<String>, total: usize| {
+            let mut oldest = newest.clone();
+            oldest.reverse();
+            let mut sorted = newest.clone();
+            sorted.sort();
+            vec![
+                (format!("total {total}"), newest.clone()),
+                ("&sort=published_at".to_owned(), oldest),
+                ("&sort=-views".to_owned(), newest.clone()),
+                ("&sort=relevance".to_owned(), newest.clone()),
+                (
+                    "page 2".to_owned(),
+                    newest.iter().skip(2).take(2).cloned().collect(),
+                ),
+                ("editors".to_owned(), sorted),
+            ]
+        };
+        let two = expected(tin(&[1150, 170, 90, 60, 4]), 5);
+        let three = expected(tin(&[170]), 1);
+        let none = expected(Vec::new(), 0);
+        let token = admin.access_token.as_str();
+        let check = |round: u32| {
+            let (app, two, three, none) = (&app, &two, &three, &none);
+            async move {
+                assert_eq!(
+                    phrase_lists(app, token, "\"zalo pci\"", round).await,
+                    *two,
+                    "round {round}"
+                );
+                assert_eq!(
+                    phrase_lists(app, token, "“Zalo PCI mở”", round).await,
+                    *three,
+                    "round {round}"
+                );
+                assert_eq!(
+                    phrase_lists(app, token, "\"pci zalo\"", round).await,
+                    *none,
+                    "round {round}"
+                );
+                assert_eq!(
+                    phrase_lists(app, token, "\"zalo pci\" xyzzy", round).await,
+                    *none,
+                    "round {round}"
+                );
+            }
+        };
+        check(20).await;
+
+        let unpaired = || async {
+            app.state
+                .db
+                .run(|conn| Ok(newsdesk::search::pairs::unpaired(conn)?))
+                .await
+                .unwrap()
+        };
+        let paired = newsdesk::workers::pair_backlog(&app.state, || false)
+            .await
+            .unwrap();
+        let postgres = app.state.db.backend() == newsdesk::db::Backend::Postgres;
+        assert_eq!(paired, if postgres { ARTICLES as usize } else { 0 });
+        assert_eq!(unpaired().await, 0);
+        check(19).await;
+
+        // An article the server writes is paired as it is written, and so is an edit of one.
+        let editor = app.user(Role::Editor).await;
+        let (_, new) = app
+            .published_article(
+                &editor,
+                json!({"title": "Tin mới", "body": "Hỏi đáp qua Zalo PCI."}),
+            )
+            .await;
+        let (edited, edited_slug) = app
+            .published_article(&editor, json!({"title": "Tin sửa", "body": "Chưa có."}))
+            .await;
+        app.as_user(
+            &editor.access_token,
+            Method::PATCH,
+            &format!("/api/v1/admin/articles/{edited}"),
+            Some(&json!({"version": 1, "body": "Đã có Zalo PCI mở."})),
+        )
+        .await
+        .expect(200);
+        assert_eq!(unpaired().await, 0);
+        // An imported one waits for the server's background work, and is found meanwhile.
+        let line = json!({"title": "Tin nhập", "slug": "tin-nhap", "body": "Qua Zalo PCI.",
+                          "status": "published", "published_at": "2025-01-01T00:00:00Z"});
+        assert_eq!(import(&app, &format!("{line}\n")).await.imported, 1);
+        assert_eq!(unpaired().await, if postgres { 1 } else { 0 });
+        let found = |round: u32| {
+            let (app, new, edited_slug) = (&app, &new, &edited_slug);
+            async move {
+                let newest = vec![edited_slug.clone(), tin(&[170])[0].clone()];
+                assert_eq!(
+                    phrase_lists(app, token, "“zalo pci mở”", round).await,
+                    expected(newest, 2)
+                );
+                let mut newest = vec![edited_slug.clone(), new.clone(), "tin-nhap".to_owned()];
+                newest.extend(tin(&[1150, 170, 90, 60, 4]));
+                let mut lists = expected(newest.clone(), 8);
+                // Equal views (none) list the last written first: the import's article.
+                newest.swap(0, 2);
+                newest.swap(1, 2);
+                lists[2].1 = newest;
+                assert_eq!(phrase_lists(app, token, "\"zalo pci\"", round).await, lists);
+            }
+        };
+        found(18).await;
+        let workers = newsdesk::workers::Workers::start(&app.state);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while unpaired().await > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server pairs imported rows"
+            );
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        workers.stop().await;
+        found(17).await;
+    }
+);
+
 backend_test!(
     async fn search_keeps_publication_order_through_every_change_of_state(app: TestApp) {
         let editor = app.user(Role::Editor).await;
