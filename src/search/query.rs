@@ -389,11 +389,12 @@ const PAIR_BYTES: usize = 200;
 /// Two arms, so that neither tests a row with `search_pairs`: in one condition with GIN on
 /// `document`, every candidate was tested again by the whole condition, `search_pairs`
 /// included (some 0.6 ms a row). Wrapped in `coalesce`, the first arm's test is no index
-/// condition; the second arm has GIN on `document` for the words, as before pairs.
+/// condition; the second arm has GIN on `document` for the words, as before pairs. The pairs
+/// are compared in the index's collation, `"C"`.
 fn phrase_rows(select: &str, pairs: &str, query: &str, and: &str) -> String {
     format!(
         "SELECT {select} FROM article_search WHERE paired \
-           AND search_pairs(document) @> string_to_array({pairs}, ',') \
+           AND search_pairs(document) COLLATE \"C\" @> string_to_array({pairs}, ',') \
            AND coalesce(document, ''::tsvector) @@ to_tsquery('simple', {query}){and} \
          UNION ALL \
          SELECT {select} FROM article_search WHERE NOT paired \
@@ -580,7 +581,7 @@ fn candidates(
         diesel::sql_query(
             "SELECT count(*) AS n FROM (\
                SELECT 1 FROM article_search WHERE paired \
-                 AND search_pairs(document) @> string_to_array($1, ',') AND key + 0 >= $2 AND key + 0 < $3 \
+                 AND search_pairs(document) COLLATE \"C\" @> string_to_array($1, ',') AND key + 0 >= $2 AND key + 0 < $3 \
                UNION ALL \
                SELECT 1 FROM article_search WHERE NOT paired AND key + 0 >= $2 AND key + 0 < $3 \
              LIMIT $4) AS candidates",
