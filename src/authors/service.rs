@@ -427,15 +427,22 @@ pub fn published_counts(conn: &mut Db, ids: &[i64]) -> QueryResult<std::collecti
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(i64, i64)> = article_authors::table
+    let mut query = article_authors::table
         .inner_join(articles::table)
-        .filter(article_authors::author_id.eq_any(ids))
         .filter(articles::status.eq(ArticleState::Published.as_str()))
         .filter(articles::published_at.le(now()))
         .group_by(article_authors::author_id)
         .select((article_authors::author_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+        .into_boxed();
+    // SQLite walks the live articles' index and looks up each one's byline by its key. Given
+    // the authors too, it looked up every article once per author asked for (0.21 s at
+    // 100,000 articles for 14 authors, against 48 ms counting them all), so it counts every
+    // author and the others are dropped here. PostgreSQL plans the filter well.
+    if conn.backend() == crate::db::Backend::Postgres {
+        query = query.filter(article_authors::author_id.eq_any(ids));
+    }
+    let rows: Vec<(i64, i64)> = query.load(conn)?;
+    Ok(rows.into_iter().filter(|(id, _)| ids.contains(id)).collect())
 }
 
 /// Public profiles with their counts of published articles.
