@@ -65,12 +65,21 @@ pub async fn pair_backlog(
     stopped: impl Fn() -> bool,
 ) -> Result<usize, crate::error::ApiError> {
     use crate::search::pairs;
+    // An import's backlog takes minutes (some 200 rows a second): a line now and then shows it
+    // moving.
+    const LOG_EVERY: usize = 10_000;
     let mut done = 0;
     while !stopped() {
         let paired = state
             .db
             .run(|conn| Ok(pairs::pair_some(conn, pairs::BATCH)?))
             .await?;
+        if (done + paired) / LOG_EVERY > done / LOG_EVERY {
+            tracing::info!(
+                rows = done + paired,
+                "indexing the pairs of words of new search rows"
+            );
+        }
         done += paired;
         if (paired as i64) < pairs::BATCH {
             break;

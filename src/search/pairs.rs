@@ -7,11 +7,13 @@
 //! other in a document, and its GIN index hands over the articles holding each pair of a
 //! phrase's adjacent words: the phrase's matches, give or take a longer phrase's.
 //!
-//! Indexing the pairs costs some 2 ms an article, more than the rest of an import together, so
-//! only rows with `paired` set are in that index. Rows are written unpaired, and
-//! [`pair_some`] sets the flag on them in batches, newest first; a search tests the unpaired
-//! rows' documents as before (see `query::Pairs`). An edit of a paired row's text indexes its
-//! new pairs in the edit's own statement.
+//! Indexing the pairs costs 2–5 ms an article, more than the rest of an import together, so
+//! only rows with `paired` set are in that index. A bulk import writes its rows unpaired (as
+//! the migration leaves the rows already there), and [`pair_some`] sets the flag on them in
+//! batches, newest first; a search tests the unpaired rows' documents as before (see
+//! `query::phrase_rows`). A row the server writes one at a time is paired by the trigger that
+//! computes its documents, and an edit of a paired row's text indexes its new pairs in the
+//! edit's own statement.
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;

@@ -243,7 +243,7 @@ pub fn tags(conn: &mut Db, shown: Shown) -> QueryResult<Vec<TagWithCount>> {
     // Every tag, those without public articles left out here when asked: the counts above
     // already name the others, and filtering in SQL joined the links to the live articles a
     // second time (56 of 130 ms at 100,000 articles on SQLite). Binding the ids instead could
-    // pass the parameters SQLite allows.
+    // exceed the parameters SQLite allows.
     let rows: Vec<TagRow> = tags::table
         .order((tags::name.asc(), tags::id.asc()))
         .select(TagRow::as_select())

@@ -5,7 +5,7 @@
 -- holding the phrase holds each pair of its adjacent words.
 --
 -- Computed from the document's positions, the pairs are exactly those `<->` would find, and
--- always those of the row's own document. They cost some 2 ms an article to index, more than
+-- always those of the row's own document. They cost 2–5 ms an article to index, more than
 -- the rest of an import together, so only rows with `paired` set are in the index. A row the
 -- server writes one at a time is paired as it is written; the rows of a bulk import, which
 -- bring their documents, and those already here, are paired later by the server in the
