@@ -169,6 +169,20 @@ impl Search {
         (!pairs.is_empty()).then(|| pairs.join(","))
     }
 
+    /// True when the pairs alone decide a paired row: the query is phrases of two words
+    /// each, every one with pairs (see [`Search::pairs`]). A row holds `a b` among its pairs
+    /// exactly when its document has `a` and `b` at positions next to each other, which is
+    /// what `'a' <-> 'b'` asks, so its document need not be read. A longer phrase's pairs may
+    /// stand apart, and other words are tested on the document.
+    fn pairs_decide(&self) -> bool {
+        self.terms.iter().all(|t| {
+            t.phrase
+                && t.words.len() == 2
+                && t.words.iter().all(|w| super::vectors::one_token(w))
+                && t.words.iter().map(String::len).sum::<usize>() < PAIR_BYTES
+        })
+    }
+
     /// `articles.id` is one of the articles matching this query anywhere (for lists that
     /// filter and sort in SQL: the editorial list).
     pub fn matches(
@@ -186,22 +200,23 @@ impl Search {
             ),
             Backend::Postgres => match self.pairs() {
                 Some(pairs) => {
-                    // `phrase_rows`, its binds in order: the pairs, then the query twice.
-                    let rows = phrase_rows("article_id", "\u{1}", "\u{1}", "");
+                    // `phrase_rows`, its binds in order: the pairs, then the query, twice
+                    // unless the pairs decide.
+                    let exact = self.pairs_decide();
+                    let rows = phrase_rows("article_id", "\u{1}", "\u{1}", "", exact);
                     let parts: Vec<&str> = rows.split('\u{1}').collect();
                     let part = |i: usize| parts.get(i).copied().unwrap_or_default();
                     let tsquery = self.tsquery();
-                    Box::new(
-                        sql::<Bool>("articles.id IN (")
-                            .sql(part(0))
-                            .bind::<Text, _>(pairs)
-                            .sql(part(1))
-                            .bind::<Text, _>(tsquery.clone())
-                            .sql(part(2))
-                            .bind::<Text, _>(tsquery)
-                            .sql(part(3))
-                            .sql(")"),
-                    )
+                    let head = sql::<Bool>("articles.id IN (")
+                        .sql(part(0))
+                        .bind::<Text, _>(pairs)
+                        .sql(part(1))
+                        .bind::<Text, _>(tsquery.clone())
+                        .sql(part(2));
+                    match exact {
+                        true => Box::new(head.sql(")")),
+                        false => Box::new(head.bind::<Text, _>(tsquery).sql(part(3)).sql(")")),
+                    }
                 }
                 None => Box::new(
                     sql::<Bool>(
@@ -230,7 +245,7 @@ impl Search {
             let loaded = match self.pairs() {
                 Some(pairs) => diesel::sql_query(format!(
                     "{} LIMIT $3",
-                    phrase_rows("article_id", "$2", "$1", "")
+                    phrase_rows("article_id", "$2", "$1", "", self.pairs_decide())
                 ))
                 .bind::<Text, _>(self.tsquery())
                 .bind::<Text, _>(pairs)
@@ -302,12 +317,13 @@ impl Search {
                 // Only the whole text has its pairs indexed: titles and leads are short, and
                 // testing them is cheap.
                 let pairs = self.pairs().filter(|_| field == Field::Anywhere);
+                let pairs = pairs.as_deref().map(|p| (p, self.pairs_decide()));
                 return pg_walk(
                     c,
                     column,
                     &self.tsquery(),
                     phrase,
-                    pairs.as_deref(),
+                    pairs,
                     newest_first,
                     lower..upper,
                     limit,
@@ -391,11 +407,16 @@ const PAIR_BYTES: usize = 200;
 /// included (some 0.6 ms a row). Wrapped in `coalesce`, the first arm's test is no index
 /// condition; the second arm has GIN on `document` for the words, as before pairs. The pairs
 /// are compared in the index's collation, `"C"`.
-fn phrase_rows(select: &str, pairs: &str, query: &str, and: &str) -> String {
+/// `exact` when the pairs decide the paired rows ([`Search::pairs_decide`]): their documents
+/// are then not tested, and `query` appears once.
+fn phrase_rows(select: &str, pairs: &str, query: &str, and: &str, exact: bool) -> String {
+    let tested = match exact {
+        true => String::new(),
+        false => format!(" AND coalesce(document, ''::tsvector) @@ to_tsquery('simple', {query})"),
+    };
     format!(
         "SELECT {select} FROM article_search WHERE paired \
-           AND search_pairs(document) COLLATE \"C\" @> string_to_array({pairs}, ',') \
-           AND coalesce(document, ''::tsvector) @@ to_tsquery('simple', {query}){and} \
+           AND search_pairs(document) COLLATE \"C\" @> string_to_array({pairs}, ','){tested}{and} \
          UNION ALL \
          SELECT {select} FROM article_search WHERE NOT paired \
            AND document @@ to_tsquery('simple', {query}){and}"
@@ -432,7 +453,8 @@ const WINDOW: std::ops::RangeInclusive<i64> = 1024..=16384;
 
 /// PostgreSQL's walk: up to `limit` `(key, article_id)` pairs matching `tsquery` in `column`,
 /// keys in `keys`, in key order; `phrase` when the query holds one, and `pairs` when the
-/// pairs of its words are indexed for `column` (see [`Search::pairs`]).
+/// pairs of its words are indexed for `column` (see [`Search::pairs`]), with whether they
+/// decide ([`Search::pairs_decide`]).
 ///
 /// Left to itself, the planner chooses between walking the keys and testing each row, and
 /// collecting the matches from GIN, by its estimate of how many rows match. For a word
@@ -447,7 +469,7 @@ fn pg_walk(
     column: &str,
     tsquery: &str,
     phrase: bool,
-    pairs: Option<&str>,
+    pairs: Option<(&str, bool)>,
     newest_first: bool,
     keys: std::ops::Range<i64>,
     limit: i64,
@@ -460,7 +482,7 @@ fn pg_walk(
     // common phrase ("mot cua", in one article of ten) it costs 3–4 ms a batch.
     let few = *WINDOW.start();
     if let Some(pairs) = pairs
-        && candidates(conn, pairs, &keys, few)? < few
+        && candidates(conn, pairs.0, &keys, few)? < few
     {
         return by_pairs(conn, tsquery, pairs, order, &keys, limit);
     }
@@ -502,7 +524,7 @@ fn pg_walk(
         let by_key = (found > 0).then(|| (limit - found).saturating_mul(window) / found);
         let fewer_by_pairs = match by_key {
             None => true,
-            Some(by_key) => candidates(conn, pairs, &rest, by_key)? < by_key,
+            Some(by_key) => candidates(conn, pairs.0, &rest, by_key)? < by_key,
         };
         if fewer_by_pairs {
             hits.extend(by_pairs(conn, tsquery, pairs, order, &rest, limit - found)?);
@@ -533,12 +555,12 @@ fn pg_walk(
 }
 
 /// Up to `limit` `(key, article_id)` pairs in key order (`order`), keys in `keys`, matching a
-/// phrase's `tsquery` in the whole text: the documents of the rows holding `pairs` or not
-/// paired yet are tested, no other.
+/// phrase's `tsquery` in the whole text: the documents of the rows holding `pairs` (unless
+/// the pairs decide, `exact`) or not paired yet are tested, no other.
 fn by_pairs(
     conn: &mut diesel::PgConnection,
     tsquery: &str,
-    pairs: &str,
+    (pairs, exact): (&str, bool),
     order: &str,
     keys: &std::ops::Range<i64>,
     limit: i64,
@@ -550,7 +572,8 @@ fn by_pairs(
                 "key, article_id",
                 "$5",
                 "$1",
-                " AND key + 0 >= $2 AND key + 0 < $3"
+                " AND key + 0 >= $2 AND key + 0 < $3",
+                exact
             )
         ))
         .bind::<Text, _>(tsquery)
@@ -684,12 +707,18 @@ mod tests {
             Some("mot cua")
         );
         // The condition of `matches` binds into four parts of `phrase_rows`.
-        assert_eq!(
-            phrase_rows("article_id", "\u{1}", "\u{1}", "")
+        let parts = |exact| {
+            phrase_rows("article_id", "\u{1}", "\u{1}", "", exact)
                 .split('\u{1}')
-                .count(),
-            4
-        );
+                .count()
+        };
+        assert_eq!(parts(false), 4);
+        assert_eq!(parts(true), 3);
+        // The pairs decide phrases of two words, and nothing else.
+        assert!(parse(r#""mot cua" "dong da""#).pairs_decide());
+        assert!(!parse(r#""mot cua" dong"#).pairs_decide());
+        assert!(!parse(r#""zalo pci mo""#).pairs_decide());
+        assert!(!parse(r#""1e5x zalo""#).pairs_decide());
     }
 
     #[test]
