@@ -11,6 +11,7 @@
 mod index;
 pub mod merges;
 pub mod pairs;
+mod pg_walk;
 mod query;
 mod vectors;
 

@@ -11,7 +11,7 @@
 //! only rows with `paired` set are in that index. A bulk import writes its rows unpaired (as
 //! the migration leaves the rows already there), and [`pair_some`] sets the flag on them in
 //! batches, newest first; a search tests the unpaired rows' documents as before (see
-//! `query::phrase_rows`). A row the server writes one at a time is paired by the trigger that
+//! [`phrase_rows`]). A row the server writes one at a time is paired by the trigger that
 //! computes its documents, and an edit of a paired row's text indexes its new pairs in the
 //! edit's own statement.
 
@@ -47,12 +47,51 @@ pub fn unpaired(conn: &mut Db) -> QueryResult<i64> {
     let Db::Pg(c) = conn else {
         return Ok(0);
     };
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     diesel::sql_query("SELECT count(*) AS n FROM article_search WHERE NOT paired")
-        .get_result::<Count>(c)
+        .get_result::<Counted>(c)
         .map(|c| c.n)
+}
+
+/// A count of rows, as `n`.
+#[derive(QueryableByName)]
+pub(super) struct Counted {
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// The condition that a row's pairs hold those given as a comma-separated list at
+/// `placeholder`, in the collation of the pairs' index (migration 000017): in any other,
+/// PostgreSQL would not use the index.
+pub(super) fn pairs_held(placeholder: &str) -> String {
+    format!("search_pairs(document) COLLATE \"C\" @> string_to_array({placeholder}, ',')")
+}
+
+/// Pairs of adjacent words are indexed when shorter than this, in bytes (migration 000017).
+pub(super) const PAIR_BYTES: usize = 200;
+
+/// The rows of `article_search` matching a phrase's `tsquery` (placeholder `query`) by its
+/// `pairs` (see [`super::Search::pairs`]), each with the columns `select` and the further
+/// condition `and`: the rows holding the pairs, and those not paired yet, their documents
+/// tested.
+///
+/// Two arms, so that neither tests a row with `search_pairs`: in one condition with GIN on
+/// `document`, every candidate was tested again by the whole condition, `search_pairs`
+/// included (some 0.6 ms a row). Wrapped in `coalesce`, the first arm's test is no index
+/// condition; the second arm has GIN on `document` for the words, as before pairs.
+///
+/// `exact` when the pairs decide the paired rows ([`super::Search::pairs_decide`]): their
+/// documents are then not tested, and `query` appears once.
+pub(super) fn phrase_rows(select: &str, pairs: &str, query: &str, and: &str, exact: bool) -> String {
+    let tested = match exact {
+        true => String::new(),
+        false => format!(" AND coalesce(document, ''::tsvector) @@ to_tsquery('simple', {query})"),
+    };
+    let held = pairs_held(pairs);
+    format!(
+        "SELECT {select} FROM article_search WHERE paired \
+           AND {held}{tested}{and} \
+         UNION ALL \
+         SELECT {select} FROM article_search WHERE NOT paired \
+           AND document @@ to_tsquery('simple', {query}){and}"
+    )
 }
