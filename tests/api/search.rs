@@ -518,26 +518,18 @@ backend_test!(
         let check = |round: u32| {
             let (app, two, three, none) = (&app, &two, &three, &none);
             async move {
-                assert_eq!(
-                    phrase_lists(app, token, "\"zalo pci\"", round).await,
-                    *two,
-                    "round {round}"
-                );
-                assert_eq!(
-                    phrase_lists(app, token, "“Zalo PCI mở”", round).await,
-                    *three,
-                    "round {round}"
-                );
-                assert_eq!(
-                    phrase_lists(app, token, "\"pci zalo\"", round).await,
-                    *none,
-                    "round {round}"
-                );
-                assert_eq!(
-                    phrase_lists(app, token, "\"zalo pci\" xyzzy", round).await,
-                    *none,
-                    "round {round}"
-                );
+                for (q, lists) in [
+                    ("\"zalo pci\"", two),
+                    ("“Zalo PCI mở”", three),
+                    ("\"pci zalo\"", none),
+                    ("\"zalo pci\" xyzzy", none),
+                ] {
+                    assert_eq!(
+                        phrase_lists(app, token, q, round).await,
+                        *lists,
+                        "round {round}, q={q}"
+                    );
+                }
             }
         };
         check(20).await;
