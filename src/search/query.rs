@@ -205,7 +205,7 @@ impl Search {
                     // `phrase_rows`, its binds in order: the pairs, then the query, twice
                     // unless the pairs decide.
                     let exact = self.pairs_decide();
-                    let rows = phrase_rows("article_id", "\u{1}", "\u{1}", "", exact);
+                    let rows = phrase_rows("article_id", "\u{1}", "\u{1}", None, exact);
                     let parts: Vec<&str> = rows.split('\u{1}').collect();
                     let part = |i: usize| parts.get(i).copied().unwrap_or_default();
                     let tsquery = self.tsquery();
@@ -247,7 +247,7 @@ impl Search {
             let loaded = match self.pairs() {
                 Some(pairs) => diesel::sql_query(format!(
                     "{} LIMIT $3",
-                    phrase_rows("article_id", "$2", "$1", "", self.pairs_decide())
+                    phrase_rows("article_id", "$2", "$1", None, self.pairs_decide())
                 ))
                 .bind::<Text, _>(self.tsquery())
                 .bind::<Text, _>(pairs)
@@ -266,7 +266,9 @@ impl Search {
     }
 
     /// Up to `limit` published articles matching in `field` with keys in `keys`, newest (or
-    /// oldest) first: `(key, article_id)` pairs, in order.
+    /// oldest) first: `(key, article_id)` pairs, in order. More when PostgreSQL took a phrase's
+    /// matches from its pairs, which costs the same for up to 1,024: all are the next matches
+    /// in order.
     ///
     /// Both backends walk the matches in key order and stop after `limit`: SQLite's FTS5
     /// returns matches in rowid (key) order; PostgreSQL walks `article_search_key` for a
@@ -492,7 +494,7 @@ mod tests {
         );
         // The condition of `matches` binds into four parts of `phrase_rows`.
         let parts = |exact| {
-            phrase_rows("article_id", "\u{1}", "\u{1}", "", exact)
+            phrase_rows("article_id", "\u{1}", "\u{1}", None, exact)
                 .split('\u{1}')
                 .count()
         };

@@ -461,6 +461,9 @@ async fn phrase_lists(app: &TestApp, token: &str, q: &str, per_page: u32) -> Vec
     let mut edited = slugs(&res.expect(200).json());
     edited.sort();
     lists.push(("editors".to_owned(), edited));
+    // Published from the 50th hour of 2020 to before the 200th (see the test below).
+    let dates = format!("&from=2020-01-03T02:00:00Z&to=2020-01-09T08:00:00Z&per_page={per_page}");
+    lists.push(("dates".to_owned(), search(app, q, &dates).await));
     lists
 }
 
@@ -469,6 +472,8 @@ backend_test!(
     /// same before PostgreSQL indexes the pairs of adjacent words, after, and after an edit
     /// and a new article. Most matches lie beyond the window of the newest rows tested first,
     /// and a three-word phrase has articles holding both its pairs apart, which must not match.
+    /// Within dates, only the matches of those dates are listed; a phrase with more matches
+    /// than a walk's first batch is listed and counted to its last page.
     async fn phrases_of_common_words_are_found_before_and_after_their_pairs_are_indexed(app: TestApp) {
         const ARTICLES: u32 = 1200;
         const PHRASE: [u32; 5] = [4, 60, 90, 170, 1150];
@@ -479,7 +484,12 @@ backend_test!(
                     n if PHRASE.contains(&n) => " Tra cứu qua Zalo PCI.",
                     _ => "",
                 };
-                let body = format!("Bản tin số {n}: Zalo là một kênh, cổng PCI mở cả ngày.{extra}");
+                let map = if n % 11 == 0 {
+                    " Xem bản đồ số."
+                } else {
+                    " Bản đồ in số mới."
+                };
+                let body = format!("Bản tin số {n}: Zalo là một kênh, cổng PCI mở cả ngày.{extra}{map}");
                 let published =
                     chrono::DateTime::from_timestamp(1_577_836_800 + i64::from(n) * 3600, 0).unwrap();
                 format!(
@@ -499,6 +509,15 @@ backend_test!(
             oldest.reverse();
             let mut sorted = newest.clone();
             sorted.sort();
+            let dated = newest
+                .iter()
+                .filter(|slug| {
+                    slug.strip_prefix("tin-")
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .is_some_and(|n| (50..200).contains(&n))
+                })
+                .cloned()
+                .collect();
             vec![
                 (format!("total {total}"), newest.clone()),
                 ("&sort=published_at".to_owned(), oldest),
@@ -509,6 +528,7 @@ backend_test!(
                     newest.iter().skip(2).take(2).cloned().collect(),
                 ),
                 ("editors".to_owned(), sorted),
+                ("dates".to_owned(), dated),
             ]
         };
         let two = expected(tin(&[1150, 170, 90, 60, 4]), 5);
@@ -530,6 +550,21 @@ backend_test!(
                         "round {round}, q={q}"
                     );
                 }
+                // 109 matches (every eleventh article), their pairs held by no other: the
+                // last page, its total counted on the same walk.
+                let res = app
+                    .get(&format!(
+                        "/api/v1/articles?q={}&per_page=20&page=6",
+                        encoded("“bản đồ số”")
+                    ))
+                    .await
+                    .json();
+                let last: Vec<u32> = (1..=9).rev().map(|n| n * 11).collect();
+                assert_eq!(
+                    (res["meta"]["total"].as_u64(), slugs(&res)),
+                    (Some(109), tin(&last)),
+                    "round {round}"
+                );
             }
         };
         check(20).await;
