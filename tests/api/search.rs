@@ -781,21 +781,42 @@ backend_test!(
         assert_eq!(deep["meta"]["total"], 1010);
         assert_eq!(deep["meta"]["total_capped"], true);
 
-        // Ordered on a column, the same word's matches are all counted, with the list's other
-        // filters: by views, before a time, and on the editors' list.
-        let by_views = app
-            .get("/api/v1/articles?q=ban%20tin&sort=-views&per_page=2")
-            .await
-            .json();
-        assert_eq!(slugs(&by_views), ["tin-1200", "tin-1199"]);
-        assert_eq!(by_views["meta"]["total"], 1200);
+        // By views, the same word's matches are counted up to the limit too, with the list's
+        // other filters; a page past it says how far it reached.
+        let by_views = |extra: &'static str| {
+            let app = &app;
+            async move {
+                let list = app
+                    .get(&format!("/api/v1/articles?q=ban%20tin&sort=-views{extra}"))
+                    .await
+                    .json();
+                (
+                    slugs(&list),
+                    list["meta"]["total"].clone(),
+                    list["meta"]["total_capped"].clone(),
+                )
+            }
+        };
+        let pair = |a: &str, b: &str| vec![a.to_owned(), b.to_owned()];
+        assert_eq!(
+            by_views("&per_page=2").await,
+            (pair("tin-1200", "tin-1199"), json!(1000), json!(true))
+        );
+        assert_eq!(
+            by_views("&per_page=2&page=501").await,
+            (pair("tin-200", "tin-199"), json!(1002), json!(true))
+        );
         // Article n is published n hours after 2020-01-01T00:00Z; `to` is exclusive.
-        let before = app
-            .get("/api/v1/articles?q=ban%20tin&sort=-views&per_page=2&to=2020-01-30T04:00:00Z")
-            .await
-            .json();
-        assert_eq!(slugs(&before), ["tin-699", "tin-698"]);
-        assert_eq!(before["meta"]["total"], 699);
+        assert_eq!(
+            by_views("&per_page=2&to=2020-01-30T04:00:00Z").await,
+            (pair("tin-699", "tin-698"), json!(699), json!(false))
+        );
+        // Featured or not, which the search index does not know, and on the editors' list,
+        // all are counted.
+        assert_eq!(
+            by_views("&per_page=2&featured=false").await,
+            (pair("tin-1200", "tin-1199"), json!(1200), json!(false))
+        );
         let edited = app
             .get_as(
                 &admin.access_token,

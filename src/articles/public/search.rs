@@ -165,7 +165,7 @@ pub(super) fn search_list(
     // them, each time). Concurrent first requests of one search each walk instead of waiting
     // for one count; identical ones share one answer in the response cache.
     let one_walk = sort == Sort::NewestFirst && after.is_none() && !totals.0.contains_key(&totals_key);
-    let counted = if one_walk {
+    let (total, capped) = if one_walk {
         let mut count = 0;
         let mut wanted = true;
         scope.walk(conn, Field::Anywhere, true, None, |key, id| {
@@ -181,7 +181,7 @@ pub(super) fn search_list(
             (count, false)
         };
         totals.0.insert(totals_key, total);
-        Ok(total)
+        total
     } else {
         if sort == Sort::Relevance {
             let mut seen = HashSet::new();
@@ -196,27 +196,7 @@ pub(super) fn search_list(
         } else {
             scope.walk(conn, Field::Anywhere, sort != Sort::OldestFirst, after, take)?;
         }
-        // Requests that miss the same total together wait for one count instead of each
-        // counting.
-        totals.0.try_get_with(totals_key, || {
-            let mut count = 0;
-            let ended = scope.walk(conn, Field::Anywhere, true, None, |_, _| {
-                count += 1;
-                count <= count_limit
-            })?;
-            // Past the limit, counting would cost more than the page itself: a common word
-            // matches most of a portal, and nobody reads page 51.
-            QueryResult::Ok(if ended {
-                (count, false)
-            } else {
-                (count_limit, true)
-            })
-        })
-    };
-    let (total, capped) = match counted {
-        Ok(total) => total,
-        // The error is shared with every waiter; each reports it in its own words.
-        Err(e) => return Err(ApiError::from(shared_error(&e))),
+        counted_by_walk(conn, totals, totals_key, count_limit, scope)?
     };
 
     let ids: Vec<i64> = found.iter().map(|&(_, id)| id).collect();
@@ -245,4 +225,32 @@ pub(super) fn search_list(
         ..list.meta
     };
     Ok(list)
+}
+
+/// A search's total, as `(total, capped)`: its matches within `scope` counted on a walk in key
+/// order, up to `count_limit` (past it, `(count_limit, true)`), or the total kept under
+/// `totals_key`, exact or capped. Past the limit, counting would cost more than the page
+/// itself: a common word matches most of a portal, and nobody reads page 51.
+pub(super) fn counted_by_walk(
+    conn: &mut Db,
+    totals: &ListTotals,
+    totals_key: String,
+    count_limit: i64,
+    scope: &SearchScope<'_>,
+) -> Result<(i64, bool), ApiError> {
+    // Requests that miss the same total together wait for one count instead of each counting.
+    let counted = totals.0.try_get_with(totals_key, || {
+        let mut count = 0;
+        let ended = scope.walk(conn, Field::Anywhere, true, None, |_, _| {
+            count += 1;
+            count <= count_limit
+        })?;
+        QueryResult::Ok(if ended {
+            (count, false)
+        } else {
+            (count_limit, true)
+        })
+    });
+    // The error is shared with every waiter; each reports it in its own words.
+    counted.map_err(|e| ApiError::from(shared_error(&e)))
 }
