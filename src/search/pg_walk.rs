@@ -170,6 +170,31 @@ fn by_pairs(
     Ok(found.into_iter().map(|h| (h.key, h.article_id)).collect())
 }
 
+/// How many rows with keys in `keys` match a query its pairs decide (`pairs`, see
+/// [`super::Search::count_by_pairs`]), counted up to `limit`: the pairs' index alone for the
+/// paired rows, the document of a row not paired yet.
+pub(super) fn count_by_pairs(
+    conn: &mut diesel::PgConnection,
+    tsquery: &str,
+    pairs: &str,
+    keys: &std::ops::Range<i64>,
+    limit: i64,
+) -> QueryResult<i64> {
+    from_gin_alone(conn, |conn| {
+        diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM ({} LIMIT $4) AS matches",
+            phrase_rows("1", "$5", "$1", Some(("$2", "$3")), true)
+        ))
+        .bind::<Text, _>(tsquery)
+        .bind::<BigInt, _>(keys.start)
+        .bind::<BigInt, _>(keys.end)
+        .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(pairs)
+        .get_result::<Counted>(conn)
+        .map(|c| c.n)
+    })
+}
+
 /// How many rows with keys in `keys` hold `pairs` or are not paired yet, counted up to
 /// `limit`: at most the rows a phrase's walk would test when it takes its candidates from the
 /// pairs' index ([`super::pairs::phrase_rows`]). Only indexes and the rows' visibility are read, no document.

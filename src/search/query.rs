@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::FTS5_PREFIX_INDEXED;
 use super::pairs::{PAIR_BYTES, phrase_rows};
-use super::pg_walk::{from_gin_alone, pg_walk};
+use super::pg_walk::{count_by_pairs, from_gin_alone, pg_walk};
 use crate::db::schema::articles;
 use crate::db::{Backend, Db, MultiBackend};
 use crate::error::ApiError;
@@ -183,6 +183,29 @@ impl Search {
                 && t.words.iter().all(|w| super::vectors::one_token(w))
                 && t.words.iter().map(String::len).sum::<usize>() < PAIR_BYTES
         })
+    }
+
+    /// True when [`Search::count_by_pairs`] counts this query's matches: on PostgreSQL, when
+    /// its pairs decide them.
+    pub fn counted_by_pairs(&self, conn: &Db) -> bool {
+        conn.backend() == Backend::Postgres && self.pairs_decide()
+    }
+
+    /// This query's matches anywhere with keys in `keys`, counted up to `limit`, where its
+    /// pairs decide them (see [`Search::counted_by_pairs`]); `None` otherwise. No document of
+    /// a paired row is read: a walk in key order tests each row's document (some 14 µs) and
+    /// counted a common phrase's first 1,000 matches in 0.2 s ("mot cua", one article in
+    /// ten of 100,000), where its pairs' index hands them over for about 5 µs each.
+    pub fn count_by_pairs(
+        &self,
+        conn: &mut Db,
+        keys: std::ops::Range<i64>,
+        limit: i64,
+    ) -> QueryResult<Option<i64>> {
+        let (Db::Pg(c), Some(pairs)) = (conn, self.pairs().filter(|_| self.pairs_decide())) else {
+            return Ok(None);
+        };
+        count_by_pairs(c, &self.tsquery(), &pairs, &(keys.start.max(0)..keys.end), limit).map(Some)
     }
 
     /// `articles.id` is one of the articles matching this query anywhere (for lists that

@@ -565,6 +565,36 @@ backend_test!(
                     (Some(109), tin(&last)),
                     "round {round}"
                 );
+                // A phrase all 1,200 articles hold: counted up to the limit, and exactly
+                // within dates, newest first and by views alike.
+                for sort in ["", "&sort=-views"] {
+                    for (dates, total, capped, first) in [
+                        ("", 1000, true, "tin-1200"),
+                        (
+                            "&from=2020-01-03T02:00:00Z&to=2020-01-09T08:00:00Z",
+                            150,
+                            false,
+                            "tin-199",
+                        ),
+                    ] {
+                        let res = app
+                            .get(&format!(
+                                "/api/v1/articles?q={}&per_page={round}{sort}{dates}",
+                                encoded("\"cổng pci\"")
+                            ))
+                            .await
+                            .json();
+                        assert_eq!(
+                            (
+                                res["meta"]["total"].clone(),
+                                res["meta"]["total_capped"].clone(),
+                                slugs(&res).first().cloned()
+                            ),
+                            (json!(total), json!(capped), Some(first.to_owned())),
+                            "round {round}{sort}{dates}"
+                        );
+                    }
+                }
             }
         };
         check(20).await;

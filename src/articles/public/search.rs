@@ -29,11 +29,15 @@ pub(super) struct Narrow {
 }
 
 impl Narrow {
+    fn is_empty(&self) -> bool {
+        self.categories.is_none() && self.tag.is_none() && self.author.is_none()
+    }
+
     /// Which of `ids` pass. Each check looks the ids up by primary key, whatever the size of
     /// the category, tag or author: asked for "this category and these ids" in one query,
     /// SQLite prefers reading the whole category from its index.
     fn passing(&self, conn: &mut Db, ids: &[i64]) -> QueryResult<Option<HashSet<i64>>> {
-        if self.categories.is_none() && self.tag.is_none() && self.author.is_none() {
+        if self.is_empty() {
             return Ok(None);
         }
         let mut keep: HashSet<i64> = ids.iter().copied().collect();
@@ -82,6 +86,12 @@ pub(super) struct SearchScope<'a> {
 }
 
 impl SearchScope<'_> {
+    /// True when its matches are counted from the pairs' index (see
+    /// [`Search::count_by_pairs`]): no filter of the list is checked match by match.
+    fn counted_by_pairs(&self, conn: &Db) -> bool {
+        self.narrow.is_empty() && self.search.counted_by_pairs(conn)
+    }
+
     /// Walks the matches in `field`, newest or oldest first from the key `after`, handing
     /// `visit` the `(key, id)` of each until it returns false or the matches end. Returns
     /// whether they ended.
@@ -164,7 +174,11 @@ pub(super) fn search_list(
     // PostgreSQL a phrase of common words that rarely meet reads every document holding
     // them, each time). Concurrent first requests of one search each walk instead of waiting
     // for one count; identical ones share one answer in the response cache.
-    let one_walk = sort == Sort::NewestFirst && after.is_none() && !totals.0.contains_key(&totals_key);
+    // A count the pairs make alone (see `counted_by_walk`) needs no walk past the page.
+    let one_walk = sort == Sort::NewestFirst
+        && after.is_none()
+        && !totals.0.contains_key(&totals_key)
+        && !scope.counted_by_pairs(conn);
     let (total, capped) = if one_walk {
         let mut count = 0;
         let mut wanted = true;
@@ -240,6 +254,15 @@ pub(super) fn counted_by_walk(
 ) -> Result<(i64, bool), ApiError> {
     // Requests that miss the same total together wait for one count instead of each counting.
     let counted = totals.0.try_get_with(totals_key, || {
+        if scope.counted_by_pairs(conn) {
+            let keys = scope.keys.clone();
+            if let Some(count) = scope.search.count_by_pairs(conn, keys, count_limit + 1)? {
+                return Ok(match count > count_limit {
+                    true => (count_limit, true),
+                    false => (count, false),
+                });
+            }
+        }
         let mut count = 0;
         let ended = scope.walk(conn, Field::Anywhere, true, None, |_, _| {
             count += 1;
