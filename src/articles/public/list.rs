@@ -18,7 +18,7 @@ use super::totals::ListTotals;
 use crate::db::ids::in_ids;
 use crate::db::schema::articles;
 use crate::db::text_limit::{FixedLimit, TextLimit};
-use crate::db::{Backend, Db, now};
+use crate::db::{Backend, Db, MultiBackend, now};
 use crate::envelope::{DEFAULT_PER_PAGE, List, ListMeta};
 use crate::error::ApiError;
 use crate::i18n::Code;
@@ -175,7 +175,9 @@ pub fn list(
     // SQLite with no category, tag or author, whose own indexes would serve better.
     let sqlite_unnarrowed =
         backend == Backend::Sqlite && category_ids.is_none() && tag_id.is_none() && author_id.is_none();
-    let featured_index = sqlite_unnarrowed && query.featured.is_some() && search.is_none();
+    // Searched, the same rows and counts are filtered by the matches as well: reading every
+    // live row to test the flag cost `q=noi&sort=-views&featured=true` 0.5 s a statement.
+    let featured_index = sqlite_unnarrowed && query.featured.is_some();
     let base = |upper: Option<NaiveDateTime>| {
         let mut q = match upper {
             Some(upper) => articles::table.filter(live_at(upper)).into_boxed(),
@@ -251,13 +253,14 @@ pub fn list(
         Some(upper) if featured_index && query.featured == Some(true) => base(None).filter(dated_by(upper)),
         upper => base(upper),
     };
-    let filtered = |upper: Option<NaiveDateTime>| match (&search, &few) {
-        (Some(_), Some(ids)) => rows_base(upper).filter(in_ids(articles::id, ids)),
-        (Some(search), None) => rows_base(upper).filter(search.matches(backend)),
-        (None, _) => rows_base(upper),
+    let searched_in = |rows: articles::BoxedQuery<'static, MultiBackend>| match (&search, &few) {
+        (Some(_), Some(ids)) => rows.filter(in_ids(articles::id, ids)),
+        (Some(search), None) => rows.filter(search.matches(backend)),
+        (None, _) => rows,
     };
+    let filtered = |upper: Option<NaiveDateTime>| searched_in(rows_base(upper));
     let counted = || match featured_index {
-        true => base(None).filter(dated_by(at)),
+        true => searched_in(base(None).filter(dated_by(at))),
         false => filtered(Some(at)),
     };
     // A search by views counts a common word's matches as the other orders do, on a walk in

@@ -344,6 +344,23 @@ backend_test!(
             .await
             .json();
         assert_eq!(list["meta"]["total"], 3);
+        // Searched, rows and totals are the matches among them, published by now, in any order.
+        for (query, expected) in [
+            ("featured=true&q=mot", vec!["noi-bat-hang-mot"]),
+            ("featured=true&q=mot&sort=-views", vec!["noi-bat-hang-mot"]),
+            ("featured=true&q=dang&sort=published_at", vec![]),
+            ("featured=false&q=thuong&sort=-views", vec!["tin-thuong"]),
+            ("featured=false&q=hang", vec![]),
+        ] {
+            let list = app.get(&format!("{PUBLIC_ARTICLES}?{query}")).await.json();
+            let expected: Vec<String> = expected.into_iter().map(str::to_owned).collect();
+            let total = expected.len() as u64;
+            assert_eq!(
+                (slugs(&list), list["meta"]["total"].as_u64()),
+                (expected, Some(total)),
+                "{query}"
+            );
+        }
         let problem = app
             .get(&format!("{PUBLIC_ARTICLES}?featured=true&cursor=abc"))
             .await
