@@ -241,8 +241,9 @@ pub(super) fn search_list(
     Ok(list)
 }
 
-/// A search's total, as `(total, capped)`: its matches within `scope` counted on a walk in key
-/// order, up to `count_limit` (past it, `(count_limit, true)`), or the total kept under
+/// A search's total, as `(total, capped)`: its matches within `scope` counted up to
+/// `count_limit` (past it, `(count_limit, true)`), from the pairs' index where they decide
+/// (see `SearchScope::counted_by_pairs`), or on a walk in key order; or the total kept under
 /// `totals_key`, exact or capped. Past the limit, counting would cost more than the page
 /// itself: a common word matches most of a portal, and nobody reads page 51.
 pub(super) fn counted_by_walk(
