@@ -2,7 +2,9 @@
 //! of rows tested in order, then the rest from GIN, or a phrase's candidates from the index of
 //! its pairs of adjacent words (see [`super::pairs`]).
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Text};
 
 use super::pairs::{Counted, pairs_held, phrase_rows};
@@ -156,15 +158,14 @@ fn by_pairs(
     limit: i64,
 ) -> QueryResult<Vec<(i64, i64)>> {
     let found: Vec<Hit> = from_gin_alone(conn, |conn| {
-        diesel::sql_query(format!(
-            "{} ORDER BY key {order} LIMIT $4",
-            phrase_rows("key, article_id", "$5", "$1", Some(("$2", "$3")), exact)
-        ))
-        .bind::<Text, _>(tsquery)
-        .bind::<BigInt, _>(keys.start)
-        .bind::<BigInt, _>(keys.end)
-        .bind::<BigInt, _>(limit.max(BY_PAIRS_AT_LEAST))
-        .bind::<Text, _>(pairs)
+        phrase_rows_within(
+            |rows| format!("{rows} ORDER BY key {order} LIMIT $4"),
+            "key, article_id",
+            tsquery,
+            (pairs, exact),
+            keys,
+            limit.max(BY_PAIRS_AT_LEAST),
+        )
         .load(conn)
     })?;
     Ok(found.into_iter().map(|h| (h.key, h.article_id)).collect())
@@ -181,18 +182,37 @@ pub(super) fn count_by_pairs(
     limit: i64,
 ) -> QueryResult<i64> {
     from_gin_alone(conn, |conn| {
-        diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM ({} LIMIT $4) AS matches",
-            phrase_rows("1", "$5", "$1", Some(("$2", "$3")), true)
-        ))
+        phrase_rows_within(
+            |rows| format!("SELECT count(*) AS n FROM ({rows} LIMIT $4) AS matches"),
+            "1",
+            tsquery,
+            (pairs, true),
+            keys,
+            limit,
+        )
+        .get_result::<Counted>(conn)
+        .map(|c| c.n)
+    })
+}
+
+/// A statement over a phrase's rows with keys in `keys` ([`phrase_rows`] of `select`, with
+/// `pairs` and whether they decide), written into the text `wrap` makes of them, whose `$4`
+/// is `limit`: the binds in the order of the placeholders, for every such statement.
+fn phrase_rows_within<'a>(
+    wrap: impl FnOnce(String) -> String,
+    select: &str,
+    tsquery: &'a str,
+    (pairs, exact): (&'a str, bool),
+    keys: &std::ops::Range<i64>,
+    limit: i64,
+) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
+    diesel::sql_query(wrap(phrase_rows(select, "$5", "$1", Some(("$2", "$3")), exact)))
+        .into_boxed()
         .bind::<Text, _>(tsquery)
         .bind::<BigInt, _>(keys.start)
         .bind::<BigInt, _>(keys.end)
         .bind::<BigInt, _>(limit)
         .bind::<Text, _>(pairs)
-        .get_result::<Counted>(conn)
-        .map(|c| c.n)
-    })
 }
 
 /// How many rows with keys in `keys` hold `pairs` or are not paired yet, counted up to
